@@ -1,0 +1,77 @@
+"""The library's exceptions. No HTTP here: ``app/problems.py`` maps each one to a response."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "GeokgError",
+    "InvalidQueryError",
+    "NoPathError",
+    "NodeNotFoundError",
+    "SeedProblem",
+    "SeedValidationError",
+    "UnsupportedFormatError",
+]
+
+
+class GeokgError(Exception):
+    """Base class of every error raised by :mod:`graph`."""
+
+
+class NodeNotFoundError(GeokgError, LookupError):
+    """No node (entity, event or source) has this id."""
+
+    def __init__(self, node_id: str, node_type: str = "node") -> None:
+        super().__init__(f"no {node_type} with id {node_id!r}")
+        self.id = node_id
+        self.node_type = node_type
+
+
+class NoPathError(GeokgError):
+    """The two nodes are not connected under the given constraints."""
+
+    def __init__(self, source: str, target: str) -> None:
+        super().__init__(f"no path between {source!r} and {target!r} under these constraints")
+        self.source = source
+        self.target = target
+
+
+class InvalidQueryError(GeokgError, ValueError):
+    """A query parameter is outside its documented bounds or vocabulary."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class UnsupportedFormatError(GeokgError, ValueError):
+    """An export format that geokg does not produce."""
+
+    def __init__(self, requested: str, supported: Sequence[str]) -> None:
+        super().__init__(f"unsupported format {requested!r}; supported: {', '.join(supported)}")
+        self.requested = requested
+        self.supported = tuple(supported)
+
+
+@dataclass(frozen=True)
+class SeedProblem:
+    """One thing wrong in a seed file: where (file, JSON path) and why."""
+
+    file: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path}: {self.reason}"
+
+
+class SeedValidationError(GeokgError):
+    """A seed directory or file does not describe a valid graph; nothing was loaded."""
+
+    def __init__(self, problems: Sequence[SeedProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the seed data:\n{lines}")

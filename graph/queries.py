@@ -1,0 +1,484 @@
+"""Queries over a :class:`~graph.store.GraphStore`: lists, neighbourhoods and paths.
+
+Every query is bounded: page sizes, neighbourhood depth and path length have documented
+maxima (the constants below), and a query past a bound raises
+:class:`~graph.errors.InvalidQueryError` naming it. Traversals walk only the part of the graph
+they reach (networkx views, no copies), so their cost does not grow with the whole graph.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import pairwise
+from typing import Any, Generic, Literal, TypeVar
+
+import networkx as nx
+from pydantic import BaseModel, Field
+
+from graph.errors import InvalidQueryError, NodeNotFoundError, NoPathError
+from graph.model import AnyNode, Edge, Event, Node
+from graph.ontology import EntityKind, entity_kinds_under
+from graph.search import normalise
+from graph.store import GraphStore
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LIMIT",
+    "MAX_PATH_LENGTH",
+    "NEIGHBOUR_LIMIT",
+    "Page",
+    "Path",
+    "PathFilter",
+    "Subgraph",
+    "entity_relations",
+    "find_entities",
+    "find_events",
+    "find_relations",
+    "k_shortest_paths",
+    "neighbourhood",
+    "resolve_node",
+    "shortest_path",
+]
+
+MAX_LIMIT = 1000
+"""Largest page size of any list query."""
+MAX_DEPTH = 4
+"""Largest neighbourhood depth."""
+MAX_PATH_LENGTH = 6
+"""Longest path (in edges) that path queries look for."""
+NEIGHBOUR_LIMIT = 500
+"""Default cap on the nodes of a neighbourhood."""
+
+T = TypeVar("T")
+Direction = Literal["out", "in", "both"]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list answer."""
+
+    items: list[T]
+    total: int = Field(description="How many items match, over all pages.")
+    limit: int
+    offset: int
+
+
+class Subgraph(BaseModel):
+    """Nodes and the edges between them."""
+
+    nodes: list[AnyNode]
+    edges: list[Edge]
+    truncated: bool = Field(
+        default=False, description="True if a cap (node limit) cut the answer short."
+    )
+
+
+class Path(BaseModel):
+    """A path: ``nodes[i]`` and ``nodes[i+1]`` are joined by ``hops[i]``'s edges."""
+
+    length: int = Field(description="Number of hops.")
+    nodes: list[AnyNode]
+    edges: list[Edge] = Field(description="For each hop, the edge that joins its two nodes.")
+    hops: list[list[Edge]] = Field(
+        description="For each hop, every edge that joins its two nodes (parallel edges)."
+    )
+
+
+def _check_bound(field: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise InvalidQueryError(field, f"must be between {low} and {high} (got {value})")
+
+
+def _paginate(ids: Sequence[str], store: GraphStore, limit: int, offset: int) -> Page[AnyNode]:
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    _check_bound("offset", offset, 0, 2**31)
+    items = list(store.iter_records(ids[offset : offset + limit]))
+    return Page[AnyNode](items=items, total=len(ids), limit=limit, offset=offset)
+
+
+def _kinds(kind: str | None) -> set[str] | None:
+    if not kind:
+        return None
+    try:
+        return {str(k) for k in entity_kinds_under(EntityKind(kind))}
+    except ValueError:
+        return {kind}
+
+
+def resolve_node(store: GraphStore, ref: str) -> str:
+    """Return the id of the node ``ref`` names: an id, or an entity's exact label or alias.
+
+    Raises :class:`NodeNotFoundError` if nothing or more than one entity has that name.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> store.add_node(Entity(id="olaf-scholz", kind="person", label="Olaf Scholz"))
+    >>> resolve_node(store, "olaf scholz")
+    'olaf-scholz'
+    """
+    if ref in store:
+        return ref
+    wanted = normalise(ref)
+    exact = [
+        i
+        for i in store.search_entities(ref)
+        if wanted in {normalise(n) for n in (store.entity(i).label, *store.entity(i).aliases)}
+    ]
+    if len(exact) == 1:
+        return exact[0]
+    raise NodeNotFoundError(ref)
+
+
+def find_entities(
+    store: GraphStore,
+    q: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[AnyNode]:
+    """Entities whose label or an alias contains ``q`` (best match first), of a kind."""
+    kinds = _kinds(kind)
+    if q:
+        ids = store.search_entities(q)
+        if kinds is not None:
+            ids = [i for i in ids if str(store.entity(i).kind) in kinds]
+    elif kinds is not None:
+        ids = [
+            i
+            for k in sorted(kinds)
+            for i in store.ids_of_kind(k)
+            if i in store.ids_of_type("entity")
+        ]
+    else:
+        ids = store.ids("entity")
+    return _paginate(ids, store, limit, offset)
+
+
+def _role_events(store: GraphStore, entity_id: str, role: str) -> list[str]:
+    store.entity(entity_id)
+    return [e.source for e in store.in_edges(entity_id) if e.type == role]
+
+
+def find_events(
+    store: GraphStore,
+    *,
+    kind: str | None = None,
+    actor: str | None = None,
+    place: str | None = None,
+    cameo: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[AnyNode]:
+    """Events filtered by kind, actor, place, CAMEO code prefix and date window, by date.
+
+    An event matches ``start``/``end`` if its date interval overlaps the window; events the
+    article does not date never match a date window. Undated events sort last.
+    """
+    if start and end and start > end:
+        raise InvalidQueryError("start", f"start {start} is after end {end}")
+    candidates: Iterable[str]
+    if actor:
+        candidates = _role_events(store, actor, "actor")
+    elif place:
+        candidates = _role_events(store, place, "place")
+    elif kind:
+        candidates = store.ids_of_kind(kind)
+    else:
+        candidates = store.ids("event")
+    matched: list[Event] = []
+    place_events = set(_role_events(store, place, "place")) if place and actor else None
+    for event_id in dict.fromkeys(candidates):
+        event = store.event(event_id)
+        if kind and event.kind != kind:
+            continue
+        if cameo and not event.cameo.code.startswith(cameo):
+            continue
+        if place_events is not None and event_id not in place_events:
+            continue
+        if (start or end) and not _overlaps(event, start, end):
+            continue
+        matched.append(event)
+    matched.sort(key=lambda e: e.date.start or e.date.end or dt.date.max)
+    return _paginate([e.id for e in matched], store, limit, offset)
+
+
+def _overlaps(event: Event, start: dt.date | None, end: dt.date | None) -> bool:
+    first, last = event.date.start, event.date.end
+    if first is None and last is None:
+        return False
+    if start and (last or first) < start:  # type: ignore[operator]
+        return False
+    return not (end and first and first > end)
+
+
+def find_relations(
+    store: GraphStore,
+    *,
+    type: str | None = None,
+    source: str | None = None,
+    target: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[Edge]:
+    """Edges (relations and role edges) filtered by type, source and target node."""
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    edges: Iterable[Edge]
+    if source:
+        store.node(source)
+        edges = store.out_edges(source)
+    elif target:
+        store.node(target)
+        edges = store.in_edges(target)
+    else:
+        edges = store.edges()
+    matched = [
+        e for e in edges if (not type or e.type == type) and (not target or e.target == target)
+    ]
+    return Page[Edge](
+        items=matched[offset : offset + limit], total=len(matched), limit=limit, offset=offset
+    )
+
+
+def entity_relations(
+    store: GraphStore, node_id: str, direction: Direction = "both", type: str | None = None
+) -> list[Edge]:
+    """The edges of one node: leaving it, entering it or both, optionally of one type."""
+    store.node(node_id)
+    edges: list[Edge] = []
+    if direction in ("out", "both"):
+        edges.extend(store.out_edges(node_id))
+    if direction in ("in", "both"):
+        edges.extend(store.in_edges(node_id))
+    return [e for e in edges if not type or e.type == type]
+
+
+def neighbourhood(
+    store: GraphStore,
+    node_id: str,
+    *,
+    depth: int = 1,
+    kind: str | None = None,
+    type: str | None = None,
+    limit: int = NEIGHBOUR_LIMIT,
+) -> Subgraph:
+    """Nodes within ``depth`` hops of a node (edges in either direction) and their edges.
+
+    ``kind`` keeps only nodes of that kind (the start node always stays); ``type`` follows only
+    edges of that type. At most ``limit`` nodes: a cut answer has ``truncated`` set.
+    """
+    _check_bound("depth", depth, 1, MAX_DEPTH)
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    store.node(node_id)
+    kinds = _kinds(kind)
+    graph = store.graph
+    seen: dict[str, None] = {node_id: None}
+    edges: dict[str, Edge] = {}
+    frontier = deque([(node_id, 0)])
+    truncated = False
+    while frontier:
+        current, dist = frontier.popleft()
+        if dist == depth:
+            continue
+        for edge in _incident(graph, current):
+            if type and edge.type != type:
+                continue
+            other = edge.target if edge.source == current else edge.source
+            if kinds is not None and other != node_id and graph.nodes[other]["kind"] not in kinds:
+                continue
+            if other not in seen:
+                if len(seen) >= limit:
+                    truncated = True
+                    continue
+                seen[other] = None
+                frontier.append((other, dist + 1))
+            edges[edge.id] = edge
+    return Subgraph(
+        nodes=list(store.iter_records(seen)), edges=list(edges.values()), truncated=truncated
+    )
+
+
+def _incident(graph: nx.MultiDiGraph[str], node: str) -> Iterator[Edge]:
+    for _, _, data in graph.out_edges(node, data=True):
+        yield data["record"]
+    for _, _, data in graph.in_edges(node, data=True):
+        yield data["record"]
+
+
+class PathFilter(BaseModel):
+    """What a path may go through."""
+
+    directed: bool = Field(default=False, description="Follow edges only in their direction.")
+    types: frozenset[str] | None = Field(default=None, description="Edge types allowed.")
+    kinds: frozenset[str] | None = Field(
+        default=None, description="Node kinds allowed for inner nodes (ends always allowed)."
+    )
+    start: dt.date | None = Field(default=None, description="Inner events must end on or after.")
+    end: dt.date | None = Field(default=None, description="Inner events must start on or before.")
+
+
+def _view(
+    store: GraphStore, ends: tuple[str, str], flt: PathFilter
+) -> tuple[nx.MultiDiGraph[str] | nx.MultiGraph[str], Callable[[Edge], bool]]:
+    graph = store.graph
+    kinds: set[str] | None = None
+    if flt.kinds:
+        kinds = set().union(*(_kinds(k) or set() for k in flt.kinds))
+
+    def node_ok(node: str) -> bool:
+        if node in ends:
+            return True
+        data = graph.nodes[node]
+        if kinds is not None and data["kind"] not in kinds:
+            return False
+        if (flt.start or flt.end) and data["node_type"] == "event":
+            return _overlaps(data["record"], flt.start, flt.end)
+        return True
+
+    def edge_ok(edge: Edge) -> bool:
+        return not flt.types or edge.type in flt.types
+
+    def edge_filter(u: str, v: str, k: Any) -> bool:
+        return edge_ok(graph.edges[u, v, k]["record"])
+
+    view = nx.subgraph_view(graph, filter_node=node_ok, filter_edge=edge_filter)
+    return (view if flt.directed else view.to_undirected(as_view=True)), edge_ok
+
+
+def _hop_edges(
+    store: GraphStore, u: str, v: str, flt: PathFilter, edge_ok: Callable[[Edge], bool]
+) -> list[Edge]:
+    found = store.edges_between(u, v)
+    if not flt.directed:
+        found += store.edges_between(v, u)
+    return sorted((e for e in found if edge_ok(e)), key=lambda e: (e.category != "relation", e.id))
+
+
+def _to_path(
+    store: GraphStore, nodes: list[str], flt: PathFilter, edge_ok: Callable[[Edge], bool]
+) -> Path:
+    hops = [_hop_edges(store, u, v, flt, edge_ok) for u, v in pairwise(nodes)]
+    return Path(
+        length=len(nodes) - 1,
+        nodes=list(store.iter_records(nodes)),
+        edges=[h[0] for h in hops],
+        hops=hops,
+    )
+
+
+def shortest_path(
+    store: GraphStore, source: str, target: str, flt: PathFilter | None = None
+) -> Path:
+    """The shortest path between two nodes (any node: entity, event or source).
+
+    Raises :class:`NoPathError` if they are not connected under the filter.
+    """
+    flt = flt or PathFilter()
+    _check_dates(flt)
+    store.node(source)
+    store.node(target)
+    view, edge_ok = _view(store, (source, target), flt)
+    try:
+        nodes = nx.bidirectional_shortest_path(view, source, target)
+    except nx.NetworkXNoPath:
+        raise NoPathError(source, target) from None
+    return _to_path(store, nodes, flt, edge_ok)
+
+
+def _check_dates(flt: PathFilter) -> None:
+    if flt.start and flt.end and flt.start > flt.end:
+        raise InvalidQueryError("start", f"start {flt.start} is after end {flt.end}")
+
+
+def k_shortest_paths(
+    store: GraphStore,
+    source: str,
+    target: str,
+    *,
+    max_length: int = 4,
+    limit: int = 10,
+    flt: PathFilter | None = None,
+) -> list[Path]:
+    """Up to ``limit`` shortest simple paths of at most ``max_length`` hops, shortest first.
+
+    Yen's algorithm over node sequences; each step is a breadth-first search that skips the
+    nodes and hops already used, so it explores only what it reaches.
+    """
+    _check_bound("max_length", max_length, 1, MAX_PATH_LENGTH)
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    flt = flt or PathFilter()
+    _check_dates(flt)
+    store.node(source)
+    store.node(target)
+    view, edge_ok = _view(store, (source, target), flt)
+    found = [
+        p
+        for p in _yen(
+            view, source, target, max_length=max_length, limit=limit, directed=flt.directed
+        )
+    ]
+    return [_to_path(store, p, flt, edge_ok) for p in found]
+
+
+def _yen(
+    view: nx.MultiDiGraph[str] | nx.MultiGraph[str],
+    source: str,
+    target: str,
+    *,
+    max_length: int,
+    limit: int,
+    directed: bool,
+) -> Iterator[list[str]]:
+    try:
+        first = nx.bidirectional_shortest_path(view, source, target)
+    except nx.NetworkXNoPath:
+        return
+    if len(first) - 1 > max_length:
+        return
+    accepted: list[list[str]] = [first]
+    candidates: list[list[str]] = []
+    yield first
+    while len(accepted) < limit:
+        last = accepted[-1]
+        for i in range(len(last) - 1):
+            root = last[: i + 1]
+            banned_hops = {
+                (p[i], p[i + 1]) for p in accepted if len(p) > i + 1 and p[: i + 1] == root
+            }
+            banned_nodes = set(root[:-1])
+
+            def node_ok(n: str, banned: set[str] = banned_nodes) -> bool:
+                return n not in banned
+
+            def edge_ok(
+                u: str, v: str, *_: object, banned: set[tuple[str, str]] = banned_hops
+            ) -> bool:
+                return (u, v) not in banned and (directed or (v, u) not in banned)
+
+            spur_view = nx.subgraph_view(view, filter_node=node_ok, filter_edge=edge_ok)
+            try:
+                spur = nx.bidirectional_shortest_path(spur_view, root[-1], target)
+            except nx.NetworkXNoPath:
+                continue
+            candidate = root[:-1] + spur
+            if (
+                len(candidate) - 1 <= max_length
+                and candidate not in candidates
+                and candidate not in accepted
+            ):
+                candidates.append(candidate)
+        if not candidates:
+            return
+        candidates.sort(key=len)
+        best = candidates.pop(0)
+        accepted.append(best)
+        yield best
+
+
+def node_records(store: GraphStore, ids: Iterable[str]) -> list[Node]:
+    """Records of the given ids, in order."""
+    return list(store.iter_records(ids))
