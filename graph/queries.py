@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from graph.errors import InvalidQueryError, NodeNotFoundError, NoPathError
 from graph.model import AnyNode, Edge, Event, Node
-from graph.ontology import EntityKind, entity_kinds_under
+from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
 from graph.search import normalise
 from graph.store import GraphStore
 
@@ -38,6 +38,8 @@ __all__ = [
     "find_relations",
     "k_shortest_paths",
     "neighbourhood",
+    "path_filter",
+    "reachable",
     "resolve_node",
     "shortest_path",
 ]
@@ -83,6 +85,25 @@ class Path(BaseModel):
     hops: list[list[Edge]] = Field(
         description="For each hop, every edge that joins its two nodes (parallel edges)."
     )
+
+
+def _vocabulary(kind: str) -> frozenset[str]:
+    values = {
+        "entity kind": [k.value for k in EntityKind],
+        "event kind": [k.value for k in EventKind],
+        "edge type": [t.value for t in RelationType] + [r.value for r in Role],
+    }
+    if kind == "node kind":
+        return frozenset(values["entity kind"] + values["event kind"] + ["news_article"])
+    return frozenset(values[kind])
+
+
+def _check_vocab(field: str, value: str | None, vocabulary: str) -> None:
+    allowed = _vocabulary(vocabulary)
+    if value is not None and value not in allowed:
+        raise InvalidQueryError(
+            field, f"unknown {vocabulary} {value!r}; one of: {', '.join(sorted(allowed))}"
+        )
 
 
 def _check_bound(field: str, value: int, low: int, high: int) -> None:
@@ -140,6 +161,7 @@ def find_entities(
     offset: int = 0,
 ) -> Page[AnyNode]:
     """Entities whose label or an alias contains ``q`` (best match first), of a kind."""
+    _check_vocab("kind", kind, "entity kind")
     kinds = _kinds(kind)
     if q:
         ids = store.search_entities(q)
@@ -179,6 +201,7 @@ def find_events(
     An event matches ``start``/``end`` if its date interval overlaps the window; events the
     article does not date never match a date window. Undated events sort last.
     """
+    _check_vocab("kind", kind, "event kind")
     if start and end and start > end:
         raise InvalidQueryError("start", f"start {start} is after end {end}")
     candidates: Iterable[str]
@@ -226,6 +249,7 @@ def find_relations(
     offset: int = 0,
 ) -> Page[Edge]:
     """Edges (relations and role edges) filtered by type, source and target node."""
+    _check_vocab("type", type, "edge type")
     _check_bound("limit", limit, 1, MAX_LIMIT)
     edges: Iterable[Edge]
     if source:
@@ -248,6 +272,7 @@ def entity_relations(
     store: GraphStore, node_id: str, direction: Direction = "both", type: str | None = None
 ) -> list[Edge]:
     """The edges of one node: leaving it, entering it or both, optionally of one type."""
+    _check_vocab("type", type, "edge type")
     store.node(node_id)
     edges: list[Edge] = []
     if direction in ("out", "both"):
@@ -271,10 +296,42 @@ def neighbourhood(
     ``kind`` keeps only nodes of that kind (the start node always stays); ``type`` follows only
     edges of that type. At most ``limit`` nodes: a cut answer has ``truncated`` set.
     """
-    _check_bound("depth", depth, 1, MAX_DEPTH)
     _check_bound("limit", limit, 1, MAX_LIMIT)
+    _check_vocab("kind", kind, "node kind")
+    _check_vocab("type", type, "edge type")
+    seen, edges, truncated = _reach(
+        store, node_id, depth, kinds=_kinds(kind), type=type, limit=limit
+    )
+    return Subgraph(
+        nodes=list(store.iter_records(seen)), edges=list(edges.values()), truncated=truncated
+    )
+
+
+def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
+    """Ids of every node within ``depth`` hops of a node, edges followed both ways.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> sorted(reachable(store, "kyiv", 2))
+    ['kyiv']
+    """
+    return set(_reach(store, node_id, depth, kinds=None, type=None, limit=None)[0])
+
+
+def _reach(
+    store: GraphStore,
+    node_id: str,
+    depth: int,
+    *,
+    kinds: set[str] | None,
+    type: str | None,
+    limit: int | None,
+) -> tuple[dict[str, None], dict[str, Edge], bool]:
+    _check_bound("depth", depth, 1, MAX_DEPTH)
     store.node(node_id)
-    kinds = _kinds(kind)
     graph = store.graph
     seen: dict[str, None] = {node_id: None}
     edges: dict[str, Edge] = {}
@@ -291,15 +348,13 @@ def neighbourhood(
             if kinds is not None and other != node_id and graph.nodes[other]["kind"] not in kinds:
                 continue
             if other not in seen:
-                if len(seen) >= limit:
+                if limit is not None and len(seen) >= limit:
                     truncated = True
                     continue
                 seen[other] = None
                 frontier.append((other, dist + 1))
             edges[edge.id] = edge
-    return Subgraph(
-        nodes=list(store.iter_records(seen)), edges=list(edges.values()), truncated=truncated
-    )
+    return seen, edges, truncated
 
 
 def _incident(graph: nx.MultiDiGraph[str], node: str) -> Iterator[Edge]:
@@ -319,6 +374,41 @@ class PathFilter(BaseModel):
     )
     start: dt.date | None = Field(default=None, description="Inner events must end on or after.")
     end: dt.date | None = Field(default=None, description="Inner events must start on or before.")
+
+
+def _split(field: str, value: str | None, vocabulary: str) -> frozenset[str] | None:
+    if not value:
+        return None
+    items = frozenset(v.strip() for v in value.split(",") if v.strip())
+    for item in sorted(items):
+        _check_vocab(field, item, vocabulary)
+    return items or None
+
+
+def path_filter(
+    *,
+    directed: bool = False,
+    types: str | None = None,
+    kinds: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> PathFilter:
+    """Build a :class:`PathFilter` from comma-separated types and kinds, checking each.
+
+    Examples
+    --------
+    >>> sorted(path_filter(types="actor, holds_position").types)
+    ['actor', 'holds_position']
+    """
+    if start and end and start > end:
+        raise InvalidQueryError("start", f"start {start} is after end {end}")
+    return PathFilter(
+        directed=directed,
+        types=_split("types", types, "edge type"),
+        kinds=_split("kinds", kinds, "node kind"),
+        start=start,
+        end=end,
+    )
 
 
 def _view(

@@ -217,7 +217,8 @@ class GraphStore:
 
     def counts(self) -> dict[str, int]:
         """Numbers of nodes by type and of edges."""
-        counts = {f"{t}s": len(ids) for t, ids in sorted(self._by_type.items())}
+        plural = {"entity": "entities", "event": "events", "source": "sources"}
+        counts = {plural[t]: len(self._by_type.get(t, {})) for t in plural}
         counts["edges"] = self._graph.number_of_edges()
         return counts
 

@@ -1,0 +1,162 @@
+"""The ``geokg`` command: serve, validate, export, path."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.config import Settings
+from graph import queries
+from graph.errors import GeokgError, SeedValidationError
+from graph.export import EXPORT_FORMATS, export
+from graph.model import Event
+from graph.seed import load_seed_dir, validate_seed_paths
+from graph.store import GraphStore
+
+__all__ = ["main"]
+
+
+def _store(seeds: Path | None) -> GraphStore:
+    return load_seed_dir(seeds or Settings().seeds)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings()
+    updates = {
+        k: v for k, v in (("host", args.host), ("port", args.port), ("seeds", args.seeds)) if v
+    }
+    settings = settings.model_copy(update=updates)
+    store = load_seed_dir(settings.seeds)
+    counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"geokg: loaded {counts} from {settings.seeds}", file=sys.stderr)
+    print(f"geokg: serving {url}  (docs: {url}/docs, {url}/redoc)", file=sys.stderr)
+    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [Settings().seeds]
+    store = validate_seed_paths(paths)
+    counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
+    print(f"ok: {' '.join(map(str, paths))}: {counts}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    store = _store(args.seeds)
+    node_ids = queries.reachable(store, args.root, args.depth) if args.root else None
+    chunks = export(store, args.format, node_ids)
+    if args.output is None:
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+        return 0
+    target = Path(args.output)
+    # Write beside the target and rename, so a failure never leaves a half-written file.
+    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+def _describe(node: object) -> str:
+    label = getattr(node, "label", "?")
+    text = f"{label} [{getattr(node, 'id', '?')}]"
+    if isinstance(node, Event):
+        when = node.date.value.isoformat() if node.date.value else "undated"
+        text += f" (event: {node.kind.value}, {when}, CAMEO {node.cameo.code} {node.cameo.name})"
+    return text
+
+
+def _path(args: argparse.Namespace) -> int:
+    store = _store(args.seeds)
+    flt = queries.path_filter(directed=args.directed, types=args.types, kinds=args.kinds)
+    source = queries.resolve_node(store, args.source)
+    target = queries.resolve_node(store, args.target)
+    path = queries.shortest_path(store, source, target, flt)
+    print(f"{path.length} hop(s) from {source} to {target}")
+    print(f"  {_describe(path.nodes[0])}")
+    for edge, node in zip(path.edges, path.nodes[1:], strict=True):
+        title = f" ({edge.attributes['title']})" if "title" in edge.attributes else ""
+        print(f"  --[{edge.type}{title}: {edge.source} -> {edge.target}]--")
+        for ev in edge.evidence:
+            print(f'      "{ev.quote}"  ({ev.source} {ev.start}..{ev.end})')
+        print(f"  {_describe(node)}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="geokg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="start the HTTP service")
+    serve.add_argument("--host", help="address to bind (GEOKG_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (GEOKG_PORT, default 8000)")
+    serve.add_argument("--seeds", type=Path, help="seed directory (GEOKG_SEEDS)")
+    serve.set_defaults(run=_serve)
+
+    validate = sub.add_parser("validate", help="check seed files or directories")
+    validate.add_argument(
+        "paths", nargs="*", type=Path, help="files or directories (default: GEOKG_SEEDS)"
+    )
+    validate.set_defaults(run=_validate)
+
+    exp = sub.add_parser("export", help="export the graph")
+    exp.add_argument("--format", "-f", required=True, choices=list(EXPORT_FORMATS))
+    exp.add_argument("--root", help="export only the neighbourhood of this node id")
+    exp.add_argument(
+        "--depth", type=int, default=1, help=f"neighbourhood depth (1..{queries.MAX_DEPTH})"
+    )
+    exp.add_argument("--output", "-o", help="file to write (default: standard output)")
+    exp.add_argument("--seeds", type=Path, help="seed directory (GEOKG_SEEDS)")
+    exp.set_defaults(run=_export)
+
+    path = sub.add_parser("path", help="shortest path between two nodes, with evidence")
+    path.add_argument("source", help="node id or exact entity name")
+    path.add_argument("target", help="node id or exact entity name")
+    path.add_argument(
+        "--directed", action="store_true", help="follow edges only in their direction"
+    )
+    path.add_argument("--types", help="comma-separated edge types allowed")
+    path.add_argument("--kinds", help="comma-separated node kinds allowed")
+    path.add_argument("--seeds", type=Path, help="seed directory (GEOKG_SEEDS)")
+    path.set_defaults(run=_path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except SeedValidationError as exc:
+        print(f"geokg: {exc}", file=sys.stderr)
+        return 1
+    except GeokgError as exc:
+        print(f"geokg: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The FastAPI application: ``app.main:app``, or ``create_app()`` for tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.config import Settings, get_settings
+from app.docs import install_docs
+from app.problems import install_problem_handlers
+from app.routes import entities, events, export, health, paths, relations, sources
+from graph.seed import load_seed_dir
+from graph.store import GraphStore
+
+__all__ = ["app", "create_app"]
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+A knowledge graph of geopolitical events. Every entity, event and relation is traced to the
+verbatim sentence it came from (`evidence`: source id, quote, character offsets).
+
+Nodes are entities, events and source documents; edges are binary relations and the roles
+entities play in events. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    """Build the application. Without ``store``, the seed directory is loaded at start-up,
+    and a broken seed stops the start (the service never serves half a graph)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if store is None:
+            app.state.store = load_seed_dir(settings.seeds)
+            log.info("loaded %s from %s", app.state.store.counts(), settings.seeds)
+        else:
+            app.state.store = store
+        yield
+
+    app = FastAPI(
+        title="geokg",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    install_docs(app)
+    for module in (health, entities, events, relations, paths, sources, export):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

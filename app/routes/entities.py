@@ -1,0 +1,103 @@
+"""Entities: search, one entity, its relations, its neighbourhood."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from app.deps import StoreDep
+from app.problems import PROBLEM_RESPONSES
+from graph import queries
+from graph.model import AnyNode, Edge, Entity
+from graph.queries import MAX_DEPTH, MAX_LIMIT, NEIGHBOUR_LIMIT, Page, Subgraph
+
+router = APIRouter(tags=["entities"], responses=PROBLEM_RESPONSES)
+
+EntityId = Annotated[
+    str,
+    Path(
+        description="An entity id (any node id for relations and neighbours).",
+        examples=["dmytro-kuleba"],
+    ),
+]
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (at most {MAX_LIMIT}).", examples=[20])
+]
+Offset = Annotated[int, Query(ge=0, description="Items to skip.", examples=[0])]
+Kind = Annotated[
+    str | None,
+    Query(
+        description="Only nodes of this kind (`organisation` includes its sub-kinds).",
+        examples=["person"],
+    ),
+]
+EdgeType = Annotated[
+    str | None,
+    Query(description="Only edges of this relation type or role.", examples=["holds_position"]),
+]
+
+
+@router.get("/entities", summary="Search entities")
+def list_entities(
+    store: StoreDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Text in the label or an alias; case- and accent-insensitive, "
+            "prefix or substring, best match first.",
+            examples=["kuleba"],
+        ),
+    ] = None,
+    kind: Kind = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AnyNode]:
+    """List entities, optionally matching a text query and a kind."""
+    return queries.find_entities(store, q, kind, limit, offset)
+
+
+@router.get("/entities/{id}", summary="Get one entity")
+def get_entity(store: StoreDep, id: EntityId) -> Entity:
+    """One entity with its aliases, identifiers (and their origin) and evidence."""
+    return store.entity(id)
+
+
+@router.get("/entities/{id}/relations", summary="Relations of an entity")
+def list_entity_relations(
+    store: StoreDep,
+    id: EntityId,
+    direction: Annotated[
+        Literal["out", "in", "both"],
+        Query(description="Edges leaving the node, entering it, or both.", examples=["both"]),
+    ] = "both",
+    type: EdgeType = None,
+) -> list[Edge]:
+    """The edges of a node (binary relations and event roles), each with its evidence."""
+    return queries.entity_relations(store, id, direction, type)
+
+
+@router.get("/entities/{id}/neighbors", summary="Neighbourhood of an entity")
+def get_entity_neighbors(
+    store: StoreDep,
+    id: EntityId,
+    depth: Annotated[
+        int,
+        Query(ge=1, le=MAX_DEPTH, description=f"Hops to follow (1 to {MAX_DEPTH}).", examples=[1]),
+    ] = 1,
+    kind: Kind = None,
+    type: EdgeType = None,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_LIMIT,
+            description=f"Most nodes to return (at most {MAX_LIMIT}); a cut answer has "
+            "`truncated: true`.",
+            examples=[100],
+        ),
+    ] = NEIGHBOUR_LIMIT,
+) -> Subgraph:
+    """Nodes within `depth` hops (edges followed both ways) and the edges between them."""
+    return queries.neighbourhood(store, id, depth=depth, kind=kind, type=type, limit=limit)

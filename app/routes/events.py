@@ -1,0 +1,67 @@
+"""Events: filtered lists and single events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.deps import StoreDep
+from app.problems import PROBLEM_RESPONSES
+from app.routes.entities import Limit, Offset
+from graph import queries
+from graph.model import AnyNode, Event
+from graph.queries import Page
+
+router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/events", summary="List events")
+def list_events(
+    store: StoreDep,
+    kind: Annotated[str | None, Query(description="Event kind.", examples=["meeting"])] = None,
+    actor: Annotated[
+        str | None,
+        Query(description="Id of an entity in the `actor` role.", examples=["sergey-lavrov"]),
+    ] = None,
+    place: Annotated[
+        str | None, Query(description="Id of the place (the `place` role).", examples=["moscow"])
+    ] = None,
+    cameo: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{2,4}$", description="CAMEO code or code prefix.", examples=["036"]),
+    ] = None,
+    start: Annotated[
+        dt.date | None, Query(description="Events on or after this day.", examples=["2022-02-16"])
+    ] = None,
+    end: Annotated[
+        dt.date | None, Query(description="Events on or before this day.", examples=["2022-02-16"])
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AnyNode]:
+    """Events by kind, actor, place, CAMEO code and date window; dated events first, by date."""
+    return queries.find_events(
+        store,
+        kind=kind,
+        actor=actor,
+        place=place,
+        cameo=cameo,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/events/{id}", summary="Get one event")
+def get_event(
+    store: StoreDep,
+    id: Annotated[
+        str,
+        Path(description="An event id.", examples=["russia-announces-units-returning-to-bases"]),
+    ],
+) -> Event:
+    """One event with its CAMEO code, date (with the rule that resolved it) and evidence."""
+    return store.event(id)

@@ -1,0 +1,35 @@
+"""Relations: every edge, filtered."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.deps import StoreDep
+from app.problems import PROBLEM_RESPONSES
+from app.routes.entities import EdgeType, Limit, Offset
+from graph import queries
+from graph.model import Edge
+from graph.queries import Page
+
+router = APIRouter(tags=["relations"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/relations", summary="List relations")
+def list_relations(
+    store: StoreDep,
+    type: EdgeType = None,
+    source: Annotated[
+        str | None, Query(description="Id of the node the edge leaves.", examples=["dmytro-kuleba"])
+    ] = None,
+    target: Annotated[
+        str | None, Query(description="Id of the node the edge enters.", examples=["ukraine"])
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[Edge]:
+    """Binary relations and event role edges, each with its evidence."""
+    return queries.find_relations(
+        store, type=type, source=source, target=target, limit=limit, offset=offset
+    )
