@@ -1,0 +1,190 @@
+"""Queries on the tiny synthetic graph: search, filters, neighbourhoods, paths and bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from graph import queries
+from graph.errors import InvalidQueryError, NodeNotFoundError, NoPathError
+from graph.store import GraphStore
+
+
+@pytest.mark.parametrize(
+    ("q", "first"),
+    [
+        ("delia", "delia-quux"),  # accent-insensitive
+        ("DÉLIA", "delia-quux"),
+        ("quux", "delia-quux"),  # alias, exact
+        ("ux", "delia-quux"),  # substring
+        ("alpha", "alpha-land"),  # alias exact beats prefix
+        ("land", "beta-land"),  # word prefix: the shorter name first
+    ],
+)
+def test_search_matches_labels_and_aliases(mini_store: GraphStore, q: str, first: str) -> None:
+    page = queries.find_entities(mini_store, q)
+    assert page.items[0].id == first
+
+
+def test_search_ranks_exact_then_prefix_then_substring() -> None:
+    from graph.model import Entity
+
+    store = GraphStore()
+    for i, label in enumerate(["Kyiv residents", "Kyiv", "Greater Kyiv", "Nikyiv"]):
+        store.add_node(Entity(id=f"e{i}", kind="place", label=label))
+    assert [store.entity(i).label for i in store.search_entities("kyiv")] == [
+        "Kyiv",
+        "Kyiv residents",
+        "Greater Kyiv",
+        "Nikyiv",
+    ]
+
+
+def test_kind_filter_includes_sub_kinds(mini_store: GraphStore) -> None:
+    orgs = queries.find_entities(mini_store, kind="organisation")
+    assert [e.id for e in orgs.items] == ["test-press"]
+    assert queries.find_entities(mini_store, q="land", kind="place").items == []
+
+
+def test_unknown_kind_names_the_vocabulary(mini_store: GraphStore) -> None:
+    with pytest.raises(InvalidQueryError) as caught:
+        queries.find_entities(mini_store, kind="planet")
+    assert caught.value.field == "kind" and "state" in caught.value.reason
+
+
+def test_pagination_reports_total(mini_store: GraphStore) -> None:
+    page = queries.find_entities(mini_store, limit=2, offset=1)
+    assert page.total == 6 and len(page.items) == 2
+    assert page.items[0].id == queries.find_entities(mini_store).items[1].id
+
+
+def test_events_by_date_window_and_undated_excluded(mini_store: GraphStore) -> None:
+    day = dt.date(2022, 2, 16)
+    assert [e.id for e in queries.find_events(mini_store, start=day, end=day).items] == [
+        "quux-warning"
+    ]
+    all_events = queries.find_events(mini_store).items
+    assert [e.id for e in all_events][-1] == "beta-denial"  # undated last
+
+
+def test_events_by_actor_place_and_cameo_prefix(mini_store: GraphStore) -> None:
+    assert [e.id for e in queries.find_events(mini_store, actor="delia-quux").items] == [
+        "quux-warning"
+    ]
+    assert [e.id for e in queries.find_events(mini_store, place="gamma-city").items] == [
+        "alpha-beta-meeting"
+    ]
+    assert [e.id for e in queries.find_events(mini_store, cameo="03").items] == [
+        "alpha-beta-meeting"
+    ]
+    with pytest.raises(NodeNotFoundError):
+        queries.find_events(mini_store, actor="nobody")
+
+
+def test_relations_by_type_and_direction(mini_store: GraphStore) -> None:
+    page = queries.find_relations(mini_store, type="holds_position")
+    assert [(e.source, e.target, e.attributes["title"]) for e in page.items] == [
+        ("delia-quux", "alpha-land", "officer")
+    ]
+    incoming = queries.entity_relations(mini_store, "beta-land", "in")
+    assert {e.type for e in incoming} == {"participant", "target", "actor", "located_in"}
+    outgoing = queries.entity_relations(mini_store, "beta-land", "out")
+    assert outgoing == []
+
+
+def test_neighbourhood_depth_kind_and_truncation(mini_store: GraphStore) -> None:
+    one = queries.neighbourhood(mini_store, "gamma-city", depth=1)
+    assert {n.id for n in one.nodes} == {"gamma-city", "alpha-beta-meeting", "beta-land"}
+    assert not one.truncated
+    two = queries.neighbourhood(mini_store, "gamma-city", depth=2)
+    assert "alpha-land" in {n.id for n in two.nodes}
+    only_states = queries.neighbourhood(mini_store, "gamma-city", depth=2, kind="state")
+    assert {n.id for n in only_states.nodes} == {"gamma-city", "beta-land"}
+    capped = queries.neighbourhood(mini_store, "gamma-city", depth=2, limit=2)
+    assert len(capped.nodes) == 2 and capped.truncated
+    for edge in two.edges:
+        assert {edge.source, edge.target} <= {n.id for n in two.nodes}
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda s: queries.neighbourhood(s, "gamma-city", depth=5), "depth"),
+        (lambda s: queries.neighbourhood(s, "gamma-city", limit=1001), "limit"),
+        (lambda s: queries.find_entities(s, limit=0), "limit"),
+        (
+            lambda s: queries.k_shortest_paths(s, "alpha-land", "beta-land", max_length=7),
+            "max_length",
+        ),
+        (lambda s: queries.path_filter(types="actor,friend_of"), "types"),
+    ],
+)
+def test_bounds_are_enforced_and_named(mini_store: GraphStore, call, field: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidQueryError) as caught:
+        call(mini_store)
+    assert caught.value.field == field
+
+
+def test_shortest_path_explains_each_hop(mini_store: GraphStore) -> None:
+    path = queries.shortest_path(mini_store, "delia-quux", "gamma-city")
+    assert path.length == 3
+    assert [path.nodes[0].id, path.nodes[-1].id] == ["delia-quux", "gamma-city"]
+    for (a, b), edge in zip(zip(path.nodes, path.nodes[1:], strict=False), path.edges, strict=True):
+        assert {edge.source, edge.target} == {a.id, b.id}
+        assert edge.evidence, "every edge carries its evidence"
+    events = [n for n in path.nodes if n.node_type == "event"]
+    assert events and all(e.cameo.code and e.date.rule for e in events)
+
+
+def test_directed_path_follows_edge_direction(mini_store: GraphStore) -> None:
+    with pytest.raises(NoPathError):
+        queries.shortest_path(
+            mini_store, "beta-land", "alpha-land", queries.path_filter(directed=True)
+        )
+    path = queries.shortest_path(
+        mini_store, "alpha-beta-meeting", "beta-land", queries.path_filter(directed=True)
+    )
+    assert path.length == 1
+
+
+def test_path_type_and_kind_filters(mini_store: GraphStore) -> None:
+    flt = queries.path_filter(types="holds_position,actor,participant")
+    path = queries.shortest_path(mini_store, "delia-quux", "beta-land", flt)
+    assert {e.type for e in path.edges} <= {"holds_position", "actor", "participant"}
+    assert path.length == 3  # delia -> alpha-land -> meeting -> beta-land
+    with pytest.raises(NoPathError):
+        queries.shortest_path(
+            mini_store, "delia-quux", "beta-land", queries.path_filter(kinds="person")
+        )
+
+
+def test_path_date_window_excludes_events_outside_it(mini_store: GraphStore) -> None:
+    # Only the 16 Feb warning links Quux to Beta Land directly; a window on the 15th forbids it.
+    flt = queries.path_filter(start=dt.date(2022, 2, 15), end=dt.date(2022, 2, 15))
+    path = queries.shortest_path(mini_store, "delia-quux", "beta-land", flt)
+    assert "quux-warning" not in [n.id for n in path.nodes]
+
+
+def test_k_shortest_paths_are_simple_distinct_and_ordered(mini_store: GraphStore) -> None:
+    paths = queries.k_shortest_paths(mini_store, "delia-quux", "gamma-city", max_length=6, limit=50)
+    lengths = [p.length for p in paths]
+    assert lengths == sorted(lengths) and lengths[0] == 3
+    seqs = [tuple(n.id for n in p.nodes) for p in paths]
+    assert len(set(seqs)) == len(seqs)
+    assert all(len(set(s)) == len(s) for s in seqs)
+    assert all(p.length <= 6 for p in paths)
+    assert len(queries.k_shortest_paths(mini_store, "delia-quux", "gamma-city", max_length=3)) == 2
+
+
+def test_path_to_and_from_sources_and_events(mini_store: GraphStore) -> None:
+    path = queries.shortest_path(mini_store, "test-mini", "alpha-land")
+    assert path.nodes[0].node_type == "source"
+    assert path.edges[0].type == "contributor"
+
+
+def test_resolve_node_accepts_names_and_rejects_unknown(mini_store: GraphStore) -> None:
+    assert queries.resolve_node(mini_store, "Délia Quux") == "delia-quux"
+    assert queries.resolve_node(mini_store, "alpha") == "alpha-land"
+    with pytest.raises(NodeNotFoundError):
+        queries.resolve_node(mini_store, "Nobody At All")
