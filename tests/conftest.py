@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from graph import DEFAULT_SEEDS
 from graph.seed import load_seed_dir
 from graph.store import GraphStore

@@ -13,7 +13,28 @@ from graph.model import Source
 router = APIRouter(tags=["sources"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/sources", summary="List source documents")
+_EXAMPLE = [
+    {
+        "node_type": "source",
+        "id": "ap-2022-02-15-russia-forces-pulling-back",
+        "kind": "news_article",
+        "label": "Russia Says Some Forces Pulling Back Amid Ukraine Crisis",
+        "publisher": "associated-press",
+        "published": "2022-02-15",
+        "contributors": ["robert-burns"],
+        "language": "en",
+        "text_file": "2022-02-15-ap-russia-forces-pulling-back.txt",
+        "text_length": 6764,
+        "metadata_origin": "Supplied with the seed: metadata of the document, not its text.",
+    }
+]
+
+
+@router.get(
+    "/sources",
+    summary="List source documents",
+    responses={200: {"content": {"application/json": {"example": _EXAMPLE}}}},
+)
 def list_sources(store: StoreDep) -> list[Source]:
     """Every source document with its metadata (title, publisher, date, contributors)."""
     return list(store.sources())

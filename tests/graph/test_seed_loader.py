@@ -195,7 +195,7 @@ def test_invalid_json_names_line_and_column(mini_copy: Path) -> None:
 
 
 def test_empty_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SeedValidationError, match="no \\*.json seed files"):
+    with pytest.raises(SeedValidationError, match=r"no \*\.json seed files"):
         load_seed_dir(tmp_path)
 
 
@@ -278,7 +278,7 @@ def test_entity_kind_conflict_between_sources_is_refused(mini_copy: Path) -> Non
     data["entities"][0]["kind"] = "place"
     (mini_copy / "second.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(
-        SeedValidationError, match="second.json: \\$.entities\\[0\\].kind: 'alpha-land' is a state"
+        SeedValidationError, match=r"second\.json: \$\.entities\[0\]\.kind: 'alpha-land' is a state"
     ):
         load_seed_dir(mini_copy)
 

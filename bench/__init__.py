@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench --help`. They print what they measured, on which data."""
