@@ -101,7 +101,9 @@ class EventDate(_Record):
 class Quantity(_Record):
     """A number in the text with its hedge and unit: 'more than 130,000 soldiers'."""
 
-    value: float
+    value: float | None = Field(
+        description="The number; None only where the text gives none ('small numbers')."
+    )
     unit: str
     qualifier: QuantityQualifier
     measure: str = Field(description="What is counted: count, duration, ...")

@@ -233,3 +233,4 @@ class QuantityQualifier(StrEnum):
     MORE_THAN = "more_than"
     APPROXIMATELY = "approximately"
     SMALL_NUMBER = "small_number"
+    """An unquantified amount ('small numbers'): the value is null."""

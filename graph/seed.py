@@ -85,7 +85,7 @@ class SeedParticipant(_In):
 
 
 class SeedQuantity(_In):
-    value: float
+    value: float | None
     unit: str = Field(min_length=1)
     qualifier: QuantityQualifier
     measure: str = Field(min_length=1)
@@ -245,6 +245,12 @@ class _Checker:
                         file, f"{where}.participants[{j}].evidence", text, part.evidence
                     )
                 for j, qty in enumerate(event.quantities):
+                    if qty.value is None and qty.qualifier != QuantityQualifier.SMALL_NUMBER:
+                        self.problem(
+                            file,
+                            f"{where}.quantities[{j}].value",
+                            "only a small_number quantity may leave its value null",
+                        )
                     self.check_evidence(
                         file, f"{where}.quantities[{j}].evidence", text, qty.evidence
                     )

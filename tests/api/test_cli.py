@@ -1,0 +1,61 @@
+"""The `geokg` command line: validate, export, path (serve is covered in tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from tests.conftest import MINI
+
+
+def test_validate_ok_prints_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(MINI)]) == 0
+    assert "6 entities, 3 events, 1 sources, 12 edges" in capsys.readouterr().out
+
+
+def test_validate_broken_names_file_path_and_reason(
+    mini_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = mini_copy / "mini.json"
+    data = json.loads(seed.read_text(encoding="utf-8"))
+    data["events"][0]["participants"][0]["entity"] = "ghost"
+    seed.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(seed)]) == 1
+    err = capsys.readouterr().err
+    assert f"{seed}: $.events[0].participants[0].entity: unknown entity 'ghost'" in err
+    assert "Traceback" not in err
+
+
+def test_path_prints_hops_with_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["path", "Délia Quux", "gamma-city", "--seeds", str(MINI)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("3 hop(s) from delia-quux to gamma-city")
+    assert '"Officer Délia Quux of Alpha Land warned Beta Land."' in out or "Gamma City" in out
+    assert "CAMEO" in out
+
+
+def test_path_unknown_name_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["path", "Nobody", "gamma-city", "--seeds", str(MINI)]) == 1
+    assert "no node with id 'Nobody'" in capsys.readouterr().err
+
+
+def test_export_to_file_and_stdout(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    target = tmp_path / "mini.graphml"
+    assert main(["export", "--format", "graphml", "-o", str(target), "--seeds", str(MINI)]) == 0
+    assert b"<graphml" in target.read_bytes()
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+    assert main(["export", "-f", "ntriples", "--root", "gamma-city", "--seeds", str(MINI)]) == 0
+    out = capsysbinary.readouterr().out
+    assert b"gamma-city" in out and b"delia-quux" not in out
+
+
+def test_export_unknown_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["export", "--format", "csv", "--seeds", str(MINI)])
+    assert caught.value.code == 2
+    assert "invalid choice: 'csv'" in capsys.readouterr().err

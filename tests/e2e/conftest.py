@@ -1,0 +1,73 @@
+"""A real uvicorn process serving ``app.main:app`` on 127.0.0.1, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers_health(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:  # refused, reset or timed out while uvicorn is still starting
+        return False
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a uvicorn process serving the seed graph; stopped at the end of the session.
+
+    The process inherits the environment, so ``GEOKG_SEEDS`` picks another seed directory.
+    """
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    # A file, not a pipe: nobody reads the log while tests run, and a full pipe would block uvicorn.
+    log_path = tmp_path_factory.mktemp("uvicorn") / "stderr.log"
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+    with (
+        log_path.open("wb") as log,
+        subprocess.Popen(
+            [*command, "--port", str(port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        ) as process,
+    ):
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while not _answers_health(url):
+                if process.poll() is not None:
+                    pytest.fail(
+                        f"uvicorn exited with {process.returncode} before answering /health:\n"
+                        + log_path.read_text(errors="replace")
+                    )
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"uvicorn did not answer /health within {STARTUP_TIMEOUT:.0f} s:\n"
+                        + log_path.read_text(errors="replace")
+                    )
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
