@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -71,7 +72,7 @@ def problem_response(
     status: int,
     detail: str | None,
     request: Request,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     """Build a problem+json response."""
@@ -86,7 +87,7 @@ def problem_response(
         body.model_dump(exclude_none=True),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        headers=dict(headers) if headers else None,
     )
 
 

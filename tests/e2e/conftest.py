@@ -40,11 +40,11 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     # A file, not a pipe: nobody reads the log while tests run, and a full pipe would block uvicorn.
     log_path = tmp_path_factory.mktemp("uvicorn") / "stderr.log"
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+    uvicorn_args = ["app.main:app", "--host", "127.0.0.1", "--port", str(port)]
     with (
         log_path.open("wb") as log,
         subprocess.Popen(
-            [*command, "--port", str(port)],
+            [sys.executable, "-m", "uvicorn", *uvicorn_args],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -60,7 +60,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     )
                 if time.monotonic() > deadline:
                     pytest.fail(
-                        f"uvicorn did not answer /health within {STARTUP_TIMEOUT:.0f} s:\n"
+                        f"uvicorn did not answer /health within {STARTUP_TIMEOUT:g} s:\n"
                         + log_path.read_text(errors="replace")
                     )
                 time.sleep(0.1)
