@@ -8,8 +8,8 @@ list of fields; Starlette's own errors keep their status and headers; anything u
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
