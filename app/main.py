@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.config import Settings, get_settings
 from app.docs import install_docs
+from app.openapi import install_openapi
 from app.problems import install_problem_handlers
 from app.routes import entities, events, export, health, paths, relations, sources
 from graph.seed import load_seed_dir
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         redoc_url=None,
     )
     install_problem_handlers(app)
+    install_openapi(app)
     install_docs(app)
     for module in (health, entities, events, relations, paths, sources, export):
         app.include_router(module.router)

@@ -18,7 +18,7 @@ import networkx as nx
 from pydantic import BaseModel, Field
 
 from graph.errors import InvalidQueryError, NodeNotFoundError, NoPathError
-from graph.model import AnyNode, Edge, Event, Node
+from graph.model import AnyNode, Edge, Entity, Event, Node
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
 from graph.search import normalise
 from graph.store import GraphStore
@@ -28,6 +28,9 @@ __all__ = [
     "MAX_LIMIT",
     "MAX_PATH_LENGTH",
     "NEIGHBOUR_LIMIT",
+    "EdgePage",
+    "EntityPage",
+    "EventPage",
     "Page",
     "Path",
     "PathFilter",
@@ -111,11 +114,28 @@ def _check_bound(field: str, value: int, low: int, high: int) -> None:
         raise InvalidQueryError(field, f"must be between {low} and {high} (got {value})")
 
 
-def _paginate(ids: Sequence[str], store: GraphStore, limit: int, offset: int) -> Page[AnyNode]:
+class EntityPage(Page[Entity]):
+    """A page of entities."""
+
+
+class EventPage(Page[Event]):
+    """A page of events."""
+
+
+class EdgePage(Page[Edge]):
+    """A page of edges."""
+
+
+P = TypeVar("P", EntityPage, EventPage)
+
+
+def _paginate(page: type[P], ids: Sequence[str], store: GraphStore, limit: int, offset: int) -> P:
     _check_bound("limit", limit, 1, MAX_LIMIT)
     _check_bound("offset", offset, 0, 2**31)
     items = list(store.iter_records(ids[offset : offset + limit]))
-    return Page[AnyNode](items=items, total=len(ids), limit=limit, offset=offset)
+    return page.model_validate(
+        {"items": items, "total": len(ids), "limit": limit, "offset": offset}
+    )
 
 
 def _kinds(kind: str | None) -> set[str] | None:
@@ -159,7 +179,7 @@ def find_entities(
     kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Page[AnyNode]:
+) -> EntityPage:
     """Entities whose label or an alias contains ``q`` (best match first), of a kind."""
     _check_vocab("kind", kind, "entity kind")
     kinds = _kinds(kind)
@@ -176,7 +196,7 @@ def find_entities(
         ]
     else:
         ids = store.ids("entity")
-    return _paginate(ids, store, limit, offset)
+    return _paginate(EntityPage, ids, store, limit, offset)
 
 
 def _role_events(store: GraphStore, entity_id: str, role: str) -> list[str]:
@@ -195,7 +215,7 @@ def find_events(
     end: dt.date | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Page[AnyNode]:
+) -> EventPage:
     """Events filtered by kind, actor, place, CAMEO code prefix and date window, by date.
 
     An event matches ``start``/``end`` if its date interval overlaps the window; events the
@@ -227,7 +247,7 @@ def find_events(
             continue
         matched.append(event)
     matched.sort(key=lambda e: e.date.start or e.date.end or dt.date.max)
-    return _paginate([e.id for e in matched], store, limit, offset)
+    return _paginate(EventPage, [e.id for e in matched], store, limit, offset)
 
 
 def _overlaps(event: Event, start: dt.date | None, end: dt.date | None) -> bool:
@@ -247,7 +267,7 @@ def find_relations(
     target: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> Page[Edge]:
+) -> EdgePage:
     """Edges (relations and role edges) filtered by type, source and target node."""
     _check_vocab("type", type, "edge type")
     _check_bound("limit", limit, 1, MAX_LIMIT)
@@ -263,7 +283,7 @@ def find_relations(
     matched = [
         e for e in edges if (not type or e.type == type) and (not target or e.target == target)
     ]
-    return Page[Edge](
+    return EdgePage(
         items=matched[offset : offset + limit], total=len(matched), limit=limit, offset=offset
     )
 

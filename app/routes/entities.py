@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from graph import queries
-from graph.model import AnyNode, Edge, Entity
-from graph.queries import MAX_DEPTH, MAX_LIMIT, NEIGHBOUR_LIMIT, Page, Subgraph
+from graph.model import Edge, Entity
+from graph.queries import MAX_DEPTH, MAX_LIMIT, NEIGHBOUR_LIMIT, EntityPage, Subgraph
 
 router = APIRouter(tags=["entities"], responses=PROBLEM_RESPONSES)
 
@@ -53,7 +53,7 @@ def list_entities(
     kind: Kind = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[AnyNode]:
+) -> EntityPage:
     """List entities, optionally matching a text query and a kind."""
     return queries.find_entities(store, q, kind, limit, offset)
 

@@ -11,8 +11,8 @@ from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit, Offset
 from graph import queries
-from graph.model import AnyNode, Event
-from graph.queries import Page
+from graph.model import Event
+from graph.queries import EventPage
 
 router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
 
@@ -40,7 +40,7 @@ def list_events(
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[AnyNode]:
+) -> EventPage:
     """Events by kind, actor, place, CAMEO code and date window; dated events first, by date."""
     return queries.find_events(
         store,

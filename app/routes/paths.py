@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -15,14 +15,18 @@ from graph.queries import MAX_PATH_LENGTH, Path, PathFilter
 
 router = APIRouter(tags=["paths"], responses=PROBLEM_RESPONSES)
 
-NodeRef = Annotated[
-    str,
-    Query(
+
+def _node_ref(example: str) -> Any:
+    return Query(
         min_length=1,
         max_length=200,
         description="A node id (entity, event or source), or an entity's exact label or alias.",
-    ),
-]
+        examples=[example],
+    )
+
+
+Source = Annotated[str, _node_ref("olaf-scholz")]
+Target = Annotated[str, _node_ref("dmytro-kuleba")]
 Directed = Annotated[
     bool, Query(description="Follow edges only in their direction.", examples=[False])
 ]
@@ -59,8 +63,8 @@ def _filter(
 @router.get("/paths/shortest", summary="Shortest path between two nodes")
 def get_shortest_path(
     store: StoreDep,
-    source: Annotated[str, NodeRef, Query(examples=["olaf-scholz"])],
-    target: Annotated[str, NodeRef, Query(examples=["dmytro-kuleba"])],
+    source: Source,
+    target: Target,
     directed: Directed = False,
     types: Types = None,
     kinds: Kinds = None,
@@ -76,8 +80,8 @@ def get_shortest_path(
 @router.get("/paths", summary="The k shortest paths between two nodes")
 def list_paths(
     store: StoreDep,
-    source: Annotated[str, NodeRef, Query(examples=["olaf-scholz"])],
-    target: Annotated[str, NodeRef, Query(examples=["dmytro-kuleba"])],
+    source: Source,
+    target: Target,
     max_length: Annotated[
         int,
         Query(

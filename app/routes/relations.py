@@ -10,8 +10,7 @@ from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import EdgeType, Limit, Offset
 from graph import queries
-from graph.model import Edge
-from graph.queries import Page
+from graph.queries import EdgePage
 
 router = APIRouter(tags=["relations"], responses=PROBLEM_RESPONSES)
 
@@ -28,7 +27,7 @@ def list_relations(
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[Edge]:
+) -> EdgePage:
     """Binary relations and event role edges, each with its evidence."""
     return queries.find_relations(
         store, type=type, source=source, target=target, limit=limit, offset=offset

@@ -23,7 +23,7 @@ def test_health_reports_counts(mini_client: TestClient) -> None:
     body = mini_client.get("/health").json()
     assert body == {
         "status": "ok",
-        "counts": {"entities": 6, "events": 3, "sources": 1, "edges": 12},
+        "counts": {"entities": 6, "events": 3, "sources": 1, "edges": 11},
     }
 
 

@@ -13,7 +13,7 @@ from tests.conftest import MINI
 
 def test_validate_ok_prints_counts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(MINI)]) == 0
-    assert "6 entities, 3 events, 1 sources, 12 edges" in capsys.readouterr().out
+    assert "6 entities, 3 events, 1 sources, 11 edges" in capsys.readouterr().out
 
 
 def test_validate_broken_names_file_path_and_reason(
