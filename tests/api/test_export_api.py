@@ -1,0 +1,95 @@
+"""`/export` over HTTP: format parameter, Accept negotiation, neighbourhoods, errors."""
+
+from __future__ import annotations
+
+import io
+
+import networkx as nx
+import pytest
+import rdflib
+from fastapi.testclient import TestClient
+from rdflib.compare import isomorphic
+
+from graph.export import EXPORT_FORMATS
+
+RDF_PARSERS = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml"}
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS))
+def test_format_parameter_sets_the_media_type(seed_client: TestClient, fmt: str) -> None:
+    response = seed_client.get("/export", params={"format": fmt})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == EXPORT_FORMATS[fmt].media_type
+    assert f"geokg.{EXPORT_FORMATS[fmt].extension}" in response.headers["content-disposition"]
+    assert len(response.content) > 10_000
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "ntriples"),
+        ("application/ld+json", "jsonld"),
+        ("application/rdf+xml", "rdfxml"),
+        ("application/n-quads", "nquads"),
+        ("application/graphml+xml", "graphml"),
+        ("text/html;q=0.9, application/rdf+xml;q=0.5", "rdfxml"),
+        ("*/*", "turtle"),
+    ],
+)
+def test_accept_header_negotiates_the_format(
+    seed_client: TestClient, accept: str, fmt: str
+) -> None:
+    response = seed_client.get("/export", headers={"Accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == EXPORT_FORMATS[fmt].media_type
+
+
+def test_unsupported_format_is_400_listing_supported(seed_client: TestClient) -> None:
+    response = seed_client.get("/export", params={"format": "csv"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert set(response.json()["supported"]) == set(EXPORT_FORMATS)
+
+
+def test_unacceptable_accept_is_406_listing_media_types(seed_client: TestClient) -> None:
+    response = seed_client.get("/export", headers={"Accept": "text/csv"})
+    assert response.status_code == 406
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "text/turtle" in response.json()["supported"]
+
+
+def test_unknown_root_is_404(seed_client: TestClient) -> None:
+    response = seed_client.get("/export", params={"format": "turtle", "root": "atlantis"})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_root_exports_only_the_neighbourhood(seed_client: TestClient) -> None:
+    whole = seed_client.get("/export", params={"format": "graphml"})
+    part = seed_client.get("/export", params={"format": "graphml", "root": "zbigniew-rau"})
+    g_whole = nx.read_graphml(io.BytesIO(whole.content), force_multigraph=True)
+    g_part = nx.read_graphml(io.BytesIO(part.content), force_multigraph=True)
+    neighbours = seed_client.get("/entities/zbigniew-rau/neighbors", params={"depth": 1}).json()
+    assert set(g_part.nodes) == {n["id"] for n in neighbours["nodes"]}
+    assert g_part.number_of_nodes() < g_whole.number_of_nodes()
+    deeper = seed_client.get(
+        "/export", params={"format": "graphml", "root": "zbigniew-rau", "depth": 2}
+    )
+    assert nx.read_graphml(io.BytesIO(deeper.content)).number_of_nodes() > g_part.number_of_nodes()
+
+
+def test_http_rdf_exports_are_the_same_graph(seed_client: TestClient) -> None:
+    graphs = {}
+    for fmt, parser in RDF_PARSERS.items():
+        body = seed_client.get("/export", params={"format": fmt}).content
+        graphs[fmt] = rdflib.Graph().parse(data=body, format=parser)
+    counts = {fmt: len(g) for fmt, g in graphs.items()}
+    assert len(set(counts.values())) == 1, counts
+    assert isomorphic(graphs["turtle"], graphs["rdfxml"])
+
+
+def test_depth_bound_is_enforced(seed_client: TestClient) -> None:
+    response = seed_client.get("/export", params={"root": "zbigniew-rau", "depth": 5})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "depth"
