@@ -30,12 +30,15 @@ __all__ = [
     "NEIGHBOUR_LIMIT",
     "EdgePage",
     "EntityPage",
+    "EventDetail",
     "EventPage",
     "Page",
+    "Participant",
     "Path",
     "PathFilter",
     "Subgraph",
     "entity_relations",
+    "event_detail",
     "find_entities",
     "find_events",
     "find_relations",
@@ -118,7 +121,25 @@ class EntityPage(Page[Entity]):
     """A page of entities."""
 
 
-class EventPage(Page[Event]):
+class Participant(BaseModel):
+    """An entity in one of an event's roles (from the event's role edges)."""
+
+    role: str
+    id: str
+    label: str
+    kind: str
+    edge: str = Field(description="Id of the role edge, which carries the evidence.")
+
+
+class EventDetail(Event):
+    """An event with its participants, read from its role edges."""
+
+    participants: list[Participant] = Field(
+        description="Who took part and how: actor, target, participant, place, ..."
+    )
+
+
+class EventPage(Page[EventDetail]):
     """A page of events."""
 
 
@@ -132,7 +153,9 @@ P = TypeVar("P", EntityPage, EventPage)
 def _paginate(page: type[P], ids: Sequence[str], store: GraphStore, limit: int, offset: int) -> P:
     _check_bound("limit", limit, 1, MAX_LIMIT)
     _check_bound("offset", offset, 0, 2**31)
-    items = list(store.iter_records(ids[offset : offset + limit]))
+    items: list[Node] = list(store.iter_records(ids[offset : offset + limit]))
+    if page is EventPage:
+        items = [event_detail(store, i.id) for i in items]
     return page.model_validate(
         {"items": items, "total": len(ids), "limit": limit, "offset": offset}
     )
@@ -248,6 +271,21 @@ def find_events(
         matched.append(event)
     matched.sort(key=lambda e: e.date.start or e.date.end or dt.date.max)
     return _paginate(EventPage, [e.id for e in matched], store, limit, offset)
+
+
+def event_detail(store: GraphStore, event_id: str) -> EventDetail:
+    """An event record with its participants (raise :class:`NodeNotFoundError` if unknown)."""
+    event = store.event(event_id)
+    participants = []
+    for edge in store.out_edges(event_id):
+        if edge.category == "role":
+            entity = store.entity(edge.target)
+            participants.append(
+                Participant(
+                    role=edge.type, id=entity.id, label=entity.label, kind=entity.kind, edge=edge.id
+                )
+            )
+    return EventDetail(**dict(event), participants=participants)
 
 
 def _overlaps(event: Event, start: dt.date | None, end: dt.date | None) -> bool:

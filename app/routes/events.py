@@ -11,8 +11,7 @@ from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit, Offset
 from graph import queries
-from graph.model import Event
-from graph.queries import EventPage
+from graph.queries import EventDetail, EventPage
 
 router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
 
@@ -62,6 +61,6 @@ def get_event(
         str,
         Path(description="An event id.", examples=["russia-announces-units-returning-to-bases"]),
     ],
-) -> Event:
-    """One event with its CAMEO code, date (with the rule that resolved it) and evidence."""
-    return store.event(id)
+) -> EventDetail:
+    """One event: CAMEO code, date (with the rule that resolved it), participants, evidence."""
+    return queries.event_detail(store, id)

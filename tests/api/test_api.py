@@ -111,6 +111,12 @@ def test_events_filters(mini_client: TestClient) -> None:
         "note": "+1 day(s) from alpha-beta-meeting",
     }
     assert event["cameo"]["code"] == "010" and event["cameo"]["quad_class"] == 1
+    assert [(p["role"], p["id"], p["label"]) for p in event["participants"]] == [
+        ("actor", "delia-quux", "Délia Quux"),
+        ("target", "beta-land", "Beta Land"),
+    ]
+    listed = mini_client.get("/events", params={"kind": "meeting"}).json()["items"][0]
+    assert {p["role"] for p in listed["participants"]} == {"actor", "participant", "place"}
 
 
 def test_relations_listing(mini_client: TestClient) -> None:
