@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 from typing import Any, Generic, Literal, TypeVar
 
@@ -469,47 +469,124 @@ def path_filter(
     )
 
 
-def _view(
-    store: GraphStore, ends: tuple[str, str], flt: PathFilter
-) -> tuple[nx.MultiDiGraph[str] | nx.MultiGraph[str], Callable[[Edge], bool]]:
-    graph = store.graph
-    kinds: set[str] | None = None
-    if flt.kinds:
-        kinds = set().union(*(_kinds(k) or set() for k in flt.kinds))
+class _Walk:
+    """Neighbours of a node under a path filter, in the graph's own (insertion) order.
 
-    def node_ok(node: str) -> bool:
-        if node in ends:
+    Deterministic on purpose: equal-length paths are chosen the same way on every run, so an
+    analyst who repeats a query gets the same answer.
+    """
+
+    def __init__(self, store: GraphStore, ends: tuple[str, str], flt: PathFilter) -> None:
+        self.graph = store.graph
+        self.ends = ends
+        self.flt = flt
+        self.kinds: set[str] | None = None
+        if flt.kinds:
+            self.kinds = set().union(*(_kinds(k) or set() for k in flt.kinds))
+
+    def node_ok(self, node: str) -> bool:
+        if node in self.ends:
             return True
-        data = graph.nodes[node]
-        if kinds is not None and data["kind"] not in kinds:
+        data = self.graph.nodes[node]
+        if self.kinds is not None and data["kind"] not in self.kinds:
             return False
-        if (flt.start or flt.end) and data["node_type"] == "event":
-            return _overlaps(data["record"], flt.start, flt.end)
+        if (self.flt.start or self.flt.end) and data["node_type"] == "event":
+            return _overlaps(data["record"], self.flt.start, self.flt.end)
         return True
 
-    def edge_ok(edge: Edge) -> bool:
-        return not flt.types or edge.type in flt.types
+    def edge_ok(self, edge: Edge) -> bool:
+        return not self.flt.types or edge.type in self.flt.types
 
-    def edge_filter(u: str, v: str, k: Any) -> bool:
-        return edge_ok(graph.edges[u, v, k]["record"])
+    def _step(self, adjacency: Any, node: str) -> Iterator[str]:
+        for other, keyed in adjacency[node].items():
+            if any(self.edge_ok(d["record"]) for d in keyed.values()) and self.node_ok(other):
+                yield other
 
-    view = nx.subgraph_view(graph, filter_node=node_ok, filter_edge=edge_filter)
-    return (view if flt.directed else view.to_undirected(as_view=True)), edge_ok
+    def forward(self, node: str) -> Iterator[str]:
+        """Nodes one hop on from ``node``."""
+        yield from self._step(self.graph.succ, node)
+        if not self.flt.directed:
+            yield from self._step(self.graph.pred, node)
+
+    def backward(self, node: str) -> Iterator[str]:
+        """Nodes one hop before ``node``."""
+        yield from self._step(self.graph.pred, node)
+        if not self.flt.directed:
+            yield from self._step(self.graph.succ, node)
 
 
-def _hop_edges(
-    store: GraphStore, u: str, v: str, flt: PathFilter, edge_ok: Callable[[Edge], bool]
-) -> list[Edge]:
+def _bfs(
+    walk: _Walk,
+    source: str,
+    target: str,
+    *,
+    max_hops: int,
+    banned_nodes: frozenset[str] = frozenset(),
+    banned_hops: frozenset[tuple[str, str]] = frozenset(),
+) -> list[str] | None:
+    """Bidirectional breadth-first search: a shortest path of at most ``max_hops``, or None."""
+    if source == target:
+        return [source]
+    undirected = not walk.flt.directed
+
+    def banned(u: str, v: str) -> bool:
+        return v in banned_nodes or (u, v) in banned_hops or (undirected and (v, u) in banned_hops)
+
+    before: dict[str, str | None] = {source: None}
+    after: dict[str, str | None] = {target: None}
+    forward, backward = [source], [target]
+    hops = 0
+    while forward and backward and hops < max_hops:
+        hops += 1
+        if len(forward) <= len(backward):
+            level = []
+            for u in forward:
+                for v in walk.forward(u):
+                    if v in before or banned(u, v):
+                        continue
+                    before[v] = u
+                    if v in after:
+                        return _join(v, before, after)
+                    level.append(v)
+            forward = level
+        else:
+            level = []
+            for u in backward:
+                for v in walk.backward(u):
+                    if v in after or banned(v, u):
+                        continue
+                    after[v] = u
+                    if v in before:
+                        return _join(v, before, after)
+                    level.append(v)
+            backward = level
+    return None
+
+
+def _join(meet: str, before: dict[str, str | None], after: dict[str, str | None]) -> list[str]:
+    path = [meet]
+    node = before[meet]
+    while node is not None:
+        path.insert(0, node)
+        node = before[node]
+    node = after[meet]
+    while node is not None:
+        path.append(node)
+        node = after[node]
+    return path
+
+
+def _hop_edges(store: GraphStore, u: str, v: str, walk: _Walk) -> list[Edge]:
     found = store.edges_between(u, v)
-    if not flt.directed:
+    if not walk.flt.directed:
         found += store.edges_between(v, u)
-    return sorted((e for e in found if edge_ok(e)), key=lambda e: (e.category != "relation", e.id))
+    return sorted(
+        (e for e in found if walk.edge_ok(e)), key=lambda e: (e.category != "relation", e.id)
+    )
 
 
-def _to_path(
-    store: GraphStore, nodes: list[str], flt: PathFilter, edge_ok: Callable[[Edge], bool]
-) -> Path:
-    hops = [_hop_edges(store, u, v, flt, edge_ok) for u, v in pairwise(nodes)]
+def _to_path(store: GraphStore, nodes: list[str], walk: _Walk) -> Path:
+    hops = [_hop_edges(store, u, v, walk) for u, v in pairwise(nodes)]
     return Path(
         length=len(nodes) - 1,
         nodes=list(store.iter_records(nodes)),
@@ -523,18 +600,18 @@ def shortest_path(
 ) -> Path:
     """The shortest path between two nodes (any node: entity, event or source).
 
+    Equal-length paths are broken by the graph's insertion order, so answers are repeatable.
     Raises :class:`NoPathError` if they are not connected under the filter.
     """
     flt = flt or PathFilter()
     _check_dates(flt)
     store.node(source)
     store.node(target)
-    view, edge_ok = _view(store, (source, target), flt)
-    try:
-        nodes = nx.bidirectional_shortest_path(view, source, target)
-    except nx.NetworkXNoPath:
-        raise NoPathError(source, target) from None
-    return _to_path(store, nodes, flt, edge_ok)
+    walk = _Walk(store, (source, target), flt)
+    nodes = _bfs(walk, source, target, max_hops=store.graph.number_of_nodes())
+    if nodes is None:
+        raise NoPathError(source, target)
+    return _to_path(store, nodes, walk)
 
 
 def _check_dates(flt: PathFilter) -> None:
@@ -553,8 +630,8 @@ def k_shortest_paths(
 ) -> list[Path]:
     """Up to ``limit`` shortest simple paths of at most ``max_length`` hops, shortest first.
 
-    Yen's algorithm over node sequences; each step is a breadth-first search that skips the
-    nodes and hops already used, so it explores only what it reaches.
+    Yen's algorithm over node sequences; each step is a bounded breadth-first search that
+    skips the nodes and hops already used, so it explores only what it reaches.
     """
     _check_bound("max_length", max_length, 1, MAX_PATH_LENGTH)
     _check_bound("limit", limit, 1, MAX_LIMIT)
@@ -562,69 +639,42 @@ def k_shortest_paths(
     _check_dates(flt)
     store.node(source)
     store.node(target)
-    view, edge_ok = _view(store, (source, target), flt)
-    found = [
-        p
-        for p in _yen(
-            view, source, target, max_length=max_length, limit=limit, directed=flt.directed
-        )
-    ]
-    return [_to_path(store, p, flt, edge_ok) for p in found]
+    walk = _Walk(store, (source, target), flt)
+    found = _yen(walk, source, target, max_length=max_length, limit=limit)
+    return [_to_path(store, p, walk) for p in found]
 
 
-def _yen(
-    view: nx.MultiDiGraph[str] | nx.MultiGraph[str],
-    source: str,
-    target: str,
-    *,
-    max_length: int,
-    limit: int,
-    directed: bool,
-) -> Iterator[list[str]]:
-    try:
-        first = nx.bidirectional_shortest_path(view, source, target)
-    except nx.NetworkXNoPath:
-        return
-    if len(first) - 1 > max_length:
-        return
+def _yen(walk: _Walk, source: str, target: str, *, max_length: int, limit: int) -> list[list[str]]:
+    first = _bfs(walk, source, target, max_hops=max_length)
+    if first is None:
+        return []
     accepted: list[list[str]] = [first]
     candidates: list[list[str]] = []
-    yield first
     while len(accepted) < limit:
         last = accepted[-1]
         for i in range(len(last) - 1):
             root = last[: i + 1]
-            banned_hops = {
+            banned_hops = frozenset(
                 (p[i], p[i + 1]) for p in accepted if len(p) > i + 1 and p[: i + 1] == root
-            }
-            banned_nodes = set(root[:-1])
-
-            def node_ok(n: str, banned: set[str] = banned_nodes) -> bool:
-                return n not in banned
-
-            def edge_ok(
-                u: str, v: str, *_: object, banned: set[tuple[str, str]] = banned_hops
-            ) -> bool:
-                return (u, v) not in banned and (directed or (v, u) not in banned)
-
-            spur_view = nx.subgraph_view(view, filter_node=node_ok, filter_edge=edge_ok)
-            try:
-                spur = nx.bidirectional_shortest_path(spur_view, root[-1], target)
-            except nx.NetworkXNoPath:
+            )
+            spur = _bfs(
+                walk,
+                root[-1],
+                target,
+                max_hops=max_length - i,
+                banned_nodes=frozenset(root[:-1]),
+                banned_hops=banned_hops,
+            )
+            if spur is None:
                 continue
             candidate = root[:-1] + spur
-            if (
-                len(candidate) - 1 <= max_length
-                and candidate not in candidates
-                and candidate not in accepted
-            ):
+            if candidate not in candidates and candidate not in accepted:
                 candidates.append(candidate)
         if not candidates:
-            return
+            break
         candidates.sort(key=len)
-        best = candidates.pop(0)
-        accepted.append(best)
-        yield best
+        accepted.append(candidates.pop(0))
+    return accepted
 
 
 def node_records(store: GraphStore, ids: Iterable[str]) -> list[Node]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -188,3 +191,25 @@ def test_resolve_node_accepts_names_and_rejects_unknown(mini_store: GraphStore) 
     assert queries.resolve_node(mini_store, "alpha") == "alpha-land"
     with pytest.raises(NodeNotFoundError):
         queries.resolve_node(mini_store, "Nobody At All")
+
+
+def test_path_answers_do_not_depend_on_the_hash_seed() -> None:
+    code = (
+        "from graph import DEFAULT_SEEDS, load_seed_dir, queries\n"
+        "s = load_seed_dir(DEFAULT_SEEDS)\n"
+        "print([n.id for n in queries.shortest_path(s, 'olaf-scholz', 'dmytro-kuleba').nodes])\n"
+        "for p in queries.k_shortest_paths(s, 'olaf-scholz', 'dmytro-kuleba', max_length=5,"
+        " limit=25):\n"
+        "    print([n.id for n in p.nodes])\n"
+    )
+    answers = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 7)
+    }
+    assert len(answers) == 1
