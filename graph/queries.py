@@ -9,8 +9,7 @@ they reach (networkx views, no copies), so their cost does not grow with the who
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import pairwise
 from typing import Any, Generic, Literal, TypeVar
 
@@ -349,20 +348,47 @@ def neighbourhood(
     type: str | None = None,
     limit: int = NEIGHBOUR_LIMIT,
 ) -> Subgraph:
-    """Nodes within ``depth`` hops of a node (edges in either direction) and their edges.
+    """Nodes within ``depth`` hops of a node (edges followed both ways) and the edges among them.
 
-    ``kind`` keeps only nodes of that kind (the start node always stays); ``type`` follows only
-    edges of that type. At most ``limit`` nodes: a cut answer has ``truncated`` set.
+    ``type`` follows only edges of that type. ``kind`` keeps only nodes of that kind in the
+    answer (the start node always stays); the walk still passes through other nodes. At most
+    ``limit`` nodes are returned, and the walk visits at most :data:`WALK_LIMIT` nodes: an
+    answer cut by either has ``truncated`` set.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> for i in "abc":
+    ...     store.add_node(Entity(id=i, kind="place", label=i.upper()))
+    >>> def link(a, b):
+    ...     return Edge(id=f"{a}-{b}", category="relation", type="located_in", source=a, target=b)
+    >>> store.add_edge(link("a", "b"))
+    >>> store.add_edge(link("b", "c"))
+    >>> [n.id for n in neighbourhood(store, "a", depth=1).nodes]
+    ['a', 'b']
+    >>> [e.id for e in neighbourhood(store, "b", depth=1).edges]
+    ['b-c', 'a-b']
     """
     _check_bound("limit", limit, 1, MAX_LIMIT)
     _check_vocab("kind", kind, "node kind")
     _check_vocab("type", type, "edge type")
-    seen, edges, truncated = _reach(
-        store, node_id, depth, kinds=_kinds(kind), type=type, limit=limit
-    )
+    kinds = _kinds(kind)
+    graph = store.graph
+
+    def keep(node: str) -> bool:
+        return kinds is None or node == node_id or graph.nodes[node]["kind"] in kinds
+
+    kept, truncated = _walk(store, node_id, depth, type=type, keep=keep, limit=limit)
     return Subgraph(
-        nodes=list(store.iter_records(seen)), edges=list(edges.values()), truncated=truncated
+        nodes=list(store.iter_records(kept)),
+        edges=_edges_among(store, kept, type),
+        truncated=truncated,
     )
+
+
+WALK_LIMIT = 100_000
+"""Most nodes one neighbourhood walk visits (kept or passed through)."""
 
 
 def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
@@ -376,43 +402,50 @@ def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
     >>> sorted(reachable(store, "kyiv", 2))
     ['kyiv']
     """
-    return set(_reach(store, node_id, depth, kinds=None, type=None, limit=None)[0])
+    return set(_walk(store, node_id, depth, type=None, keep=None, limit=None)[0])
 
 
-def _reach(
+def _walk(
     store: GraphStore,
     node_id: str,
     depth: int,
     *,
-    kinds: set[str] | None,
     type: str | None,
+    keep: Callable[[str], bool] | None,
     limit: int | None,
-) -> tuple[dict[str, None], dict[str, Edge], bool]:
+) -> tuple[dict[str, None], bool]:
+    """Breadth-first walk; returns the kept nodes in the order met and whether it was cut."""
     _check_bound("depth", depth, 1, MAX_DEPTH)
     store.node(node_id)
-    graph = store.graph
-    seen: dict[str, None] = {node_id: None}
-    edges: dict[str, Edge] = {}
-    frontier = deque([(node_id, 0)])
-    truncated = False
-    while frontier:
-        current, dist = frontier.popleft()
-        if dist == depth:
-            continue
-        for edge in _incident(graph, current):
-            if type and edge.type != type:
-                continue
-            other = edge.target if edge.source == current else edge.source
-            if kinds is not None and other != node_id and graph.nodes[other]["kind"] not in kinds:
-                continue
-            if other not in seen:
-                if limit is not None and len(seen) >= limit:
-                    truncated = True
+    visited: set[str] = {node_id}
+    kept: dict[str, None] = {node_id: None}
+    frontier = [node_id]
+    for _ in range(depth):
+        level = []
+        for current in frontier:
+            for edge in _incident(store.graph, current):
+                other = edge.target if edge.source == current else edge.source
+                if other in visited or (type and edge.type != type):
                     continue
-                seen[other] = None
-                frontier.append((other, dist + 1))
-            edges[edge.id] = edge
-    return seen, edges, truncated
+                wanted = keep is None or keep(other)
+                full = limit is not None and len(kept) >= limit
+                if (wanted and full) or len(visited) >= WALK_LIMIT:
+                    return kept, True
+                visited.add(other)
+                level.append(other)
+                if wanted:
+                    kept[other] = None
+        frontier = level
+    return kept, False
+
+
+def _edges_among(store: GraphStore, nodes: dict[str, None], type: str | None) -> list[Edge]:
+    return [
+        edge
+        for node in nodes
+        for edge in store.out_edges(node)
+        if edge.target in nodes and (not type or edge.type == type)
+    ]
 
 
 def _incident(graph: nx.MultiDiGraph[str], node: str) -> Iterator[Edge]:

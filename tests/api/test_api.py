@@ -64,8 +64,11 @@ def test_neighbors_bounds_and_truncation(mini_client: TestClient) -> None:
     full = mini_client.get("/entities/gamma-city/neighbors", params={"depth": 1}).json()
     assert full["truncated"] is False
     assert {n["id"] for n in full["nodes"]} == {"gamma-city", "alpha-beta-meeting", "beta-land"}
-    ids = {n["id"] for n in full["nodes"]}
-    assert all(e["source"] in ids and e["target"] in ids for e in full["edges"])
+    assert {e["id"] for e in full["edges"]} == {
+        "alpha-beta-meeting.place.gamma-city",
+        "alpha-beta-meeting.participant.beta-land",
+        "gamma-city.located_in.beta-land",
+    }
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ def test_root_exports_only_the_neighbourhood(seed_client: TestClient) -> None:
     g_part = nx.read_graphml(io.BytesIO(part.content), force_multigraph=True)
     neighbours = seed_client.get("/entities/zbigniew-rau/neighbors", params={"depth": 1}).json()
     assert set(g_part.nodes) == {n["id"] for n in neighbours["nodes"]}
+    assert {k for _, _, k in g_part.edges(keys=True)} == {e["id"] for e in neighbours["edges"]}
     assert g_part.number_of_nodes() < g_whole.number_of_nodes()
     deeper = seed_client.get(
         "/export", params={"format": "graphml", "root": "zbigniew-rau", "depth": 2}

@@ -96,18 +96,28 @@ def test_relations_by_type_and_direction(mini_store: GraphStore) -> None:
     assert outgoing == []
 
 
+def _induced(store: GraphStore, ids: set[str]) -> set[str]:
+    return {e.id for e in store.edges() if e.source in ids and e.target in ids}
+
+
 def test_neighbourhood_depth_kind_and_truncation(mini_store: GraphStore) -> None:
     one = queries.neighbourhood(mini_store, "gamma-city", depth=1)
-    assert {n.id for n in one.nodes} == {"gamma-city", "alpha-beta-meeting", "beta-land"}
+    one_ids = {n.id for n in one.nodes}
+    assert one_ids == {"gamma-city", "alpha-beta-meeting", "beta-land"}
     assert not one.truncated
+    # Every edge among the returned nodes, also those between the outermost ones.
+    assert {e.id for e in one.edges} == _induced(mini_store, one_ids)
+    assert "alpha-beta-meeting.participant.beta-land" in {e.id for e in one.edges}
     two = queries.neighbourhood(mini_store, "gamma-city", depth=2)
     assert "alpha-land" in {n.id for n in two.nodes}
+    assert {e.id for e in two.edges} == _induced(mini_store, {n.id for n in two.nodes})
+    # kind filters the answer, not the walk: alpha-land is reached through an event.
     only_states = queries.neighbourhood(mini_store, "gamma-city", depth=2, kind="state")
-    assert {n.id for n in only_states.nodes} == {"gamma-city", "beta-land"}
+    assert {n.id for n in only_states.nodes} == {"gamma-city", "beta-land", "alpha-land"}
     capped = queries.neighbourhood(mini_store, "gamma-city", depth=2, limit=2)
     assert len(capped.nodes) == 2 and capped.truncated
-    for edge in two.edges:
-        assert {edge.source, edge.target} <= {n.id for n in two.nodes}
+    typed = queries.neighbourhood(mini_store, "gamma-city", depth=2, type="located_in")
+    assert {n.id for n in typed.nodes} == {"gamma-city", "beta-land"}
 
 
 @pytest.mark.parametrize(
