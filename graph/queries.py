@@ -9,15 +9,15 @@ they reach (networkx views, no copies), so their cost does not grow with the who
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import pairwise
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice, pairwise
 from typing import Any, Generic, Literal, TypeVar
 
 import networkx as nx
 from pydantic import BaseModel, Field
 
 from graph.errors import InvalidQueryError, NodeNotFoundError, NoPathError
-from graph.model import AnyNode, Edge, Entity, Event, Node
+from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
 from graph.search import normalise
 from graph.store import GraphStore
@@ -25,6 +25,7 @@ from graph.store import GraphStore
 __all__ = [
     "MAX_DEPTH",
     "MAX_LIMIT",
+    "MAX_OFFSET",
     "MAX_PATH_LENGTH",
     "NEIGHBOUR_LIMIT",
     "EdgePage",
@@ -92,20 +93,20 @@ class Path(BaseModel):
     )
 
 
-def _vocabulary(kind: str) -> frozenset[str]:
-    values = {
-        "entity kind": [k.value for k in EntityKind],
-        "event kind": [k.value for k in EventKind],
-        "edge type": [t.value for t in RelationType] + [r.value for r in Role],
-    }
-    if kind == "node kind":
-        return frozenset(values["entity kind"] + values["event kind"] + ["news_article"])
-    return frozenset(values[kind])
+_VOCABULARIES: dict[str, frozenset[str]] = {
+    "entity kind": frozenset(k.value for k in EntityKind),
+    "event kind": frozenset(k.value for k in EventKind),
+    "edge type": frozenset([*(t.value for t in RelationType), *(r.value for r in Role)]),
+}
+_VOCABULARIES["node kind"] = (
+    _VOCABULARIES["entity kind"] | _VOCABULARIES["event kind"] | {"news_article"}
+)
 
 
 def _check_vocab(field: str, value: str | None, vocabulary: str) -> None:
-    allowed = _vocabulary(vocabulary)
-    if value is not None and value not in allowed:
+    """Refuse a value outside its vocabulary (an empty value means no filter)."""
+    allowed = _VOCABULARIES[vocabulary]
+    if value and value not in allowed:
         raise InvalidQueryError(
             field, f"unknown {vocabulary} {value!r}; one of: {', '.join(sorted(allowed))}"
         )
@@ -149,15 +150,27 @@ class EdgePage(Page[Edge]):
 P = TypeVar("P", EntityPage, EventPage)
 
 
-def _paginate(page: type[P], ids: Sequence[str], store: GraphStore, limit: int, offset: int) -> P:
+MAX_OFFSET = 1_000_000
+"""Deepest offset of any list query."""
+
+
+def _page_bounds(limit: int, offset: int) -> None:
     _check_bound("limit", limit, 1, MAX_LIMIT)
-    _check_bound("offset", offset, 0, 2**31)
-    items: list[Node] = list(store.iter_records(ids[offset : offset + limit]))
+    _check_bound("offset", offset, 0, MAX_OFFSET)
+
+
+def _paginate(
+    page: type[P], store: GraphStore, ids: Iterable[str], *, total: int, limit: int, offset: int
+) -> P:
+    """One page of ``ids`` (which holds ``total`` ids); reads only as far as the page."""
+    _page_bounds(limit, offset)
+    chosen = islice(ids, offset, offset + limit)
+    items: list[Any]
     if page is EventPage:
-        items = [event_detail(store, i.id) for i in items]
-    return page.model_validate(
-        {"items": items, "total": len(ids), "limit": limit, "offset": offset}
-    )
+        items = [event_detail(store, i) for i in chosen]
+    else:
+        items = list(store.iter_records(chosen))
+    return page.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 def _kinds(kind: str | None) -> set[str] | None:
@@ -209,16 +222,19 @@ def find_entities(
         ids = store.search_entities(q)
         if kinds is not None:
             ids = [i for i in ids if str(store.entity(i).kind) in kinds]
-    elif kinds is not None:
-        ids = [
-            i
-            for k in sorted(kinds)
-            for i in store.ids_of_kind(k)
-            if i in store.ids_of_type("entity")
-        ]
-    else:
-        ids = store.ids("entity")
-    return _paginate(EntityPage, ids, store, limit, offset)
+        return _paginate(EntityPage, store, ids, total=len(ids), limit=limit, offset=offset)
+    if kinds is not None:
+        groups = [store.ids_of_kind(k) for k in sorted(kinds)]
+        return _paginate(
+            EntityPage,
+            store,
+            chain(*groups),
+            total=sum(map(len, groups)),
+            limit=limit,
+            offset=offset,
+        )
+    every = store.ids("entity")
+    return _paginate(EntityPage, store, every, total=len(every), limit=limit, offset=offset)
 
 
 def _role_events(store: GraphStore, entity_id: str, role: str) -> list[str]:
@@ -244,19 +260,35 @@ def find_events(
     article does not date never match a date window. Undated events sort last.
     """
     _check_vocab("kind", kind, "event kind")
-    if start and end and start > end:
-        raise InvalidQueryError("start", f"start {start} is after end {end}")
+    _check_window(start, end)
+    if not (kind or actor or place or cameo or start or end):
+        ordered = store.events_by_date()
+        return _paginate(
+            EventPage,
+            store,
+            (i for _, _, i in ordered),
+            total=len(ordered),
+            limit=limit,
+            offset=offset,
+        )
     candidates: Iterable[str]
     if actor:
         candidates = _role_events(store, actor, "actor")
     elif place:
         candidates = _role_events(store, place, "place")
-    elif kind:
-        candidates = store.ids_of_kind(kind)
+    elif start or end:
+        # Only events whose interval can reach the window: their sort date lies at most the
+        # longest event span before it.
+        first = start - store.longest_event_span if start else None
+        candidates = (i for _, _, i in store.events_by_date(first, end))
+    elif cameo:
+        candidates = chain(
+            *(store.ids_of_cameo(c) for c in store.cameo_codes_in_use() if c.startswith(cameo))
+        )
     else:
-        candidates = store.ids("event")
-    matched: list[Event] = []
+        candidates = store.ids_of_kind(kind or "")
     place_events = set(_role_events(store, place, "place")) if place and actor else None
+    matched: list[str] = []
     for event_id in dict.fromkeys(candidates):
         event = store.event(event_id)
         if kind and event.kind != kind:
@@ -267,9 +299,14 @@ def find_events(
             continue
         if (start or end) and not _overlaps(event, start, end):
             continue
-        matched.append(event)
-    matched.sort(key=lambda e: e.date.start or e.date.end or dt.date.max)
-    return _paginate(EventPage, [e.id for e in matched], store, limit, offset)
+        matched.append(event_id)
+    matched.sort(key=store.event_sort_key)
+    return _paginate(EventPage, store, matched, total=len(matched), limit=limit, offset=offset)
+
+
+def _check_window(start: dt.date | None, end: dt.date | None) -> None:
+    if start and end and start > end:
+        raise InvalidQueryError("start", f"start {start} is after end {end}")
 
 
 def event_detail(store: GraphStore, event_id: str) -> EventDetail:
@@ -288,12 +325,12 @@ def event_detail(store: GraphStore, event_id: str) -> EventDetail:
 
 
 def _overlaps(event: Event, start: dt.date | None, end: dt.date | None) -> bool:
-    first, last = event.date.start, event.date.end
-    if first is None and last is None:
+    """Whether the event's dates meet the window; a missing bound counts as the known one."""
+    first = event.date.start or event.date.end
+    last = event.date.end or event.date.start
+    if first is None or last is None:
         return False
-    if start and (last or first) < start:  # type: ignore[operator]
-        return False
-    return not (end and first and first > end)
+    return not ((start and last < start) or (end and first > end))
 
 
 def find_relations(
@@ -307,22 +344,28 @@ def find_relations(
 ) -> EdgePage:
     """Edges (relations and role edges) filtered by type, source and target node."""
     _check_vocab("type", type, "edge type")
-    _check_bound("limit", limit, 1, MAX_LIMIT)
+    _page_bounds(limit, offset)
+    for end in (source, target):
+        if end:
+            store.node(end)
     edges: Iterable[Edge]
-    if source:
-        store.node(source)
+    total: int | None = None
+    if source and target:
+        edges = store.edges_between(source, target)
+    elif source:
         edges = store.out_edges(source)
     elif target:
-        store.node(target)
         edges = store.in_edges(target)
+    elif type:
+        ids = store.edge_ids_of_type(type)
+        edges, total = (store.edge(i) for i in ids), len(ids)
     else:
-        edges = store.edges()
-    matched = [
-        e for e in edges if (not type or e.type == type) and (not target or e.target == target)
-    ]
-    return EdgePage(
-        items=matched[offset : offset + limit], total=len(matched), limit=limit, offset=offset
-    )
+        edges, total = store.edges(), store.counts()["edges"]
+    if total is None:
+        matched = [e for e in edges if not type or e.type == type]
+        edges, total = iter(matched), len(matched)
+    items = list(islice(edges, offset, offset + limit))
+    return EdgePage(items=items, total=total, limit=limit, offset=offset)
 
 
 def entity_relations(
@@ -491,8 +534,7 @@ def path_filter(
     >>> sorted(path_filter(types="actor, holds_position").types)
     ['actor', 'holds_position']
     """
-    if start and end and start > end:
-        raise InvalidQueryError("start", f"start {start} is after end {end}")
+    _check_window(start, end)
     return PathFilter(
         directed=directed,
         types=_split("types", types, "edge type"),
@@ -637,7 +679,7 @@ def shortest_path(
     Raises :class:`NoPathError` if they are not connected under the filter.
     """
     flt = flt or PathFilter()
-    _check_dates(flt)
+    _check_window(flt.start, flt.end)
     store.node(source)
     store.node(target)
     walk = _Walk(store, (source, target), flt)
@@ -645,11 +687,6 @@ def shortest_path(
     if nodes is None:
         raise NoPathError(source, target)
     return _to_path(store, nodes, walk)
-
-
-def _check_dates(flt: PathFilter) -> None:
-    if flt.start and flt.end and flt.start > flt.end:
-        raise InvalidQueryError("start", f"start {flt.start} is after end {flt.end}")
 
 
 def k_shortest_paths(
@@ -669,7 +706,7 @@ def k_shortest_paths(
     _check_bound("max_length", max_length, 1, MAX_PATH_LENGTH)
     _check_bound("limit", limit, 1, MAX_LIMIT)
     flt = flt or PathFilter()
-    _check_dates(flt)
+    _check_window(flt.start, flt.end)
     store.node(source)
     store.node(target)
     walk = _Walk(store, (source, target), flt)
@@ -708,8 +745,3 @@ def _yen(walk: _Walk, source: str, target: str, *, max_length: int, limit: int) 
         candidates.sort(key=len)
         accepted.append(candidates.pop(0))
     return accepted
-
-
-def node_records(store: GraphStore, ids: Iterable[str]) -> list[Node]:
-    """Records of the given ids, in order."""
-    return list(store.iter_records(ids))

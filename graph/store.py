@@ -11,8 +11,10 @@ edge id and carry ``record`` (an :class:`~graph.model.Edge`), ``type`` and ``cat
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import networkx as nx
 
@@ -77,6 +79,11 @@ class GraphStore:
         self._texts: dict[str, str] = {}
         self._by_type: dict[str, dict[str, None]] = defaultdict(dict)
         self._by_kind: dict[str, dict[str, None]] = defaultdict(dict)
+        self._by_cameo: dict[str, dict[str, None]] = defaultdict(dict)
+        self._edges_by_type: dict[str, dict[str, None]] = defaultdict(dict)
+        self._event_order: list[tuple[dt.date, int, str]] = []  # (sort date, load order, id)
+        self._event_span = dt.timedelta(0)
+        self._event_keys: dict[str, tuple[dt.date, int, str]] = {}
         self._names = NameIndex()
 
     # -- writes ---------------------------------------------------------------------------
@@ -95,6 +102,22 @@ class GraphStore:
         self._by_kind[str(record.kind)][record.id] = None
         if isinstance(record, Entity):
             self._names.add(record.id, (record.label, *record.aliases))
+        elif isinstance(record, Event):
+            self._index_event(record)
+
+    def _index_event(self, event: Event) -> None:
+        self._by_cameo[event.cameo.code][event.id] = None
+        first = event.date.start or event.date.end
+        last = event.date.end or event.date.start
+        if first is not None and last is not None:
+            self._event_span = max(self._event_span, last - first)
+        entry = (first or dt.date.max, len(self._by_type["event"]), event.id)
+        self._event_keys[event.id] = entry
+        bisect.insort(self._event_order, entry)
+
+    def event_sort_key(self, event_id: str) -> tuple[dt.date, int, str]:
+        """The key that orders events by date (undated last), then by load order."""
+        return self._event_keys[event_id]
 
     def add_edge(self, edge: Edge) -> None:
         """Add an edge between two existing nodes; an edge id seen before merges evidence."""
@@ -115,6 +138,7 @@ class GraphStore:
             category=edge.category,
         )
         self._edge_ends[edge.id] = (edge.source, edge.target)
+        self._edges_by_type[edge.type][edge.id] = None
 
     def add_source_text(self, source_id: str, text: str) -> None:
         """Keep the text of a source document (evidence offsets point into it)."""
@@ -164,17 +188,46 @@ class GraphStore:
         self.source(source_id)
         return self._texts[source_id]
 
-    def ids(self, node_type: str) -> list[str]:
-        """Ids of all nodes of one type (``entity``, ``event``, ``source``), in load order."""
-        return list(self._by_type.get(node_type, {}))
+    def ids(self, node_type: str) -> Collection[str]:
+        """Ids of all nodes of one type (``entity``, ``event``, ``source``), in load order.
 
-    def ids_of_type(self, node_type: str) -> dict[str, None]:
-        """The ids of one node type as an ordered set (read-only)."""
-        return self._by_type.get(node_type, {})
+        A live read-only view: no copy is made.
+        """
+        return self._by_type.get(node_type, {}).keys()
 
-    def ids_of_kind(self, kind: str) -> list[str]:
-        """Ids of all nodes of one kind (an entity, event or source kind), in load order."""
-        return list(self._by_kind.get(kind, {}))
+    def ids_of_kind(self, kind: str) -> Collection[str]:
+        """Ids of all nodes of one kind, in load order (a live read-only view)."""
+        return self._by_kind.get(kind, {}).keys()
+
+    def ids_of_cameo(self, code: str) -> Collection[str]:
+        """Ids of the events with exactly this CAMEO code (a live read-only view)."""
+        return self._by_cameo.get(code, {}).keys()
+
+    def cameo_codes_in_use(self) -> Collection[str]:
+        """The CAMEO codes that at least one event has."""
+        return self._by_cameo.keys()
+
+    def edge_ids_of_type(self, edge_type: str) -> Collection[str]:
+        """Ids of the edges of one type, in load order (a live read-only view)."""
+        return self._edges_by_type.get(edge_type, {}).keys()
+
+    def events_by_date(
+        self, first: dt.date | None = None, last: dt.date | None = None
+    ) -> Sequence[tuple[dt.date, int, str]]:
+        """Events as ``(sort date, load order, id)``, sorted; undated events last.
+
+        The sort date is the start of the event's date interval (its end when only that is
+        known). ``first``/``last`` keep the sort dates in that range, by binary search.
+        """
+        order = self._event_order
+        lo = 0 if first is None else bisect.bisect_left(order, (first, -1, ""))
+        hi = len(order) if last is None else bisect.bisect_right(order, (last, 2**62, ""))
+        return order if (lo, hi) == (0, len(order)) else order[lo:hi]
+
+    @property
+    def longest_event_span(self) -> dt.timedelta:
+        """The longest date interval of any event (to widen date-window searches)."""
+        return self._event_span
 
     def entities(self) -> Iterator[Entity]:
         """Every entity record, in load order."""

@@ -10,7 +10,7 @@ from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from graph import queries
 from graph.model import Edge, Entity
-from graph.queries import MAX_DEPTH, MAX_LIMIT, NEIGHBOUR_LIMIT, EntityPage, Subgraph
+from graph.queries import MAX_DEPTH, MAX_LIMIT, MAX_OFFSET, NEIGHBOUR_LIMIT, EntityPage, Subgraph
 
 router = APIRouter(tags=["entities"], responses=PROBLEM_RESPONSES)
 
@@ -24,7 +24,10 @@ EntityId = Annotated[
 Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (at most {MAX_LIMIT}).", examples=[20])
 ]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.", examples=[0])]
+Offset = Annotated[
+    int,
+    Query(ge=0, le=MAX_OFFSET, description=f"Items to skip (at most {MAX_OFFSET}).", examples=[0]),
+]
 Kind = Annotated[
     str | None,
     Query(

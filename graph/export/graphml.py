@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
-from graph.errors import NodeNotFoundError
+from graph.export._common import check_scope, chunked, edge_groups, nodes, xml_safe
 from graph.model import Edge, Entity, Event, Evidence, Node, Source
 from graph.store import GraphStore
 
@@ -85,8 +84,6 @@ EDGE_KEYS: dict[str, KeyType] = {
 }
 """Edge attributes and their GraphML types (``attributes`` is the full dict as JSON)."""
 
-_CHUNK = 1 << 16
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TEXT_ENTITIES = {"\r": "&#13;"}
 _ATTR_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 _HEADER = (
@@ -99,7 +96,7 @@ _HEADER = (
 
 
 def _attr(value: str) -> str:
-    return escape(_XML_ILLEGAL.sub("", value), _ATTR_ENTITIES)
+    return escape(xml_safe(value), _ATTR_ENTITIES)
 
 
 def _joined(items: Iterable[str]) -> str | None:
@@ -197,7 +194,7 @@ def _data(key_id: str, kind: KeyType, value: Value) -> str:
             return ""
         text = repr(number)
     else:
-        text = escape(_XML_ILLEGAL.sub("", str(value)), _TEXT_ENTITIES)
+        text = escape(xml_safe(str(value)), _TEXT_ENTITIES)
     return f'<data key="{key_id}">{text}</data>'
 
 
@@ -217,38 +214,18 @@ def _lines(store: GraphStore, scope: set[str] | None) -> Iterator[str]:
                 f' attr.name="{name}" attr.type="{kind}"/>\n'
             )
     yield '  <graph id="geokg" edgedefault="directed">\n'
-    graph = store.graph
-    nodes: Iterable[str] = graph.nodes if scope is None else sorted(scope)
-    for node_id in nodes:
-        record = graph.nodes[node_id]["record"]
+    for node_id, record in nodes(store, scope):
         yield _element(
             f'    <node id="{_attr(node_id)}">', NODE_KEYS, "n_", _node_values(record), "</node>"
         )
-    for node_id in nodes:
-        for target, keyed in graph.adj[node_id].items():
-            if scope is not None and target not in scope:
-                continue
-            for data in keyed.values():
-                edge: Edge = data["record"]
-                start = (
-                    f'    <edge id="{_attr(edge.id)}" source="{_attr(edge.source)}"'
-                    f' target="{_attr(edge.target)}">'
-                )
-                yield _element(start, EDGE_KEYS, "e_", _edge_values(edge), "</edge>")
+    for edges in edge_groups(store, scope):
+        for edge in edges:
+            start = (
+                f'    <edge id="{_attr(edge.id)}" source="{_attr(edge.source)}"'
+                f' target="{_attr(edge.target)}">'
+            )
+            yield _element(start, EDGE_KEYS, "e_", _edge_values(edge), "</edge>")
     yield "  </graph>\n</graphml>\n"
-
-
-def _chunked(lines: Iterable[str]) -> Iterator[bytes]:
-    buffer: list[str] = []
-    size = 0
-    for line in lines:
-        buffer.append(line)
-        size += len(line)
-        if size >= _CHUNK:
-            yield "".join(buffer).encode("utf-8")
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer).encode("utf-8")
 
 
 def export_graphml(store: GraphStore, node_ids: Iterable[str] | None = None) -> Iterator[bytes]:
@@ -269,10 +246,4 @@ def export_graphml(store: GraphStore, node_ids: Iterable[str] | None = None) -> 
     >>> '<edge id="kyiv.located_in.ukraine" source="kyiv" target="ukraine">' in xml
     True
     """
-    scope: set[str] | None = None
-    if node_ids is not None:
-        scope = set(node_ids)
-        for node_id in sorted(scope):
-            if node_id not in store:
-                raise NodeNotFoundError(node_id)
-    return _chunked(_lines(store, scope))
+    return chunked(_lines(store, check_scope(store, node_ids)))

@@ -151,7 +151,8 @@ from rdflib.namespace import (
 )
 from rdflib.term import Node as RdfNode
 
-from graph.errors import NodeNotFoundError, UnsupportedFormatError
+from graph.errors import UnsupportedFormatError
+from graph.export._common import CHUNK, check_scope, chunked, edge_groups, nodes, xml_safe
 from graph.model import CameoCode, Edge, Entity, Event, Evidence, Source
 from graph.ontology import EntityKind, RelationType, Role
 from graph.store import GraphStore
@@ -192,9 +193,6 @@ ONTOLOGY_BASE = f"{BASE_IRI}ontology#"
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 """Wikidata items: ``{WIKIDATA_ENTITY}Q159``."""
 
-_CHUNK = 1 << 16
-# Characters XML 1.0 cannot carry; dropped everywhere so that RDF/XML holds the same graph.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
@@ -407,7 +405,8 @@ def cameo_iri(code: str) -> URIRef:
 
 
 def _text(value: str) -> Literal:
-    return Literal(_XML_ILLEGAL.sub("", value))
+    # Characters XML 1.0 cannot carry are dropped everywhere so that RDF/XML holds the same graph.
+    return Literal(xml_safe(value))
 
 
 def _date(value: dt.date) -> Literal:
@@ -482,20 +481,15 @@ class _Projection:
         self.codes: set[str] = set()
 
     def quads(self) -> Iterator[Quad]:
-        graph = self.store.graph
-        nodes: Iterable[str] = graph.nodes if self.scope is None else sorted(self.scope)
-        for node_id in nodes:
-            record = graph.nodes[node_id]["record"]
+        for _, record in nodes(self.store, self.scope):
             if isinstance(record, Entity):
                 yield from self.entity(record)
             elif isinstance(record, Event):
                 yield from self.event(record)
             else:
                 yield from self.source(record)
-        for node_id in nodes:
-            for target, keyed in graph.adj[node_id].items():
-                if self.scope is None or target in self.scope:
-                    yield from self.edges([d["record"] for d in keyed.values()])
+        for edges in edge_groups(self.store, self.scope):
+            yield from self.edges(edges)
 
     def evidence(self, owner: URIRef, evidence: tuple[Evidence, ...]) -> Iterator[Quad]:
         for ev in evidence:
@@ -666,16 +660,6 @@ def _cameo(code: CameoCode) -> Iterator[Quad]:
     yield c, GEOKG.origin, _text(code.origin), g
 
 
-def _scope(store: GraphStore, node_ids: Iterable[str] | None) -> set[str] | None:
-    if node_ids is None:
-        return None
-    scope = set(node_ids)
-    for node_id in sorted(scope):
-        if node_id not in store:
-            raise NodeNotFoundError(node_id)
-    return scope
-
-
 def _quads(store: GraphStore, scope: set[str] | None) -> Iterator[Quad]:
     return _Projection(store, scope).quads()
 
@@ -706,19 +690,6 @@ def _nt_lines(scope_quads: Iterator[Quad], *, named: bool) -> Iterator[str]:
             yield f"{triple} .\n" if name is None else f"{triple} <{name}> .\n"
 
 
-def _chunked(lines: Iterable[str]) -> Iterator[bytes]:
-    buffer: list[str] = []
-    size = 0
-    for line in lines:
-        buffer.append(line)
-        size += len(line)
-        if size >= _CHUNK:
-            yield "".join(buffer).encode("utf-8")
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer).encode("utf-8")
-
-
 def _bind(graph: Graph) -> None:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
@@ -743,7 +714,7 @@ def build_rdf(store: GraphStore, node_ids: Iterable[str] | None = None) -> Datas
     >>> str(ds.default_graph.value(node_iri("kyiv"), RDFS.label))
     'Kyiv'
     """
-    scope = _scope(store, node_ids)
+    scope = check_scope(store, node_ids)
     dataset = Dataset()
     _bind(dataset)
     named: dict[URIRef, Graph] = {}
@@ -770,7 +741,7 @@ def build_rdf_graph(store: GraphStore, node_ids: Iterable[str] | None = None) ->
     """
     graph = Graph(bind_namespaces="core")
     _bind(graph)
-    for s, p, o, _ in _quads(store, _scope(store, node_ids)):
+    for s, p, o, _ in _quads(store, check_scope(store, node_ids)):
         graph.add((s, p, o))
     return graph
 
@@ -798,9 +769,9 @@ def export_rdf(
     """
     if fmt not in RDF_FORMATS:
         raise UnsupportedFormatError(fmt, list(RDF_FORMATS))
-    scope = _scope(store, node_ids)
+    scope = check_scope(store, node_ids)
     if fmt in ("ntriples", "nquads"):
-        return _chunked(_nt_lines(_quads(store, scope), named=fmt == "nquads"))
+        return chunked(_nt_lines(_quads(store, scope), named=fmt == "nquads"))
     return _serialised(store, scope, RDF_FORMATS[fmt])
 
 
@@ -810,5 +781,5 @@ def _serialised(store: GraphStore, scope: set[str] | None, fmt: RdfFormat) -> It
     if fmt.rdflib_name == "json-ld":
         options["context"] = {prefix: ns for prefix, ns in PREFIXES.items()}
     data = graph.serialize(format=fmt.rdflib_name, encoding="utf-8", **options)
-    for start in range(0, len(data), _CHUNK):
-        yield data[start : start + _CHUNK]
+    for start in range(0, len(data), CHUNK):
+        yield data[start : start + CHUNK]

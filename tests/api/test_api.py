@@ -122,6 +122,27 @@ def test_events_filters(mini_client: TestClient) -> None:
     assert {p["role"] for p in listed["participants"]} == {"actor", "participant", "place"}
 
 
+def test_relations_between_two_nodes_and_unknown_ends(mini_client: TestClient) -> None:
+    body = mini_client.get(
+        "/relations", params={"source": "alpha-beta-meeting", "target": "beta-land"}
+    ).json()
+    assert [e["type"] for e in body["items"]] == ["participant"]
+    _problem(mini_client.get("/relations", params={"source": "gamma-city", "target": "nope"}), 404)
+    typed = mini_client.get("/relations", params={"type": "actor", "limit": 1}).json()
+    assert (typed["total"], len(typed["items"])) == (3, 1)
+
+
+def test_empty_filters_mean_no_filter(mini_client: TestClient) -> None:
+    everything = mini_client.get("/entities").json()["total"]
+    assert mini_client.get("/entities", params={"kind": "", "q": ""}).json()["total"] == everything
+    assert mini_client.get("/events", params={"kind": "", "actor": ""}).json()["total"] == 3
+
+
+def test_offset_is_bounded(mini_client: TestClient) -> None:
+    body = _problem(mini_client.get("/entities", params={"offset": 10**7}), 422)
+    assert body["errors"][0]["field"] == "offset"
+
+
 def test_relations_listing(mini_client: TestClient) -> None:
     body = mini_client.get("/relations", params={"source": "gamma-city"}).json()
     assert [(e["type"], e["target"]) for e in body["items"]] == [("located_in", "beta-land")]

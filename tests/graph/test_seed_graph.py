@@ -195,6 +195,14 @@ def test_events_on_16_february(seed_store: GraphStore) -> None:
     day = dt.date(2022, 2, 16)
     ids = {e.id for e in queries.find_events(seed_store, start=day, end=day).items}
     assert {"day-of-national-unity", "russian-large-scale-offensive-feb-16-or-17"} <= ids
+    # A week-long event that began on the 14th overlaps the 16th; "over the past few days"
+    # (a period ending on the 15th, start unknown) does not.
+    assert "prystaiko-floats-shelving-nato-bid" in ids
+    assert "small-numbers-move-to-positions-near-border" not in ids
+    on_15 = queries.find_events(seed_store, start=dt.date(2022, 2, 15), end=dt.date(2022, 2, 15))
+    assert "small-numbers-move-to-positions-near-border" in {e.id for e in on_15.items}
+    before = queries.find_events(seed_store, end=dt.date(2022, 2, 13), limit=1000)
+    assert before.total == 0
 
 
 def test_scholz_to_kuleba_is_one_query_with_evidence(seed_store: GraphStore) -> None:

@@ -1,0 +1,191 @@
+"""Helpers the exporters share: scope checks, the walk over the store, XML-safe text, chunks.
+
+Private to :mod:`graph.export`; the public API is in :mod:`graph.export.rdf` and
+:mod:`graph.export.graphml`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from graph.errors import NodeNotFoundError
+from graph.model import Edge, Node
+from graph.store import GraphStore
+
+__all__ = ["CHUNK", "check_scope", "chunked", "edge_groups", "nodes", "xml_safe"]
+
+CHUNK = 1 << 16
+"""Size of the chunks the exporters yield (in characters before encoding, or in bytes)."""
+
+# Characters XML 1.0 cannot carry: C0 controls other than tab, newline and carriage return,
+# lone surrogates, U+FFFE and U+FFFF.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Drop the characters XML 1.0 cannot carry.
+
+    Parameters
+    ----------
+    text : str
+        Any string.
+
+    Returns
+    -------
+    str
+        ``text`` without C0 controls (other than tab, newline and carriage return), lone
+        surrogates, U+FFFE and U+FFFF.
+
+    Examples
+    --------
+    >>> xml_safe("Kyiv\\x00\\tКиїв\\ufffe")
+    'Kyiv\\tКиїв'
+    """
+    return _XML_ILLEGAL.sub("", text)
+
+
+def check_scope(store: GraphStore, node_ids: Iterable[str] | None) -> set[str] | None:
+    """Check the ids an export is restricted to.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store to export.
+    node_ids : iterable of str or None
+        The nodes to export, or ``None`` for the whole store.
+
+    Returns
+    -------
+    set of str or None
+        The ids as a set, or ``None`` for the whole store.
+
+    Raises
+    ------
+    NodeNotFoundError
+        For the first id (in sorted order) the store does not hold.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> check_scope(store, ["kyiv", "kyiv"])
+    {'kyiv'}
+    >>> check_scope(store, None) is None
+    True
+    >>> check_scope(store, ["lviv"])
+    Traceback (most recent call last):
+    ...
+    graph.errors.NodeNotFoundError: ...
+    """
+    if node_ids is None:
+        return None
+    ids = set(node_ids)
+    for node_id in sorted(ids):
+        if node_id not in store:
+            raise NodeNotFoundError(node_id)
+    return ids
+
+
+def _node_ids(store: GraphStore, scope: set[str] | None) -> Iterable[str]:
+    return store.graph.nodes if scope is None else sorted(scope)
+
+
+def nodes(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[str, Node]]:
+    """Walk the nodes of an export: the store's order, or sorted ids for a scope.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store to export.
+    scope : set of str or None
+        The ids from :func:`check_scope`, or ``None`` for every node.
+
+    Yields
+    ------
+    tuple of (str, Node)
+        Each node's id and record.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> store.add_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> [node_id for node_id, _ in nodes(store, None)]
+    ['ukraine', 'kyiv']
+    >>> [node_id for node_id, _ in nodes(store, {"ukraine", "kyiv"})]
+    ['kyiv', 'ukraine']
+    """
+    graph = store.graph
+    for node_id in _node_ids(store, scope):
+        yield node_id, graph.nodes[node_id]["record"]
+
+
+def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge]]:
+    """Walk the edges of an export, grouped by (source, target), in the order of :func:`nodes`.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store to export.
+    scope : set of str or None
+        The ids from :func:`check_scope` (only edges with both ends in it are walked), or ``None``
+        for every edge.
+
+    Yields
+    ------
+    list of Edge
+        All edges from one node to another, never empty, in the order they were added.
+
+    Examples
+    --------
+    >>> from graph.model import Edge, Entity
+    >>> store = GraphStore()
+    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.add_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.add_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
+    ...                     type="located_in", source="kyiv", target="ukraine"))
+    >>> [[e.id for e in group] for group in edge_groups(store, None)]
+    [['kyiv.located_in.ukraine']]
+    >>> list(edge_groups(store, {"kyiv"}))
+    []
+    """
+    adjacency = store.graph.adj
+    for node_id in _node_ids(store, scope):
+        for target, keyed in adjacency[node_id].items():
+            if scope is None or target in scope:
+                yield [data["record"] for data in keyed.values()]
+
+
+def chunked(lines: Iterable[str]) -> Iterator[bytes]:
+    """Join lines into UTF-8 chunks of at least :data:`CHUNK` characters (the last may be less).
+
+    Parameters
+    ----------
+    lines : iterable of str
+        The document, in pieces.
+
+    Yields
+    ------
+    bytes
+        The document, encoded, in chunks.
+
+    Examples
+    --------
+    >>> list(chunked(["a\\n", "b\\n"]))
+    [b'a\\nb\\n']
+    >>> len(list(chunked("x" * CHUNK for _ in range(3))))
+    3
+    """
+    buffer: list[str] = []
+    size = 0
+    for line in lines:
+        buffer.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            yield "".join(buffer).encode("utf-8")
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
