@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.errors import (
+    AmbiguousNameError,
     GeokgError,
     InvalidQueryError,
     NodeNotFoundError,
@@ -57,6 +58,9 @@ class Problem(BaseModel):
     instance: str | None = None
     errors: list[FieldError] | None = None
     supported: list[str] | None = None
+    candidates: list[str] | None = Field(
+        default=None, description="For an ambiguous name: the ids it could mean."
+    )
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -94,11 +98,18 @@ def problem_response(
 class NotAcceptableError(UnsupportedFormatError):
     """No export format fits the request's ``Accept`` header (406, not 400)."""
 
+    def __str__(self) -> str:
+        return (
+            f"no export format matches Accept: {self.requested!r}; "
+            f"acceptable: {', '.join(self.supported)}"
+        )
+
 
 _STATUS: list[tuple[type[GeokgError], int]] = [
     (NotAcceptableError, 406),
     (NodeNotFoundError, 404),
     (NoPathError, 404),
+    (AmbiguousNameError, 422),
     (InvalidQueryError, 422),
     (UnsupportedFormatError, 400),
 ]
@@ -114,6 +125,8 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
         extra["errors"] = [FieldError(field=exc.field, location="query", message=exc.reason)]
     if isinstance(exc, UnsupportedFormatError):
         extra["supported"] = list(exc.supported)
+    if isinstance(exc, AmbiguousNameError):
+        extra["candidates"] = list(exc.candidates)
     return problem_response(status, str(exc), request, **extra)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "AmbiguousNameError",
     "GeokgError",
     "InvalidQueryError",
     "NoPathError",
@@ -27,6 +28,17 @@ class NodeNotFoundError(GeokgError, LookupError):
         super().__init__(f"no {node_type} with id {node_id!r}")
         self.id = node_id
         self.node_type = node_type
+
+
+class AmbiguousNameError(GeokgError, LookupError):
+    """A name given for a node belongs to more than one entity."""
+
+    def __init__(self, name: str, candidates: Sequence[str]) -> None:
+        super().__init__(
+            f"{name!r} names {len(candidates)} entities ({', '.join(candidates)}): use an id"
+        )
+        self.name = name
+        self.candidates = tuple(candidates)
 
 
 class NoPathError(GeokgError):

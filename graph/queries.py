@@ -16,10 +16,9 @@ from typing import Any, Generic, Literal, TypeVar
 import networkx as nx
 from pydantic import BaseModel, Field
 
-from graph.errors import InvalidQueryError, NodeNotFoundError, NoPathError
+from graph.errors import AmbiguousNameError, InvalidQueryError, NodeNotFoundError, NoPathError
 from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
-from graph.search import normalise
 from graph.store import GraphStore
 
 __all__ = [
@@ -185,7 +184,8 @@ def _kinds(kind: str | None) -> set[str] | None:
 def resolve_node(store: GraphStore, ref: str) -> str:
     """Return the id of the node ``ref`` names: an id, or an entity's exact label or alias.
 
-    Raises :class:`NodeNotFoundError` if nothing or more than one entity has that name.
+    Raises :class:`NodeNotFoundError` if nothing has that id or name, and
+    :class:`AmbiguousNameError` if several entities share the name.
 
     Examples
     --------
@@ -197,15 +197,12 @@ def resolve_node(store: GraphStore, ref: str) -> str:
     """
     if ref in store:
         return ref
-    wanted = normalise(ref)
-    exact = [
-        i
-        for i in store.search_entities(ref)
-        if wanted in {normalise(n) for n in (store.entity(i).label, *store.entity(i).aliases)}
-    ]
-    if len(exact) == 1:
-        return exact[0]
-    raise NodeNotFoundError(ref)
+    named = store.entities_named(ref)
+    if not named:
+        raise NodeNotFoundError(ref)
+    if len(named) > 1:
+        raise AmbiguousNameError(ref, named)
+    return named[0]
 
 
 def find_entities(

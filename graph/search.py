@@ -7,6 +7,7 @@ is a binary search plus a walk over the matches: it never scans the whole graph.
 from __future__ import annotations
 
 import bisect
+import heapq
 import unicodedata
 from dataclasses import dataclass
 
@@ -58,20 +59,42 @@ class NameIndex:
 
     def __init__(self) -> None:
         self._suffixes: list[tuple[str, str, str]] = []  # (suffix, normalised name, node id)
-        self._pending: list[tuple[str, str, str]] = []
+        self._pending: set[tuple[str, str, str]] = set()
+        self._exact: dict[str, dict[str, None]] = {}  # normalised name -> ids
 
     def add(self, node_id: str, names: list[str] | tuple[str, ...]) -> None:
         """Index ``names`` for ``node_id`` (adding a name twice is harmless)."""
         for name in names:
             norm = normalise(name)
+            if not norm or node_id in self._exact.get(norm, {}):
+                continue
+            self._exact.setdefault(norm, {})[node_id] = None
             for i in range(len(norm)):
                 if i == 0 or norm[i - 1] == " " or norm[i] != " ":
-                    self._pending.append((norm[i:], norm, node_id))
+                    self._pending.add((norm[i:], norm, node_id))
 
     def _flush(self) -> None:
-        if self._pending:
-            self._suffixes = sorted({*self._suffixes, *self._pending})
-            self._pending = []
+        # Writes batch up; a search merges them in: a few by binary insertion, many by one
+        # linear merge of two sorted lists (never a re-sort of the whole index).
+        if len(self._pending) <= 64:
+            for entry in self._pending:
+                bisect.insort(self._suffixes, entry)
+        else:
+            self._suffixes = list(heapq.merge(self._suffixes, sorted(self._pending)))
+        self._pending = set()
+
+    def exact(self, name: str) -> list[str]:
+        """The ids with ``name`` as label or alias (after :func:`normalise`), in load order.
+
+        Examples
+        --------
+        >>> index = NameIndex()
+        >>> index.add("moscow", ["Moscow"])
+        >>> index.add("russia", ["Russia", "Moscow"])
+        >>> index.exact("MOSCOW")
+        ['moscow', 'russia']
+        """
+        return list(self._exact.get(normalise(name), {}))
 
     def search(self, query: str) -> list[str]:
         """Return the ids whose names contain ``query``, best match first.

@@ -264,6 +264,10 @@ class GraphStore:
         data = self._graph.get_edge_data(u, v) or {}
         return [d["record"] for d in data.values()]
 
+    def entities_named(self, name: str) -> list[str]:
+        """Entity ids whose label or an alias is ``name`` (case- and accent-insensitive)."""
+        return self._names.exact(name)
+
     def search_entities(self, query: str) -> list[str]:
         """Entity ids whose label or an alias contains ``query``, best match first."""
         return self._names.search(query)

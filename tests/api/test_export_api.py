@@ -94,3 +94,12 @@ def test_depth_bound_is_enforced(seed_client: TestClient) -> None:
     response = seed_client.get("/export", params={"root": "zbigniew-rau", "depth": 5})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "depth"
+
+
+def test_ambiguous_name_is_422_listing_candidates(seed_client: TestClient) -> None:
+    response = seed_client.get("/paths/shortest", params={"source": "Moscow", "target": "kyiv"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["candidates"] == ["russia", "moscow"]
+    by_id = seed_client.get("/paths/shortest", params={"source": "moscow", "target": "kyiv"})
+    assert by_id.status_code == 200
