@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from app.config import Settings
 from graph import queries
 from graph.errors import GeokgError, SeedValidationError
@@ -21,8 +23,14 @@ from graph.store import GraphStore
 __all__ = ["main"]
 
 
+def _settings(**overrides: object) -> Settings:
+    """The environment's settings with the command line's overrides, all validated."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]
+
+
 def _store(seeds: Path | None) -> GraphStore:
-    return load_seed_dir(seeds or Settings().seeds)
+    return load_seed_dir(_settings(seeds=seeds).seeds)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -30,11 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
 
-    settings = Settings()
-    updates = {
-        k: v for k, v in (("host", args.host), ("port", args.port), ("seeds", args.seeds)) if v
-    }
-    settings = settings.model_copy(update=updates)
+    settings = _settings(host=args.host, port=args.port, seeds=args.seeds)
     store = load_seed_dir(settings.seeds)
     counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
     url = f"http://{settings.host}:{settings.port}"
@@ -45,7 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    paths = args.paths or [Settings().seeds]
+    paths = args.paths or [_settings().seeds]
     store = validate_seed_paths(paths)
     counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
     print(f"ok: {' '.join(map(str, paths))}: {counts}")
@@ -62,9 +66,17 @@ def _export(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
         return 0
     target = Path(args.output)
+    if target.is_dir():
+        raise OutputError(f"{target} is a directory; give a file name")
     # Write beside the target and rename, so a failure never leaves a half-written file.
-    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
     try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror}") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
                 out.write(chunk)
@@ -74,6 +86,10 @@ def _export(args: argparse.Namespace) -> int:
         raise
     print(f"wrote {target}", file=sys.stderr)
     return 0
+
+
+class OutputError(Exception):
+    """The export's output file cannot be written."""
 
 
 def _describe(node: object) -> str:
@@ -150,8 +166,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeedValidationError as exc:
         print(f"geokg: {exc}", file=sys.stderr)
         return 1
-    except GeokgError as exc:
+    except (GeokgError, OutputError) as exc:
         print(f"geokg: error: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"GEOKG_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"geokg: error: invalid setting: {problems}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

@@ -12,7 +12,16 @@ from app.config import Settings, get_settings
 from app.docs import install_docs
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
-from app.routes import entities, events, export, health, paths, relations, sources
+from app.routes import (
+    entities,
+    events,
+    export,
+    health,
+    paths,
+    relations,
+    sources,
+    vocabulary,
+)
 from graph.seed import load_seed_dir
 from graph.store import GraphStore
 
@@ -54,7 +63,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
-    for module in (health, entities, events, relations, paths, sources, export):
+    for module in (health, entities, events, relations, paths, sources, export, vocabulary):
         app.include_router(module.router)
     return app
 

@@ -1,7 +1,7 @@
 """The fixed vocabularies of geokg: node kinds, roles, relation types, modalities.
 
 Every ``kind``, ``type`` and ``role`` in the graph comes from one of the tables below.
-Each value maps to a short definition; the README and ``/health``-style endpoints show them.
+Each value maps to a short definition; :func:`vocabularies` gathers them (``GET /vocabulary``).
 The RDF mapping of each term lives in :mod:`graph.export.rdf`, the only place where the model
 meets an outside ontology.
 """
@@ -11,7 +11,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ENTITY_KIND_DEFINITIONS",
     "ENTITY_KIND_PARENT",
+    "EVENT_KIND_DEFINITIONS",
+    "MODALITY_DEFINITIONS",
+    "RELATION_DEFINITIONS",
+    "ROLE_DEFINITIONS",
     "EntityKind",
     "EventKind",
     "Granularity",
@@ -20,6 +25,7 @@ __all__ = [
     "RelationType",
     "Role",
     "entity_kinds_under",
+    "vocabularies",
 ]
 
 
@@ -234,3 +240,23 @@ class QuantityQualifier(StrEnum):
     APPROXIMATELY = "approximately"
     SMALL_NUMBER = "small_number"
     """An unquantified amount ('small numbers'): the value is null."""
+
+
+def vocabularies() -> dict[str, dict[str, str]]:
+    """Every controlled term with its definition, by vocabulary.
+
+    Examples
+    --------
+    >>> vocabularies()["role"]["according_to"]
+    'On whose word the article gives it.'
+    >>> vocabularies()["entity_kind"]["company"].startswith("A commercial")
+    True
+    """
+    tables: dict[str, dict[str, str]] = {
+        "entity_kind": {k.value: d for k, d in ENTITY_KIND_DEFINITIONS.items()},
+        "event_kind": {k.value: d for k, d in EVENT_KIND_DEFINITIONS.items()},
+        "role": {k.value: d for k, d in ROLE_DEFINITIONS.items()},
+        "relation_type": {k.value: d for k, d in RELATION_DEFINITIONS.items()},
+        "modality": {k.value: d for k, d in MODALITY_DEFINITIONS.items()},
+    }
+    return tables

@@ -268,6 +268,7 @@ class _Checker:
             if node_id not in allowed:
                 self.problem(file, path, f"unknown {what} {node_id!r}")
 
+        both = {**entities, **events}
         for file, _, seed, _ in self.files:
             need(file, "$.source.publisher", seed.source.publisher, entities, "entity")
             for i, c in enumerate(seed.source.contributors):
@@ -279,7 +280,6 @@ class _Checker:
                 for j, part in enumerate(event.participants):
                     need(file, f"{where}.participants[{j}].entity", part.entity, entities, "entity")
             for i, rel in enumerate(seed.relations):
-                both = {**entities, **events}
                 need(file, f"$.relations[{i}].source", rel.source, both, "entity or event")
                 need(file, f"$.relations[{i}].target", rel.target, both, "entity or event")
         self.dates = self._resolve_dates(events, {f: s for f, _, s, _ in self.files})
@@ -502,7 +502,8 @@ def load_seed_dir(directory: Path) -> GraphStore:
 
 def validate_seed_paths(paths: Iterable[Path]) -> GraphStore:
     """Validate files and/or directories together; return the store they would load into."""
-    files: list[Path] = []
+    files: dict[Path, None] = {}
     for path in paths:
-        files.extend(seed_files(path) if path.is_dir() else [path])
+        for file in seed_files(path) if path.is_dir() else [path]:
+            files.setdefault(file.resolve(), None)
     return load_seed_files(files)

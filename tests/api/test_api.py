@@ -157,8 +157,10 @@ def test_shortest_path_carries_evidence_dates_and_cameo(mini_client: TestClient)
     assert body["nodes"][0]["id"] == "delia-quux"
     for edge in body["edges"]:
         assert edge["evidence"][0]["quote"] and edge["evidence"][0]["source"] == "test-mini"
-    events = [n for n in body["nodes"] if n["node_type"] == "event"]
-    assert events and all("code" in e["cameo"] and "date" in e for e in events)
+    events = {n["id"]: n for n in body["nodes"] if n["node_type"] == "event"}
+    meeting = events["alpha-beta-meeting"]
+    assert meeting["cameo"]["code"] == "036" and meeting["cameo"]["goldstein"] == 4.0
+    assert meeting["date"]["value"] == "2022-02-15" and meeting["date"]["rule"] == "publication_day"
 
 
 def test_no_path_is_404_problem(mini_client: TestClient) -> None:
@@ -176,6 +178,16 @@ def test_k_paths_shortest_first(mini_client: TestClient) -> None:
     ).json()
     assert [p["length"] for p in body] == sorted(p["length"] for p in body)
     assert len(body) == 3
+
+
+def test_vocabulary_defines_every_term_the_queries_accept(mini_client: TestClient) -> None:
+    body = mini_client.get("/vocabulary").json()
+    assert set(body) == {"entity_kind", "event_kind", "role", "relation_type", "modality"}
+    assert all(definition for table in body.values() for definition in table.values())
+    for role in body["role"]:
+        assert mini_client.get("/relations", params={"type": role}).status_code == 200
+    for kind in body["entity_kind"]:
+        assert mini_client.get("/entities", params={"kind": kind}).status_code == 200
 
 
 def test_sources_carry_metadata(mini_client: TestClient) -> None:
@@ -199,7 +211,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
     expected = {
         "/health", "/entities", "/entities/{id}", "/entities/{id}/relations",
         "/entities/{id}/neighbors", "/events", "/events/{id}", "/relations", "/paths/shortest",
-        "/paths", "/export", "/sources", "/sources/{id}",
+        "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,36 @@ def test_export_unknown_format_is_a_usage_error(capsys: pytest.CaptureFixture[st
         main(["export", "--format", "csv", "--seeds", str(MINI)])
     assert caught.value.code == 2
     assert "invalid choice: 'csv'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["directory", "missing/parent.ttl"])
+def test_export_to_an_unwritable_target_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    target = tmp_path if where == "directory" else tmp_path / where
+    assert main(["export", "-f", "turtle", "-o", str(target), "--seeds", str(MINI)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("geokg: error: ") and str(target) in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_exported_file_follows_the_umask(tmp_path: Path) -> None:
+    target = tmp_path / "mini.ttl"
+    assert main(["export", "-f", "turtle", "-o", str(target), "--seeds", str(MINI)]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_invalid_setting_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GEOKG_PORT", "abc")
+    assert main(["validate"]) == 1
+    assert "geokg: error: invalid setting: GEOKG_PORT" in capsys.readouterr().err
+
+
+def test_validating_a_file_twice_counts_it_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(MINI), str(MINI / "mini.json")]) == 0
+    assert "6 entities" in capsys.readouterr().out

@@ -111,8 +111,8 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
             ["events", 0, "date"],
             {"rule": "relative_to_event", "anchor": "quux-warning", "offset_days": 1},
         ),
-        "$.events",
-        "cycle",
+        "$.events[1].date.anchor",
+        "date anchors form a cycle: alpha-beta-meeting -> quux-warning -> alpha-beta-meeting",
     ),
     (
         "unknown CAMEO code",
