@@ -717,6 +717,7 @@ def _yen(walk: _Walk, source: str, target: str, *, max_length: int, limit: int) 
         return []
     accepted: list[list[str]] = [first]
     candidates: list[list[str]] = []
+    known: set[tuple[str, ...]] = {tuple(first)}
     while len(accepted) < limit:
         last = accepted[-1]
         for i in range(len(last) - 1):
@@ -735,7 +736,8 @@ def _yen(walk: _Walk, source: str, target: str, *, max_length: int, limit: int) 
             if spur is None:
                 continue
             candidate = root[:-1] + spur
-            if candidate not in candidates and candidate not in accepted:
+            if tuple(candidate) not in known:
+                known.add(tuple(candidate))
                 candidates.append(candidate)
         if not candidates:
             break

@@ -11,7 +11,7 @@ from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES, NotAcceptableError, Problem
 from graph import queries
 from graph.errors import UnsupportedFormatError
-from graph.export import EXPORT_FORMATS, export, format_for_media_type
+from graph.export import DEFAULT_FORMAT, EXPORT_FORMATS, export, format_for_media_type
 from graph.queries import MAX_DEPTH
 
 router = APIRouter(tags=["export"])
@@ -32,9 +32,11 @@ def _choose(format: str | None, accept: str | None) -> str:
         if format not in EXPORT_FORMATS:
             raise UnsupportedFormatError(format, list(EXPORT_FORMATS))
         return format
-    chosen = format_for_media_type(accept or "*/*")
+    if not accept:
+        return DEFAULT_FORMAT
+    chosen = format_for_media_type(accept)
     if chosen is None:
-        raise NotAcceptableError(accept or "", [f.media_type for f in EXPORT_FORMATS.values()])
+        raise NotAcceptableError(accept, [f.media_type for f in EXPORT_FORMATS.values()])
     return chosen
 
 

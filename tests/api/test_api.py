@@ -226,3 +226,12 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
             for c in r.get("content", {}).values()
         )
         assert has_example, f"{method} {path} has no example"
+
+
+def test_paths_accept_events_and_sources_as_ends(mini_client: TestClient) -> None:
+    body = mini_client.get(
+        "/paths/shortest", params={"source": "test-mini", "target": "beta-denial"}
+    ).json()
+    assert body["nodes"][0]["node_type"] == "source"
+    assert body["nodes"][-1]["node_type"] == "event"
+    assert body["length"] == len(body["edges"]) == len(body["hops"])
