@@ -611,28 +611,34 @@ def _bfs(
     while forward and backward and hops < max_hops:
         hops += 1
         if len(forward) <= len(backward):
-            level = []
-            for u in forward:
-                for v in walk.forward(u):
-                    if v in before or banned(u, v):
-                        continue
-                    before[v] = u
-                    if v in after:
-                        return _join(v, before, after)
-                    level.append(v)
-            forward = level
+            forward, meet = _advance(forward, walk.forward, before, after, banned)
         else:
-            level = []
-            for u in backward:
-                for v in walk.backward(u):
-                    if v in after or banned(v, u):
-                        continue
-                    after[v] = u
-                    if v in before:
-                        return _join(v, before, after)
-                    level.append(v)
-            backward = level
+            backward, meet = _advance(
+                backward, walk.backward, after, before, lambda u, v: banned(v, u)
+            )
+        if meet is not None:
+            return _join(meet, before, after)
     return None
+
+
+def _advance(
+    frontier: list[str],
+    step: Callable[[str], Iterator[str]],
+    seen: dict[str, str | None],
+    other_side: dict[str, str | None],
+    banned: Callable[[str, str], bool],
+) -> tuple[list[str], str | None]:
+    """One level of one side of a bidirectional search; returns it and any meeting node."""
+    level: list[str] = []
+    for u in frontier:
+        for v in step(u):
+            if v in seen or banned(u, v):
+                continue
+            seen[v] = u
+            if v in other_side:
+                return level, v
+            level.append(v)
+    return level, None
 
 
 def _join(meet: str, before: dict[str, str | None], after: dict[str, str | None]) -> list[str]:
