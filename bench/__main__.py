@@ -176,7 +176,7 @@ def main() -> int:
     seed = load_seed_dir(DEFAULT_SEEDS)
     print(f"seed graph load + validation: {time.perf_counter() - start:.3f} s")
     rng = random.Random(args.seed)
-    ents = seed.ids("entity")
+    ents = list(seed.ids("entity"))
     measure(
         "seed graph", seed, [(rng.choice(ents), rng.choice(ents)) for _ in range(args.queries)], 1
     )
