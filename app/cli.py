@@ -26,7 +26,21 @@ __all__ = ["main"]
 def _settings(**overrides: object) -> Settings:
     """The environment's settings with the command line's overrides, all validated."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_origin(str(e['loc'][0]), given)}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingError(f"invalid setting: {problems}") from None
+
+
+def _origin(field: str, given: dict[str, object]) -> str:
+    return f"--{field}" if field in given else f"GEOKG_{field.upper()}"
+
+
+class SettingError(Exception):
+    """A setting from the environment or the command line is invalid."""
 
 
 def _store(seeds: Path | None) -> GraphStore:
@@ -58,6 +72,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     store = _store(args.seeds)
+    if args.depth != 1 and not args.root:
+        raise OutputError("--depth needs --root")
     node_ids = queries.reachable(store, args.root, args.depth) if args.root else None
     chunks = export(store, args.format, node_ids)
     if args.output is None:
@@ -68,6 +84,13 @@ def _export(args: argparse.Namespace) -> int:
     target = Path(args.output)
     if target.is_dir():
         raise OutputError(f"{target} is a directory; give a file name")
+    if target.exists() and not target.is_file():
+        # A device, pipe or the like: write into it as it is (nothing to replace atomically).
+        with target.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        return 0
+    target = target.resolve()  # replace the file a symlink points to, not the link
     # Write beside the target and rename, so a failure never leaves a half-written file.
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -166,14 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeedValidationError as exc:
         print(f"geokg: {exc}", file=sys.stderr)
         return 1
-    except (GeokgError, OutputError) as exc:
+    except (GeokgError, OutputError, SettingError) as exc:
         print(f"geokg: error: {exc}", file=sys.stderr)
-        return 1
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"GEOKG_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        print(f"geokg: error: invalid setting: {problems}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

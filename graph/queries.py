@@ -276,7 +276,7 @@ def find_events(
     elif start or end:
         # Only events whose interval can reach the window: their sort date lies at most the
         # longest event span before it.
-        first = start - store.longest_event_span if start else None
+        first = start - min(store.longest_event_span, start - dt.date.min) if start else None
         candidates = (i for _, _, i in store.events_by_date(first, end))
     elif cameo:
         candidates = chain(
@@ -434,6 +434,9 @@ WALK_LIMIT = 100_000
 def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
     """Ids of every node within ``depth`` hops of a node, edges followed both ways.
 
+    Raises :class:`InvalidQueryError` (on ``depth``) rather than return part of a
+    neighbourhood larger than :data:`WALK_LIMIT` nodes.
+
     Examples
     --------
     >>> from graph.model import Entity
@@ -442,7 +445,12 @@ def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
     >>> sorted(reachable(store, "kyiv", 2))
     ['kyiv']
     """
-    return set(_walk(store, node_id, depth, type=None, keep=None, limit=None)[0])
+    kept, truncated = _walk(store, node_id, depth, type=None, keep=None, limit=None)
+    if truncated:
+        raise InvalidQueryError(
+            "depth", f"the neighbourhood of {node_id!r} at depth {depth} exceeds {WALK_LIMIT} nodes"
+        )
+    return set(kept)
 
 
 def _walk(

@@ -73,6 +73,11 @@ class NameIndex:
                 if i == 0 or norm[i - 1] == " " or norm[i] != " ":
                     self._pending.add((norm[i:], norm, node_id))
 
+    def flush(self) -> None:
+        """Merge pending names into the index now (a search does it too, when needed)."""
+        if self._pending:
+            self._flush()
+
     def _flush(self) -> None:
         # Writes batch up; a search merges them in: a few by binary insertion, many by one
         # linear merge of two sorted lists (never a re-sort of the whole index).
@@ -102,7 +107,7 @@ class NameIndex:
         Exact name, then name prefix, then word prefix, then any substring; shorter names
         first within a rank.
         """
-        self._flush()
+        self.flush()
         q = normalise(query)
         if not q:
             return []

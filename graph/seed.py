@@ -482,7 +482,9 @@ def load_seed_files(paths: Iterable[Path]) -> GraphStore:
         checker.check()
     if checker.problems:
         raise SeedValidationError(checker.problems)
-    return checker.build()
+    store = checker.build()
+    store.settle()
+    return store
 
 
 def seed_files(directory: Path) -> list[Path]:

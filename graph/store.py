@@ -222,6 +222,7 @@ class GraphStore:
         order = self._event_order
         lo = 0 if first is None else bisect.bisect_left(order, (first, -1, ""))
         hi = len(order) if last is None else bisect.bisect_right(order, (last, 2**62, ""))
+        # The whole index is handed out as it is (no copy): callers must not change it.
         return order if (lo, hi) == (0, len(order)) else order[lo:hi]
 
     @property
@@ -263,6 +264,13 @@ class GraphStore:
         """All edges from ``u`` to ``v``."""
         data = self._graph.get_edge_data(u, v) or {}
         return [d["record"] for d in data.values()]
+
+    def settle(self) -> None:
+        """Finish index work left pending by writes, so that reads never modify the store.
+
+        Loaders call this once a batch of writes is done.
+        """
+        self._names.flush()
 
     def entities_named(self, name: str) -> list[str]:
         """Entity ids whose label or an alias is ``name`` (case- and accent-insensitive)."""

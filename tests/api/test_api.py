@@ -138,6 +138,11 @@ def test_empty_filters_mean_no_filter(mini_client: TestClient) -> None:
     assert mini_client.get("/events", params={"kind": "", "actor": ""}).json()["total"] == 3
 
 
+def test_earliest_date_window_is_not_a_server_error(mini_client: TestClient) -> None:
+    body = mini_client.get("/events", params={"start": "0001-01-01"}).json()
+    assert body["total"] == 2  # the undated denial matches no window
+
+
 def test_offset_is_bounded(mini_client: TestClient) -> None:
     body = _problem(mini_client.get("/entities", params={"offset": 10**7}), 422)
     assert body["errors"][0]["field"] == "offset"

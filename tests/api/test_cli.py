@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,35 @@ def test_invalid_setting_is_a_clear_error(
 def test_validating_a_file_twice_counts_it_once(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(MINI), str(MINI / "mini.json")]) == 0
     assert "6 entities" in capsys.readouterr().out
+
+
+def test_export_through_a_symlink_replaces_the_file_not_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.ttl"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.ttl"
+    link.symlink_to(real)
+    assert main(["export", "-f", "turtle", "-o", str(link), "--seeds", str(MINI)]) == 0
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8").startswith("@prefix")
+
+
+def test_export_into_a_fifo_writes_into_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    assert main(["export", "-f", "ntriples", "-o", str(fifo), "--seeds", str(MINI)]) == 0
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert b"alpha-land" in received[0]
+
+
+def test_bad_flag_is_named_as_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "70000", "--seeds", str(MINI)]) == 1
+    assert "geokg: error: invalid setting: --port: " in capsys.readouterr().err
+
+
+def test_depth_without_root_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "-f", "turtle", "--depth", "3", "--seeds", str(MINI)]) == 1
+    assert "--depth needs --root" in capsys.readouterr().err

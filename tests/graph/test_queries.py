@@ -223,3 +223,16 @@ def test_path_answers_do_not_depend_on_the_hash_seed() -> None:
         for seed in range(1, 7)
     }
     assert len(answers) == 1
+
+
+def test_export_neighbourhood_past_the_walk_limit_is_refused(
+    mini_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "WALK_LIMIT", 2)
+    with pytest.raises(InvalidQueryError) as caught:
+        queries.reachable(mini_store, "gamma-city", 2)
+    assert caught.value.field == "depth"
+
+
+def test_loaded_store_has_no_pending_index_work(mini_store: GraphStore) -> None:
+    assert not mini_store._names._pending
