@@ -3,7 +3,8 @@
 Every query is bounded: page sizes, neighbourhood depth and path length have documented
 maxima (the constants below), and a query past a bound raises
 :class:`~graph.errors.InvalidQueryError` naming it. Traversals walk only the part of the graph
-they reach (networkx views, no copies), so their cost does not grow with the whole graph.
+they reach, straight over the store's adjacency (no views or copies), so their cost does not
+grow with the whole graph.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice, pairwise
 from typing import Any, Generic, Literal, TypeVar
 
-import networkx as nx
 from pydantic import BaseModel, Field
 
 from graph.errors import AmbiguousNameError, InvalidQueryError, NodeNotFoundError, NoPathError
@@ -471,7 +471,7 @@ def _walk(
     for _ in range(depth):
         level = []
         for current in frontier:
-            for edge in _incident(store.graph, current):
+            for edge in chain(store.out_edges(current), store.in_edges(current)):
                 other = edge.target if edge.source == current else edge.source
                 if other in visited or (type and edge.type != type):
                     continue
@@ -494,13 +494,6 @@ def _edges_among(store: GraphStore, nodes: dict[str, None], type: str | None) ->
         for edge in store.out_edges(node)
         if edge.target in nodes and (not type or edge.type == type)
     ]
-
-
-def _incident(graph: nx.MultiDiGraph[str], node: str) -> Iterator[Edge]:
-    for _, _, data in graph.out_edges(node, data=True):
-        yield data["record"]
-    for _, _, data in graph.in_edges(node, data=True):
-        yield data["record"]
 
 
 class PathFilter(BaseModel):
