@@ -37,7 +37,7 @@ def synthetic_store(edges: int, seed: int) -> GraphStore:
     rng = random.Random(seed)
     store = GraphStore()
     text = "synthetic benchmark text " * 4
-    store.add_node(
+    store.put_node(
         Source(
             id="bench",
             label="Synthetic",
@@ -48,12 +48,12 @@ def synthetic_store(edges: int, seed: int) -> GraphStore:
             metadata_origin="bench",
         )
     )
-    store.add_source_text("bench", text)
+    store.put_text("bench", text)
     proof = (Evidence(source="bench", quote="synthetic", start=0, end=9),)
     n_entities = max(10, edges // 4)
     n_events = max(5, edges // 8)
     for i in range(n_entities):
-        store.add_node(
+        store.put_node(
             Entity(
                 id=f"e{i}", kind="person" if i % 3 else "state", label=f"Entity {i}", evidence=proof
             )
@@ -61,7 +61,7 @@ def synthetic_store(edges: int, seed: int) -> GraphStore:
     code = cameo("036")
     day = resolve_date("publication_day", "Tuesday", dt.date(2022, 2, 15))
     for i in range(n_events):
-        store.add_node(
+        store.put_node(
             Event(
                 id=f"v{i}",
                 kind="meeting",
@@ -76,7 +76,7 @@ def synthetic_store(edges: int, seed: int) -> GraphStore:
     for i in range(n_events):
         for role in ("actor", "participant", "target")[: rng.choice((2, 3))]:
             target = f"e{rng.randrange(n_entities)}"
-            store.add_edge(
+            store.put_edge(
                 Edge(
                     id=f"v{i}.{role}.{target}.{made}",
                     category="role",
@@ -89,7 +89,7 @@ def synthetic_store(edges: int, seed: int) -> GraphStore:
             made += 1
     while made < edges:
         a, b = rng.randrange(n_entities), rng.randrange(n_entities)
-        store.add_edge(
+        store.put_edge(
             Edge(
                 id=f"r{made}",
                 category="relation",

@@ -191,7 +191,7 @@ def resolve_node(store: GraphStore, ref: str) -> str:
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="olaf-scholz", kind="person", label="Olaf Scholz"))
+    >>> store.put_node(Entity(id="olaf-scholz", kind="person", label="Olaf Scholz"))
     >>> resolve_node(store, "olaf scholz")
     'olaf-scholz'
     """
@@ -400,11 +400,11 @@ def neighbourhood(
     >>> from graph.model import Entity
     >>> store = GraphStore()
     >>> for i in "abc":
-    ...     store.add_node(Entity(id=i, kind="place", label=i.upper()))
+    ...     store.put_node(Entity(id=i, kind="place", label=i.upper()))
     >>> def link(a, b):
     ...     return Edge(id=f"{a}-{b}", category="relation", type="located_in", source=a, target=b)
-    >>> store.add_edge(link("a", "b"))
-    >>> store.add_edge(link("b", "c"))
+    >>> store.put_edge(link("a", "b"))
+    >>> store.put_edge(link("b", "c"))
     >>> [n.id for n in neighbourhood(store, "a", depth=1).nodes]
     ['a', 'b']
     >>> [e.id for e in neighbourhood(store, "b", depth=1).edges]
@@ -414,10 +414,9 @@ def neighbourhood(
     _check_vocab("kind", kind, "node kind")
     _check_vocab("type", type, "edge type")
     kinds = _kinds(kind)
-    graph = store.graph
 
     def keep(node: str) -> bool:
-        return kinds is None or node == node_id or graph.nodes[node]["kind"] in kinds
+        return kinds is None or node == node_id or store.kind_of(node) in kinds
 
     kept, truncated = _walk(store, node_id, depth, type=type, keep=keep, limit=limit)
     return Subgraph(
@@ -441,7 +440,7 @@ def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
     >>> sorted(reachable(store, "kyiv", 2))
     ['kyiv']
     """
@@ -550,7 +549,7 @@ class _Walk:
     """
 
     def __init__(self, store: GraphStore, ends: tuple[str, str], flt: PathFilter) -> None:
-        self.graph = store.graph
+        self.store = store
         self.ends = ends
         self.flt = flt
         self.kinds: set[str] | None = None
@@ -560,32 +559,31 @@ class _Walk:
     def node_ok(self, node: str) -> bool:
         if node in self.ends:
             return True
-        data = self.graph.nodes[node]
-        if self.kinds is not None and data["kind"] not in self.kinds:
+        if self.kinds is not None and self.store.kind_of(node) not in self.kinds:
             return False
-        if (self.flt.start or self.flt.end) and data["node_type"] == "event":
-            return _overlaps(data["record"], self.flt.start, self.flt.end)
+        if (self.flt.start or self.flt.end) and self.store.type_of(node) == "event":
+            return _overlaps(self.store.event(node), self.flt.start, self.flt.end)
         return True
 
     def edge_ok(self, edge: Edge) -> bool:
         return not self.flt.types or edge.type in self.flt.types
 
-    def _step(self, adjacency: Any, node: str) -> Iterator[str]:
-        for other, keyed in adjacency[node].items():
-            if any(self.edge_ok(d["record"]) for d in keyed.values()) and self.node_ok(other):
+    def _step(self, neighbours: Iterator[tuple[str, list[Edge]]]) -> Iterator[str]:
+        for other, edges in neighbours:
+            if any(self.edge_ok(e) for e in edges) and self.node_ok(other):
                 yield other
 
     def forward(self, node: str) -> Iterator[str]:
         """Nodes one hop on from ``node``."""
-        yield from self._step(self.graph.succ, node)
+        yield from self._step(self.store.successors(node))
         if not self.flt.directed:
-            yield from self._step(self.graph.pred, node)
+            yield from self._step(self.store.predecessors(node))
 
     def backward(self, node: str) -> Iterator[str]:
         """Nodes one hop before ``node``."""
-        yield from self._step(self.graph.pred, node)
+        yield from self._step(self.store.predecessors(node))
         if not self.flt.directed:
-            yield from self._step(self.graph.succ, node)
+            yield from self._step(self.store.successors(node))
 
 
 def _bfs(
@@ -687,7 +685,7 @@ def shortest_path(
     store.node(source)
     store.node(target)
     walk = _Walk(store, (source, target), flt)
-    nodes = _bfs(walk, source, target, max_hops=store.graph.number_of_nodes())
+    nodes = _bfs(walk, source, target, max_hops=store.node_count())
     if nodes is None:
         raise NoPathError(source, target)
     return _to_path(store, nodes, walk)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["NameIndex", "normalise"]
@@ -35,6 +36,12 @@ def normalise(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
+def _suffixes(norm: str, node_id: str) -> Iterator[tuple[str, str, str]]:
+    for i in range(len(norm)):
+        if i == 0 or norm[i - 1] == " " or norm[i] != " ":
+            yield norm[i:], norm, node_id
+
+
 @dataclass(frozen=True, order=True)
 class _Match:
     rank: int
@@ -51,6 +58,7 @@ class NameIndex:
     >>> index = NameIndex()
     >>> index.add("olaf-scholz", ["Olaf Scholz", "Scholz"])
     >>> index.add("poland", ["Poland"])
+    >>> index.flush()
     >>> index.search("scho")
     ['olaf-scholz']
     >>> index.search("LAND")
@@ -61,6 +69,7 @@ class NameIndex:
         self._suffixes: list[tuple[str, str, str]] = []  # (suffix, normalised name, node id)
         self._pending: set[tuple[str, str, str]] = set()
         self._exact: dict[str, dict[str, None]] = {}  # normalised name -> ids
+        self._names_of: dict[str, dict[str, None]] = {}  # id -> its normalised names
 
     def add(self, node_id: str, names: list[str] | tuple[str, ...]) -> None:
         """Index ``names`` for ``node_id`` (adding a name twice is harmless)."""
@@ -69,12 +78,36 @@ class NameIndex:
             if not norm or node_id in self._exact.get(norm, {}):
                 continue
             self._exact.setdefault(norm, {})[node_id] = None
-            for i in range(len(norm)):
-                if i == 0 or norm[i - 1] == " " or norm[i] != " ":
-                    self._pending.add((norm[i:], norm, node_id))
+            self._names_of.setdefault(node_id, {})[norm] = None
+            self._pending.update(_suffixes(norm, node_id))
+
+    def remove(self, node_id: str) -> None:
+        """Forget every name of ``node_id`` (a no-op for an unknown id).
+
+        Examples
+        --------
+        >>> index = NameIndex()
+        >>> index.add("kyiv", ["Kyiv", "Kiev"])
+        >>> index.flush()
+        >>> index.remove("kyiv")
+        >>> index.search("ky"), index.exact("Kiev")
+        ([], [])
+        """
+        for norm in self._names_of.pop(node_id, {}):
+            ids = self._exact[norm]
+            del ids[node_id]
+            if not ids:
+                del self._exact[norm]
+            for entry in _suffixes(norm, node_id):
+                if entry in self._pending:
+                    self._pending.discard(entry)
+                    continue
+                i = bisect.bisect_left(self._suffixes, entry)
+                if i < len(self._suffixes) and self._suffixes[i] == entry:
+                    del self._suffixes[i]
 
     def flush(self) -> None:
-        """Merge pending names into the index now (a search does it too, when needed)."""
+        """Merge pending names into the index (writers call it; searches see only merged names)."""
         if self._pending:
             self._flush()
 
@@ -105,9 +138,9 @@ class NameIndex:
         """Return the ids whose names contain ``query``, best match first.
 
         Exact name, then name prefix, then word prefix, then any substring; shorter names
-        first within a rank.
+        first within a rank. Names added since the last :meth:`flush` are not seen: a search
+        never changes the index, so readers can search while nothing else writes.
         """
-        self.flush()
         q = normalise(query)
         if not q:
             return []

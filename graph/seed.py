@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from graph.changes import Change
 from graph.dates import DateResolutionError, resolve_date, resolve_relative
 from graph.errors import SeedProblem, SeedValidationError
 from graph.model import (
@@ -25,6 +26,7 @@ from graph.model import (
     Event,
     EventDate,
     Evidence,
+    Node,
     NodeId,
     Quantity,
     Source,
@@ -33,7 +35,17 @@ from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, R
 from graph.reference import cameo_codes, country_identifiers, wikidata_identifier
 from graph.store import GraphStore
 
-__all__ = ["SEED_FORMAT", "SeedFile", "load_seed_dir", "load_seed_files", "validate_seed_paths"]
+__all__ = [
+    "SEED_FORMAT",
+    "SeedFile",
+    "has_seed_files",
+    "load_seed_dir",
+    "load_seed_files",
+    "merge_entities",
+    "seed_changes",
+    "seed_files",
+    "validate_seed_paths",
+]
 
 SEED_FORMAT = "geokg-seed/1"
 
@@ -341,16 +353,32 @@ class _Checker:
             resolve(event_id, (event_id,))
         return resolved
 
-    def build(self) -> GraphStore:
-        store = GraphStore()
+    def build(self) -> list[Change]:
+        """The changes that put every record of the checked files into an empty store."""
+        nodes: dict[str, Node] = {}
+        texts: dict[str, str] = {}
+        edges: dict[str, Edge] = {}
+
+        def add_node(record: Node) -> None:
+            old = nodes.get(record.id)
+            if isinstance(old, Entity) and isinstance(record, Entity):
+                record = merge_entities(old, record)
+            nodes[record.id] = record
+
+        def add_edge(edge: Edge) -> None:
+            old = edges.get(edge.id)
+            if old is not None:
+                edge = old.model_copy(update={"evidence": _union(old.evidence, edge.evidence)})
+            edges[edge.id] = edge
+
         codes = cameo_codes()
         for _, _, seed, _ in self.files:
             src = seed.source
             for ent in seed.entities:
-                store.add_node(_entity(ent, src.id))
+                add_node(_entity(ent, src.id))
         for _, _, seed, text in self.files:
             src = seed.source
-            store.add_node(
+            add_node(
                 Source(
                     id=src.id,
                     label=src.title,
@@ -363,9 +391,9 @@ class _Checker:
                     metadata_origin=src.metadata_origin,
                 )
             )
-            store.add_source_text(src.id, text)
+            texts[src.id] = text
             for event in seed.events:
-                store.add_node(
+                add_node(
                     Event(
                         id=event.id,
                         kind=event.kind,
@@ -381,7 +409,7 @@ class _Checker:
         for _, _, seed, _ in self.files:
             src = seed.source
             metadata = {"origin": "metadata"}
-            store.add_edge(
+            add_edge(
                 Edge(
                     id=f"{src.id}.published_by.{src.publisher}",
                     category="relation",
@@ -392,7 +420,7 @@ class _Checker:
                 )
             )
             for person in dict.fromkeys(src.contributors):
-                store.add_edge(
+                add_edge(
                     Edge(
                         id=f"{src.id}.contributor.{person}",
                         category="relation",
@@ -408,7 +436,7 @@ class _Checker:
                 if event.place is not None:
                     roles.append((Role.PLACE, event.place, []))
                 for role, entity_id, ev in roles:
-                    store.add_edge(
+                    add_edge(
                         Edge(
                             id=f"{event.id}.{role.value}.{entity_id}",
                             category="role",
@@ -420,7 +448,7 @@ class _Checker:
                     )
             for rel in seed.relations:
                 suffix = f".{_slug(rel.attributes['title'])}" if "title" in rel.attributes else ""
-                store.add_edge(
+                add_edge(
                     Edge(
                         id=f"{rel.source}.{rel.type.value}.{rel.target}{suffix}",
                         category="relation",
@@ -431,7 +459,44 @@ class _Checker:
                         evidence=_evidence(rel.evidence, src.id),
                     )
                 )
-        return store
+        return [
+            *(Change.put(n, None, texts.get(n.id)) for n in nodes.values()),
+            *(Change.put(e, None) for e in edges.values()),
+        ]
+
+
+def _union(first: tuple[object, ...], second: tuple[object, ...]) -> tuple[object, ...]:
+    return first + tuple(x for x in second if x not in first)
+
+
+def merge_entities(old: Entity, new: Entity) -> Entity:
+    """Merge two records of one entity seen in two sources (same id, same kind).
+
+    Raises ``ValueError`` if the kinds differ.
+
+    Examples
+    --------
+    >>> a = Entity(id="russia", kind="state", label="Russia", aliases=("Moscow",))
+    >>> b = Entity(id="russia", kind="state", label="Russia", aliases=("Kremlin",))
+    >>> merge_entities(a, b).aliases
+    ('Moscow', 'Kremlin')
+    """
+    if old.kind != new.kind:
+        raise ValueError(
+            f"entity {old.id!r} is a {old.kind.value} and cannot also be {new.kind.value}"
+        )
+    aliases = _union(old.aliases, tuple(a for a in new.aliases if a != old.label))
+    if new.label != old.label and new.label not in aliases:
+        aliases += (new.label,)
+    return old.model_copy(
+        update={
+            "aliases": aliases,
+            "unnamed": old.unnamed and new.unnamed,
+            "description": old.description or new.description,
+            "identifiers": _union(old.identifiers, new.identifiers),
+            "evidence": _union(old.evidence, new.evidence),
+        }
+    )
 
 
 def _slug(text: str) -> str:
@@ -470,8 +535,8 @@ def _entity(ent: SeedEntity, source_id: str) -> Entity:
     )
 
 
-def load_seed_files(paths: Iterable[Path]) -> GraphStore:
-    """Validate seed files and load them into a new store, all or nothing.
+def seed_changes(paths: Iterable[Path]) -> list[Change]:
+    """Validate seed files, all or nothing, and return the changes that load them.
 
     Raises :class:`~graph.errors.SeedValidationError` listing every problem found.
     """
@@ -482,8 +547,16 @@ def load_seed_files(paths: Iterable[Path]) -> GraphStore:
         checker.check()
     if checker.problems:
         raise SeedValidationError(checker.problems)
-    store = checker.build()
-    store.settle()
+    return checker.build()
+
+
+def load_seed_files(paths: Iterable[Path]) -> GraphStore:
+    """Validate seed files and load them into a new in-memory store, all or nothing.
+
+    Raises :class:`~graph.errors.SeedValidationError` listing every problem found.
+    """
+    store = GraphStore()
+    store.apply(seed_changes(paths))
     return store
 
 
@@ -500,6 +573,11 @@ def seed_files(directory: Path) -> list[Path]:
 def load_seed_dir(directory: Path) -> GraphStore:
     """Load every seed file of a directory (see :func:`load_seed_files`)."""
     return load_seed_files(seed_files(directory))
+
+
+def has_seed_files(directory: Path) -> bool:
+    """Whether a directory holds seed files (``*.json``)."""
+    return directory.is_dir() and any(directory.glob("*.json"))
 
 
 def validate_seed_paths(paths: Iterable[Path]) -> GraphStore:

@@ -1,12 +1,14 @@
-"""The graph store: one ``networkx.MultiDiGraph`` holding every node and edge record.
+"""The read model: every node and edge record in memory, with the indexes queries need.
 
-JSON answers, RDF and GraphML are projections of this graph. The store also keeps the
-source texts (so evidence can be checked) and small indexes (names, kinds) that are updated
-on every write, so no query has to scan or rebuild the graph.
+The store of record (:mod:`graph.storage`) holds the facts; a :class:`GraphStore` is derived
+from it and follows its change log (:meth:`GraphStore.apply`). JSON answers, RDF and GraphML
+are projections of it. Nothing outside this module touches its data structures: queries and
+exporters go through the narrow read interface below (records, neighbours by direction, kind
+and type indexes, O(1) counts), so a compact index can stand behind it later.
 
-Nodes carry ``record`` (an :class:`~graph.model.Entity`, :class:`~graph.model.Event` or
-:class:`~graph.model.Source`), ``node_type`` and ``kind``. Edges are keyed by their unique
-edge id and carry ``record`` (an :class:`~graph.model.Edge`), ``type`` and ``category``.
+The store is not thread-safe by itself: :class:`graph.service.KnowledgeGraph` lets many
+readers in at once and one writer at a time. Reads never change anything (index work left by a
+write is finished by :meth:`GraphStore.settle`, which every write path calls).
 """
 
 from __future__ import annotations
@@ -15,48 +17,46 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import overload
 
 import networkx as nx
 
+from graph.changes import Change
 from graph.errors import NodeNotFoundError
 from graph.model import Edge, Entity, Event, Node, Source
 from graph.search import NameIndex
 
-__all__ = ["GraphStore", "merge_entities"]
+__all__ = ["EventKey", "GraphStore"]
+
+EventKey = tuple[dt.date, int, str]
+"""How events sort: (sort date, load order, id); undated events have ``date.max``."""
 
 
-def _union(first: tuple[object, ...], second: tuple[object, ...]) -> tuple[object, ...]:
-    return first + tuple(x for x in second if x not in first)
+class _SortedSlice(Sequence[EventKey]):
+    """A read-only window onto a sorted list: no copy is made, nothing can change it."""
 
+    def __init__(self, items: list[EventKey], lo: int, hi: int) -> None:
+        self._items, self._lo, self._hi = items, lo, hi
 
-def merge_entities(old: Entity, new: Entity) -> Entity:
-    """Merge two records of one entity seen in two sources (same id, same kind).
+    def __len__(self) -> int:
+        return self._hi - self._lo
 
-    Raises ``ValueError`` if the kinds differ.
+    @overload
+    def __getitem__(self, index: int) -> EventKey: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[EventKey]: ...
+    def __getitem__(self, index: int | slice) -> EventKey | Sequence[EventKey]:
+        if isinstance(index, slice):
+            return self._items[self._lo : self._hi][index]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._items[self._lo + index]
 
-    Examples
-    --------
-    >>> a = Entity(id="russia", kind="state", label="Russia", aliases=("Moscow",))
-    >>> b = Entity(id="russia", kind="state", label="Russia", aliases=("Kremlin",))
-    >>> merge_entities(a, b).aliases
-    ('Moscow', 'Kremlin')
-    """
-    if old.kind != new.kind:
-        raise ValueError(
-            f"entity {old.id!r} is a {old.kind.value} and cannot also be {new.kind.value}"
-        )
-    aliases = _union(old.aliases, tuple(a for a in new.aliases if a != old.label))
-    if new.label != old.label and new.label not in aliases:
-        aliases += (new.label,)
-    return old.model_copy(
-        update={
-            "aliases": aliases,
-            "unnamed": old.unnamed and new.unnamed,
-            "description": old.description or new.description,
-            "identifiers": _union(old.identifiers, new.identifiers),
-            "evidence": _union(old.evidence, new.evidence),
-        }
-    )
+    def __iter__(self) -> Iterator[EventKey]:
+        items = self._items
+        return (items[i] for i in range(self._lo, self._hi))
 
 
 class GraphStore:
@@ -65,12 +65,16 @@ class GraphStore:
     Examples
     --------
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
-    >>> store.add_node(Entity(id="ukraine", kind="state", label="Ukraine"))
-    >>> store.add_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.put_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
     ...                     type="located_in", source="kyiv", target="ukraine"))
+    >>> store.settle()
     >>> store.node("kyiv").label, store.counts()["edges"]
     ('Kyiv', 1)
+    >>> store.delete_edge("kyiv.located_in.ukraine")
+    >>> store.counts()["edges"]
+    0
     """
 
     def __init__(self) -> None:
@@ -81,20 +85,24 @@ class GraphStore:
         self._by_kind: dict[str, dict[str, None]] = defaultdict(dict)
         self._by_cameo: dict[str, dict[str, None]] = defaultdict(dict)
         self._edges_by_type: dict[str, dict[str, None]] = defaultdict(dict)
-        self._event_order: list[tuple[dt.date, int, str]] = []  # (sort date, load order, id)
+        self._event_order: list[EventKey] = []
         self._event_span = dt.timedelta(0)
-        self._event_keys: dict[str, tuple[dt.date, int, str]] = {}
+        self._event_keys: dict[str, EventKey] = {}
+        self._loaded = 0
         self._names = NameIndex()
 
-    # -- writes ---------------------------------------------------------------------------
+    # -- writes (the service calls these under its write lock) ------------------------------
 
-    def add_node(self, record: Node) -> None:
-        """Add a node; an entity already present is merged with the new record."""
-        if record.id in self._graph:
-            existing = self._graph.nodes[record.id]["record"]
-            if not (isinstance(existing, Entity) and isinstance(record, Entity)):
-                raise ValueError(f"id {record.id!r} is already used by a {existing.node_type}")
-            record = merge_entities(existing, record)
+    def put_node(self, record: Node) -> None:
+        """Add a node, or replace the record of a node with the same id and type.
+
+        Raises ``ValueError`` if the id belongs to a node of another type.
+        """
+        old = self._graph.nodes[record.id]["record"] if record.id in self._graph else None
+        if old is not None:
+            if old.node_type != record.node_type:
+                raise ValueError(f"id {record.id!r} is already used by a {old.node_type}")
+            self._unindex_node(old)
         self._graph.add_node(
             record.id, record=record, node_type=record.node_type, kind=str(record.kind)
         )
@@ -105,30 +113,52 @@ class GraphStore:
         elif isinstance(record, Event):
             self._index_event(record)
 
+    def _unindex_node(self, record: Node) -> None:
+        self._by_kind[str(record.kind)].pop(record.id, None)
+        if isinstance(record, Entity):
+            self._names.remove(record.id)
+        elif isinstance(record, Event):
+            self._by_cameo[record.cameo.code].pop(record.id, None)
+            key = self._event_keys.pop(record.id)
+            i = bisect.bisect_left(self._event_order, key)
+            del self._event_order[i]
+
+    def delete_node(self, node_id: str) -> None:
+        """Remove a node that no edge touches any more (delete its edges first).
+
+        Raises :class:`NodeNotFoundError` if unknown and ``ValueError`` if edges remain.
+        """
+        record = self.node(node_id)
+        if self._graph.degree(node_id):
+            raise ValueError(f"node {node_id!r} still has edges")
+        self._unindex_node(record)
+        self._by_type[record.node_type].pop(node_id, None)
+        self._graph.remove_node(node_id)
+        self._texts.pop(node_id, None)
+
     def _index_event(self, event: Event) -> None:
         self._by_cameo[event.cameo.code][event.id] = None
         first = event.date.start or event.date.end
         last = event.date.end or event.date.start
         if first is not None and last is not None:
+            # Only ever widened: a bound on how far before a window an event may start.
             self._event_span = max(self._event_span, last - first)
-        entry = (first or dt.date.max, len(self._by_type["event"]), event.id)
+        self._loaded += 1
+        entry = (first or dt.date.max, self._loaded, event.id)
         self._event_keys[event.id] = entry
         bisect.insort(self._event_order, entry)
 
-    def event_sort_key(self, event_id: str) -> tuple[dt.date, int, str]:
+    def event_sort_key(self, event_id: str) -> EventKey:
         """The key that orders events by date (undated last), then by load order."""
         return self._event_keys[event_id]
 
-    def add_edge(self, edge: Edge) -> None:
-        """Add an edge between two existing nodes; an edge id seen before merges evidence."""
+    def put_edge(self, edge: Edge) -> None:
+        """Add an edge between two existing nodes, or replace the edge with the same id."""
         for end in (edge.source, edge.target):
             if end not in self._graph:
                 raise NodeNotFoundError(end)
         if edge.id in self._edge_ends:
-            old = self.edge(edge.id)
-            if (old.source, old.target, old.type) != (edge.source, edge.target, edge.type):
-                raise ValueError(f"edge id {edge.id!r} already names another edge")
-            edge = old.model_copy(update={"evidence": _union(old.evidence, edge.evidence)})
+            self.delete_edge(edge.id)
         self._graph.add_edge(
             edge.source,
             edge.target,
@@ -140,16 +170,28 @@ class GraphStore:
         self._edge_ends[edge.id] = (edge.source, edge.target)
         self._edges_by_type[edge.type][edge.id] = None
 
-    def add_source_text(self, source_id: str, text: str) -> None:
+    def delete_edge(self, edge_id: str) -> None:
+        """Remove an edge; raise ``KeyError`` if unknown."""
+        record = self.edge(edge_id)
+        self._graph.remove_edge(record.source, record.target, key=edge_id)
+        del self._edge_ends[edge_id]
+        self._edges_by_type[record.type].pop(edge_id, None)
+
+    def put_text(self, source_id: str, text: str) -> None:
         """Keep the text of a source document (evidence offsets point into it)."""
         self._texts[source_id] = text
 
-    # -- reads ----------------------------------------------------------------------------
+    def apply(self, changes: Iterable[Change]) -> None:
+        """Apply changes from the store of record's log, in order, then settle the indexes."""
+        for change in changes:
+            change.apply_to(self)
+        self.settle()
 
-    @property
-    def graph(self) -> nx.MultiDiGraph[str]:
-        """The underlying graph. Treat it as read-only: write through the store."""
-        return self._graph
+    def settle(self) -> None:
+        """Finish index work left pending by writes, so that reads never modify the store."""
+        self._names.flush()
+
+    # -- reads ----------------------------------------------------------------------------
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._graph
@@ -161,6 +203,16 @@ class GraphStore:
         except KeyError:
             raise NodeNotFoundError(node_id) from None
         return record
+
+    def kind_of(self, node_id: str) -> str:
+        """The kind of a node (entity kind, event kind or ``news_article``)."""
+        kind: str = self._graph.nodes[node_id]["kind"]
+        return kind
+
+    def type_of(self, node_id: str) -> str | None:
+        """``entity``, ``event`` or ``source``; ``None`` for an unknown id."""
+        data = self._graph.nodes.get(node_id)
+        return None if data is None else str(data["node_type"])
 
     def entity(self, entity_id: str) -> Entity:
         """Return an entity record; raise :class:`NodeNotFoundError` if no entity has the id."""
@@ -188,46 +240,50 @@ class GraphStore:
         self.source(source_id)
         return self._texts[source_id]
 
+    def node_ids(self) -> Iterator[str]:
+        """Every node id, in load order."""
+        return iter(self._graph)
+
     def ids(self, node_type: str) -> Collection[str]:
         """Ids of all nodes of one type (``entity``, ``event``, ``source``), in load order.
 
-        A live read-only view: no copy is made.
+        A read-only view: no copy is made.
         """
         return self._by_type.get(node_type, {}).keys()
 
     def ids_of_kind(self, kind: str) -> Collection[str]:
-        """Ids of all nodes of one kind, in load order (a live read-only view)."""
+        """Ids of all nodes of one kind, in load order (a read-only view)."""
         return self._by_kind.get(kind, {}).keys()
 
     def ids_of_cameo(self, code: str) -> Collection[str]:
-        """Ids of the events with exactly this CAMEO code (a live read-only view)."""
+        """Ids of the events with exactly this CAMEO code (a read-only view)."""
         return self._by_cameo.get(code, {}).keys()
 
-    def cameo_codes_in_use(self) -> Collection[str]:
+    def cameo_codes_in_use(self) -> list[str]:
         """The CAMEO codes that at least one event has."""
-        return self._by_cameo.keys()
+        return [code for code, ids in self._by_cameo.items() if ids]
 
     def edge_ids_of_type(self, edge_type: str) -> Collection[str]:
-        """Ids of the edges of one type, in load order (a live read-only view)."""
+        """Ids of the edges of one type, in load order (a read-only view)."""
         return self._edges_by_type.get(edge_type, {}).keys()
 
     def events_by_date(
         self, first: dt.date | None = None, last: dt.date | None = None
-    ) -> Sequence[tuple[dt.date, int, str]]:
+    ) -> Sequence[EventKey]:
         """Events as ``(sort date, load order, id)``, sorted; undated events last.
 
         The sort date is the start of the event's date interval (its end when only that is
-        known). ``first``/``last`` keep the sort dates in that range, by binary search.
+        known). ``first``/``last`` keep the sort dates in that range, by binary search. The
+        answer is a read-only view of the index (no copy).
         """
         order = self._event_order
         lo = 0 if first is None else bisect.bisect_left(order, (first, -1, ""))
         hi = len(order) if last is None else bisect.bisect_right(order, (last, 2**62, ""))
-        # The whole index is handed out as it is (no copy): callers must not change it.
-        return order if (lo, hi) == (0, len(order)) else order[lo:hi]
+        return _SortedSlice(order, lo, hi)
 
     @property
     def longest_event_span(self) -> dt.timedelta:
-        """The longest date interval of any event (to widen date-window searches)."""
+        """An upper bound on the date interval of any event (to widen date-window searches)."""
         return self._event_span
 
     def entities(self) -> Iterator[Entity]:
@@ -242,6 +298,10 @@ class GraphStore:
         """Every source record, in load order."""
         return (self.source(i) for i in self._by_type.get("source", {}))
 
+    def has_edge(self, edge_id: str) -> bool:
+        """Whether an edge has this id."""
+        return edge_id in self._edge_ends
+
     def edge(self, edge_id: str) -> Edge:
         """Return an edge record by its id; raise ``KeyError`` if unknown."""
         u, v = self._edge_ends[edge_id]
@@ -249,7 +309,7 @@ class GraphStore:
         return record
 
     def edges(self) -> Iterator[Edge]:
-        """Every edge record."""
+        """Every edge record, grouped by the node it leaves, in load order."""
         return (data["record"] for _, _, data in self._graph.edges(data=True))
 
     def out_edges(self, node_id: str) -> Iterator[Edge]:
@@ -260,17 +320,24 @@ class GraphStore:
         """Edges entering a node."""
         return (d["record"] for _, _, d in self._graph.in_edges(node_id, data=True))
 
+    def successors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
+        """Each node that edges from ``node_id`` reach, with those edges (in load order)."""
+        for other, keyed in self._graph.succ[node_id].items():
+            yield other, [d["record"] for d in keyed.values()]
+
+    def predecessors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
+        """Each node with edges into ``node_id``, with those edges (in load order)."""
+        for other, keyed in self._graph.pred[node_id].items():
+            yield other, [d["record"] for d in keyed.values()]
+
+    def degree(self, node_id: str) -> int:
+        """Number of edges leaving or entering a node."""
+        return int(self._graph.degree(node_id))
+
     def edges_between(self, u: str, v: str) -> list[Edge]:
         """All edges from ``u`` to ``v``."""
         data = self._graph.get_edge_data(u, v) or {}
         return [d["record"] for d in data.values()]
-
-    def settle(self) -> None:
-        """Finish index work left pending by writes, so that reads never modify the store.
-
-        Loaders call this once a batch of writes is done.
-        """
-        self._names.flush()
 
     def entities_named(self, name: str) -> list[str]:
         """Entity ids whose label or an alias is ``name`` (case- and accent-insensitive)."""
@@ -280,11 +347,19 @@ class GraphStore:
         """Entity ids whose label or an alias contains ``query``, best match first."""
         return self._names.search(query)
 
+    def node_count(self) -> int:
+        """Number of nodes (O(1))."""
+        return len(self._graph)
+
+    def edge_count(self) -> int:
+        """Number of edges (O(1))."""
+        return len(self._edge_ends)
+
     def counts(self) -> dict[str, int]:
-        """Numbers of nodes by type and of edges."""
+        """Numbers of nodes by type and of edges, each O(1)."""
         plural = {"entity": "entities", "event": "events", "source": "sources"}
         counts = {plural[t]: len(self._by_type.get(t, {})) for t in plural}
-        counts["edges"] = self._graph.number_of_edges()
+        counts["edges"] = self.edge_count()
         return counts
 
     def iter_records(self, ids: Iterable[str]) -> Iterator[Node]:

@@ -124,7 +124,7 @@ def export(store: GraphStore, fmt: str, node_ids: Iterable[str] | None = None) -
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
     >>> b"Kyiv" in b"".join(export(store, "graphml"))
     True
     >>> export(store, "csv")

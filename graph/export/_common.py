@@ -69,7 +69,7 @@ def check_scope(store: GraphStore, node_ids: Iterable[str] | None) -> set[str] |
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
     >>> check_scope(store, ["kyiv", "kyiv"])
     {'kyiv'}
     >>> check_scope(store, None) is None
@@ -89,7 +89,7 @@ def check_scope(store: GraphStore, node_ids: Iterable[str] | None) -> set[str] |
 
 
 def _node_ids(store: GraphStore, scope: set[str] | None) -> Iterable[str]:
-    return store.graph.nodes if scope is None else sorted(scope)
+    return store.node_ids() if scope is None else sorted(scope)
 
 
 def nodes(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[str, Node]]:
@@ -111,16 +111,15 @@ def nodes(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[str, Node
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="ukraine", kind="state", label="Ukraine"))
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
     >>> [node_id for node_id, _ in nodes(store, None)]
     ['ukraine', 'kyiv']
     >>> [node_id for node_id, _ in nodes(store, {"ukraine", "kyiv"})]
     ['kyiv', 'ukraine']
     """
-    graph = store.graph
     for node_id in _node_ids(store, scope):
-        yield node_id, graph.nodes[node_id]["record"]
+        yield node_id, store.node(node_id)
 
 
 def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge]]:
@@ -143,20 +142,19 @@ def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge
     --------
     >>> from graph.model import Edge, Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
-    >>> store.add_node(Entity(id="ukraine", kind="state", label="Ukraine"))
-    >>> store.add_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.put_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
     ...                     type="located_in", source="kyiv", target="ukraine"))
     >>> [[e.id for e in group] for group in edge_groups(store, None)]
     [['kyiv.located_in.ukraine']]
     >>> list(edge_groups(store, {"kyiv"}))
     []
     """
-    adjacency = store.graph.adj
     for node_id in _node_ids(store, scope):
-        for target, keyed in adjacency[node_id].items():
+        for target, edges in store.successors(node_id):
             if scope is None or target in scope:
-                yield [data["record"] for data in keyed.values()]
+                yield edges
 
 
 def chunked(lines: Iterable[str]) -> Iterator[bytes]:

@@ -238,9 +238,9 @@ def export_graphml(store: GraphStore, node_ids: Iterable[str] | None = None) -> 
     --------
     >>> from graph.model import Edge, Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
-    >>> store.add_node(Entity(id="ukraine", kind="state", label="Ukraine"))
-    >>> store.add_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.put_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
     ...                     type="located_in", source="kyiv", target="ukraine"))
     >>> xml = b"".join(export_graphml(store)).decode()
     >>> '<edge id="kyiv.located_in.ukraine" source="kyiv" target="ukraine">' in xml

@@ -512,8 +512,8 @@ class _Projection:
         edge_type, predicate = _RECORD_LINKS[field]
         if v not in self.store or (self.scope is not None and v not in self.scope):
             return None
-        data = self.store.graph.get_edge_data(u, v) or {}
-        return None if any(d["type"] == edge_type for d in data.values()) else predicate
+        edges = self.store.edges_between(u, v)
+        return None if any(e.type == edge_type for e in edges) else predicate
 
     def entity(self, record: Entity) -> Iterator[Quad]:
         s = node_iri(record.id)
@@ -706,7 +706,7 @@ def build_rdf(store: GraphStore, node_ids: Iterable[str] | None = None) -> Datas
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
     >>> ds = build_rdf(store)
     >>> len(ds.default_graph)
     6
@@ -735,7 +735,7 @@ def build_rdf_graph(store: GraphStore, node_ids: Iterable[str] | None = None) ->
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
     >>> len(build_rdf_graph(store))
     6
     """
@@ -762,7 +762,7 @@ def export_rdf(
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
-    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
     >>> nt = b"".join(export_rdf(store, "ntriples")).decode()
     >>> print(next(line for line in nt.splitlines() if "label" in line))
     <https://geokg.example.org/id/kyiv> <http://www.w3.org/2000/01/rdf-schema#label> "Kyiv" .

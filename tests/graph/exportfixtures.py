@@ -88,12 +88,12 @@ def build_export_store() -> GraphStore:
         ),
     ]
     for entity in entities:
-        store.add_node(entity)
+        store.put_node(entity)
     for source_id, title, text in (
         (SOURCE, "Russia Says Some Forces Pulling Back", TEXT),
         (SECOND, "A second report", SECOND_TEXT),
     ):
-        store.add_node(
+        store.put_node(
             Source(
                 id=source_id,
                 label=title,
@@ -105,7 +105,7 @@ def build_export_store() -> GraphStore:
                 metadata_origin="test metadata",
             )
         )
-        store.add_source_text(source_id, text)
+        store.put_text(source_id, text)
     events = [
         Event(
             id="lavrov-meets-kuleba",
@@ -155,7 +155,7 @@ def build_export_store() -> GraphStore:
         ),
     ]
     for event in events:
-        store.add_node(event)
+        store.put_node(event)
     meeting = evidence("met Dmytro Kuleba in Kyiv")
     edges = [
         Edge(
@@ -267,7 +267,7 @@ def build_export_store() -> GraphStore:
         ),
     ]
     for edge in edges:
-        store.add_edge(edge)
+        store.put_edge(edge)
     return store
 
 

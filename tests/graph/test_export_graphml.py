@@ -55,8 +55,8 @@ def read_igraph(data: bytes, tmp_path: Path) -> Any:
 
 def test_graphml_round_trips_through_networkx(any_store: GraphStore) -> None:
     graph = read_networkx(exported(any_store, "graphml"))
-    assert set(graph.nodes) == set(any_store.graph.nodes)
-    assert graph.number_of_edges() == any_store.graph.number_of_edges()
+    assert set(graph.nodes) == set(any_store.node_ids())
+    assert graph.number_of_edges() == any_store.edge_count()
     assert {k for _, _, k in graph.edges(keys=True)} == {e.id for e in any_store.edges()}
     for u, v, key in graph.edges(keys=True):
         edge = any_store.edge(key)
@@ -66,9 +66,9 @@ def test_graphml_round_trips_through_networkx(any_store: GraphStore) -> None:
 def test_graphml_round_trips_through_igraph(any_store: GraphStore, tmp_path: Path) -> None:
     graph = read_igraph(exported(any_store, "graphml"), tmp_path)
     assert graph.is_directed()
-    assert graph.vcount() == any_store.graph.number_of_nodes()
-    assert graph.ecount() == any_store.graph.number_of_edges()
-    assert set(graph.vs["id"]) == set(any_store.graph.nodes)
+    assert graph.vcount() == any_store.node_count()
+    assert graph.ecount() == any_store.edge_count()
+    assert set(graph.vs["id"]) == set(any_store.node_ids())
     edge_ids = graph.es["edge_id"]
     assert len(set(edge_ids)) == len(edge_ids)
     assert set(edge_ids) == {e.id for e in any_store.edges()}
@@ -171,10 +171,10 @@ def test_graphml_unknown_node_raises_before_streaming(export_store: GraphStore) 
 def test_graphml_streams_in_chunks() -> None:
     store = build_export_store()
     for i in range(400):
-        store.add_node(Entity(id=f"filler-{i}", kind="person", label=f"Filler {i}" * 5))
+        store.put_node(Entity(id=f"filler-{i}", kind="person", label=f"Filler {i}" * 5))
     chunks = list(export_graphml(store))
     assert len(chunks) > 1
-    assert read_networkx(b"".join(chunks)).number_of_nodes() == store.graph.number_of_nodes()
+    assert read_networkx(b"".join(chunks)).number_of_nodes() == store.node_count()
 
 
 def test_graphml_example_matches_a_real_export(export_store: GraphStore) -> None:

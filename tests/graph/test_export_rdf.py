@@ -121,7 +121,7 @@ def test_line_formats_write_each_quad_once(store: GraphStore, fmt: str) -> None:
 def test_streaming_formats_come_in_several_chunks() -> None:
     store = build_export_store()
     for i in range(400):
-        store.add_node(Entity(id=f"filler-{i}", kind="person", label=f"Filler {i}" * 5))
+        store.put_node(Entity(id=f"filler-{i}", kind="person", label=f"Filler {i}" * 5))
     for fmt in ["ntriples", "nquads"]:
         chunks = list(export_rdf(store, fmt))
         assert len(chunks) > 1 and all(isinstance(c, bytes) for c in chunks)
@@ -297,8 +297,8 @@ def test_sources_carry_their_metadata(reference: Graph) -> None:
 
 def test_record_links_without_edges_are_still_written() -> None:
     store = GraphStore()
-    store.add_node(Entity(id="press", kind="media_outlet", label="Press"))
-    store.add_node(
+    store.put_node(Entity(id="press", kind="media_outlet", label="Press"))
+    store.put_node(
         Source(
             id="doc",
             label="Doc",

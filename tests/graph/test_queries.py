@@ -35,7 +35,8 @@ def test_search_ranks_exact_then_prefix_then_substring() -> None:
 
     store = GraphStore()
     for i, label in enumerate(["Kyiv residents", "Kyiv", "Greater Kyiv", "Nikyiv"]):
-        store.add_node(Entity(id=f"e{i}", kind="place", label=label))
+        store.put_node(Entity(id=f"e{i}", kind="place", label=label))
+    store.settle()
     assert [store.entity(i).label for i in store.search_entities("kyiv")] == [
         "Kyiv",
         "Kyiv residents",

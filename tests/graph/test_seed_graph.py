@@ -219,7 +219,7 @@ def test_scholz_to_kuleba_is_one_query_with_evidence(seed_store: GraphStore) -> 
 
 
 def test_every_entity_is_connected(seed_store: GraphStore) -> None:
-    isolated = [e.id for e in seed_store.entities() if seed_store.graph.degree(e.id) == 0]
+    isolated = [e.id for e in seed_store.entities() if seed_store.degree(e.id) == 0]
     assert isolated == []
 
 
