@@ -7,12 +7,18 @@ from dataclasses import dataclass
 
 __all__ = [
     "AmbiguousNameError",
+    "ConflictError",
     "GeokgError",
+    "IdempotencyKeyReusedError",
     "InvalidQueryError",
     "NoPathError",
     "NodeNotFoundError",
+    "PreconditionFailedError",
+    "Problem",
+    "RecordValidationError",
     "SeedProblem",
     "SeedValidationError",
+    "StoreError",
     "UnsupportedFormatError",
 ]
 
@@ -87,3 +93,56 @@ class SeedValidationError(GeokgError):
         self.problems = tuple(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"{len(self.problems)} problem(s) in the seed data:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a record a writer sent: where (a JSON path) and why."""
+
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+class RecordValidationError(GeokgError, ValueError):
+    """A record (or a batch of them) breaks the model's rules; nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        shown = "; ".join(str(p) for p in self.problems[:10])
+        more = f" (and {len(self.problems) - 10} more)" if len(self.problems) > 10 else ""
+        super().__init__(f"{len(self.problems)} problem(s): {shown}{more}")
+
+
+class ConflictError(GeokgError):
+    """A write conflicts with what the store holds (an id in use, objects still referring)."""
+
+    def __init__(self, message: str, ids: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.ids = tuple(ids)
+
+
+class PreconditionFailedError(GeokgError):
+    """An ``If-Match`` precondition no longer holds: someone changed the object meanwhile."""
+
+    def __init__(self, object_id: str, current: str) -> None:
+        super().__init__(
+            f"{object_id!r} has changed since you read it (its ETag is now {current}); "
+            "read it again and retry"
+        )
+        self.id = object_id
+        self.current = current
+
+
+class IdempotencyKeyReusedError(GeokgError, ValueError):
+    """An ``Idempotency-Key`` was used before for a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key[:80]!r} was already used for a different request")
+        self.key = key
+
+
+class StoreError(GeokgError):
+    """The store of record cannot be used: a file that is not a geokg store, a newer schema."""

@@ -74,6 +74,9 @@ class Entity(_Record):
     description: str | None = None
     identifiers: tuple[Identifier, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    analyst_assertion: bool = Field(
+        default=False, description="True if an analyst asserts it without a quote."
+    )
 
 
 class CameoCode(_Record):
@@ -124,6 +127,9 @@ class Event(_Record):
     place: NodeId | None = None
     quantities: tuple[Quantity, ...] = ()
     evidence: tuple[Evidence, ...]
+    analyst_assertion: bool = Field(
+        default=False, description="True if an analyst asserts it without a quote."
+    )
 
 
 class Source(_Record):
@@ -133,11 +139,14 @@ class Source(_Record):
     id: NodeId
     kind: Literal["news_article"] = "news_article"
     label: str = Field(description="The title.")
-    publisher: NodeId
+    publisher: NodeId | None = None
     published: dt.date
     contributors: tuple[NodeId, ...] = ()
     language: str = "en"
-    text_file: str = Field(description="File name of the text, relative to the seed directory.")
+    url: str | None = Field(default=None, description="Where the document was published.")
+    text_file: str | None = Field(
+        default=None, description="File name of the text, relative to the seed directory."
+    )
     text_length: int
     metadata_origin: str = Field(
         description="Where title, date and publisher come from: metadata, not the text."
@@ -157,6 +166,9 @@ class Edge(_Record):
     target: NodeId
     attributes: dict[str, Any] = Field(default_factory=dict)
     evidence: tuple[Evidence, ...] = ()
+    analyst_assertion: bool = Field(
+        default=False, description="True if an analyst asserts it without a quote."
+    )
 
 
 AnyNode = Annotated[Entity | Event | Source, Field(discriminator="node_type")]

@@ -34,6 +34,7 @@ from graph.model import (
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
 from graph.reference import cameo_codes, country_identifiers, wikidata_identifier
 from graph.store import GraphStore
+from graph.validation import locate_quote
 
 __all__ = [
     "SEED_FORMAT",
@@ -184,21 +185,11 @@ class _Checker:
 
     def check_evidence(self, file: str, path: str, text: str, items: list[SeedEvidence]) -> None:
         for i, ev in enumerate(items):
-            where = f"{path}[{i}]"
-            if ev.end > len(text) or ev.start > ev.end:
-                self.problem(
-                    file,
-                    where,
-                    f"offsets {ev.start}..{ev.end} outside the text (length {len(text)})",
-                )
-            elif text[ev.start : ev.end] != ev.quote:
-                found = text.find(ev.quote)
-                hint = (
-                    f" (the quote is at {found}..{found + len(ev.quote)})"
-                    if found >= 0
-                    else " (the quote is not in the text)"
-                )
-                self.problem(file, f"{where}.quote", f"not the text at {ev.start}..{ev.end}{hint}")
+            try:
+                locate_quote(text, ev.quote, ev.start, ev.end)
+            except ValueError as exc:
+                field = "" if str(exc).startswith("offsets") else ".quote"
+                self.problem(file, f"{path}[{i}]{field}", str(exc))
 
     def check(self) -> None:
         entities: dict[str, tuple[str, SeedEntity]] = {}

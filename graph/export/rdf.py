@@ -600,9 +600,8 @@ class _Projection:
         yield s, SDO.datePublished, _date(record.published), g
         yield s, SDO.inLanguage, _text(record.language), g
         yield s, GEOKG.origin, _text(record.metadata_origin), g
-        links = [("publisher", record.publisher)] + [
-            ("contributors", c) for c in record.contributors
-        ]
+        links = [("publisher", record.publisher)] if record.publisher else []
+        links += [("contributors", c) for c in record.contributors]
         for field, other in dict.fromkeys(links):
             link = self.link(record.id, other, field)
             if link is not None:

@@ -1,0 +1,213 @@
+"""The knowledge graph as a service: the store of record, the read model, and one writer.
+
+:class:`KnowledgeGraph` ties a :class:`~graph.storage.RecordStore` (where the facts live) to a
+:class:`~graph.store.GraphStore` (the in-memory read model derived from it):
+
+- Many readers at once: :meth:`KnowledgeGraph.reading` hands out the read model under a shared
+  lock. A writer takes the lock exclusively only to apply an already committed change, which
+  takes microseconds, so readers never see half a write and never fail on a structure that
+  changes under them.
+- One writer at a time: a write is planned against the read model, committed to the store of
+  record in one transaction (with its change-log entries and, if given, its idempotency key),
+  and only then applied to the read model. A write that fails leaves no trace.
+- The read model follows the log: :meth:`KnowledgeGraph.sync` applies whatever other processes
+  committed, whole commits at a time; every write catches up first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from graph.changes import Change, LoggedChange
+from graph.errors import IdempotencyKeyReusedError
+from graph.seed import has_seed_files, seed_changes, seed_files
+from graph.storage import Commit, RecordStore, StaleError, StoredResponse, open_record_store
+from graph.store import GraphStore
+from graph.writes import Plan
+
+__all__ = ["KnowledgeGraph", "ReadWriteLock", "WriteOutcome"]
+
+log = logging.getLogger(__name__)
+
+SYNC_BATCH = 10_000
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer goes before readers that come later.
+
+    Not tied to threads: a read may be released by another thread than the one that took it
+    (FastAPI may enter and leave a dependency on different worker threads).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting_writers = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """Hold the lock shared."""
+        with self._cond:
+            while self._writer or self._waiting_writers:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """Hold the lock exclusively."""
+        with self._cond:
+            self._waiting_writers += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._waiting_writers -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a write did: the position after it, its answer, and whether it was a replay."""
+
+    position: int
+    result: BaseModel | None
+    replayed: StoredResponse | None = None
+
+
+Render = Callable[[BaseModel | None, int], StoredResponse]
+"""Turns a write's answer and position into the response kept for its idempotency key."""
+
+
+class KnowledgeGraph:
+    """The store of record and its read model, kept in step."""
+
+    def __init__(self, records: RecordStore) -> None:
+        self.records = records
+        self._view = GraphStore()
+        self._lock = ReadWriteLock()
+        self._writing = threading.Lock()
+        self._listeners: list[Callable[[int], None]] = []
+        position, rows = records.load()
+        self._view.apply(rows)
+        self.position = position
+
+    @classmethod
+    def open(cls, location: str | Path, seeds: Path | None = None) -> KnowledgeGraph:
+        """Open the store at ``location``; a store with no history is seeded from ``seeds``.
+
+        Seeds load once: a store that has ever been written to is never seeded again. A seed
+        directory without seed files leaves the new store empty.
+        """
+        records = open_record_store(str(location))
+        try:
+            if records.position() == 0 and seeds is not None and has_seed_files(seeds):
+                changes = seed_changes(seed_files(seeds))
+                records.commit(changes, Commit(actor="seed", source=str(seeds)), expect=0)
+                log.info("seeded %s with %d records from %s", location, len(changes), seeds)
+            return cls(records)
+        except BaseException:
+            records.close()
+            raise
+
+    def close(self) -> None:
+        """Close the store of record."""
+        self.records.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[GraphStore]:
+        """The read model, for reading only, as of the last applied commit."""
+        with self._lock.read():
+            yield self._view
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(position)`` after each commit is applied (from the writer's thread)."""
+        self._listeners.append(listener)
+
+    def sync(self) -> int:
+        """Apply what other processes committed since; return the position now applied."""
+        with self._writing:
+            return self._catch_up()
+
+    def _catch_up(self) -> int:
+        applied = self.position
+        pending: list[LoggedChange] = []
+        while True:
+            batch = self.records.changes_since(applied + len(pending), SYNC_BATCH)
+            if not batch:
+                break
+            pending.extend(batch)
+            complete = [c for c in pending if c.commit <= pending[-1].position]
+            if complete:
+                self._apply([c.change for c in complete], complete[-1].position)
+                applied = complete[-1].position
+                pending = pending[len(complete) :]
+        return self.position
+
+    def _apply(self, changes: list[Change], position: int) -> None:
+        with self._lock.write():
+            self._view.apply(changes)
+            self.position = position
+        for listener in self._listeners:
+            listener(position)
+
+    def write(
+        self,
+        plan: Callable[[GraphStore], Plan],
+        *,
+        actor: str,
+        source: str | None = None,
+        idempotency: tuple[str, str] | None = None,
+        render: Render | None = None,
+    ) -> WriteOutcome:
+        """Plan a write against the current graph, commit it, apply it, return the outcome.
+
+        ``idempotency`` is ``(key, fingerprint of the request)``: a key seen before with the
+        same fingerprint returns the first answer (``replayed``), with another fingerprint it
+        raises :class:`IdempotencyKeyReusedError`. Errors raised by ``plan`` leave no trace.
+        """
+        with self._writing:
+            for _ in range(100):
+                self._catch_up()
+                if idempotency is not None:
+                    stored = self.records.stored_response(actor, idempotency[0])
+                    if stored is not None:
+                        if stored.fingerprint != idempotency[1]:
+                            raise IdempotencyKeyReusedError(idempotency[0])
+                        return WriteOutcome(self.position, None, stored)
+                planned = plan(self._view)
+                if not planned.changes and idempotency is None:
+                    return WriteOutcome(self.position, planned.result)
+                position = self.position + len(planned.changes)
+                response = render(planned.result, position) if render and idempotency else None
+                commit = Commit(
+                    actor=actor,
+                    source=source,
+                    idempotency_key=idempotency[0] if idempotency else None,
+                    response=response,
+                )
+                try:
+                    position = self.records.commit(planned.changes, commit, expect=self.position)
+                except StaleError:
+                    continue
+                self._apply(planned.changes, position)
+                return WriteOutcome(position, planned.result)
+            raise RuntimeError("the store kept moving under this writer")

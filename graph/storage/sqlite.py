@@ -1,0 +1,358 @@
+"""The store of record in SQLite: one file, WAL journal, every commit synced to disk.
+
+Tables: ``nodes`` and ``edges`` hold each record as JSON in load order, ``texts`` the source
+texts, ``changes`` the append-only log, ``idempotency`` the answers kept for retried requests,
+``meta`` the schema version and the store's id. Writes run in ``BEGIN IMMEDIATE``
+transactions, so one writer at a time holds the database: a change's position is assigned
+inside that lock, which is why positions follow commit order with no gaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from graph.changes import Change, LoggedChange
+from graph.errors import StoreError
+from graph.storage.base import Commit, StaleError, StoredResponse
+
+__all__ = ["SCHEMA_VERSION", "SQLiteRecordStore"]
+
+SCHEMA_VERSION = 1
+"""The schema this code reads and writes; a store with another version is refused."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    ord INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    node_type TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edges (
+    ord INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS texts (source_id TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes (
+    position INTEGER PRIMARY KEY,
+    commit_position INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    op TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    actor TEXT NOT NULL,
+    source TEXT
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    actor TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (actor, key)
+);
+"""
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class SQLiteRecordStore:
+    """A store of record in one SQLite file (or ``:memory:``, for tests and throwaway runs).
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = SQLiteRecordStore(":memory:")
+    >>> kyiv = Entity(id="kyiv", kind="place", label="Kyiv")
+    >>> store.commit([Change.put(kyiv, None)], Commit(actor="doc"), expect=0)
+    1
+    >>> [c.change.id for c in store.changes_since(0, 10)]
+    ['kyiv']
+    """
+
+    def __init__(self, location: str | Path) -> None:
+        self.location = str(location)
+        self._scratch: str | None = None
+        if self.location == ":memory:":
+            # A throwaway file rather than SQLite's memory database, so that every connection
+            # (one per reading thread) sees the same data with the same locking as a real store.
+            self._scratch = tempfile.mkdtemp(prefix="geokg-")
+            self._path = Path(self._scratch) / "geokg.sqlite3"
+        else:
+            self._path = Path(self.location)
+            if self._path.is_dir():
+                raise StoreError(f"{self._path} is a directory; GEOKG_DB names a file")
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create {self._path.parent}: {exc.strerror}") from None
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._writer = self._connect()
+        self._init_schema()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: each commit is on disk before the write is acknowledged.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = OFF")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.location}: not a geokg store ({exc})") from None
+        return conn
+
+    def _init_schema(self) -> None:
+        conn = self._writer
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+                if tables and "meta" not in tables:
+                    raise StoreError(f"{self.location}: an SQLite file, but not a geokg store")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                version = conn.execute(
+                    "SELECT value FROM meta WHERE key='schema_version'"
+                ).fetchone()
+                if version is None:
+                    conn.execute(
+                        "INSERT INTO meta VALUES ('schema_version', ?), ('store_id', ?)",
+                        (str(SCHEMA_VERSION), uuid.uuid4().hex),
+                    )
+                elif int(version[0]) != SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.location}: schema version {version[0]}, this geokg reads "
+                        f"version {SCHEMA_VERSION}"
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.location}: not a geokg store ({exc})") from None
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def position(self) -> int:
+        row = self._reader().execute("SELECT max(position) FROM changes").fetchone()
+        return int(row[0] or 0)
+
+    def store_id(self) -> str:
+        row = self._reader().execute("SELECT value FROM meta WHERE key='store_id'").fetchone()
+        return str(row[0])
+
+    def is_empty(self) -> bool:
+        """Whether nothing was ever written (no change in the log)."""
+        return self.position() == 0
+
+    def load(self) -> tuple[int, Iterator[Change]]:
+        conn = self._connect()  # its own connection: one read transaction for the whole load
+        conn.execute("BEGIN")
+        position = int(conn.execute("SELECT max(position) FROM changes").fetchone()[0] or 0)
+
+        def rows() -> Iterator[Change]:
+            try:
+                texts = dict(conn.execute("SELECT source_id, text FROM texts"))
+                for node_id, node_type, body in conn.execute(
+                    "SELECT id, node_type, body FROM nodes ORDER BY ord"
+                ):
+                    after = json.loads(body)
+                    if node_id in texts:
+                        after["text"] = texts[node_id]
+                    yield Change("create", node_type, node_id, None, after)
+                for edge_id, body in conn.execute("SELECT id, body FROM edges ORDER BY ord"):
+                    yield Change("create", "edge", edge_id, None, json.loads(body))
+            finally:
+                conn.execute("COMMIT")
+                conn.close()
+
+        return position, rows()
+
+    def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
+        cursor = self._reader().execute(
+            "SELECT position, commit_position, at, op, object_type, object_id, before, after,"
+            " actor, source FROM changes WHERE position > ? ORDER BY position LIMIT ?",
+            (position, limit),
+        )
+        return [
+            LoggedChange(
+                position=p,
+                commit=c,
+                at=dt.datetime.fromisoformat(at),
+                actor=actor,
+                source=source,
+                change=Change(
+                    op,
+                    otype,
+                    oid,
+                    json.loads(before) if before is not None else None,
+                    json.loads(after) if after is not None else None,
+                ),
+            )
+            for p, c, at, op, otype, oid, before, after, actor, source in cursor
+        ]
+
+    def stored_response(self, actor: str, key: str) -> StoredResponse | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT fingerprint, status, headers, body FROM idempotency"
+                " WHERE actor = ? AND key = ?",
+                (actor, key),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return StoredResponse(row[0], int(row[1]), json.loads(row[2]), bytes(row[3]))
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def commit(self, changes: Sequence[Change], commit: Commit, expect: int) -> int:
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = int(conn.execute("SELECT max(position) FROM changes").fetchone()[0] or 0)
+                if current != expect:
+                    raise StaleError(f"log at {current}, writer at {expect}")
+                if commit.idempotency_key is not None:
+                    taken = conn.execute(
+                        "SELECT 1 FROM idempotency WHERE actor = ? AND key = ?",
+                        (commit.actor, commit.idempotency_key),
+                    ).fetchone()
+                    if taken:
+                        raise StaleError("idempotency key committed meanwhile")
+                at = dt.datetime.now(dt.UTC).isoformat()
+                last = current + len(changes)
+                for i, change in enumerate(changes, start=current + 1):
+                    self._write_row(conn, change)
+                    conn.execute(
+                        "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            i,
+                            last,
+                            at,
+                            change.op,
+                            change.object_type,
+                            change.id,
+                            _dumps(change.before) if change.before is not None else None,
+                            _dumps(change.after) if change.after is not None else None,
+                            commit.actor,
+                            commit.source,
+                        ),
+                    )
+                if commit.idempotency_key is not None and commit.response is not None:
+                    r = commit.response
+                    conn.execute(
+                        "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            commit.actor,
+                            commit.idempotency_key,
+                            r.fingerprint,
+                            r.status,
+                            _dumps(r.headers),
+                            r.body,
+                            at,
+                        ),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return last
+
+    @staticmethod
+    def _write_row(conn: sqlite3.Connection, change: Change) -> None:
+        after = change.after
+        if change.object_type == "edge":
+            if after is None:
+                conn.execute("DELETE FROM edges WHERE id = ?", (change.id,))
+                return
+            body = _dumps(after)
+            updated = conn.execute(
+                "UPDATE edges SET source = ?, target = ?, body = ? WHERE id = ?",
+                (after["source"], after["target"], body, change.id),
+            ).rowcount
+            if not updated:
+                conn.execute(
+                    "INSERT INTO edges (id, source, target, body) VALUES (?, ?, ?, ?)",
+                    (change.id, after["source"], after["target"], body),
+                )
+            return
+        if after is None:
+            conn.execute("DELETE FROM nodes WHERE id = ?", (change.id,))
+            conn.execute("DELETE FROM texts WHERE source_id = ?", (change.id,))
+            return
+        record = {k: v for k, v in after.items() if k != "text"}
+        body = _dumps(record)
+        updated = conn.execute(
+            "UPDATE nodes SET node_type = ?, body = ? WHERE id = ?",
+            (change.object_type, body, change.id),
+        ).rowcount
+        if not updated:
+            conn.execute(
+                "INSERT INTO nodes (id, node_type, body) VALUES (?, ?, ?)",
+                (change.id, change.object_type, body),
+            )
+        if "text" in after:
+            conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?)", (change.id, after["text"]))
+
+    # -- backup ---------------------------------------------------------------------------
+
+    def backup(self, target: Path) -> None:
+        target = Path(target).resolve()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            dest = sqlite3.connect(tmp)
+            try:
+                self._connect_for_backup().backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dest.close()
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _connect_for_backup(self) -> sqlite3.Connection:
+        return self._reader()
+
+    def close(self) -> None:
+        self._writer.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
