@@ -1,4 +1,4 @@
-"""The ``geokg`` command: serve, validate, export, path."""
+"""The ``geokg`` command: serve, validate, export, path, backup, restore."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from app.auth import TokenError
 from app.config import Settings
 from graph import queries
 from graph.errors import GeokgError, SeedValidationError
 from graph.export import EXPORT_FORMATS, export
 from graph.model import Event
-from graph.seed import load_seed_dir, validate_seed_paths
+from graph.seed import validate_seed_paths
+from graph.service import KnowledgeGraph
+from graph.storage import open_record_store
+from graph.storage.sqlite import restore_backup
 from graph.store import GraphStore
 
 __all__ = ["main"]
@@ -43,8 +47,19 @@ class SettingError(Exception):
     """A setting from the environment or the command line is invalid."""
 
 
-def _store(seeds: Path | None) -> GraphStore:
-    return load_seed_dir(_settings(seeds=seeds).seeds)
+def _graph(args: argparse.Namespace) -> KnowledgeGraph:
+    """The store of record (``--db``/``GEOKG_DB``), seeded on first use; with only ``--seeds``
+    on the command line, a throwaway store of those seeds (as before there was a store)."""
+    db = getattr(args, "db", None)
+    if getattr(args, "seeds", None) is not None and db is None:
+        db = ":memory:"
+    settings = _settings(db=db, seeds=getattr(args, "seeds", None))
+    return KnowledgeGraph.open(settings.db, settings.seeds)
+
+
+def _counts(graph: KnowledgeGraph) -> str:
+    with graph.reading() as store:
+        return ", ".join(f"{n} {k}" for k, n in store.counts().items())
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -52,13 +67,50 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
 
-    settings = _settings(host=args.host, port=args.port, seeds=args.seeds)
-    store = load_seed_dir(settings.seeds)
-    counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
+    settings = _settings(host=args.host, port=args.port, seeds=args.seeds, db=args.db)
+    graph = KnowledgeGraph.open(settings.db, settings.seeds)
+    app = create_app(settings, graph)
     url = f"http://{settings.host}:{settings.port}"
-    print(f"geokg: loaded {counts} from {settings.seeds}", file=sys.stderr)
+    print(
+        f"geokg: store {settings.db} at change {graph.position}: {_counts(graph)}",
+        file=sys.stderr,
+    )
+    if not any(t.role == "write" for t in app.state.tokens):
+        print(
+            "geokg: no write token configured: the graph is read-only (see GEOKG_TOKENS)",
+            file=sys.stderr,
+        )
     print(f"geokg: serving {url}  (docs: {url}/docs, {url}/redoc)", file=sys.stderr)
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port)
+    finally:
+        graph.close()
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    settings = _settings(db=args.db)
+    if settings.db == ":memory:" or not Path(settings.db).is_file():
+        raise OutputError(f"no store at {settings.db} to back up")
+    target = Path(args.file)
+    if target.is_dir():
+        raise OutputError(f"{target} is a directory; give a file name")
+    records = open_record_store(settings.db)
+    try:
+        records.backup(target)
+        position = records.position()
+    finally:
+        records.close()
+    print(f"geokg: backed up {settings.db} (change {position}) to {target}", file=sys.stderr)
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    settings = _settings(db=args.db)
+    if settings.db == ":memory:":
+        raise OutputError("GEOKG_DB is :memory:; restore into a file")
+    position = restore_backup(Path(args.file), Path(settings.db), force=args.force)
+    print(f"geokg: restored {args.file} into {settings.db} (change {position})", file=sys.stderr)
     return 0
 
 
@@ -71,11 +123,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    store = _store(args.seeds)
     if args.depth != 1 and not args.root:
         raise OutputError("--depth needs --root")
-    node_ids = queries.reachable(store, args.root, args.depth) if args.root else None
-    chunks = export(store, args.format, node_ids)
+    graph = _graph(args)
+    with graph.reading() as store:
+        node_ids = queries.reachable(store, args.root, args.depth) if args.root else None
+        chunks = export(store, args.format, node_ids)
+        return _write_export(args, chunks)
+
+
+def _write_export(args: argparse.Namespace, chunks: Iterator[bytes]) -> int:
     if args.output is None:
         for chunk in chunks:
             sys.stdout.buffer.write(chunk)
@@ -125,7 +182,11 @@ def _describe(node: object) -> str:
 
 
 def _path(args: argparse.Namespace) -> int:
-    store = _store(args.seeds)
+    with _graph(args).reading() as store:
+        return _print_path(store, args)
+
+
+def _print_path(store: GraphStore, args: argparse.Namespace) -> int:
     flt = queries.path_filter(directed=args.directed, types=args.types, kinds=args.kinds)
     source = queries.resolve_node(store, args.source)
     target = queries.resolve_node(store, args.target)
@@ -149,6 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (GEOKG_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (GEOKG_PORT, default 8000)")
     serve.add_argument("--seeds", type=Path, help="seed directory (GEOKG_SEEDS)")
+    serve.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
     serve.set_defaults(run=_serve)
 
     validate = sub.add_parser("validate", help="check seed files or directories")
@@ -164,7 +226,8 @@ def _parser() -> argparse.ArgumentParser:
         "--depth", type=int, default=1, help=f"neighbourhood depth (1..{queries.MAX_DEPTH})"
     )
     exp.add_argument("--output", "-o", help="file to write (default: standard output)")
-    exp.add_argument("--seeds", type=Path, help="seed directory (GEOKG_SEEDS)")
+    exp.add_argument("--seeds", type=Path, help="export these seeds instead of the store")
+    exp.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
     exp.set_defaults(run=_export)
 
     path = sub.add_parser("path", help="shortest path between two nodes, with evidence")
@@ -175,8 +238,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     path.add_argument("--types", help="comma-separated edge types allowed")
     path.add_argument("--kinds", help="comma-separated node kinds allowed")
-    path.add_argument("--seeds", type=Path, help="seed directory (GEOKG_SEEDS)")
+    path.add_argument("--seeds", type=Path, help="search these seeds instead of the store")
+    path.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
     path.set_defaults(run=_path)
+
+    backup = sub.add_parser("backup", help="copy the store of record, even while it is served")
+    backup.add_argument("file", help="the backup file to write")
+    backup.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
+    backup.set_defaults(run=_backup)
+
+    restore = sub.add_parser("restore", help="replace the store of record with a backup")
+    restore.add_argument("file", help="a backup made by 'geokg backup' or POST /admin/backup")
+    restore.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
+    restore.add_argument("--force", action="store_true", help="overwrite a store that holds data")
+    restore.set_defaults(run=_restore)
     return parser
 
 
@@ -189,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeedValidationError as exc:
         print(f"geokg: {exc}", file=sys.stderr)
         return 1
-    except (GeokgError, OutputError, SettingError) as exc:
+    except (GeokgError, OutputError, SettingError, TokenError) as exc:
         print(f"geokg: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:

@@ -1,20 +1,72 @@
-"""Dependencies handed to route handlers."""
+"""Dependencies handed to route handlers: the graph, its read model, the caller's token."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.exceptions import HTTPException
 
+from app.auth import Token, match_token
+from graph.service import KnowledgeGraph
 from graph.store import GraphStore
 
-__all__ = ["StoreDep"]
+__all__ = ["GraphDep", "ReaderDep", "StoreDep", "WriterDep"]
+
+_CONFIGURE = (
+    "writes are disabled: no write token is configured. Set GEOKG_TOKENS='name:write:<secret "
+    "of 16+ characters>' (or GEOKG_TOKENS_FILE) and restart, then send "
+    "'Authorization: Bearer <secret>'"
+)
 
 
-def get_store(request: Request) -> GraphStore:
-    """The store built in the application's lifespan."""
-    store: GraphStore = request.app.state.store
-    return store
+def get_graph(request: Request) -> KnowledgeGraph:
+    """The knowledge graph built in the application's lifespan."""
+    graph: KnowledgeGraph = request.app.state.graph
+    return graph
 
 
-StoreDep = Annotated[GraphStore, Depends(get_store)]
+def _presented(request: Request) -> Token | None:
+    tokens: tuple[Token, ...] = request.app.state.tokens
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return match_token(tokens, secret.strip())
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="geokg"'})
+
+
+def get_reader(request: Request) -> Token | None:
+    """The caller's token; reads need one only when ``GEOKG_READ_OPEN`` is false."""
+    token = _presented(request)
+    if token is None and not request.app.state.settings.read_open:
+        raise _unauthorized("reads need a token: send 'Authorization: Bearer <token>'")
+    return token
+
+
+def get_writer(request: Request) -> Token:
+    """The caller's write token: 401 without a valid one, 403 for a read token."""
+    tokens: tuple[Token, ...] = request.app.state.tokens
+    if not any(t.role == "write" for t in tokens):
+        raise HTTPException(403, _CONFIGURE)
+    token = _presented(request)
+    if token is None:
+        raise _unauthorized("writes need a write token: send 'Authorization: Bearer <token>'")
+    if token.role != "write":
+        raise HTTPException(403, f"token {token.name!r} may read but not write")
+    return token
+
+
+def get_store(graph: Annotated[KnowledgeGraph, Depends(get_graph)]) -> Iterator[GraphStore]:
+    """The read model, held for reading while the handler runs."""
+    with graph.reading() as store:
+        yield store
+
+
+GraphDep = Annotated[KnowledgeGraph, Depends(get_graph)]
+StoreDep = Annotated[GraphStore, Depends(get_store, scope="function")]
+ReaderDep = Annotated[Token | None, Depends(get_reader)]
+WriterDep = Annotated[Token, Depends(get_writer)]

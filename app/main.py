@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 
+from app.auth import parse_tokens
+from app.bodylimit import BodyLimit
 from app.config import Settings, get_settings
+from app.deps import get_reader
 from app.docs import install_docs
 from app.openapi import install_openapi
 from app.problems import install_problem_handlers
 from app.routes import (
+    admin,
+    changes,
     entities,
     events,
     export,
@@ -21,9 +29,9 @@ from app.routes import (
     relations,
     sources,
     vocabulary,
+    writes,
 )
-from graph.seed import load_seed_dir
-from graph.store import GraphStore
+from graph.service import KnowledgeGraph
 
 __all__ = ["app", "create_app"]
 
@@ -38,19 +46,28 @@ entities play in events. Errors are RFC 9457 `application/problem+json`.
 """
 
 
-def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
-    """Build the application. Without ``store``, the seed directory is loaded at start-up,
-    and a broken seed stops the start (the service never serves half a graph)."""
+def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> FastAPI:
+    """Build the application. Without ``graph``, the store of record (``GEOKG_DB``) is opened at
+    start-up, and seeded from ``GEOKG_SEEDS`` if it has no history; a broken seed stops the
+    start (the service never serves half a graph)."""
     settings = settings or get_settings()
+    tokens = parse_tokens(settings.tokens, settings.tokens_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if store is None:
-            app.state.store = load_seed_dir(settings.seeds)
-            log.info("loaded %s from %s", app.state.store.counts(), settings.seeds)
-        else:
-            app.state.store = store
-        yield
+        opened = graph is None
+        kg = KnowledgeGraph.open(settings.db, settings.seeds) if graph is None else graph
+        app.state.graph = kg
+        log.info("store %s at position %d: %s", settings.db, kg.position, _counts(kg))
+        follower = asyncio.create_task(_follow(kg, settings.follow_interval))
+        try:
+            yield
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            if opened:
+                kg.close()
 
     app = FastAPI(
         title="geokg",
@@ -60,12 +77,35 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         docs_url=None,
         redoc_url=None,
     )
+    app.state.settings = settings
+    app.state.tokens = tokens
+    app.add_middleware(BodyLimit)
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
-    for module in (health, entities, events, relations, paths, sources, export, vocabulary):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    app.include_router(vocabulary.router)
+    app.include_router(admin.router)
+    reads = [Depends(get_reader)]
+    for module in (entities, events, relations, paths, sources, export, changes):
+        app.include_router(module.router, dependencies=reads)
+    app.include_router(writes.router)
     return app
+
+
+def _counts(graph: KnowledgeGraph) -> dict[str, int]:
+    with graph.reading() as store:
+        return store.counts()
+
+
+async def _follow(graph: KnowledgeGraph, interval: float) -> None:
+    """Apply what other processes write to the same store (cheap when nothing is new)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(graph.sync)
+        except Exception:
+            log.exception("could not follow the change log; retrying")
 
 
 app = create_app()

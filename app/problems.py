@@ -20,10 +20,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.errors import (
     AmbiguousNameError,
+    ConflictError,
     GeokgError,
+    IdempotencyKeyReusedError,
     InvalidQueryError,
     NodeNotFoundError,
     NoPathError,
+    PreconditionFailedError,
+    RecordValidationError,
     UnsupportedFormatError,
 )
 
@@ -61,13 +65,16 @@ class Problem(BaseModel):
     candidates: list[str] | None = Field(
         default=None, description="For an ambiguous name: the ids it could mean."
     )
+    conflicts: list[str] | None = Field(
+        default=None, description="For a conflict: the ids of what stands in the way."
+    )
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": desc}
     for status, desc in [
         (404, "Unknown id, or no path."),
-        (422, "A parameter is invalid or out of its bounds."),
+        (422, "A parameter or a body field is invalid or out of its bounds."),
     ]
 }
 
@@ -110,6 +117,10 @@ _STATUS: list[tuple[type[GeokgError], int]] = [
     (NodeNotFoundError, 404),
     (NoPathError, 404),
     (AmbiguousNameError, 422),
+    (RecordValidationError, 422),
+    (IdempotencyKeyReusedError, 422),
+    (ConflictError, 409),
+    (PreconditionFailedError, 412),
     (InvalidQueryError, 422),
     (UnsupportedFormatError, 400),
 ]
@@ -127,6 +138,12 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
         extra["supported"] = list(exc.supported)
     if isinstance(exc, AmbiguousNameError):
         extra["candidates"] = list(exc.candidates)
+    if isinstance(exc, RecordValidationError):
+        extra["errors"] = [
+            FieldError(field=p.location, location="body", message=p.reason) for p in exc.problems
+        ]
+    if isinstance(exc, ConflictError):
+        extra["conflicts"] = list(exc.ids)
     return problem_response(status, str(exc), request, **extra)
 
 

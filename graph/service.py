@@ -142,6 +142,11 @@ class KnowledgeGraph:
         """Call ``listener(position)`` after each commit is applied (from the writer's thread)."""
         self._listeners.append(listener)
 
+    def remove_listener(self, listener: Callable[[int], None]) -> None:
+        """Stop calling a listener."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def sync(self) -> int:
         """Apply what other processes committed since; return the position now applied."""
         with self._writing:
@@ -166,7 +171,7 @@ class KnowledgeGraph:
         with self._lock.write():
             self._view.apply(changes)
             self.position = position
-        for listener in self._listeners:
+        for listener in list(self._listeners):
             listener(position)
 
     def write(

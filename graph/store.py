@@ -365,3 +365,55 @@ class GraphStore:
     def iter_records(self, ids: Iterable[str]) -> Iterator[Node]:
         """Records of the given node ids."""
         return (self.node(i) for i in ids)
+
+    def snapshot(self) -> GraphStore:
+        """A copy of the records and adjacency that later writes leave alone, for exports.
+
+        Records are immutable, so the copy shares them; it costs one pass over the nodes and
+        edges. The copy answers what exporters read (records, neighbours, texts); take it
+        while holding the read lock, then read it without any lock.
+        """
+        return _Snapshot(self)
+
+
+class _Snapshot(GraphStore):
+    """A frozen view: node records, out-adjacency and texts as they were when it was taken."""
+
+    def __init__(self, store: GraphStore) -> None:
+        super().__init__()
+        graph = store._graph
+        self._records: dict[str, Node] = {n: d["record"] for n, d in graph.nodes(data=True)}
+        self._succ: dict[str, dict[str, list[Edge]]] = {
+            u: {v: [d["record"] for d in keyed.values()] for v, keyed in nbrs.items()}
+            for u, nbrs in graph.succ.items()
+            if nbrs
+        }
+        self._texts = dict(store._texts)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._records
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._records[node_id]
+        except KeyError:
+            raise NodeNotFoundError(node_id) from None
+
+    def type_of(self, node_id: str) -> str | None:
+        record = self._records.get(node_id)
+        return None if record is None else record.node_type
+
+    def source_text(self, source_id: str) -> str:
+        return self._texts[source_id]
+
+    def node_ids(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def node_count(self) -> int:
+        return len(self._records)
+
+    def successors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
+        return iter(self._succ.get(node_id, {}).items())
+
+    def edges_between(self, u: str, v: str) -> list[Edge]:
+        return list(self._succ.get(u, {}).get(v, []))

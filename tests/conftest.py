@@ -33,3 +33,9 @@ def mini_copy(tmp_path: Path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(MINI, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def _own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test that opens the default store gets its own file, never the repository's."""
+    monkeypatch.setenv("GEOKG_DB", str(tmp_path / "store" / "geokg.sqlite3"))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from app.deps import StoreDep
+from app.deps import GraphDep
 from app.problems import PROBLEM_RESPONSES, NotAcceptableError, Problem
 from graph import queries
 from graph.errors import UnsupportedFormatError
@@ -44,7 +44,7 @@ def _choose(format: str | None, accept: str | None) -> str:
     "/export", summary="Export the graph", response_class=StreamingResponse, responses=_RESPONSES
 )
 def export_graph(
-    store: StoreDep,
+    graph: GraphDep,
     format: Annotated[
         str | None,
         Query(
@@ -72,10 +72,12 @@ def export_graph(
 ) -> StreamingResponse:
     """The whole graph, or the neighbourhood of `root`, as RDF or GraphML."""
     name = _choose(format, accept)
-    node_ids = queries.reachable(store, root, depth) if root is not None else None
+    with graph.reading() as store:
+        node_ids = queries.reachable(store, root, depth) if root is not None else None
+        chunks = export(store.snapshot(), name, node_ids)
     fmt = EXPORT_FORMATS[name]
     return StreamingResponse(
-        export(store, name, node_ids),
+        chunks,
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'inline; filename="geokg.{fmt.extension}"'},
     )

@@ -24,7 +24,7 @@ from graph.changes import Change, LoggedChange
 from graph.errors import StoreError
 from graph.storage.base import Commit, StaleError, StoredResponse
 
-__all__ = ["SCHEMA_VERSION", "SQLiteRecordStore"]
+__all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "restore_backup"]
 
 SCHEMA_VERSION = 1
 """The schema this code reads and writes; a store with another version is refused."""
@@ -356,3 +356,62 @@ class SQLiteRecordStore:
             conn.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _describe(path: Path) -> tuple[int, int]:
+    """(schema version, last position) of a geokg store file; StoreError if it is not one."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            position = conn.execute("SELECT max(position) FROM changes").fetchone()
+            conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a geokg store ({exc})") from None
+    if version is None:
+        raise StoreError(f"{path}: not a geokg store (no schema version)")
+    return int(version[0]), int(position[0] or 0)
+
+
+def restore_backup(backup: Path, target: Path, *, force: bool = False) -> int:
+    """Replace the store at ``target`` with a copy of ``backup``; return its position.
+
+    Refuses a file that is not a geokg store of this schema, and a ``target`` that holds data
+    unless ``force``. The restored store gets a new store id (its history is another one for
+    followers). Stop the service that uses ``target`` first.
+    """
+    if not backup.is_file():
+        raise StoreError(f"{backup}: no such file")
+    version, position = _describe(backup)
+    if version != SCHEMA_VERSION:
+        raise StoreError(f"{backup}: schema version {version}, this geokg reads {SCHEMA_VERSION}")
+    if target.exists() and not force:
+        _, held = _describe(target)
+        if held:
+            raise StoreError(
+                f"{target} holds {held} changes; restore over it with --force "
+                "(make a backup of it first)"
+            )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        dest = sqlite3.connect(tmp)
+        try:
+            source.backup(dest)
+            dest.execute("UPDATE meta SET value = ? WHERE key = 'store_id'", (uuid.uuid4().hex,))
+            dest.commit()
+            dest.execute("PRAGMA journal_mode = WAL")
+        finally:
+            source.close()
+            dest.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return position

@@ -205,7 +205,7 @@ def test_sources_carry_metadata(mini_client: TestClient) -> None:
 
 def test_unknown_route_and_method_are_problem_json(mini_client: TestClient) -> None:
     _problem(mini_client.get("/nowhere"), 404)
-    response = mini_client.post("/entities")
+    response = mini_client.put("/entities")
     _problem(response, 405)
     assert response.headers["allow"] == "GET"
 
@@ -216,7 +216,8 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
     expected = {
         "/health", "/entities", "/entities/{id}", "/entities/{id}/relations",
         "/entities/{id}/neighbors", "/events", "/events/{id}", "/relations", "/paths/shortest",
-        "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary",
+        "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/relations/{id}",
+        "/changes", "/changes/stream", "/limits", "/admin/backup",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -39,13 +40,16 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     # A file, not a pipe: nobody reads the log while tests run, and a full pipe would block uvicorn.
-    log_path = tmp_path_factory.mktemp("uvicorn") / "stderr.log"
+    folder = tmp_path_factory.mktemp("uvicorn")
+    log_path = folder / "stderr.log"
+    env = {**os.environ, "GEOKG_DB": str(folder / "geokg.sqlite3")}
     uvicorn_args = ["app.main:app", "--host", "127.0.0.1", "--port", str(port)]
     with (
         log_path.open("wb") as log,
         subprocess.Popen(
             [sys.executable, "-m", "uvicorn", *uvicorn_args],
             cwd=ROOT,
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
         ) as process,

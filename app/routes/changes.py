@@ -1,0 +1,121 @@
+"""The change feed: every committed change, in commit order, as a page or a live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from app.deps import GraphDep
+from app.problems import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["changes"], responses=PROBLEM_RESPONSES)
+
+MAX_CHANGES = 1000
+"""Largest page of ``GET /changes``."""
+STREAM_BATCH = 500
+HEARTBEAT_SECONDS = 15.0
+
+Since = Annotated[
+    int,
+    Query(
+        ge=0,
+        description="Answer the changes after this position (0: from the start).",
+        examples=[0],
+    ),
+]
+
+
+class ChangePage(BaseModel):
+    """Changes after `since`, oldest first."""
+
+    items: list[dict[str, Any]] = Field(
+        description="Each with position, commit (the position that ends its transaction), at, "
+        "operation, object_type, object_id, actor (the writer's token name), source, "
+        "before and after."
+    )
+    since: int
+    next: int = Field(description="Pass as `since` for the next page.")
+    position: int = Field(description="The position of the last committed change.")
+    store_id: str = Field(description="Names this store's history; a restore changes it.")
+
+
+@router.get("/changes", summary="The change log")
+def list_changes(
+    graph: GraphDep,
+    since: Since = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_CHANGES, description="Page size.")] = 100,
+) -> ChangePage:
+    """Committed changes after `since`, in commit order; positions have no gaps."""
+    items = graph.records.changes_since(since, limit)
+    return ChangePage(
+        items=[c.as_json() for c in items],
+        since=since,
+        next=items[-1].position if items else since,
+        position=graph.records.position(),
+        store_id=graph.records.store_id(),
+    )
+
+
+@router.get(
+    "/changes/stream",
+    summary="The change log, live (server-sent events)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "example": 'id: 378\nevent: change\ndata: {"position": 378, '
+                    '"operation": "create", "object_type": "entity", ...}\n\n'
+                }
+            }
+        }
+    },
+)
+async def stream_changes(
+    graph: GraphDep,
+    request: Request,
+    since: Since = 0,
+    last_event_id: Annotated[int | None, Header(ge=0, include_in_schema=False)] = None,
+) -> StreamingResponse:
+    """Every change after `since` (or `Last-Event-ID`), then each new one as it commits."""
+    start = last_event_id if last_event_id is not None else since
+    return StreamingResponse(
+        _events(graph, request, start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(graph: Any, request: Request, since: int) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def listener(_position: int) -> None:
+        loop.call_soon_threadsafe(wake.set)
+
+    graph.add_listener(listener)
+    try:
+        last = since
+        yield f": geokg change feed from position {last}\nretry: 1000\n\n"
+        while not await request.is_disconnected():
+            wake.clear()
+            batch = await run_in_threadpool(graph.records.changes_since, last, STREAM_BATCH)
+            for entry in batch:
+                data = json.dumps(entry.as_json(), ensure_ascii=False)
+                yield f"id: {entry.position}\nevent: change\ndata: {data}\n\n"
+                last = entry.position
+            if len(batch) == STREAM_BATCH:
+                continue
+            try:
+                await asyncio.wait_for(wake.wait(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+    finally:
+        graph.remove_listener(listener)
