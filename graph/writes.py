@@ -249,6 +249,16 @@ def representation(store: GraphStore, object_type: WritableType, object_id: str)
     return store.edge(object_id)
 
 
+def _not_owned(store: GraphStore, object_type: WritableType, object_id: str) -> None:
+    """Publisher and contributor edges belong to their source: they change through it."""
+    if object_type == "relation" and store.edge(object_id).type in _SOURCE_EDGES:
+        owner = store.edge(object_id).source
+        raise ConflictError(
+            f"{object_id!r} follows source {owner!r}: change its publisher or contributors",
+            [owner],
+        )
+
+
 def _check_if_match(rep: BaseModel, object_id: str, if_match: str | None) -> None:
     if if_match is None:
         return
@@ -539,6 +549,10 @@ def _event(
 
 def _relation(store: GraphStore, body: RelationIn, edge_id: str | None) -> Edge:
     b = _Builder(store)
+    if body.type in _SOURCE_EDGES:
+        b.problem(
+            "$.type", f"{body.type.value} edges come from a source's publisher and contributors"
+        )
     for end, node_id in (("source", body.source), ("target", body.target)):
         found = store.type_of(node_id)
         if found not in ("entity", "event"):
@@ -743,6 +757,7 @@ def plan_update(
     matches), :class:`RecordValidationError` or :class:`ConflictError`.
     """
     _check_if_match(representation(store, object_type, object_id), object_id, if_match)
+    _not_owned(store, object_type, object_id)
     if "id" in patch and patch["id"] != object_id:
         raise RecordValidationError([Problem("$.id", "an id cannot change")])
     body = {
@@ -773,6 +788,7 @@ def plan_delete(
     sources drop the reference). A source quoted by any record cannot be deleted.
     """
     _check_if_match(representation(store, object_type, object_id), object_id, if_match)
+    _not_owned(store, object_type, object_id)
     if object_type == "relation":
         return Plan([Change.delete("edge", object_id, record_json(store.edge(object_id)))])
     node = store.node(object_id)
