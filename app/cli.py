@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app.config import Settings
 from graph import queries
 from graph.errors import GeokgError, SeedValidationError
-from graph.export import EXPORT_FORMATS, export
+from graph.formats import FORMATS, export
 from graph.model import Event
 from graph.seed import load_seed_dir, validate_seed_paths
 from graph.store import GraphStore
@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=_validate)
 
     exp = sub.add_parser("export", help="export the graph")
-    exp.add_argument("--format", "-f", required=True, choices=list(EXPORT_FORMATS))
+    exp.add_argument("--format", "-f", required=True, choices=list(FORMATS))
     exp.add_argument("--root", help="export only the neighbourhood of this node id")
     exp.add_argument(
         "--depth", type=int, default=1, help=f"neighbourhood depth (1..{queries.MAX_DEPTH})"

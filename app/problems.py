@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.negotiation import NotAcceptableError
 from graph.errors import (
     AmbiguousNameError,
     GeokgError,
@@ -29,7 +30,6 @@ from graph.errors import (
 
 __all__ = [
     "PROBLEM_RESPONSES",
-    "NotAcceptableError",
     "Problem",
     "install_problem_handlers",
     "problem_response",
@@ -93,16 +93,6 @@ def problem_response(
         media_type=PROBLEM_MEDIA_TYPE,
         headers=dict(headers) if headers else None,
     )
-
-
-class NotAcceptableError(UnsupportedFormatError):
-    """No export format fits the request's ``Accept`` header (406, not 400)."""
-
-    def __str__(self) -> str:
-        return (
-            f"no export format matches Accept: {self.requested!r}; "
-            f"acceptable: {', '.join(self.supported)}"
-        )
 
 
 _STATUS: list[tuple[type[GeokgError], int]] = [

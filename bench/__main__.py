@@ -21,7 +21,7 @@ from typing import Any
 from graph import DEFAULT_SEEDS, queries
 from graph.dates import resolve_date
 from graph.errors import NoPathError
-from graph.export import export
+from graph.formats import export
 from graph.model import Edge, Entity, Event, Evidence, Source
 from graph.reference import cameo
 from graph.seed import load_seed_dir

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from app.deps import StoreDep
-from app.problems import PROBLEM_RESPONSES, NotAcceptableError, Problem
+from app.negotiation import choose_format
+from app.problems import PROBLEM_RESPONSES, Problem
 from graph import queries
-from graph.errors import UnsupportedFormatError
-from graph.export import DEFAULT_FORMAT, EXPORT_FORMATS, export, format_for_media_type
+from graph.formats import FORMATS
 from graph.queries import MAX_DEPTH
 
 router = APIRouter(tags=["export"])
@@ -20,24 +20,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     200: {
         "description": "The graph in the requested format (streamed).",
-        "content": {f.media_type: {"example": f.example} for f in EXPORT_FORMATS.values()},
+        "content": {f.media_type: {"example": f.example} for f in FORMATS.values()},
     },
     400: {"model": Problem, "description": "Unsupported `format`; lists the supported ones."},
     406: {"model": Problem, "description": "No format fits `Accept`; lists the supported ones."},
 }
-
-
-def _choose(format: str | None, accept: str | None) -> str:
-    if format is not None:
-        if format not in EXPORT_FORMATS:
-            raise UnsupportedFormatError(format, list(EXPORT_FORMATS))
-        return format
-    if not accept:
-        return DEFAULT_FORMAT
-    chosen = format_for_media_type(accept)
-    if chosen is None:
-        raise NotAcceptableError(accept, [f.media_type for f in EXPORT_FORMATS.values()])
-    return chosen
 
 
 @router.get(
@@ -71,11 +58,10 @@ def export_graph(
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
     """The whole graph, or the neighbourhood of `root`, as RDF or GraphML."""
-    name = _choose(format, accept)
+    fmt = choose_format(format, accept)
     node_ids = queries.reachable(store, root, depth) if root is not None else None
-    fmt = EXPORT_FORMATS[name]
     return StreamingResponse(
-        export(store, name, node_ids),
+        fmt.writer(store, node_ids),
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'inline; filename="geokg.{fmt.extension}"'},
     )
