@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.config import Settings
+from app.params import comma_separated
 from graph import queries
 from graph.errors import GeokgError, SeedValidationError
 from graph.formats import FORMATS, export
@@ -126,7 +127,9 @@ def _describe(node: object) -> str:
 
 def _path(args: argparse.Namespace) -> int:
     store = _store(args.seeds)
-    flt = queries.path_filter(directed=args.directed, types=args.types, kinds=args.kinds)
+    flt = queries.path_filter(
+        directed=args.directed, types=comma_separated(args.types), kinds=comma_separated(args.kinds)
+    )
     source = queries.resolve_node(store, args.source)
     target = queries.resolve_node(store, args.target)
     path = queries.shortest_path(store, source, target, flt)

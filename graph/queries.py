@@ -508,35 +508,67 @@ class PathFilter(BaseModel):
     end: dt.date | None = Field(default=None, description="Inner events must start on or before.")
 
 
-def _split(field: str, value: str | None, vocabulary: str) -> frozenset[str] | None:
-    if not value:
+def _vocabulary_set(
+    field: str, values: Iterable[str] | None, vocabulary: str
+) -> frozenset[str] | None:
+    if values is None:
         return None
-    items = frozenset(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(values, str):
+        # A string is an iterable of characters: refuse it rather than check each letter.
+        raise TypeError(f"{field}: give an iterable of strings, not one string")
+    items = frozenset(values)
+    allowed = _VOCABULARIES[vocabulary]
     for item in sorted(items):
-        _check_vocab(field, item, vocabulary)
+        if item not in allowed:
+            raise InvalidQueryError(
+                field, f"unknown {vocabulary} {item!r}; one of: {', '.join(sorted(allowed))}"
+            )
     return items or None
 
 
 def path_filter(
     *,
     directed: bool = False,
-    types: str | None = None,
-    kinds: str | None = None,
+    types: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> PathFilter:
-    """Build a :class:`PathFilter` from comma-separated types and kinds, checking each.
+    """Build a :class:`PathFilter`, checking each type and kind against its vocabulary.
+
+    Parameters
+    ----------
+    directed : bool
+        Follow edges only in their direction.
+    types : iterable of str, optional
+        Edge types (relation types or roles) the path may use; none or empty: any.
+    kinds : iterable of str, optional
+        Node kinds the inner nodes may have; none or empty: any.
+    start, end : datetime.date, optional
+        Inner events must overlap this window.
+
+    Raises
+    ------
+    InvalidQueryError
+        Naming ``types`` or ``kinds`` for a term outside its vocabulary, or ``start`` for a
+        window that ends before it starts.
 
     Examples
     --------
-    >>> sorted(path_filter(types="actor, holds_position").types)
+    >>> sorted(path_filter(types=["actor", "holds_position"]).types)
     ['actor', 'holds_position']
+    >>> path_filter(kinds=[]).kinds is None
+    True
+    >>> path_filter(types=["friend_of"])
+    Traceback (most recent call last):
+    ...
+    graph.errors.InvalidQueryError: types: unknown edge type 'friend_of'; one of: ...
     """
     _check_window(start, end)
     return PathFilter(
         directed=directed,
-        types=_split("types", types, "edge type"),
-        kinds=_split("kinds", kinds, "node kind"),
+        types=_vocabulary_set("types", types, "edge type"),
+        kinds=_vocabulary_set("kinds", kinds, "node kind"),
         start=start,
         end=end,
     )

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.deps import StoreDep
+from app.params import comma_separated
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit
 from graph import queries
@@ -57,7 +58,13 @@ End = Annotated[
 def _filter(
     directed: bool, types: str | None, kinds: str | None, start: dt.date | None, end: dt.date | None
 ) -> PathFilter:
-    return queries.path_filter(directed=directed, types=types, kinds=kinds, start=start, end=end)
+    return queries.path_filter(
+        directed=directed,
+        types=comma_separated(types),
+        kinds=comma_separated(kinds),
+        start=start,
+        end=end,
+    )
 
 
 @router.get("/paths/shortest", summary="Shortest path between two nodes")

@@ -41,6 +41,14 @@ def test_path_prints_hops_with_evidence(capsys: pytest.CaptureFixture[str]) -> N
     assert "[alpha-beta-meeting] (event: meeting, 2022-02-15, CAMEO 036 " in out
 
 
+def test_path_types_are_comma_separated(capsys: pytest.CaptureFixture[str]) -> None:
+    types = "holds_position, actor,participant"
+    assert main(["path", "delia-quux", "beta-land", "--types", types, "--seeds", str(MINI)]) == 0
+    assert capsys.readouterr().out.startswith("3 hop(s) from delia-quux to beta-land")
+    assert main(["path", "delia-quux", "beta-land", "--kinds", "planet", "--seeds", str(MINI)]) == 1
+    assert "kinds: unknown node kind 'planet'" in capsys.readouterr().err
+
+
 def test_path_unknown_name_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["path", "Nobody", "gamma-city", "--seeds", str(MINI)]) == 1
     assert "no node with id 'Nobody'" in capsys.readouterr().err
