@@ -11,13 +11,14 @@ from fastapi import FastAPI
 from app.config import Settings, get_settings
 from app.docs import install_docs
 from app.openapi import install_openapi
-from app.problems import install_problem_handlers
+from app.problems import install_problem_handlers, problem_types_markdown
 from app.routes import (
     entities,
     events,
     export,
     health,
     paths,
+    problems,
     relations,
     sources,
     vocabulary,
@@ -34,7 +35,9 @@ A knowledge graph of geopolitical events. Every entity, event and relation is tr
 verbatim sentence it came from (`evidence`: source id, quote, character offsets).
 
 Nodes are entities, events and source documents; edges are binary relations and the roles
-entities play in events. Errors are RFC 9457 `application/problem+json`.
+entities play in events. Errors are RFC 9457 `application/problem+json`; each kind has its own
+`type` URI, and `GET /problems/<slug>` describes it:
+
 """
 
 
@@ -55,7 +58,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app = FastAPI(
         title="geokg",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=DESCRIPTION + problem_types_markdown(),
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -63,7 +66,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
-    for module in (health, entities, events, relations, paths, sources, export, vocabulary):
+    routers = (health, entities, events, relations, paths, sources, export, vocabulary, problems)
+    for module in routers:
         app.include_router(module.router)
     return app
 

@@ -6,7 +6,7 @@ HTTP's, so it lives here.
 
 from __future__ import annotations
 
-from graph.errors import UnsupportedFormatError
+from graph.errors import UnsupportedFormatError, clip
 from graph.formats import DEFAULT_FORMAT, FORMATS, Format, get_format
 
 __all__ = ["NotAcceptableError", "choose_format", "format_for_media_type"]
@@ -17,7 +17,7 @@ class NotAcceptableError(UnsupportedFormatError):
 
     def __str__(self) -> str:
         return (
-            f"no export format matches Accept: {self.requested!r}; "
+            f"no export format matches Accept: {clip(self.requested)!r}; "
             f"acceptable: {', '.join(self.supported)}"
         )
 

@@ -1,4 +1,5 @@
-"""OpenAPI touch-ups: parameter examples where Swagger UI's "Try it out" looks for them."""
+"""OpenAPI touch-ups: parameter examples where Swagger UI's "Try it out" looks for them, and
+error responses filed under ``application/problem+json`` (the media type they are sent as)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,25 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.problems import PROBLEM_MEDIA_TYPE
+
 __all__ = ["install_openapi"]
 
 
+def _problem_content(responses: dict[str, Any]) -> None:
+    """Move each error response's schema from ``application/json`` to problem+json.
+
+    FastAPI files a response model under the route's own media type; errors are not sent as that.
+    """
+    for status, response in responses.items():
+        content = response.get("content", {})
+        if status[:1] in "45" and "application/json" in content:
+            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+
+
 def install_openapi(app: FastAPI) -> None:
-    """Copy each parameter's first schema example up to the parameter (generated once)."""
+    """Copy each parameter's first schema example up to the parameter, and file error responses
+    under problem+json (generated once)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -23,6 +38,7 @@ def install_openapi(app: FastAPI) -> None:
             )
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
+                    _problem_content(operation.get("responses", {}))
                     for param in operation.get("parameters", []):
                         examples = param.get("schema", {}).get("examples")
                         if examples and "example" not in param:

@@ -16,7 +16,13 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from graph.errors import AmbiguousNameError, InvalidQueryError, NodeNotFoundError, NoPathError
+from graph.errors import (
+    AmbiguousNameError,
+    InvalidQueryError,
+    NodeNotFoundError,
+    NoPathError,
+    clip,
+)
 from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
 from graph.store import GraphStore
@@ -107,13 +113,13 @@ def _check_vocab(field: str, value: str | None, vocabulary: str) -> None:
     allowed = _VOCABULARIES[vocabulary]
     if value and value not in allowed:
         raise InvalidQueryError(
-            field, f"unknown {vocabulary} {value!r}; one of: {', '.join(sorted(allowed))}"
+            field, f"unknown {vocabulary} {clip(value)!r}; one of: {', '.join(sorted(allowed))}"
         )
 
 
 def _check_bound(field: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
-        raise InvalidQueryError(field, f"must be between {low} and {high} (got {value})")
+        raise InvalidQueryError(field, f"must be between {low} and {high} (got {clip(value)})")
 
 
 class EntityPage(Page[Entity]):
@@ -448,7 +454,8 @@ def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
     kept, truncated = _walk(store, node_id, depth, type=None, keep=None, limit=None)
     if truncated:
         raise InvalidQueryError(
-            "depth", f"the neighbourhood of {node_id!r} at depth {depth} exceeds {WALK_LIMIT} nodes"
+            "depth",
+            f"the neighbourhood of {clip(node_id)!r} at depth {depth} exceeds {WALK_LIMIT} nodes",
         )
     return set(kept)
 
@@ -521,7 +528,7 @@ def _vocabulary_set(
     for item in sorted(items):
         if item not in allowed:
             raise InvalidQueryError(
-                field, f"unknown {vocabulary} {item!r}; one of: {', '.join(sorted(allowed))}"
+                field, f"unknown {vocabulary} {clip(item)!r}; one of: {', '.join(sorted(allowed))}"
             )
     return items or None
 

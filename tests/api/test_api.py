@@ -216,7 +216,8 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
     expected = {
         "/health", "/entities", "/entities/{id}", "/entities/{id}/relations",
         "/entities/{id}/neighbors", "/events", "/events/{id}", "/relations", "/paths/shortest",
-        "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary",
+        "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/problems",
+        "/problems/{slug}",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:
