@@ -6,11 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.config import Settings, get_settings
 from app.docs import install_docs
 from app.openapi import install_openapi
+from app.params import check_query_parameters
 from app.problems import install_problem_handlers, problem_types_markdown
 from app.routes import (
     entities,
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     install_docs(app)
     routers = (health, entities, events, relations, paths, sources, export, vocabulary, problems)
     for module in routers:
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(check_query_parameters)])
     return app
 
 
