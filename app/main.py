@@ -63,6 +63,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Starlette would answer `/entities/` with a redirect to an absolute URL built from the
+        # request's Host header (any host a client names); a 404 problem is plainer and safe.
+        redirect_slashes=False,
     )
     install_problem_handlers(app)
     install_openapi(app)

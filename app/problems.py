@@ -159,7 +159,7 @@ PROBLEM_TYPES: list[ProblemType] = [
     ),
     ProblemType(
         StarletteHTTPException, 404, "not-found", "Not found",
-        "No route has this path.",
+        "No route has this path (paths never end with a slash: `/entities`, not `/entities/`).",
     ),
     ProblemType(
         StarletteHTTPException, 405, "method-not-allowed", "Method not allowed",

@@ -146,3 +146,13 @@ def test_echoed_values_are_cut_in_every_problem(seed_client: TestClient) -> None
     cut = seed_client.get("/entities/" + HUGE).json()
     assert cut["detail"] == f"no entity with id '{'x' * 199}…'"
     assert cut["instance"] == f"/entities/{'x' * 189}…"
+
+
+@pytest.mark.parametrize("path", ["/entities/", "/health/", "/entities/alpha-land/", "/docs/"])
+def test_a_trailing_slash_is_a_404_never_a_redirect_to_the_host_header(
+    mini_client: TestClient, path: str
+) -> None:
+    response = mini_client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    body = _problem(response, 404, "not-found")
+    assert "location" not in response.headers and "evil" not in response.text
+    assert body["instance"] == path
