@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from app.config import Settings, get_settings
 from app.docs import install_docs
+from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
 from app.params import check_query_parameters
 from app.problems import install_problem_handlers, problem_types_markdown
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         # request's Host header (any host a client names); a 404 problem is plainer and safe.
         redirect_slashes=False,
     )
+    app.add_middleware(HeadAsGetMiddleware)
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)

@@ -207,7 +207,7 @@ def test_unknown_route_and_method_are_problem_json(mini_client: TestClient) -> N
     _problem(mini_client.get("/nowhere"), 404)
     response = mini_client.post("/entities")
     _problem(response, 405)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
 
 
 def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
