@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app.config import Settings, get_settings
 from app.docs import install_docs
@@ -69,6 +70,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         redirect_slashes=False,
     )
     app.add_middleware(HeadAsGetMiddleware)
+    if settings.cors_origins:  # off by default: only origins named in GEOKG_CORS_ORIGINS
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD"],
+            expose_headers=["Content-Disposition"],
+        )
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
