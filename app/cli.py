@@ -10,9 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from app.config import Settings
+from app.config import SettingError, load_settings
 from app.params import comma_separated
 from graph import queries
 from graph.errors import GeokgError, SeedValidationError
@@ -24,28 +22,8 @@ from graph.store import GraphStore
 __all__ = ["main"]
 
 
-def _settings(**overrides: object) -> Settings:
-    """The environment's settings with the command line's overrides, all validated."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return Settings(**given)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_origin(str(e['loc'][0]), given)}: {e['msg']}" for e in exc.errors()
-        )
-        raise SettingError(f"invalid setting: {problems}") from None
-
-
-def _origin(field: str, given: dict[str, object]) -> str:
-    return f"--{field}" if field in given else f"GEOKG_{field.upper()}"
-
-
-class SettingError(Exception):
-    """A setting from the environment or the command line is invalid."""
-
-
 def _store(seeds: Path | None) -> GraphStore:
-    return load_seed_dir(_settings(seeds=seeds).seeds)
+    return load_seed_dir(load_settings(seeds=seeds).seeds)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -53,7 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
 
-    settings = _settings(host=args.host, port=args.port, seeds=args.seeds)
+    settings = load_settings(host=args.host, port=args.port, seeds=args.seeds)
     store = load_seed_dir(settings.seeds)
     counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
     url = f"http://{settings.host}:{settings.port}"
@@ -64,7 +42,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    paths = args.paths or [_settings().seeds]
+    paths = args.paths or [load_settings().seeds]
     store = validate_seed_paths(paths)
     counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
     print(f"ok: {' '.join(map(str, paths))}: {counts}")

@@ -7,13 +7,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graph import DEFAULT_SEEDS
 from graph.errors import clip
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["SettingError", "Settings", "get_settings", "load_settings"]
 
 # What a browser sends as `Origin`: scheme, host and optional port, nothing after them.
 _ORIGIN = re.compile(r"https?://[^/?#\s]+")
@@ -53,7 +53,35 @@ class Settings(BaseSettings):
         return origins
 
 
+class SettingError(ValueError):
+    """A setting from the environment or the command line is invalid (a one-line message)."""
+
+
+def load_settings(**flags: object) -> Settings:
+    """Read the settings from the environment, with command-line values (``None``: not given)
+    over them.
+
+    Raises :class:`SettingError` naming each bad value as the user gave it: ``--port`` for a
+    command-line value, ``GEOKG_PORT`` for the environment, in one line.
+    """
+    given = {name: value for name, value in flags.items() if value is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_origin(str(e['loc'][0]), given)}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingError(f"invalid setting: {problems}") from None
+
+
+def _origin(field: str, given: dict[str, object]) -> str:
+    return f"--{field}" if field in given else f"GEOKG_{field.upper()}"
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The settings of this process (read once)."""
-    return Settings()
+    """The settings of this process, from the environment (read once).
+
+    Raises :class:`SettingError` for a bad value.
+    """
+    return load_settings()

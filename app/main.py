@@ -1,4 +1,8 @@
-"""The FastAPI application: ``app.main:app``, or ``create_app()`` for tests."""
+"""The FastAPI application, built by :func:`create_app`.
+
+Nothing is built at import: run ``uvicorn --factory app.main:create_app`` (or ``geokg serve``),
+and tests call ``create_app(settings, store)``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.config import Settings, get_settings
+from app.config import SettingError, Settings, get_settings
 from app.docs import install_docs
 from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
@@ -29,7 +33,7 @@ from app.routes import (
 from graph.seed import load_seed_dir
 from graph.store import GraphStore
 
-__all__ = ["app", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,16 @@ entities play in events. Errors are RFC 9457 `application/problem+json`; each ki
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """Build the application. Without ``store``, the seed directory is loaded at start-up,
-    and a broken seed stops the start (the service never serves half a graph)."""
-    settings = settings or get_settings()
+    and a broken seed stops the start (the service never serves half a graph).
+
+    Without ``settings``, they are read from the environment; a bad one exits with a one-line
+    message naming the variable (this is the entry point of ``uvicorn --factory``, which would
+    print a traceback for any other exception).
+    """
+    try:
+        settings = settings or get_settings()
+    except SettingError as exc:
+        raise SystemExit(f"geokg: error: {exc}") from None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +96,3 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     for module in routers:
         app.include_router(module.router, dependencies=[Depends(check_query_parameters)])
     return app
-
-
-app = create_app()

@@ -63,7 +63,7 @@ def test_service_refuses_to_start_on_a_broken_seed(tmp_path: Path) -> None:
     (broken / "bad.json").write_text('{"format": "geokg-seed/1", "source": {}}', encoding="utf-8")
     env = {**os.environ, "GEOKG_SEEDS": str(broken)}
     proc = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
          "--port", str(_free_port())],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
