@@ -744,7 +744,9 @@ def k_shortest_paths(
     """Up to ``limit`` shortest simple paths of at most ``max_length`` hops, shortest first.
 
     Yen's algorithm over node sequences; each step is a bounded breadth-first search that
-    skips the nodes and hops already used, so it explores only what it reaches.
+    skips the nodes and hops already used, so it explores only what it reaches. Raises
+    :class:`NoPathError`, as :func:`shortest_path` does, if no path of at most ``max_length``
+    hops joins the two nodes under the filter (never an empty list).
     """
     _check_bound("max_length", max_length, 1, MAX_PATH_LENGTH)
     _check_bound("limit", limit, 1, MAX_LIMIT)
@@ -754,6 +756,8 @@ def k_shortest_paths(
     store.node(target)
     walk = _Walk(store, (source, target), flt)
     found = _yen(walk, source, target, max_length=max_length, limit=limit)
+    if not found:
+        raise NoPathError(source, target)
     return [_to_path(store, p, walk) for p in found]
 
 

@@ -168,12 +168,27 @@ def test_shortest_path_carries_evidence_dates_and_cameo(mini_client: TestClient)
     assert meeting["date"]["value"] == "2022-02-15" and meeting["date"]["rule"] == "publication_day"
 
 
-def test_no_path_is_404_problem(mini_client: TestClient) -> None:
-    body = _problem(
-        mini_client.get("/paths/shortest", params={"source": "lonely", "target": "alpha-land"}),
-        404,
-    )
+UNCONNECTED = {"source": "lonely", "target": "alpha-land"}
+# Connected only against the edges' direction (the meeting's role edge leaves the meeting).
+AGAINST_DIRECTION = {"source": "beta-land", "target": "alpha-beta-meeting", "directed": "true"}
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/paths/shortest", UNCONNECTED),
+        ("/paths/shortest", AGAINST_DIRECTION),
+        ("/paths", UNCONNECTED),
+        ("/paths", AGAINST_DIRECTION),
+        ("/paths", {"source": "delia-quux", "target": "gamma-city", "max_length": "2"}),
+    ],
+)
+def test_no_path_is_404_problem_from_both_path_routes(
+    mini_client: TestClient, url: str, params: dict[str, str]
+) -> None:
+    body = _problem(mini_client.get(url, params=params), 404)
     assert "no path" in body["detail"]
+    assert body["type"] == "https://geokg.example.org/problems/no-path"
 
 
 def test_k_paths_shortest_first(mini_client: TestClient) -> None:

@@ -245,3 +245,12 @@ def test_export_neighbourhood_past_the_walk_limit_is_refused(
 
 def test_loaded_store_has_no_pending_index_work(mini_store: GraphStore) -> None:
     assert not mini_store._names._pending
+
+
+def test_k_shortest_paths_raise_no_path_as_shortest_path_does(mini_store: GraphStore) -> None:
+    directed = queries.path_filter(directed=True)
+    for call in (queries.shortest_path, queries.k_shortest_paths):
+        with pytest.raises(NoPathError):
+            call(mini_store, "beta-land", "alpha-land", flt=directed)  # type: ignore[operator]
+        with pytest.raises(NoPathError):
+            call(mini_store, "lonely", "alpha-land")  # type: ignore[operator]
