@@ -53,7 +53,7 @@ def _export(args: argparse.Namespace) -> int:
     store = _store(args.seeds)
     if args.depth != 1 and not args.root:
         raise OutputError("--depth needs --root")
-    node_ids = queries.reachable(store, args.root, args.depth) if args.root else None
+    node_ids = queries.export_scope(store, args.root, args.depth) if args.root else None
     chunks = export(store, args.format, node_ids)
     if args.output is None:
         for chunk in chunks:
@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export the graph")
     exp.add_argument("--format", "-f", required=True, choices=list(FORMATS))
-    exp.add_argument("--root", help="export only the neighbourhood of this node id")
+    exp.add_argument("--root", help="export only the neighbourhood of this node (id or name)")
     exp.add_argument(
         "--depth", type=int, default=1, help=f"neighbourhood depth (1..{queries.MAX_DEPTH})"
     )
@@ -149,8 +149,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.set_defaults(run=_export)
 
     path = sub.add_parser("path", help="shortest path between two nodes, with evidence")
-    path.add_argument("source", help="node id or exact entity name")
-    path.add_argument("target", help="node id or exact entity name")
+    path.add_argument("source", help="node id or entity name (a label, alias or surname)")
+    path.add_argument("target", help="node id or entity name (a label, alias or surname)")
     path.add_argument(
         "--directed", action="store_true", help="follow edges only in their direction"
     )

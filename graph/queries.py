@@ -25,6 +25,7 @@ from graph.errors import (
 )
 from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
+from graph.search import normalise
 from graph.store import GraphStore
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "Subgraph",
     "entity_relations",
     "event_detail",
+    "export_scope",
     "find_entities",
     "find_events",
     "find_relations",
@@ -188,27 +190,88 @@ def _kinds(kind: str | None) -> set[str] | None:
 
 
 def resolve_node(store: GraphStore, ref: str) -> str:
-    """Return the id of the node ``ref`` names: an id, or an entity's exact label or alias.
+    """Return the id of the node ``ref`` names: its id, or an entity's name.
 
-    Raises :class:`NodeNotFoundError` if nothing has that id or name, and
-    :class:`AmbiguousNameError` if several entities share the name.
+    The rule, in order:
+
+    1. ``ref`` is the id of a node (entity, event or source): that node. Ids are matched
+       exactly and come first, so an id always means itself.
+    2. ``ref`` is an entity's label or alias, compared after
+       :func:`~graph.search.normalise` (case, accents and punctuation folded): that entity;
+       if several entities have that name, it is ambiguous.
+    3. ``ref`` is a run of whole words of an entity's label or alias ("Kuleba" in
+       "Dmytro Kuleba", "jean pierre" in "Karine Jean-Pierre"), again after normalising: if
+       exactly one entity has such a name, that entity; if several do, it is ambiguous, however
+       the search would rank them. A part of a word is no match ("Kule" names no one).
+
+    The one entity step 3 finds is what :meth:`GraphStore.search_entities` lists first among
+    whole-word matches; the search also lists partial-word matches, which never resolve.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The graph.
+    ref : str
+        An id or a name.
+
+    Returns
+    -------
+    str
+        The node's id.
+
+    Raises
+    ------
+    NodeNotFoundError
+        If no node has that id and no entity that name.
+    AmbiguousNameError
+        If several entities fit; ``candidates`` lists their ids (best search match first).
 
     Examples
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
     >>> store.add_node(Entity(id="olaf-scholz", kind="person", label="Olaf Scholz"))
-    >>> resolve_node(store, "olaf scholz")
+    >>> store.add_node(Entity(id="sylvie-corbet", kind="person", label="Sylvie Corbet"))
+    >>> store.add_node(Entity(id="sylvie-moulson", kind="person", label="Sylvie Moulson"))
+    >>> resolve_node(store, "olaf-scholz")
     'olaf-scholz'
+    >>> resolve_node(store, "OLAF SCHOLZ")
+    'olaf-scholz'
+    >>> resolve_node(store, "scholz")
+    'olaf-scholz'
+    >>> resolve_node(store, "Sylvie")
+    Traceback (most recent call last):
+    ...
+    graph.errors.AmbiguousNameError: 'Sylvie' names 2 entities (sylvie-corbet, sylvie-moulson): ...
+    >>> resolve_node(store, "Schol")
+    Traceback (most recent call last):
+    ...
+    graph.errors.NodeNotFoundError: no node with id 'Schol'
     """
     if ref in store:
         return ref
-    named = store.entities_named(ref)
+    named = store.entities_named(ref) or _named_by_words(store, ref)
     if not named:
         raise NodeNotFoundError(ref)
     if len(named) > 1:
         raise AmbiguousNameError(ref, named)
     return named[0]
+
+
+def _named_by_words(store: GraphStore, ref: str) -> list[str]:
+    """Entities with a label or alias holding ``ref`` as whole words, in search order."""
+    words = normalise(ref)
+    if not words:
+        return []
+    found = []
+    for entity_id in store.search_entities(ref):
+        entity = store.entity(entity_id)
+        names = [f" {normalise(name)} " for name in (entity.label, *entity.aliases)]
+        if not any(f" {words}" in name for name in names):
+            break  # the search ranks matches at a word start first: only substrings remain
+        if any(f" {words} " in name for name in names):
+            found.append(entity_id)
+    return found
 
 
 def find_entities(
@@ -259,11 +322,14 @@ def find_events(
 ) -> EventPage:
     """Events filtered by kind, actor, place, CAMEO code prefix and date window, by date.
 
-    An event matches ``start``/``end`` if its date interval overlaps the window; events the
-    article does not date never match a date window. Undated events sort last.
+    ``actor`` and ``place`` name an entity by id or name (:func:`resolve_node`). An event
+    matches ``start``/``end`` if its date interval overlaps the window; events the article does
+    not date never match a date window. Undated events sort last.
     """
     _check_vocab("kind", kind, "event kind")
     _check_window(start, end)
+    actor = resolve_node(store, actor) if actor else None
+    place = resolve_node(store, place) if place else None
     if not (kind or actor or place or cameo or start or end):
         ordered = store.events_by_date()
         return _paginate(
@@ -345,12 +411,14 @@ def find_relations(
     limit: int = 50,
     offset: int = 0,
 ) -> EdgePage:
-    """Edges (relations and role edges) filtered by type, source and target node."""
+    """Edges (relations and role edges) filtered by type, source and target node.
+
+    ``source`` and ``target`` name a node by id, or an entity by name (:func:`resolve_node`).
+    """
     _check_vocab("type", type, "edge type")
     _page_bounds(limit, offset)
-    for end in (source, target):
-        if end:
-            store.node(end)
+    source = resolve_node(store, source) if source else None
+    target = resolve_node(store, target) if target else None
     edges: Iterable[Edge]
     total: int | None = None
     if source and target:
@@ -458,6 +526,45 @@ def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
             f"the neighbourhood of {clip(node_id)!r} at depth {depth} exceeds {WALK_LIMIT} nodes",
         )
     return set(kept)
+
+
+def export_scope(store: GraphStore, root: str | None, depth: int | None = None) -> set[str] | None:
+    """The nodes an export covers: the neighbourhood of ``root``, or ``None`` for the whole graph.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The graph.
+    root : str or None
+        A node id or an entity's name (:func:`resolve_node`); ``None`` for the whole graph.
+    depth : int, optional
+        Hops from ``root`` (1 to :data:`MAX_DEPTH`, default 1); only with ``root``.
+
+    Raises
+    ------
+    InvalidQueryError
+        On ``depth`` when it is given without ``root`` or out of its bounds, or when the
+        neighbourhood exceeds :data:`WALK_LIMIT` nodes.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> store.add_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> export_scope(store, "KYIV", 2)
+    {'kyiv'}
+    >>> export_scope(store, None) is None
+    True
+    >>> export_scope(store, None, 2)
+    Traceback (most recent call last):
+    ...
+    graph.errors.InvalidQueryError: depth: a depth needs a root node
+    """
+    if root is None:
+        if depth is not None:
+            raise InvalidQueryError("depth", "a depth needs a root node")
+        return None
+    return reachable(store, resolve_node(store, root), 1 if depth is None else depth)
 
 
 def _walk(

@@ -43,25 +43,26 @@ def export_graph(
     root: Annotated[
         str | None,
         Query(
-            description="Export only the neighbourhood of this node id.", examples=["sergey-lavrov"]
+            description="Export only the neighbourhood of this node (an id, or an entity's "
+            "name as `/paths` takes it).",
+            examples=["sergey-lavrov"],
         ),
     ] = None,
     depth: Annotated[
-        int,
+        int | None,
         Query(
             ge=1,
             le=MAX_DEPTH,
-            description=f"Neighbourhood depth with `root` (1 to {MAX_DEPTH}).",
+            description=f"Neighbourhood depth, only with `root` (1 to {MAX_DEPTH}; default 1).",
             examples=[1],
         ),
-    ] = 1,
+    ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
     """The whole graph, or the neighbourhood of `root`, as RDF or GraphML."""
     fmt = choose_format(format, accept)
-    node_ids = queries.reachable(store, root, depth) if root is not None else None
     return StreamingResponse(
-        fmt.writer(store, node_ids),
+        fmt.writer(store, queries.export_scope(store, root, depth)),
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'inline; filename="geokg.{fmt.extension}"'},
     )

@@ -21,7 +21,9 @@ def _node_ref(example: str) -> Any:
     return Query(
         min_length=1,
         max_length=200,
-        description="A node id (entity, event or source), or an entity's exact label or alias.",
+        description="A node id (entity, event or source), or an entity's name: its label or an "
+        "alias (case- and accent-insensitive), or whole words of exactly one entity's name, "
+        "such as a surname. A name several entities fit is a 422 listing the `candidates`.",
         examples=[example],
     )
 

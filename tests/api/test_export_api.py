@@ -103,3 +103,18 @@ def test_ambiguous_name_is_422_listing_candidates(seed_client: TestClient) -> No
     assert response.json()["candidates"] == ["russia", "moscow"]
     by_id = seed_client.get("/paths/shortest", params={"source": "moscow", "target": "kyiv"})
     assert by_id.status_code == 200
+
+
+@pytest.mark.parametrize("depth", ["1", "2"])
+def test_depth_without_root_is_422(seed_client: TestClient, depth: str) -> None:
+    response = seed_client.get("/export", params={"format": "turtle", "depth": depth})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"] == "https://geokg.example.org/problems/invalid-query"
+    assert [e["field"] for e in body["errors"]] == ["depth"]
+
+
+def test_root_without_depth_is_its_first_neighbourhood(seed_client: TestClient) -> None:
+    params = {"format": "ntriples", "root": "zbigniew-rau"}
+    one = seed_client.get("/export", params={**params, "depth": "1"}).content
+    assert seed_client.get("/export", params=params).content == one
