@@ -14,14 +14,20 @@ __all__ = ["install_openapi"]
 
 
 def _problem_content(responses: dict[str, Any]) -> None:
-    """Move each error response's schema from ``application/json`` to problem+json.
+    """File each error response's schema under problem+json, and only there.
 
-    FastAPI files a response model under the route's own media type; errors are not sent as that.
+    FastAPI files a response model under the route's own media type (JSON, plain text, ...);
+    errors are never sent as that.
     """
     for status, response in responses.items():
         content = response.get("content", {})
-        if status[:1] in "45" and "application/json" in content:
-            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        filed = next(
+            (c for m, c in content.items() if m != PROBLEM_MEDIA_TYPE and "schema" in c), None
+        )
+        if status[:1] in "45" and filed is not None:
+            response["content"] = {
+                PROBLEM_MEDIA_TYPE: {**content.get(PROBLEM_MEDIA_TYPE, {}), **filed}
+            }
 
 
 def install_openapi(app: FastAPI) -> None:

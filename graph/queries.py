@@ -55,6 +55,7 @@ __all__ = [
     "reachable",
     "resolve_node",
     "shortest_path",
+    "source_text",
 ]
 
 MAX_LIMIT = 1000
@@ -272,6 +273,59 @@ def _named_by_words(store: GraphStore, ref: str) -> list[str]:
         if any(f" {words} " in name for name in names):
             found.append(entity_id)
     return found
+
+
+def source_text(
+    store: GraphStore, source_id: str, start: int | None = None, end: int | None = None
+) -> str:
+    """The text of a source document, or its slice ``text[start:end]``.
+
+    Offsets are Python string offsets (code points), the ones evidence uses, so
+    ``source_text(store, ev.source, ev.start, ev.end) == ev.quote`` for every evidence ``ev``.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The graph.
+    source_id : str
+        The source's id.
+    start, end : int, optional
+        The slice; from the beginning and to the end by default.
+
+    Raises
+    ------
+    NodeNotFoundError
+        If no source has the id.
+    InvalidQueryError
+        Naming ``start`` or ``end`` when it is negative or past the end of the text, or
+        ``start`` when it is after ``end``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from graph.model import Source
+    >>> store = GraphStore()
+    >>> store.add_node(Source(id="note", label="A note", publisher="press",
+    ...                       published=dt.date(2022, 2, 15), text_file="note.txt",
+    ...                       text_length=12, metadata_origin="example"))
+    >>> store.add_source_text("note", "Kyiv, Monday")
+    >>> source_text(store, "note", 6)
+    'Monday'
+    >>> source_text(store, "note", 0, 20)
+    Traceback (most recent call last):
+    ...
+    graph.errors.InvalidQueryError: end: must be between 0 and 12 (the text's length; got 20)
+    """
+    text = store.source_text(source_id)
+    for field, offset in (("start", start), ("end", end)):
+        if offset is not None and not 0 <= offset <= len(text):
+            raise InvalidQueryError(
+                field,
+                f"must be between 0 and {len(text)} (the text's length; got {clip(offset)})",
+            )
+    if start is not None and end is not None and start > end:
+        raise InvalidQueryError("start", f"start {start} is after end {end}")
+    return text[start:end]
 
 
 def find_entities(

@@ -232,7 +232,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
         "/health", "/entities", "/entities/{id}", "/entities/{id}/relations",
         "/entities/{id}/neighbors", "/events", "/events/{id}", "/relations", "/paths/shortest",
         "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/problems",
-        "/problems/{slug}",
+        "/problems/{slug}", "/sources/{id}/text",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:

@@ -254,3 +254,15 @@ def test_k_shortest_paths_raise_no_path_as_shortest_path_does(mini_store: GraphS
             call(mini_store, "beta-land", "alpha-land", flt=directed)  # type: ignore[operator]
         with pytest.raises(NoPathError):
             call(mini_store, "lonely", "alpha-land")  # type: ignore[operator]
+
+
+def test_source_text_slices_are_the_evidence_quotes(mini_store: GraphStore) -> None:
+    evidence = [ev for edge in mini_store.edges() for ev in edge.evidence]
+    assert evidence
+    for ev in evidence:
+        assert queries.source_text(mini_store, ev.source, ev.start, ev.end) == ev.quote
+    with pytest.raises(InvalidQueryError) as caught:
+        queries.source_text(mini_store, "test-mini", -1)
+    assert caught.value.field == "start"
+    with pytest.raises(NodeNotFoundError):
+        queries.source_text(mini_store, "alpha-land")
