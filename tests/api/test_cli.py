@@ -136,3 +136,12 @@ def test_bad_flag_is_named_as_the_flag(capsys: pytest.CaptureFixture[str]) -> No
 def test_depth_without_root_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "-f", "turtle", "--depth", "3", "--seeds", str(MINI)]) == 1
     assert "--depth needs --root" in capsys.readouterr().err
+
+
+def test_export_root_takes_a_name_as_the_api_does(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    assert main(["export", "-f", "ntriples", "--root", "gamma-city", "--seeds", str(MINI)]) == 0
+    by_id = capsysbinary.readouterr().out
+    assert main(["export", "-f", "ntriples", "--root", "Gamma", "--seeds", str(MINI)]) == 0
+    assert capsysbinary.readouterr().out == by_id
