@@ -10,13 +10,12 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from app.auth import TokenError
-from app.config import Settings
+from app.config import SettingError, load_settings
+from app.params import comma_separated
 from graph import queries
 from graph.errors import GeokgError, SeedValidationError
-from graph.export import EXPORT_FORMATS, export
+from graph.formats import FORMATS, export
 from graph.model import Event
 from graph.seed import validate_seed_paths
 from graph.service import KnowledgeGraph
@@ -27,33 +26,13 @@ from graph.store import GraphStore
 __all__ = ["main"]
 
 
-def _settings(**overrides: object) -> Settings:
-    """The environment's settings with the command line's overrides, all validated."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return Settings(**given)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_origin(str(e['loc'][0]), given)}: {e['msg']}" for e in exc.errors()
-        )
-        raise SettingError(f"invalid setting: {problems}") from None
-
-
-def _origin(field: str, given: dict[str, object]) -> str:
-    return f"--{field}" if field in given else f"GEOKG_{field.upper()}"
-
-
-class SettingError(Exception):
-    """A setting from the environment or the command line is invalid."""
-
-
 def _graph(args: argparse.Namespace) -> KnowledgeGraph:
     """The store of record (``--db``/``GEOKG_DB``), seeded on first use; with only ``--seeds``
     on the command line, a throwaway store of those seeds (as before there was a store)."""
     db = getattr(args, "db", None)
     if getattr(args, "seeds", None) is not None and db is None:
         db = ":memory:"
-    settings = _settings(db=db, seeds=getattr(args, "seeds", None))
+    settings = load_settings(db=db, seeds=getattr(args, "seeds", None))
     return KnowledgeGraph.open(settings.db, settings.seeds)
 
 
@@ -67,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
 
-    settings = _settings(host=args.host, port=args.port, seeds=args.seeds, db=args.db)
+    settings = load_settings(host=args.host, port=args.port, seeds=args.seeds, db=args.db)
     graph = KnowledgeGraph.open(settings.db, settings.seeds)
     app = create_app(settings, graph)
     url = f"http://{settings.host}:{settings.port}"
@@ -89,7 +68,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    settings = _settings(db=args.db)
+    settings = load_settings(db=args.db)
     if settings.db == ":memory:" or not Path(settings.db).is_file():
         raise OutputError(f"no store at {settings.db} to back up")
     target = Path(args.file)
@@ -106,7 +85,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    settings = _settings(db=args.db)
+    settings = load_settings(db=args.db)
     if settings.db == ":memory:":
         raise OutputError("GEOKG_DB is :memory:; restore into a file")
     position = restore_backup(Path(args.file), Path(settings.db), force=args.force)
@@ -115,7 +94,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    paths = args.paths or [_settings().seeds]
+    paths = args.paths or [load_settings().seeds]
     store = validate_seed_paths(paths)
     counts = ", ".join(f"{n} {k}" for k, n in store.counts().items())
     print(f"ok: {' '.join(map(str, paths))}: {counts}")
@@ -127,7 +106,7 @@ def _export(args: argparse.Namespace) -> int:
         raise OutputError("--depth needs --root")
     graph = _graph(args)
     with graph.reading() as store:
-        node_ids = queries.reachable(store, args.root, args.depth) if args.root else None
+        node_ids = queries.export_scope(store, args.root, args.depth) if args.root else None
         chunks = export(store, args.format, node_ids)
         return _write_export(args, chunks)
 
@@ -187,7 +166,9 @@ def _path(args: argparse.Namespace) -> int:
 
 
 def _print_path(store: GraphStore, args: argparse.Namespace) -> int:
-    flt = queries.path_filter(directed=args.directed, types=args.types, kinds=args.kinds)
+    flt = queries.path_filter(
+        directed=args.directed, types=comma_separated(args.types), kinds=comma_separated(args.kinds)
+    )
     source = queries.resolve_node(store, args.source)
     target = queries.resolve_node(store, args.target)
     path = queries.shortest_path(store, source, target, flt)
@@ -220,8 +201,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=_validate)
 
     exp = sub.add_parser("export", help="export the graph")
-    exp.add_argument("--format", "-f", required=True, choices=list(EXPORT_FORMATS))
-    exp.add_argument("--root", help="export only the neighbourhood of this node id")
+    exp.add_argument("--format", "-f", required=True, choices=list(FORMATS))
+    exp.add_argument("--root", help="export only the neighbourhood of this node (id or name)")
     exp.add_argument(
         "--depth", type=int, default=1, help=f"neighbourhood depth (1..{queries.MAX_DEPTH})"
     )
@@ -231,8 +212,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.set_defaults(run=_export)
 
     path = sub.add_parser("path", help="shortest path between two nodes, with evidence")
-    path.add_argument("source", help="node id or exact entity name")
-    path.add_argument("target", help="node id or exact entity name")
+    path.add_argument("source", help="node id or entity name (a label, alias or surname)")
+    path.add_argument("target", help="node id or entity name (a label, alias or surname)")
     path.add_argument(
         "--directed", action="store_true", help="follow edges only in their direction"
     )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graph import DEFAULT_SEEDS
+from graph.errors import clip
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["SettingError", "Settings", "get_settings", "load_settings"]
+
+# What a browser sends as `Origin`: scheme, host and optional port, nothing after them.
+_ORIGIN = re.compile(r"https?://[^/?#\s]+")
 
 
 class Settings(BaseSettings):
@@ -43,9 +49,61 @@ class Settings(BaseSettings):
         le=3600,
         description="Seconds between looks at the change log for writes by other processes.",
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins whose web pages may call the API from a browser (CORS), "
+        "comma-separated, each `scheme://host[:port]` with no path or trailing slash, e.g. "
+        "`http://localhost:8888` for a Jupyter notebook; `*` allows any origin. Empty (the "
+        "default): CORS is off, and browsers keep pages of other origins from reading answers.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{clip(origin)!r} is not an origin: scheme://host[:port], no path or slash"
+                )
+        return origins
+
+
+class SettingError(ValueError):
+    """A setting from the environment or the command line is invalid (a one-line message)."""
+
+
+def load_settings(**flags: object) -> Settings:
+    """Read the settings from the environment, with command-line values (``None``: not given)
+    over them.
+
+    Raises :class:`SettingError` naming each bad value as the user gave it: ``--port`` for a
+    command-line value, ``GEOKG_PORT`` for the environment, in one line.
+    """
+    given = {name: value for name, value in flags.items() if value is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_origin(str(e['loc'][0]), given)}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingError(f"invalid setting: {problems}") from None
+
+
+def _origin(field: str, given: dict[str, object]) -> str:
+    return f"--{field}" if field in given else f"GEOKG_{field.upper()}"
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The settings of this process (read once)."""
-    return Settings()
+    """The settings of this process, from the environment (read once).
+
+    Raises :class:`SettingError` for a bad value.
+    """
+    return load_settings()

@@ -1,4 +1,8 @@
-"""The FastAPI application: ``app.main:app``, or ``create_app()`` for tests."""
+"""The FastAPI application, built by :func:`create_app`.
+
+Nothing is built at import: run ``uvicorn --factory app.main:create_app`` (or ``geokg serve``),
+and tests call ``create_app(settings, graph)``.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 
-from app.auth import parse_tokens
+from app.auth import TokenError, parse_tokens
 from app.bodylimit import BodyLimit
-from app.config import Settings, get_settings
+from app.config import SettingError, Settings, get_settings
 from app.deps import get_reader
 from app.docs import install_docs
+from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
-from app.problems import install_problem_handlers
+from app.params import check_query_parameters
+from app.problems import install_problem_handlers, problem_types_markdown
 from app.routes import (
     admin,
     changes,
@@ -26,6 +33,7 @@ from app.routes import (
     export,
     health,
     paths,
+    problems,
     relations,
     sources,
     vocabulary,
@@ -33,7 +41,7 @@ from app.routes import (
 )
 from graph.service import KnowledgeGraph
 
-__all__ = ["app", "create_app"]
+__all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +50,33 @@ A knowledge graph of geopolitical events. Every entity, event and relation is tr
 verbatim sentence it came from (`evidence`: source id, quote, character offsets).
 
 Nodes are entities, events and source documents; edges are binary relations and the roles
-entities play in events. Errors are RFC 9457 `application/problem+json`.
+entities play in events. Errors are RFC 9457 `application/problem+json`; each kind has its own
+`type` URI, and `GET /problems/<slug>` describes it:
+
 """
 
 
 def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> FastAPI:
     """Build the application. Without ``graph``, the store of record (``GEOKG_DB``) is opened at
     start-up, and seeded from ``GEOKG_SEEDS`` if it has no history; a broken seed stops the
-    start (the service never serves half a graph)."""
-    settings = settings or get_settings()
-    tokens = parse_tokens(settings.tokens, settings.tokens_file)
+    start (the service never serves half a graph).
+
+    Without ``settings``, they are read from the environment; a bad one (or a malformed token)
+    exits with a one-line message naming the variable (this is the entry point of
+    ``uvicorn --factory``, which would print a traceback for any other exception).
+    """
+    try:
+        settings = settings or get_settings()
+        tokens = parse_tokens(settings.tokens, settings.tokens_file)
+    except (SettingError, TokenError) as exc:
+        raise SystemExit(f"geokg: error: {exc}") from None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = graph is None
         kg = KnowledgeGraph.open(settings.db, settings.seeds) if graph is None else graph
         app.state.graph = kg
-        log.info("store %s at position %d: %s", settings.db, kg.position, _counts(kg))
+        log.info("store %s at change %d", settings.db, kg.position)
         follower = asyncio.create_task(_follow(kg, settings.follow_interval))
         try:
             yield
@@ -72,30 +90,36 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     app = FastAPI(
         title="geokg",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=DESCRIPTION + problem_types_markdown(),
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Starlette would answer `/entities/` with a redirect to an absolute URL built from the
+        # request's Host header (any host a client names); a 404 problem is plainer and safe.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.tokens = tokens
     app.add_middleware(BodyLimit)
+    app.add_middleware(HeadAsGetMiddleware)
+    if settings.cors_origins:  # off by default: only origins named in GEOKG_CORS_ORIGINS
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=["Content-Disposition", "ETag", "Location", "X-Geokg-Position"],
+        )
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
-    app.include_router(health.router)
-    app.include_router(vocabulary.router)
-    app.include_router(admin.router)
-    reads = [Depends(get_reader)]
+    checked = [Depends(check_query_parameters)]
+    for module in (health, vocabulary, problems, admin, writes):
+        app.include_router(module.router, dependencies=checked)
+    reads = [*checked, Depends(get_reader)]
     for module in (entities, events, relations, paths, sources, export, changes):
         app.include_router(module.router, dependencies=reads)
-    app.include_router(writes.router)
     return app
-
-
-def _counts(graph: KnowledgeGraph) -> dict[str, int]:
-    with graph.reading() as store:
-        return store.counts()
 
 
 async def _follow(graph: KnowledgeGraph, interval: float) -> None:
@@ -106,6 +130,3 @@ async def _follow(graph: KnowledgeGraph, interval: float) -> None:
             await run_in_threadpool(graph.sync)
         except Exception:
             log.exception("could not follow the change log; retrying")
-
-
-app = create_app()

@@ -1,14 +1,19 @@
 """RFC 9457 problem details: every error leaves as ``application/problem+json``.
 
-One table maps each library error to a status; request validation errors become 422 with the
-list of fields; Starlette's own errors keep their status and headers; anything unexpected is a
-500 that logs the traceback and never echoes it.
+:data:`PROBLEM_TYPES` is the one table: each row maps an error class to its status and to a
+``type`` URI (``https://geokg.example.org/problems/<slug>``) that ``GET /problems/<slug>``
+describes. Request validation errors become 422 with the list of fields; Starlette's own errors
+keep their status and headers; anything unexpected is a 500 that logs the traceback and never
+echoes it. Values a problem repeats from the request are cut to
+:data:`~graph.errors.ECHO_LIMIT` characters.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.negotiation import NotAcceptableError
 from graph.errors import (
     AmbiguousNameError,
     ConflictError,
@@ -28,20 +34,32 @@ from graph.errors import (
     NoPathError,
     PreconditionFailedError,
     RecordValidationError,
+    StoreError,
     UnsupportedFormatError,
+    clip,
 )
 
 __all__ = [
+    "PROBLEM_BASE",
+    "PROBLEM_MEDIA_TYPE",
     "PROBLEM_RESPONSES",
-    "NotAcceptableError",
+    "PROBLEM_TYPES",
+    "FieldError",
     "Problem",
+    "ProblemType",
+    "ProblemTypeInfo",
     "install_problem_handlers",
     "problem_response",
+    "problem_type_info",
+    "problem_type_infos",
+    "problem_types_markdown",
 ]
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://geokg.example.org/problems/"
+"""Problem type URIs are this followed by the type's slug."""
 
 
 class FieldError(BaseModel):
@@ -55,13 +73,20 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem details object."""
 
-    type: str = "about:blank"
-    title: str
+    type: str = Field(
+        default="about:blank",
+        description=f"The kind of problem: `{PROBLEM_BASE}<slug>`; `GET /problems/<slug>` "
+        "describes it.",
+        examples=[f"{PROBLEM_BASE}node-not-found"],
+    )
+    title: str = Field(description="A short summary of the problem type (the same every time).")
     status: int
-    detail: str | None = None
-    instance: str | None = None
+    detail: str | None = Field(default=None, description="What went wrong this time.")
+    instance: str | None = Field(default=None, description="The path of the request.")
     errors: list[FieldError] | None = None
-    supported: list[str] | None = None
+    supported: list[str] | None = Field(
+        default=None, description="For an unsupported format: the formats or media types."
+    )
     candidates: list[str] | None = Field(
         default=None, description="For an ambiguous name: the ids it could mean."
     )
@@ -70,28 +95,164 @@ class Problem(BaseModel):
     )
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": desc}
-    for status, desc in [
-        (404, "Unknown id, or no path."),
-        (422, "A parameter or a body field is invalid or out of its bounds."),
-    ]
-}
+def _field_errors(exc: InvalidQueryError) -> dict[str, Any]:
+    return {"errors": [FieldError(field=exc.field, location="query", message=exc.reason)]}
+
+
+def _supported(exc: UnsupportedFormatError) -> dict[str, Any]:
+    return {"supported": list(exc.supported)}
+
+
+def _candidates(exc: AmbiguousNameError) -> dict[str, Any]:
+    return {"candidates": list(exc.candidates)}
+
+
+def _record_errors(exc: RecordValidationError) -> dict[str, Any]:
+    return {
+        "errors": [
+            FieldError(field=clip(p.location), location="body", message=p.reason)
+            for p in exc.problems
+        ]
+    }
+
+
+def _conflicts(exc: ConflictError) -> dict[str, Any]:
+    return {"conflicts": list(exc.ids)}
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One kind of error: the class raised, its HTTP status and its ``type`` URI's slug."""
+
+    error: type[Exception]
+    status: int
+    slug: str
+    title: str
+    description: str
+    extra: Callable[[Any], dict[str, Any]] | None = None
+    """Members the problem adds from the exception (``errors``, ``candidates``, ...)."""
+
+    @property
+    def uri(self) -> str:
+        """The problem's ``type``."""
+        return f"{PROBLEM_BASE}{self.slug}"
+
+    def matches(self, exc: Exception) -> bool:
+        """Whether this row describes ``exc`` (Starlette's errors also by their status)."""
+        if not isinstance(exc, self.error):
+            return False
+        return not isinstance(exc, StarletteHTTPException) or exc.status_code == self.status
+
+
+# The first row that matches an error describes it: a subclass comes before its base class.
+# A new kind of error is one more row (library errors before the framework's).
+PROBLEM_TYPES: list[ProblemType] = [
+    ProblemType(
+        NotAcceptableError, 406, "not-acceptable", "Not acceptable",
+        "No export format fits the `Accept` header; `supported` lists the media types.",
+        _supported,
+    ),
+    ProblemType(
+        UnsupportedFormatError, 400, "unsupported-format", "Unsupported format",
+        "The `format` parameter names no format geokg writes; `supported` lists them.",
+        _supported,
+    ),
+    ProblemType(
+        NodeNotFoundError, 404, "node-not-found", "Node not found",
+        "No node (entity, event or source) has this id, and no entity this name.",
+    ),
+    ProblemType(
+        NoPathError, 404, "no-path", "No path",
+        "The two nodes are not connected under the request's constraints.",
+    ),
+    ProblemType(
+        AmbiguousNameError, 422, "ambiguous-name", "Ambiguous name",
+        "The name fits several entities; `candidates` lists their ids: use one of them.",
+        _candidates,
+    ),
+    ProblemType(
+        RecordValidationError, 422, "invalid-record", "Invalid record",
+        "A record sent to be written breaks the model's rules (a quote not in its source, an "
+        "unknown reference, a value no export could carry); `errors` locates each problem by "
+        "JSON path, line or id. Nothing was written.",
+        _record_errors,
+    ),
+    ProblemType(
+        IdempotencyKeyReusedError, 422, "idempotency-key-reused", "Idempotency key reused",
+        "The `Idempotency-Key` was used before by this token for a different request.",
+    ),
+    ProblemType(
+        ConflictError, 409, "conflict", "Conflict",
+        "The write conflicts with what the store holds: the id is taken, or other objects still "
+        "refer to it (`conflicts` lists them; `cascade=true` deletes them too).",
+        _conflicts,
+    ),
+    ProblemType(
+        PreconditionFailedError, 412, "precondition-failed", "Precondition failed",
+        "The object changed since the ETag sent in `If-Match` was read: read it again.",
+    ),
+    ProblemType(
+        StoreError, 503, "store-unavailable", "Store unavailable",
+        "The store of record cannot be used (not a geokg store, or another schema version).",
+    ),
+    ProblemType(
+        InvalidQueryError, 422, "invalid-query", "Invalid query",
+        "A parameter is outside its bounds or vocabulary; `errors` names it.",
+        _field_errors,
+    ),
+    ProblemType(
+        RequestValidationError, 422, "validation-error", "Invalid request",
+        "A parameter is missing, unknown, repeated or of the wrong type; `errors` lists each.",
+    ),
+    ProblemType(
+        StarletteHTTPException, 401, "unauthorized", "Unauthorized",
+        "The request needs a valid token: `Authorization: Bearer <token>` (see GEOKG_TOKENS).",
+    ),
+    ProblemType(
+        StarletteHTTPException, 403, "forbidden", "Forbidden",
+        "The token may not do this (a read token cannot write), or no write token is "
+        "configured at all (the detail says how to configure one).",
+    ),
+    ProblemType(
+        StarletteHTTPException, 413, "payload-too-large", "Content too large",
+        "The request body is over the limit that `GET /limits` lists.",
+    ),
+    ProblemType(
+        StarletteHTTPException, 404, "not-found", "Not found",
+        "No route has this path (paths never end with a slash: `/entities`, not `/entities/`).",
+    ),
+    ProblemType(
+        StarletteHTTPException, 405, "method-not-allowed", "Method not allowed",
+        "The route does not answer this method; the `Allow` header lists those it does.",
+    ),
+    ProblemType(
+        Exception, 500, "internal-error", "Internal error",
+        "Something failed inside the service; it is logged, and no detail is given.",
+    ),
+]  # fmt: skip
+
+_INTERNAL = PROBLEM_TYPES[-1]
+
+
+def _problem_type(exc: Exception) -> ProblemType | None:
+    return next((row for row in PROBLEM_TYPES if row.matches(exc)), None)
 
 
 def problem_response(
+    problem: ProblemType | None,
     status: int,
     detail: str | None,
     request: Request,
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    """Build a problem+json response."""
+    """Build a problem+json response (``problem`` None: an ``about:blank`` problem)."""
     body = Problem(
-        title=HTTPStatus(status).phrase,
+        type=problem.uri if problem else "about:blank",
+        title=problem.title if problem else HTTPStatus(status).phrase,
         status=status,
         detail=detail,
-        instance=request.url.path,
+        instance=clip(request.url.path),
         **extra,
     )
     return JSONResponse(
@@ -102,73 +263,57 @@ def problem_response(
     )
 
 
-class NotAcceptableError(UnsupportedFormatError):
-    """No export format fits the request's ``Accept`` header (406, not 400)."""
-
-    def __str__(self) -> str:
-        return (
-            f"no export format matches Accept: {self.requested!r}; "
-            f"acceptable: {', '.join(self.supported)}"
-        )
-
-
-_STATUS: list[tuple[type[GeokgError], int]] = [
-    (NotAcceptableError, 406),
-    (NodeNotFoundError, 404),
-    (NoPathError, 404),
-    (AmbiguousNameError, 422),
-    (RecordValidationError, 422),
-    (IdempotencyKeyReusedError, 422),
-    (ConflictError, 409),
-    (PreconditionFailedError, 412),
-    (InvalidQueryError, 422),
-    (UnsupportedFormatError, 400),
-]
-
-
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:
-    status = next((s for cls, s in _STATUS if isinstance(exc, cls)), 500)
-    if status == 500:
+    problem = _problem_type(exc)
+    if problem is None or problem is _INTERNAL:
         log.error("unmapped library error", exc_info=exc)
-        return problem_response(500, "internal error", request)
-    extra: dict[str, Any] = {}
-    if isinstance(exc, InvalidQueryError):
-        extra["errors"] = [FieldError(field=exc.field, location="query", message=exc.reason)]
-    if isinstance(exc, UnsupportedFormatError):
-        extra["supported"] = list(exc.supported)
-    if isinstance(exc, AmbiguousNameError):
-        extra["candidates"] = list(exc.candidates)
-    if isinstance(exc, RecordValidationError):
-        extra["errors"] = [
-            FieldError(field=p.location, location="body", message=p.reason) for p in exc.problems
-        ]
-    if isinstance(exc, ConflictError):
-        extra["conflicts"] = list(exc.ids)
-    return problem_response(status, str(exc), request, **extra)
+        return problem_response(_INTERNAL, 500, "internal error", request)
+    extra = problem.extra(exc) if problem.extra else {}
+    return problem_response(problem, problem.status, str(exc), request, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         FieldError(
-            field=".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]),
+            field=clip(".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0])),
             location=str(err["loc"][0]),
             message=err["msg"],
         )
         for err in exc.errors()
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-    return problem_response(422, detail, request, errors=errors)
+    return problem_response(_problem_type(exc), 422, detail, request, errors=errors)
+
+
+_METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _allowed(request: Request, given: str) -> str:
+    """Every method the API answers at this path (Starlette names only the first route's)."""
+    methods = {m.strip() for m in given.split(",") if m.strip()}
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(m.upper() for m in operations)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods, key=lambda m: (*_METHOD_ORDER, m).index(m)))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem_response(exc.status_code, str(exc.detail), request, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed(request, (headers or {}).get("Allow", ""))}
+    return problem_response(
+        _problem_type(exc), exc.status_code, str(exc.detail), request, headers=headers
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s", request.url.path, exc_info=exc)
-    return problem_response(500, "internal error", request)
+    log.error("unhandled error on %s", clip(request.url.path), exc_info=exc)
+    return problem_response(_INTERNAL, 500, "internal error", request)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -177,3 +322,53 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": desc}
+    for status, desc in [
+        (404, "Unknown id or name (`node-not-found`), or no path (`no-path`)."),
+        (
+            422,
+            "A parameter or body field is invalid, unknown or out of its bounds, or a name "
+            "is ambiguous.",
+        ),
+    ]
+}
+"""Error responses most routes declare (app/openapi.py files them under problem+json)."""
+
+
+class ProblemTypeInfo(BaseModel):
+    """What one problem type means."""
+
+    type: str = Field(examples=[f"{PROBLEM_BASE}no-path"])
+    slug: str = Field(examples=["no-path"])
+    status: int = Field(examples=[404])
+    title: str = Field(examples=["No path"])
+    description: str
+
+
+def _info(row: ProblemType) -> ProblemTypeInfo:
+    return ProblemTypeInfo(
+        type=row.uri, slug=row.slug, status=row.status, title=row.title, description=row.description
+    )
+
+
+def problem_type_infos() -> list[ProblemTypeInfo]:
+    """Every problem type."""
+    return [_info(row) for row in PROBLEM_TYPES]
+
+
+def problem_type_info(slug: str) -> ProblemTypeInfo:
+    """The problem type with this slug (a 404 ``not-found`` problem if none has it)."""
+    row = next((row for row in PROBLEM_TYPES if row.slug == slug), None)
+    if row is None:
+        raise StarletteHTTPException(404, f"no problem type {clip(slug)!r}")
+    return _info(row)
+
+
+def problem_types_markdown() -> str:
+    """A Markdown table of the problem types, for the OpenAPI description."""
+    lines = ["| status | type | meaning |", "|---|---|---|"]
+    lines += [f"| {r.status} | `{r.uri}` | {r.description} |" for r in PROBLEM_TYPES]
+    return "\n".join(lines)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ECHO_LIMIT",
     "AmbiguousNameError",
     "ConflictError",
     "GeokgError",
@@ -20,7 +21,27 @@ __all__ = [
     "SeedValidationError",
     "StoreError",
     "UnsupportedFormatError",
+    "clip",
 ]
+
+ECHO_LIMIT = 200
+"""Most characters of a caller's value that an error message repeats."""
+
+
+def clip(value: object, limit: int = ECHO_LIMIT) -> str:
+    """Return ``str(value)``, cut to ``limit`` characters (the last one an ellipsis).
+
+    Error messages repeat what they were given; a 100 KB id must not come back whole.
+
+    Examples
+    --------
+    >>> clip("kyiv")
+    'kyiv'
+    >>> clip("x" * 500, limit=5)
+    'xxxx…'
+    """
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class GeokgError(Exception):
@@ -31,7 +52,7 @@ class NodeNotFoundError(GeokgError, LookupError):
     """No node (entity, event or source) has this id."""
 
     def __init__(self, node_id: str, node_type: str = "node") -> None:
-        super().__init__(f"no {node_type} with id {node_id!r}")
+        super().__init__(f"no {node_type} with id {clip(node_id)!r}")
         self.id = node_id
         self.node_type = node_type
 
@@ -40,9 +61,8 @@ class AmbiguousNameError(GeokgError, LookupError):
     """A name given for a node belongs to more than one entity."""
 
     def __init__(self, name: str, candidates: Sequence[str]) -> None:
-        super().__init__(
-            f"{name!r} names {len(candidates)} entities ({', '.join(candidates)}): use an id"
-        )
+        shown = ", ".join(candidates[:10]) + (", …" if len(candidates) > 10 else "")
+        super().__init__(f"{clip(name)!r} names {len(candidates)} entities ({shown}): use an id")
         self.name = name
         self.candidates = tuple(candidates)
 
@@ -51,13 +71,18 @@ class NoPathError(GeokgError):
     """The two nodes are not connected under the given constraints."""
 
     def __init__(self, source: str, target: str) -> None:
-        super().__init__(f"no path between {source!r} and {target!r} under these constraints")
+        super().__init__(
+            f"no path between {clip(source)!r} and {clip(target)!r} under these constraints"
+        )
         self.source = source
         self.target = target
 
 
 class InvalidQueryError(GeokgError, ValueError):
-    """A query parameter is outside its documented bounds or vocabulary."""
+    """A query parameter is outside its documented bounds or vocabulary.
+
+    ``reason`` is written by the caller: values it repeats go through :func:`clip`.
+    """
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
@@ -69,7 +94,9 @@ class UnsupportedFormatError(GeokgError, ValueError):
     """An export format that geokg does not produce."""
 
     def __init__(self, requested: str, supported: Sequence[str]) -> None:
-        super().__init__(f"unsupported format {requested!r}; supported: {', '.join(supported)}")
+        super().__init__(
+            f"unsupported format {clip(requested)!r}; supported: {', '.join(supported)}"
+        )
         self.requested = requested
         self.supported = tuple(supported)
 

@@ -16,9 +16,16 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from graph.errors import AmbiguousNameError, InvalidQueryError, NodeNotFoundError, NoPathError
+from graph.errors import (
+    AmbiguousNameError,
+    InvalidQueryError,
+    NodeNotFoundError,
+    NoPathError,
+    clip,
+)
 from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
+from graph.search import normalise
 from graph.store import GraphStore
 
 __all__ = [
@@ -38,6 +45,7 @@ __all__ = [
     "Subgraph",
     "entity_relations",
     "event_detail",
+    "export_scope",
     "find_entities",
     "find_events",
     "find_relations",
@@ -47,6 +55,7 @@ __all__ = [
     "reachable",
     "resolve_node",
     "shortest_path",
+    "source_text",
 ]
 
 MAX_LIMIT = 1000
@@ -107,13 +116,13 @@ def _check_vocab(field: str, value: str | None, vocabulary: str) -> None:
     allowed = _VOCABULARIES[vocabulary]
     if value and value not in allowed:
         raise InvalidQueryError(
-            field, f"unknown {vocabulary} {value!r}; one of: {', '.join(sorted(allowed))}"
+            field, f"unknown {vocabulary} {clip(value)!r}; one of: {', '.join(sorted(allowed))}"
         )
 
 
 def _check_bound(field: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
-        raise InvalidQueryError(field, f"must be between {low} and {high} (got {value})")
+        raise InvalidQueryError(field, f"must be between {low} and {high} (got {clip(value)})")
 
 
 class EntityPage(Page[Entity]):
@@ -182,27 +191,142 @@ def _kinds(kind: str | None) -> set[str] | None:
 
 
 def resolve_node(store: GraphStore, ref: str) -> str:
-    """Return the id of the node ``ref`` names: an id, or an entity's exact label or alias.
+    """Return the id of the node ``ref`` names: its id, or an entity's name.
 
-    Raises :class:`NodeNotFoundError` if nothing has that id or name, and
-    :class:`AmbiguousNameError` if several entities share the name.
+    The rule, in order:
+
+    1. ``ref`` is the id of a node (entity, event or source): that node. Ids are matched
+       exactly and come first, so an id always means itself.
+    2. ``ref`` is an entity's label or alias, compared after
+       :func:`~graph.search.normalise` (case, accents and punctuation folded): that entity;
+       if several entities have that name, it is ambiguous.
+    3. ``ref`` is a run of whole words of an entity's label or alias ("Kuleba" in
+       "Dmytro Kuleba", "jean pierre" in "Karine Jean-Pierre"), again after normalising: if
+       exactly one entity has such a name, that entity; if several do, it is ambiguous, however
+       the search would rank them. A part of a word is no match ("Kule" names no one).
+
+    The one entity step 3 finds is what :meth:`GraphStore.search_entities` lists first among
+    whole-word matches; the search also lists partial-word matches, which never resolve.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The graph.
+    ref : str
+        An id or a name.
+
+    Returns
+    -------
+    str
+        The node's id.
+
+    Raises
+    ------
+    NodeNotFoundError
+        If no node has that id and no entity that name.
+    AmbiguousNameError
+        If several entities fit; ``candidates`` lists their ids (best search match first).
 
     Examples
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
     >>> store.put_node(Entity(id="olaf-scholz", kind="person", label="Olaf Scholz"))
-    >>> resolve_node(store, "olaf scholz")
+    >>> store.put_node(Entity(id="sylvie-corbet", kind="person", label="Sylvie Corbet"))
+    >>> store.put_node(Entity(id="sylvie-moulson", kind="person", label="Sylvie Moulson"))
+    >>> store.settle()
+    >>> resolve_node(store, "olaf-scholz")
     'olaf-scholz'
+    >>> resolve_node(store, "OLAF SCHOLZ")
+    'olaf-scholz'
+    >>> resolve_node(store, "scholz")
+    'olaf-scholz'
+    >>> resolve_node(store, "Sylvie")
+    Traceback (most recent call last):
+    ...
+    graph.errors.AmbiguousNameError: 'Sylvie' names 2 entities (sylvie-corbet, sylvie-moulson): ...
+    >>> resolve_node(store, "Schol")
+    Traceback (most recent call last):
+    ...
+    graph.errors.NodeNotFoundError: no node with id 'Schol'
     """
     if ref in store:
         return ref
-    named = store.entities_named(ref)
+    named = store.entities_named(ref) or _named_by_words(store, ref)
     if not named:
         raise NodeNotFoundError(ref)
     if len(named) > 1:
         raise AmbiguousNameError(ref, named)
     return named[0]
+
+
+def _named_by_words(store: GraphStore, ref: str) -> list[str]:
+    """Entities with a label or alias holding ``ref`` as whole words, in search order."""
+    words = normalise(ref)
+    if not words:
+        return []
+    found = []
+    for entity_id in store.search_entities(ref):
+        entity = store.entity(entity_id)
+        names = [f" {normalise(name)} " for name in (entity.label, *entity.aliases)]
+        if not any(f" {words}" in name for name in names):
+            break  # the search ranks matches at a word start first: only substrings remain
+        if any(f" {words} " in name for name in names):
+            found.append(entity_id)
+    return found
+
+
+def source_text(
+    store: GraphStore, source_id: str, start: int | None = None, end: int | None = None
+) -> str:
+    """The text of a source document, or its slice ``text[start:end]``.
+
+    Offsets are Python string offsets (code points), the ones evidence uses, so
+    ``source_text(store, ev.source, ev.start, ev.end) == ev.quote`` for every evidence ``ev``.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The graph.
+    source_id : str
+        The source's id.
+    start, end : int, optional
+        The slice; from the beginning and to the end by default.
+
+    Raises
+    ------
+    NodeNotFoundError
+        If no source has the id.
+    InvalidQueryError
+        Naming ``start`` or ``end`` when it is negative or past the end of the text, or
+        ``start`` when it is after ``end``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from graph.model import Source
+    >>> store = GraphStore()
+    >>> store.put_node(Source(id="note", label="A note", publisher="press",
+    ...                       published=dt.date(2022, 2, 15), text_file="note.txt",
+    ...                       text_length=12, metadata_origin="example"))
+    >>> store.put_text("note", "Kyiv, Monday")
+    >>> source_text(store, "note", 6)
+    'Monday'
+    >>> source_text(store, "note", 0, 20)
+    Traceback (most recent call last):
+    ...
+    graph.errors.InvalidQueryError: end: must be between 0 and 12 (the text's length; got 20)
+    """
+    text = store.source_text(source_id)
+    for field, offset in (("start", start), ("end", end)):
+        if offset is not None and not 0 <= offset <= len(text):
+            raise InvalidQueryError(
+                field,
+                f"must be between 0 and {len(text)} (the text's length; got {clip(offset)})",
+            )
+    if start is not None and end is not None and start > end:
+        raise InvalidQueryError("start", f"start {start} is after end {end}")
+    return text[start:end]
 
 
 def find_entities(
@@ -253,11 +377,14 @@ def find_events(
 ) -> EventPage:
     """Events filtered by kind, actor, place, CAMEO code prefix and date window, by date.
 
-    An event matches ``start``/``end`` if its date interval overlaps the window; events the
-    article does not date never match a date window. Undated events sort last.
+    ``actor`` and ``place`` name an entity by id or name (:func:`resolve_node`). An event
+    matches ``start``/``end`` if its date interval overlaps the window; events the article does
+    not date never match a date window. Undated events sort last.
     """
     _check_vocab("kind", kind, "event kind")
     _check_window(start, end)
+    actor = resolve_node(store, actor) if actor else None
+    place = resolve_node(store, place) if place else None
     if not (kind or actor or place or cameo or start or end):
         ordered = store.events_by_date()
         return _paginate(
@@ -339,12 +466,14 @@ def find_relations(
     limit: int = 50,
     offset: int = 0,
 ) -> EdgePage:
-    """Edges (relations and role edges) filtered by type, source and target node."""
+    """Edges (relations and role edges) filtered by type, source and target node.
+
+    ``source`` and ``target`` name a node by id, or an entity by name (:func:`resolve_node`).
+    """
     _check_vocab("type", type, "edge type")
     _page_bounds(limit, offset)
-    for end in (source, target):
-        if end:
-            store.node(end)
+    source = resolve_node(store, source) if source else None
+    target = resolve_node(store, target) if target else None
     edges: Iterable[Edge]
     total: int | None = None
     if source and target:
@@ -447,9 +576,49 @@ def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
     kept, truncated = _walk(store, node_id, depth, type=None, keep=None, limit=None)
     if truncated:
         raise InvalidQueryError(
-            "depth", f"the neighbourhood of {node_id!r} at depth {depth} exceeds {WALK_LIMIT} nodes"
+            "depth",
+            f"the neighbourhood of {clip(node_id)!r} at depth {depth} exceeds {WALK_LIMIT} nodes",
         )
     return set(kept)
+
+
+def export_scope(store: GraphStore, root: str | None, depth: int | None = None) -> set[str] | None:
+    """The nodes an export covers: the neighbourhood of ``root``, or ``None`` for the whole graph.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The graph.
+    root : str or None
+        A node id or an entity's name (:func:`resolve_node`); ``None`` for the whole graph.
+    depth : int, optional
+        Hops from ``root`` (1 to :data:`MAX_DEPTH`, default 1); only with ``root``.
+
+    Raises
+    ------
+    InvalidQueryError
+        On ``depth`` when it is given without ``root`` or out of its bounds, or when the
+        neighbourhood exceeds :data:`WALK_LIMIT` nodes.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> export_scope(store, "KYIV", 2)
+    {'kyiv'}
+    >>> export_scope(store, None) is None
+    True
+    >>> export_scope(store, None, 2)
+    Traceback (most recent call last):
+    ...
+    graph.errors.InvalidQueryError: depth: a depth needs a root node
+    """
+    if root is None:
+        if depth is not None:
+            raise InvalidQueryError("depth", "a depth needs a root node")
+        return None
+    return reachable(store, resolve_node(store, root), 1 if depth is None else depth)
 
 
 def _walk(
@@ -507,35 +676,67 @@ class PathFilter(BaseModel):
     end: dt.date | None = Field(default=None, description="Inner events must start on or before.")
 
 
-def _split(field: str, value: str | None, vocabulary: str) -> frozenset[str] | None:
-    if not value:
+def _vocabulary_set(
+    field: str, values: Iterable[str] | None, vocabulary: str
+) -> frozenset[str] | None:
+    if values is None:
         return None
-    items = frozenset(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(values, str):
+        # A string is an iterable of characters: refuse it rather than check each letter.
+        raise TypeError(f"{field}: give an iterable of strings, not one string")
+    items = frozenset(values)
+    allowed = _VOCABULARIES[vocabulary]
     for item in sorted(items):
-        _check_vocab(field, item, vocabulary)
+        if item not in allowed:
+            raise InvalidQueryError(
+                field, f"unknown {vocabulary} {clip(item)!r}; one of: {', '.join(sorted(allowed))}"
+            )
     return items or None
 
 
 def path_filter(
     *,
     directed: bool = False,
-    types: str | None = None,
-    kinds: str | None = None,
+    types: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> PathFilter:
-    """Build a :class:`PathFilter` from comma-separated types and kinds, checking each.
+    """Build a :class:`PathFilter`, checking each type and kind against its vocabulary.
+
+    Parameters
+    ----------
+    directed : bool
+        Follow edges only in their direction.
+    types : iterable of str, optional
+        Edge types (relation types or roles) the path may use; none or empty: any.
+    kinds : iterable of str, optional
+        Node kinds the inner nodes may have; none or empty: any.
+    start, end : datetime.date, optional
+        Inner events must overlap this window.
+
+    Raises
+    ------
+    InvalidQueryError
+        Naming ``types`` or ``kinds`` for a term outside its vocabulary, or ``start`` for a
+        window that ends before it starts.
 
     Examples
     --------
-    >>> sorted(path_filter(types="actor, holds_position").types)
+    >>> sorted(path_filter(types=["actor", "holds_position"]).types)
     ['actor', 'holds_position']
+    >>> path_filter(kinds=[]).kinds is None
+    True
+    >>> path_filter(types=["friend_of"])
+    Traceback (most recent call last):
+    ...
+    graph.errors.InvalidQueryError: types: unknown edge type 'friend_of'; one of: ...
     """
     _check_window(start, end)
     return PathFilter(
         directed=directed,
-        types=_split("types", types, "edge type"),
-        kinds=_split("kinds", kinds, "node kind"),
+        types=_vocabulary_set("types", types, "edge type"),
+        kinds=_vocabulary_set("kinds", kinds, "node kind"),
         start=start,
         end=end,
     )
@@ -703,7 +904,9 @@ def k_shortest_paths(
     """Up to ``limit`` shortest simple paths of at most ``max_length`` hops, shortest first.
 
     Yen's algorithm over node sequences; each step is a bounded breadth-first search that
-    skips the nodes and hops already used, so it explores only what it reaches.
+    skips the nodes and hops already used, so it explores only what it reaches. Raises
+    :class:`NoPathError`, as :func:`shortest_path` does, if no path of at most ``max_length``
+    hops joins the two nodes under the filter (never an empty list).
     """
     _check_bound("max_length", max_length, 1, MAX_PATH_LENGTH)
     _check_bound("limit", limit, 1, MAX_LIMIT)
@@ -713,6 +916,8 @@ def k_shortest_paths(
     store.node(target)
     walk = _Walk(store, (source, target), flt)
     found = _yen(walk, source, target, max_length=max_length, limit=limit)
+    if not found:
+        raise NoPathError(source, target)
     return [_to_path(store, p, walk) for p in found]
 
 

@@ -50,7 +50,9 @@ class ChangePage(BaseModel):
 def list_changes(
     graph: GraphDep,
     since: Since = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_CHANGES, description="Page size.")] = 100,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_CHANGES, description="Page size.", examples=[100])
+    ] = 100,
 ) -> ChangePage:
     """Committed changes after `since`, in commit order; positions have no gaps."""
     items = graph.records.changes_since(since, limit)
@@ -82,18 +84,25 @@ async def stream_changes(
     graph: GraphDep,
     request: Request,
     since: Since = 0,
+    follow: Annotated[
+        bool,
+        Query(
+            description="Keep the stream open for new changes (false: end once caught up).",
+            examples=[False],
+        ),
+    ] = True,
     last_event_id: Annotated[int | None, Header(ge=0, include_in_schema=False)] = None,
 ) -> StreamingResponse:
     """Every change after `since` (or `Last-Event-ID`), then each new one as it commits."""
     start = last_event_id if last_event_id is not None else since
     return StreamingResponse(
-        _events(graph, request, start),
+        _events(graph, request, start, follow),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(graph: Any, request: Request, since: int) -> AsyncIterator[str]:
+async def _events(graph: Any, request: Request, since: int, follow: bool) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
 
@@ -104,6 +113,8 @@ async def _events(graph: Any, request: Request, since: int) -> AsyncIterator[str
     try:
         last = since
         yield f": geokg change feed from position {last}\nretry: 1000\n\n"
+        if request.scope.get("geokg.head"):
+            return
         while not await request.is_disconnected():
             wake.clear()
             batch = await run_in_threadpool(graph.records.changes_since, last, STREAM_BATCH)
@@ -113,6 +124,8 @@ async def _events(graph: Any, request: Request, since: int) -> AsyncIterator[str
                 last = entry.position
             if len(batch) == STREAM_BATCH:
                 continue
+            if not follow:
+                return
             try:
                 await asyncio.wait_for(wake.wait(), HEARTBEAT_SECONDS)
             except TimeoutError:

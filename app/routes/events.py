@@ -22,10 +22,17 @@ def list_events(
     kind: Annotated[str | None, Query(description="Event kind.", examples=["meeting"])] = None,
     actor: Annotated[
         str | None,
-        Query(description="Id of an entity in the `actor` role.", examples=["sergey-lavrov"]),
+        Query(
+            description="An entity in the `actor` role: id or name, as `/paths` takes them.",
+            examples=["sergey-lavrov"],
+        ),
     ] = None,
     place: Annotated[
-        str | None, Query(description="Id of the place (the `place` role).", examples=["moscow"])
+        str | None,
+        Query(
+            description="The place (the `place` role): id or name, as `/paths` takes them.",
+            examples=["moscow"],
+        ),
     ] = None,
     cameo: Annotated[
         str | None,

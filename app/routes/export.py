@@ -8,10 +8,10 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from app.deps import GraphDep
-from app.problems import PROBLEM_RESPONSES, NotAcceptableError, Problem
+from app.negotiation import choose_format
+from app.problems import PROBLEM_RESPONSES, Problem
 from graph import queries
-from graph.errors import UnsupportedFormatError
-from graph.export import DEFAULT_FORMAT, EXPORT_FORMATS, export, format_for_media_type
+from graph.formats import FORMATS
 from graph.queries import MAX_DEPTH
 
 router = APIRouter(tags=["export"])
@@ -20,24 +20,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     200: {
         "description": "The graph in the requested format (streamed).",
-        "content": {f.media_type: {"example": f.example} for f in EXPORT_FORMATS.values()},
+        "content": {f.media_type: {"example": f.example} for f in FORMATS.values()},
     },
     400: {"model": Problem, "description": "Unsupported `format`; lists the supported ones."},
     406: {"model": Problem, "description": "No format fits `Accept`; lists the supported ones."},
 }
-
-
-def _choose(format: str | None, accept: str | None) -> str:
-    if format is not None:
-        if format not in EXPORT_FORMATS:
-            raise UnsupportedFormatError(format, list(EXPORT_FORMATS))
-        return format
-    if not accept:
-        return DEFAULT_FORMAT
-    chosen = format_for_media_type(accept)
-    if chosen is None:
-        raise NotAcceptableError(accept, [f.media_type for f in EXPORT_FORMATS.values()])
-    return chosen
 
 
 @router.get(
@@ -56,26 +43,27 @@ def export_graph(
     root: Annotated[
         str | None,
         Query(
-            description="Export only the neighbourhood of this node id.", examples=["sergey-lavrov"]
+            description="Export only the neighbourhood of this node (an id, or an entity's "
+            "name as `/paths` takes it).",
+            examples=["sergey-lavrov"],
         ),
     ] = None,
     depth: Annotated[
-        int,
+        int | None,
         Query(
             ge=1,
             le=MAX_DEPTH,
-            description=f"Neighbourhood depth with `root` (1 to {MAX_DEPTH}).",
+            description=f"Neighbourhood depth, only with `root` (1 to {MAX_DEPTH}; default 1).",
             examples=[1],
         ),
-    ] = 1,
+    ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
     """The whole graph, or the neighbourhood of `root`, as RDF or GraphML."""
-    name = _choose(format, accept)
+    fmt = choose_format(format, accept)
     with graph.reading() as store:
-        node_ids = queries.reachable(store, root, depth) if root is not None else None
-        chunks = export(store.snapshot(), name, node_ids)
-    fmt = EXPORT_FORMATS[name]
+        # Exports stream after the handler returns: they read a snapshot, not the live model.
+        chunks = fmt.writer(store.snapshot(), queries.export_scope(store, root, depth))
     return StreamingResponse(
         chunks,
         media_type=fmt.media_type,

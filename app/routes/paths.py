@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.deps import StoreDep
+from app.params import comma_separated
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit
 from graph import queries
@@ -20,7 +21,9 @@ def _node_ref(example: str) -> Any:
     return Query(
         min_length=1,
         max_length=200,
-        description="A node id (entity, event or source), or an entity's exact label or alias.",
+        description="A node id (entity, event or source), or an entity's name: its label or an "
+        "alias (case- and accent-insensitive), or whole words of exactly one entity's name, "
+        "such as a surname. A name several entities fit is a 422 listing the `candidates`.",
         examples=[example],
     )
 
@@ -57,7 +60,13 @@ End = Annotated[
 def _filter(
     directed: bool, types: str | None, kinds: str | None, start: dt.date | None, end: dt.date | None
 ) -> PathFilter:
-    return queries.path_filter(directed=directed, types=types, kinds=kinds, start=start, end=end)
+    return queries.path_filter(
+        directed=directed,
+        types=comma_separated(types),
+        kinds=comma_separated(kinds),
+        start=start,
+        end=end,
+    )
 
 
 @router.get("/paths/shortest", summary="Shortest path between two nodes")

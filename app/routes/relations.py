@@ -20,10 +20,18 @@ def list_relations(
     store: StoreDep,
     type: EdgeType = None,
     source: Annotated[
-        str | None, Query(description="Id of the node the edge leaves.", examples=["dmytro-kuleba"])
+        str | None,
+        Query(
+            description="The node the edge leaves: id or name, as `/paths` takes them.",
+            examples=["dmytro-kuleba"],
+        ),
     ] = None,
     target: Annotated[
-        str | None, Query(description="Id of the node the edge enters.", examples=["ukraine"])
+        str | None,
+        Query(
+            description="The node the edge enters: id or name, as `/paths` takes them.",
+            examples=["ukraine"],
+        ),
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,

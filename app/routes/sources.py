@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import PlainTextResponse
 
 from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
+from graph import queries
 from graph.model import Source
 
 router = APIRouter(tags=["sources"], responses=PROBLEM_RESPONSES)
@@ -40,12 +42,36 @@ def list_sources(store: StoreDep) -> list[Source]:
     return list(store.sources())
 
 
+SourceId = Annotated[
+    str, Path(description="A source id.", examples=["ap-2022-02-15-russia-forces-pulling-back"])
+]
+
+
+def _offset(description: str, example: int) -> Any:
+    return Query(ge=0, description=description, examples=[example])
+
+
 @router.get("/sources/{id}", summary="Get one source document")
-def get_source(
-    store: StoreDep,
-    id: Annotated[
-        str, Path(description="A source id.", examples=["ap-2022-02-15-russia-forces-pulling-back"])
-    ],
-) -> Source:
+def get_source(store: StoreDep, id: SourceId) -> Source:
     """One source document with its metadata."""
     return store.source(id)
+
+
+@router.get(
+    "/sources/{id}/text",
+    summary="The text of a source document, or a slice of it",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"example": "Russia stated Tuesday"}}}},
+)
+def get_source_text(
+    store: StoreDep,
+    id: SourceId,
+    start: Annotated[
+        int | None, _offset("First character of the slice (as evidence `start`).", 58)
+    ] = None,
+    end: Annotated[
+        int | None, _offset("Character after the slice (as evidence `end`).", 79)
+    ] = None,
+) -> PlainTextResponse:
+    """The source's text, byte for byte, or `text[start:end]` in the offsets evidence uses."""
+    return PlainTextResponse(queries.source_text(store, id, start, end))

@@ -4,8 +4,6 @@ Every write needs a write token, goes through the same validation as the seed lo
 committed to the store of record in one transaction and logged in the change feed.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -31,8 +29,22 @@ from graph.writes import (
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
 
-ObjectId = Annotated[
-    str, Path(max_length=200, description="The object's id.", examples=["dmytro-kuleba"])
+_EXAMPLE_IDS: dict[WritableType, str] = {
+    "source": "ap-2022-02-15-russia-forces-pulling-back",
+    "entity": "dmytro-kuleba",
+    "event": "scholz-putin-meeting-in-moscow",
+    "relation": "vladimir-putin.head_of.russia",
+}
+
+
+def _object_id(kind: WritableType) -> Any:
+    return Annotated[
+        str, Path(max_length=200, description=f"The {kind}'s id.", examples=[_EXAMPLE_IDS[kind]])
+    ]
+
+
+RelationId = Annotated[
+    str, Path(max_length=200, description="The relation's id.", examples=[_EXAMPLE_IDS["relation"]])
 ]
 Cascade = Annotated[
     bool,
@@ -142,7 +154,7 @@ def create_relation(
 
 
 @router.get("/relations/{id}", tags=["relations"], summary="Get one relation")
-def get_relation(store: StoreDep, id: ObjectId, response: Response) -> Edge:
+def get_relation(store: StoreDep, id: RelationId, response: Response) -> Edge:
     """One binary relation with its evidence (role edges are read through their event)."""
     edge = representation(store, "relation", id)
     response.headers["ETag"] = etag(edge)
@@ -150,11 +162,15 @@ def get_relation(store: StoreDep, id: ObjectId, response: Response) -> Edge:
 
 
 def _routes(kind: WritableType, path: str, tag: str) -> None:
+    # Annotations are evaluated here (no __future__ import in this module), so each route
+    # documents an example id of its own kind.
+    ObjectId = _object_id(kind)  # noqa: N806
+
     def update(
         graph: GraphDep,
         writer: WriterDep,
         request: Request,
-        id: ObjectId,
+        id: ObjectId,  # type: ignore[valid-type]
         patch: Patch,
         if_match: IfMatch = None,
     ) -> Response:
@@ -171,7 +187,7 @@ def _routes(kind: WritableType, path: str, tag: str) -> None:
         graph: GraphDep,
         writer: WriterDep,
         request: Request,
-        id: ObjectId,
+        id: ObjectId,  # type: ignore[valid-type]
         cascade: Cascade = False,
         if_match: IfMatch = None,
     ) -> Response:

@@ -27,10 +27,8 @@ from graph.export._common import check_scope, chunked, edge_groups, nodes, xml_s
 from graph.model import Edge, Entity, Event, Evidence, Node, Source
 from graph.store import GraphStore
 
-__all__ = ["EDGE_KEYS", "EXTENSION", "MEDIA_TYPE", "NODE_KEYS", "export_graphml"]
+__all__ = ["EDGE_KEYS", "NODE_KEYS", "export_graphml"]
 
-MEDIA_TYPE = "application/graphml+xml"
-EXTENSION = "graphml"
 SEPARATOR = " | "
 """Joins the items of a list value."""
 

@@ -131,7 +131,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
@@ -170,7 +170,6 @@ __all__ = [
     "RDF_FORMATS",
     "SEM",
     "WIKIDATA_ENTITY",
-    "RdfFormat",
     "build_rdf",
     "build_rdf_graph",
     "cameo_iri",
@@ -341,22 +340,15 @@ PREFIXES: dict[str, str] = {
 }
 
 
-class RdfFormat(NamedTuple):
-    """An RDF syntax geokg writes."""
-
-    rdflib_name: str
-    media_type: str
-    extension: str
-
-
-RDF_FORMATS: dict[str, RdfFormat] = {
-    "turtle": RdfFormat("turtle", "text/turtle", "ttl"),
-    "ntriples": RdfFormat("nt", "application/n-triples", "nt"),
-    "jsonld": RdfFormat("json-ld", "application/ld+json", "jsonld"),
-    "rdfxml": RdfFormat("xml", "application/rdf+xml", "rdf"),
-    "nquads": RdfFormat("nquads", "application/n-quads", "nq"),
+RDF_FORMATS: dict[str, str] = {
+    "turtle": "turtle",
+    "ntriples": "nt",
+    "jsonld": "json-ld",
+    "rdfxml": "xml",
+    "nquads": "nquads",
 }
-"""The RDF formats by geokg name: rdflib's name for each, its media type and file extension."""
+"""The RDF syntaxes geokg writes: rdflib's plugin name for each geokg name. Media types and file
+extensions are in the format registry (:data:`graph.formats.FORMATS`)."""
 
 GraphName = URIRef | None
 """A named graph (a source document's IRI), or ``None`` for the default graph."""
@@ -774,11 +766,11 @@ def export_rdf(
     return _serialised(store, scope, RDF_FORMATS[fmt])
 
 
-def _serialised(store: GraphStore, scope: set[str] | None, fmt: RdfFormat) -> Iterator[bytes]:
+def _serialised(store: GraphStore, scope: set[str] | None, rdflib_name: str) -> Iterator[bytes]:
     graph = build_rdf_graph(store, scope)
     options: dict[str, Any] = {}
-    if fmt.rdflib_name == "json-ld":
+    if rdflib_name == "json-ld":
         options["context"] = {prefix: ns for prefix, ns in PREFIXES.items()}
-    data = graph.serialize(format=fmt.rdflib_name, encoding="utf-8", **options)
+    data = graph.serialize(format=rdflib_name, encoding="utf-8", **options)
     for start in range(0, len(data), CHUNK):
         yield data[start : start + CHUNK]

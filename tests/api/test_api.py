@@ -168,12 +168,27 @@ def test_shortest_path_carries_evidence_dates_and_cameo(mini_client: TestClient)
     assert meeting["date"]["value"] == "2022-02-15" and meeting["date"]["rule"] == "publication_day"
 
 
-def test_no_path_is_404_problem(mini_client: TestClient) -> None:
-    body = _problem(
-        mini_client.get("/paths/shortest", params={"source": "lonely", "target": "alpha-land"}),
-        404,
-    )
+UNCONNECTED = {"source": "lonely", "target": "alpha-land"}
+# Connected only against the edges' direction (the meeting's role edge leaves the meeting).
+AGAINST_DIRECTION = {"source": "beta-land", "target": "alpha-beta-meeting", "directed": "true"}
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/paths/shortest", UNCONNECTED),
+        ("/paths/shortest", AGAINST_DIRECTION),
+        ("/paths", UNCONNECTED),
+        ("/paths", AGAINST_DIRECTION),
+        ("/paths", {"source": "delia-quux", "target": "gamma-city", "max_length": "2"}),
+    ],
+)
+def test_no_path_is_404_problem_from_both_path_routes(
+    mini_client: TestClient, url: str, params: dict[str, str]
+) -> None:
+    body = _problem(mini_client.get(url, params=params), 404)
     assert "no path" in body["detail"]
+    assert body["type"] == "https://geokg.example.org/problems/no-path"
 
 
 def test_k_paths_shortest_first(mini_client: TestClient) -> None:
@@ -207,7 +222,7 @@ def test_unknown_route_and_method_are_problem_json(mini_client: TestClient) -> N
     _problem(mini_client.get("/nowhere"), 404)
     response = mini_client.put("/entities")
     _problem(response, 405)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
@@ -216,7 +231,8 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
     expected = {
         "/health", "/entities", "/entities/{id}", "/entities/{id}/relations",
         "/entities/{id}/neighbors", "/events", "/events/{id}", "/relations", "/paths/shortest",
-        "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/relations/{id}",
+        "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/problems",
+        "/problems/{slug}", "/sources/{id}/text", "/relations/{id}",
         "/changes", "/changes/stream", "/limits", "/admin/backup",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected

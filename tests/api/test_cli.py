@@ -41,6 +41,14 @@ def test_path_prints_hops_with_evidence(capsys: pytest.CaptureFixture[str]) -> N
     assert "[alpha-beta-meeting] (event: meeting, 2022-02-15, CAMEO 036 " in out
 
 
+def test_path_types_are_comma_separated(capsys: pytest.CaptureFixture[str]) -> None:
+    types = "holds_position, actor,participant"
+    assert main(["path", "delia-quux", "beta-land", "--types", types, "--seeds", str(MINI)]) == 0
+    assert capsys.readouterr().out.startswith("3 hop(s) from delia-quux to beta-land")
+    assert main(["path", "delia-quux", "beta-land", "--kinds", "planet", "--seeds", str(MINI)]) == 1
+    assert "kinds: unknown node kind 'planet'" in capsys.readouterr().err
+
+
 def test_path_unknown_name_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["path", "Nobody", "gamma-city", "--seeds", str(MINI)]) == 1
     assert "no node with id 'Nobody'" in capsys.readouterr().err
@@ -128,3 +136,12 @@ def test_bad_flag_is_named_as_the_flag(capsys: pytest.CaptureFixture[str]) -> No
 def test_depth_without_root_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "-f", "turtle", "--depth", "3", "--seeds", str(MINI)]) == 1
     assert "--depth needs --root" in capsys.readouterr().err
+
+
+def test_export_root_takes_a_name_as_the_api_does(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    assert main(["export", "-f", "ntriples", "--root", "gamma-city", "--seeds", str(MINI)]) == 0
+    by_id = capsysbinary.readouterr().out
+    assert main(["export", "-f", "ntriples", "--root", "Gamma", "--seeds", str(MINI)]) == 0
+    assert capsysbinary.readouterr().out == by_id

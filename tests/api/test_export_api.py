@@ -10,17 +10,17 @@ import rdflib
 from fastapi.testclient import TestClient
 from rdflib.compare import isomorphic
 
-from graph.export import EXPORT_FORMATS
+from graph.formats import FORMATS
 
 RDF_PARSERS = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml"}
 
 
-@pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS))
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_format_parameter_sets_the_media_type(seed_client: TestClient, fmt: str) -> None:
     response = seed_client.get("/export", params={"format": fmt})
     assert response.status_code == 200
-    assert response.headers["content-type"].split(";")[0] == EXPORT_FORMATS[fmt].media_type
-    assert f"geokg.{EXPORT_FORMATS[fmt].extension}" in response.headers["content-disposition"]
+    assert response.headers["content-type"].split(";")[0] == FORMATS[fmt].media_type
+    assert f"geokg.{FORMATS[fmt].extension}" in response.headers["content-disposition"]
     assert len(response.content) > 10_000
 
 
@@ -42,14 +42,14 @@ def test_accept_header_negotiates_the_format(
 ) -> None:
     response = seed_client.get("/export", headers={"Accept": accept})
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].split(";")[0] == EXPORT_FORMATS[fmt].media_type
+    assert response.headers["content-type"].split(";")[0] == FORMATS[fmt].media_type
 
 
 def test_unsupported_format_is_400_listing_supported(seed_client: TestClient) -> None:
     response = seed_client.get("/export", params={"format": "csv"})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
-    assert set(response.json()["supported"]) == set(EXPORT_FORMATS)
+    assert set(response.json()["supported"]) == set(FORMATS)
 
 
 def test_unacceptable_accept_is_406_listing_media_types(seed_client: TestClient) -> None:
@@ -103,3 +103,18 @@ def test_ambiguous_name_is_422_listing_candidates(seed_client: TestClient) -> No
     assert response.json()["candidates"] == ["russia", "moscow"]
     by_id = seed_client.get("/paths/shortest", params={"source": "moscow", "target": "kyiv"})
     assert by_id.status_code == 200
+
+
+@pytest.mark.parametrize("depth", ["1", "2"])
+def test_depth_without_root_is_422(seed_client: TestClient, depth: str) -> None:
+    response = seed_client.get("/export", params={"format": "turtle", "depth": depth})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"] == "https://geokg.example.org/problems/invalid-query"
+    assert [e["field"] for e in body["errors"]] == ["depth"]
+
+
+def test_root_without_depth_is_its_first_neighbourhood(seed_client: TestClient) -> None:
+    params = {"format": "ntriples", "root": "zbigniew-rau"}
+    one = seed_client.get("/export", params={**params, "depth": "1"}).content
+    assert seed_client.get("/export", params=params).content == one

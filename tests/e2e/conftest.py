@@ -1,4 +1,5 @@
-"""A real uvicorn process serving ``app.main:app`` on 127.0.0.1, shared by the end-to-end tests."""
+"""A real uvicorn process serving ``--factory app.main:create_app`` on 127.0.0.1, shared by the
+end-to-end tests."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("uvicorn")
     log_path = folder / "stderr.log"
     env = {**os.environ, "GEOKG_DB": str(folder / "geokg.sqlite3")}
-    uvicorn_args = ["app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    uvicorn_args = ["--factory", "app.main:create_app", "--host", "127.0.0.1", "--port", str(port)]
     with (
         log_path.open("wb") as log,
         subprocess.Popen(

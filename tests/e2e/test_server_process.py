@@ -43,6 +43,14 @@ def test_served_errors_are_problem_json(server_url: str) -> None:
     assert body["status"] == 404
 
 
+@pytest.mark.parametrize("path", ["/health", "/export", "/docs", "/openapi.json"])
+def test_served_head_answers_like_get_without_a_body(server_url: str, path: str) -> None:
+    request = urllib.request.Request(f"{server_url}{path}", method="HEAD")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert response.read() == b""
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -55,7 +63,7 @@ def test_service_refuses_to_start_on_a_broken_seed(tmp_path: Path) -> None:
     (broken / "bad.json").write_text('{"format": "geokg-seed/1", "source": {}}', encoding="utf-8")
     env = {**os.environ, "GEOKG_SEEDS": str(broken)}
     proc = subprocess.run(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
          "--port", str(_free_port())],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

@@ -8,8 +8,8 @@ import warnings
 from rdflib import Dataset, Graph
 
 from graph.dates import resolve_date
-from graph.export import export
 from graph.export.rdf import RDF_FORMATS
+from graph.formats import export
 from graph.model import Edge, Entity, Event, Evidence, Identifier, Quantity, Source
 from graph.ontology import EntityKind
 from graph.reference import cameo, country_identifiers
@@ -291,7 +291,7 @@ def parse_graph(data: bytes, fmt: str) -> Graph:
     with warnings.catch_warnings():
         for message in _RDFLIB_OWN_DEPRECATIONS:
             warnings.filterwarnings("ignore", message=message, category=DeprecationWarning)
-        graph.parse(data=data, format=RDF_FORMATS[fmt].rdflib_name)
+        graph.parse(data=data, format=RDF_FORMATS[fmt])
     return graph
 
 

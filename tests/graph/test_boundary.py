@@ -6,7 +6,7 @@ import sys
 
 def test_importing_graph_loads_no_web_framework() -> None:
     code = (
-        "import sys, graph, graph.queries, graph.seed, graph.store, graph.export;"
+        "import sys, graph, graph.queries, graph.seed, graph.store, graph.export, graph.formats;"
         "bad = [m for m in ('fastapi', 'starlette', 'uvicorn', 'app') if m in sys.modules];"
         "print(','.join(bad))"
     )

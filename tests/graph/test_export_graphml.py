@@ -13,8 +13,8 @@ import networkx as nx
 import pytest
 
 from graph.errors import NodeNotFoundError
-from graph.export import EXPORT_FORMATS
 from graph.export.graphml import EDGE_KEYS, NODE_KEYS, SEPARATOR, export_graphml
+from graph.formats import FORMATS
 from graph.model import Entity
 from graph.queries import reachable
 from graph.store import GraphStore
@@ -178,7 +178,7 @@ def test_graphml_streams_in_chunks() -> None:
 
 
 def test_graphml_example_matches_a_real_export(export_store: GraphStore) -> None:
-    example = read_networkx(EXPORT_FORMATS["graphml"].example.encode())
+    example = read_networkx(FORMATS["graphml"].example.encode())
     real = read_networkx(exported(export_store, "graphml"))
     for node, data in example.nodes(data=True):
         assert data.items() <= real.nodes[node].items()

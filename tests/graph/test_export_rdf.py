@@ -1,6 +1,6 @@
 """RDF export: round trips through rdflib, the vocabulary mapping, named graphs, IRIs.
 
-Also the format registry and content negotiation of :mod:`graph.export`.
+Also the format registry, :mod:`graph.formats`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD
 
 from graph.errors import NodeNotFoundError, UnsupportedFormatError
-from graph.export import EXPORT_FORMATS, export, format_for_media_type
 from graph.export.rdf import (
     ENTITY_CLASSES,
     GEOKG,
@@ -32,6 +31,7 @@ from graph.export.rdf import (
     node_iri,
     quote_iri,
 )
+from graph.formats import FORMATS, export, get_format
 from graph.model import Entity, Source
 from graph.ontology import EntityKind, RelationType, Role
 from graph.queries import reachable
@@ -388,11 +388,11 @@ def test_control_characters_are_dropped_and_markup_kept(parsed: tuple[str, Graph
     assert graph.value(node_iri(ODD_ID), RDFS.label) == Literal('Centre <of> "Kyiv" & co')
 
 
-# -- the registry and content negotiation -----------------------------------------------------
+# -- the format registry ----------------------------------------------------------------------
 
 
 def test_export_formats_name_media_types_and_extensions() -> None:
-    assert {name: (f.media_type, f.extension) for name, f in EXPORT_FORMATS.items()} == {
+    assert {name: (f.media_type, f.extension) for name, f in FORMATS.items()} == {
         "turtle": ("text/turtle", "ttl"),
         "ntriples": ("application/n-triples", "nt"),
         "jsonld": ("application/ld+json", "jsonld"),
@@ -400,13 +400,23 @@ def test_export_formats_name_media_types_and_extensions() -> None:
         "nquads": ("application/n-quads", "nq"),
         "graphml": ("application/graphml+xml", "graphml"),
     }
+    assert FORMATS["jsonld"].media_types == ("application/ld+json", "application/json")
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_each_registry_row_writes_its_format_and_reads_nothing_yet(
+    fmt: str, store: GraphStore
+) -> None:
+    row = get_format(fmt)
+    assert row.reader is None
+    assert b"".join(row.writer(store, {"kyiv"})) == exported(store, fmt, {"kyiv"})
 
 
 @pytest.mark.parametrize("fmt", RDF_NAMES)
 def test_rdf_examples_parse_and_match_a_real_export(
     fmt: str, store: GraphStore, reference: Graph
 ) -> None:
-    example = parse_graph(EXPORT_FORMATS[fmt].example.encode(), fmt)
+    example = parse_graph(FORMATS[fmt].example.encode(), fmt)
     assert len(example) > 0
     assert set(example) <= set(reference), fmt
 
@@ -415,33 +425,10 @@ def test_unknown_export_format_lists_the_supported_ones(store: GraphStore) -> No
     with pytest.raises(UnsupportedFormatError) as caught:
         export(store, "csv")
     assert caught.value.requested == "csv"
-    assert caught.value.supported == tuple(EXPORT_FORMATS)
+    assert caught.value.supported == tuple(FORMATS)
 
 
-@pytest.mark.parametrize(
-    ("accept", "expected"),
-    [
-        ("text/turtle", "turtle"),
-        ("application/n-triples", "ntriples"),
-        ("application/ld+json", "jsonld"),
-        ("application/json", "jsonld"),
-        ("application/rdf+xml", "rdfxml"),
-        ("application/n-quads", "nquads"),
-        ("application/graphml+xml", "graphml"),
-        ("*/*", "turtle"),
-        ("", "turtle"),
-        ("text/*", "turtle"),
-        ("application/*", "ntriples"),
-        ("APPLICATION/LD+JSON; charset=utf-8", "jsonld"),
-        ("application/ld+json, text/turtle", "jsonld"),
-        ("text/turtle;q=0.5, application/n-quads;q=0.9", "nquads"),
-        ("text/turtle;q=0, */*", "ntriples"),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "turtle"),
-        ("application/graphml+xml;q=bogus, text/turtle", "turtle"),
-        ("image/png", None),
-        ("text/html, image/*", None),
-        ("text/turtle;q=0", None),
-    ],
-)
-def test_accept_header_chooses_a_format(accept: str, expected: str | None) -> None:
-    assert format_for_media_type(accept) == expected
+def test_an_unknown_format_name_is_refused_by_the_lookup() -> None:
+    with pytest.raises(UnsupportedFormatError) as caught:
+        get_format("trig")
+    assert caught.value.supported == tuple(FORMATS)

@@ -131,7 +131,7 @@ def test_neighbourhood_depth_kind_and_truncation(mini_store: GraphStore) -> None
             lambda s: queries.k_shortest_paths(s, "alpha-land", "beta-land", max_length=7),
             "max_length",
         ),
-        (lambda s: queries.path_filter(types="actor,friend_of"), "types"),
+        (lambda s: queries.path_filter(types=["actor", "friend_of"]), "types"),
     ],
 )
 def test_bounds_are_enforced_and_named(mini_store: GraphStore, call, field: str) -> None:  # type: ignore[no-untyped-def]
@@ -163,13 +163,13 @@ def test_directed_path_follows_edge_direction(mini_store: GraphStore) -> None:
 
 
 def test_path_type_and_kind_filters(mini_store: GraphStore) -> None:
-    flt = queries.path_filter(types="holds_position,actor,participant")
+    flt = queries.path_filter(types=["holds_position", "actor", "participant"])
     path = queries.shortest_path(mini_store, "delia-quux", "beta-land", flt)
     assert {e.type for e in path.edges} <= {"holds_position", "actor", "participant"}
     assert path.length == 3  # delia -> alpha-land -> meeting -> beta-land
     with pytest.raises(NoPathError):
         queries.shortest_path(
-            mini_store, "delia-quux", "beta-land", queries.path_filter(kinds="person")
+            mini_store, "delia-quux", "beta-land", queries.path_filter(kinds=["person"])
         )
 
 
@@ -195,6 +195,15 @@ def test_path_to_and_from_sources_and_events(mini_store: GraphStore) -> None:
     path = queries.shortest_path(mini_store, "test-mini", "alpha-land")
     assert path.nodes[0].node_type == "source"
     assert path.edges[0].type == "contributor"
+
+
+def test_path_filter_takes_iterables_not_one_string() -> None:
+    assert queries.path_filter(types=("actor",), kinds={"person", "state"}).kinds == {
+        "person",
+        "state",
+    }
+    with pytest.raises(TypeError):
+        queries.path_filter(types="actor")
 
 
 def test_resolve_node_accepts_names_and_rejects_unknown(mini_store: GraphStore) -> None:
@@ -237,3 +246,24 @@ def test_export_neighbourhood_past_the_walk_limit_is_refused(
 
 def test_loaded_store_has_no_pending_index_work(mini_store: GraphStore) -> None:
     assert not mini_store._names._pending
+
+
+def test_k_shortest_paths_raise_no_path_as_shortest_path_does(mini_store: GraphStore) -> None:
+    directed = queries.path_filter(directed=True)
+    for call in (queries.shortest_path, queries.k_shortest_paths):
+        with pytest.raises(NoPathError):
+            call(mini_store, "beta-land", "alpha-land", flt=directed)  # type: ignore[operator]
+        with pytest.raises(NoPathError):
+            call(mini_store, "lonely", "alpha-land")  # type: ignore[operator]
+
+
+def test_source_text_slices_are_the_evidence_quotes(mini_store: GraphStore) -> None:
+    evidence = [ev for edge in mini_store.edges() for ev in edge.evidence]
+    assert evidence
+    for ev in evidence:
+        assert queries.source_text(mini_store, ev.source, ev.start, ev.end) == ev.quote
+    with pytest.raises(InvalidQueryError) as caught:
+        queries.source_text(mini_store, "test-mini", -1)
+    assert caught.value.field == "start"
+    with pytest.raises(NodeNotFoundError):
+        queries.source_text(mini_store, "alpha-land")

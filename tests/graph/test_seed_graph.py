@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from graph import queries
+from graph.errors import AmbiguousNameError, NodeNotFoundError
 from graph.model import Entity, Event, Evidence
 from graph.ontology import Granularity, Modality
 from graph.store import GraphStore
@@ -225,3 +226,46 @@ def test_every_entity_is_connected(seed_store: GraphStore) -> None:
 
 def test_entity_records_are_typed(seed_store: GraphStore) -> None:
     assert all(isinstance(e, Entity) for e in seed_store.entities())
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("dmytro-kuleba", "dmytro-kuleba"),
+        ("Dmytro Kuleba", "dmytro-kuleba"),
+        ("Kuleba", "dmytro-kuleba"),
+        ("kuleba", "dmytro-kuleba"),
+        ("KULÉBA", "dmytro-kuleba"),
+        ("Scholz", "olaf-scholz"),
+        ("Putin", "vladimir-putin"),
+        ("jean pierre", "karine-jean-pierre"),
+        ("moscow", "moscow"),  # an id means itself before any name
+    ],
+)
+def test_names_resolve_by_id_name_or_whole_words(
+    seed_store: GraphStore, ref: str, expected: str
+) -> None:
+    assert queries.resolve_node(seed_store, ref) == expected
+
+
+@pytest.mark.parametrize(
+    ("ref", "candidates"),
+    [
+        ("Sylvie", ("sylvie-corbet", "sylvie-moulson")),
+        ("Moscow", ("russia", "moscow")),
+    ],
+)
+def test_a_name_several_entities_fit_is_ambiguous(
+    seed_store: GraphStore, ref: str, candidates: tuple[str, ...]
+) -> None:
+    with pytest.raises(AmbiguousNameError) as caught:
+        queries.resolve_node(seed_store, ref)
+    assert caught.value.candidates == candidates
+
+
+@pytest.mark.parametrize("ref", ["Kule", "Nobody", "", "!!!"])
+def test_part_of_a_word_or_an_unknown_name_resolves_to_nothing(
+    seed_store: GraphStore, ref: str
+) -> None:
+    with pytest.raises(NodeNotFoundError):
+        queries.resolve_node(seed_store, ref)
