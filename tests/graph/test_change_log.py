@@ -74,3 +74,14 @@ def test_a_follower_cannot_miss_a_commit_that_another_writer_holds_open(tmp_path
         release.set()
         for store in (slow, fast, follower):
             store.close()
+
+
+def test_no_change_comes_after_a_position_beyond_any_the_store_can_hold(tmp_path: Path) -> None:
+    store = SQLiteRecordStore(tmp_path / "log.sqlite3")
+    try:
+        kyiv = Change.put(Entity(id="kyiv", kind="place", label="Kyiv"), None)
+        store.commit([kyiv], Commit(actor="doc"), expect=0)
+        assert store.changes_since(2**63 - 2, 10) == []
+        assert store.changes_since(2**63, 10) == [] and store.changes_since(10**30, 10) == []
+    finally:
+        store.close()
