@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
 from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from graph.model import Source
+from graph.writes import etag
 
 router = APIRouter(tags=["sources"], responses=PROBLEM_RESPONSES)
 
@@ -46,6 +47,9 @@ def get_source(
     id: Annotated[
         str, Path(description="A source id.", examples=["ap-2022-02-15-russia-forces-pulling-back"])
     ],
+    response: Response,
 ) -> Source:
     """One source document with its metadata."""
-    return store.source(id)
+    source = store.source(id)
+    response.headers["ETag"] = etag(source)
+    return source
