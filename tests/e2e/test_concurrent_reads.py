@@ -30,7 +30,7 @@ WRITERS = 2
 CYCLES = 20
 """Events each writer creates, changes and deletes."""
 READERS = 3
-SECONDS = 20.0
+SECONDS = 45.0
 """A bound on the whole run: the writers finish long before."""
 
 BEFORE = frozenset({("actor", "russia"), ("participant", "ukraine"), ("participant", "nato")})
