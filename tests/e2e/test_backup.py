@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from graph.service import KnowledgeGraph
+from graph.storage.sqlite import restore_backup
 from tests.conftest import MINI
 from tests.e2e.serving import (
     QUOTE,
@@ -139,12 +140,9 @@ def test_backups_taken_while_writing_restore_to_a_consistent_store(
 
 
 def test_restore_refuses_to_overwrite_a_store_that_holds_data(tmp_path: Path) -> None:
-    source = tmp_path / "source.sqlite3"
-    KnowledgeGraph.open(source, MINI).close()
-    backup = tmp_path / "backup.sqlite3"
-    assert _geokg("backup", str(backup), "--db", str(source)).returncode == 0
-    target = tmp_path / "target.sqlite3"
-    assert _geokg("restore", str(backup), "--db", str(target)).returncode == 0
+    backup, target = tmp_path / "backup.sqlite3", tmp_path / "target.sqlite3"
+    KnowledgeGraph.open(backup, MINI).close()
+    restore_backup(backup, target)
     held = target.read_bytes()
 
     refused = _geokg("restore", str(backup), "--db", str(target))
