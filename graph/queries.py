@@ -434,17 +434,21 @@ def _check_window(start: dt.date | None, end: dt.date | None) -> None:
 
 
 def event_detail(store: GraphStore, event_id: str) -> EventDetail:
-    """An event record with its participants (raise :class:`NodeNotFoundError` if unknown)."""
+    """An event record with its participants, in the order their role edges were added
+    (raise :class:`NodeNotFoundError` if unknown)."""
     event = store.event(event_id)
+    roles = sorted(
+        (e for e in store.out_edges(event_id) if e.category == "role"),
+        key=lambda e: store.edge_rank(e.id),
+    )
     participants = []
-    for edge in store.out_edges(event_id):
-        if edge.category == "role":
-            entity = store.entity(edge.target)
-            participants.append(
-                Participant(
-                    role=edge.type, id=entity.id, label=entity.label, kind=entity.kind, edge=edge.id
-                )
+    for edge in roles:
+        entity = store.entity(edge.target)
+        participants.append(
+            Participant(
+                role=edge.type, id=entity.id, label=entity.label, kind=entity.kind, edge=edge.id
             )
+        )
     return EventDetail(**dict(event), participants=participants)
 
 

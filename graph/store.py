@@ -80,6 +80,10 @@ class GraphStore:
     def __init__(self) -> None:
         self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         self._edge_ends: dict[str, tuple[str, str]] = {}
+        self._edge_rank: dict[str, int] = {}
+        self._edges_added = 0
+        self._node_rank: dict[str, int] = {}
+        self._nodes_added = 0
         self._texts: dict[str, str] = {}
         self._by_type: dict[str, dict[str, None]] = defaultdict(dict)
         self._by_kind: dict[str, dict[str, None]] = defaultdict(dict)
@@ -96,22 +100,32 @@ class GraphStore:
     def put_node(self, record: Node) -> None:
         """Add a node, or replace the record of a node with the same id and type.
 
-        Raises ``ValueError`` if the id belongs to a node of another type.
+        A replaced record keeps its place in load order, as a row updated in the store of
+        record does: a read model that followed the writes and one loaded afresh list the
+        same things in the same order. Raises ``ValueError`` if the id belongs to a node of
+        another type.
         """
         old = self._graph.nodes[record.id]["record"] if record.id in self._graph else None
-        if old is not None:
-            if old.node_type != record.node_type:
-                raise ValueError(f"id {record.id!r} is already used by a {old.node_type}")
-            self._unindex_node(old)
+        if old is not None and old.node_type != record.node_type:
+            raise ValueError(f"id {record.id!r} is already used by a {old.node_type}")
         self._graph.add_node(
             record.id, record=record, node_type=record.node_type, kind=str(record.kind)
         )
         self._by_type[record.node_type][record.id] = None
-        self._by_kind[str(record.kind)][record.id] = None
+        if old is None:
+            self._nodes_added += 1
+            self._node_rank[record.id] = self._nodes_added
+        if old is None or old.kind != record.kind:
+            if old is not None:
+                self._by_kind[str(old.kind)].pop(record.id, None)
+            self._by_kind[str(record.kind)][record.id] = None
         if isinstance(record, Entity):
-            self._names.add(record.id, (record.label, *record.aliases))
+            names = (record.label, *record.aliases)
+            if not isinstance(old, Entity) or (old.label, *old.aliases) != names:
+                self._names.remove(record.id)
+                self._names.add(record.id, names)
         elif isinstance(record, Event):
-            self._index_event(record)
+            self._index_event(record, old if isinstance(old, Event) else None)
 
     def _unindex_node(self, record: Node) -> None:
         self._by_kind[str(record.kind)].pop(record.id, None)
@@ -133,18 +147,28 @@ class GraphStore:
             raise ValueError(f"node {node_id!r} still has edges")
         self._unindex_node(record)
         self._by_type[record.node_type].pop(node_id, None)
+        del self._node_rank[node_id]
         self._graph.remove_node(node_id)
         self._texts.pop(node_id, None)
 
-    def _index_event(self, event: Event) -> None:
-        self._by_cameo[event.cameo.code][event.id] = None
+    def _index_event(self, event: Event, old: Event | None) -> None:
+        if old is None or old.cameo.code != event.cameo.code:
+            if old is not None:
+                self._by_cameo[old.cameo.code].pop(event.id, None)
+            self._by_cameo[event.cameo.code][event.id] = None
         first = event.date.start or event.date.end
         last = event.date.end or event.date.start
         if first is not None and last is not None:
             # Only ever widened: a bound on how far before a window an event may start.
             self._event_span = max(self._event_span, last - first)
-        self._loaded += 1
-        entry = (first or dt.date.max, self._loaded, event.id)
+        if old is None:
+            self._loaded += 1
+            loaded = self._loaded
+        else:  # a changed event keeps its place among events of the same day
+            key = self._event_keys.pop(event.id)
+            del self._event_order[bisect.bisect_left(self._event_order, key)]
+            loaded = key[1]
+        entry = (first or dt.date.max, loaded, event.id)
         self._event_keys[event.id] = entry
         bisect.insort(self._event_order, entry)
 
@@ -153,12 +177,28 @@ class GraphStore:
         return self._event_keys[event_id]
 
     def put_edge(self, edge: Edge) -> None:
-        """Add an edge between two existing nodes, or replace the edge with the same id."""
+        """Add an edge between two existing nodes, or replace the edge with the same id.
+
+        A replaced edge keeps its place in load order (:meth:`edge_rank`), and, if it joins
+        the same nodes, its place among their edges.
+        """
         for end in (edge.source, edge.target):
             if end not in self._graph:
                 raise NodeNotFoundError(end)
-        if edge.id in self._edge_ends:
+        rank = self._edge_rank.get(edge.id)
+        if rank is not None:
+            old = self.edge(edge.id)
+            if (old.source, old.target) == (edge.source, edge.target):
+                data = self._graph.edges[edge.source, edge.target, edge.id]
+                data.update(record=edge, type=edge.type, category=edge.category)
+                if old.type != edge.type:
+                    self._edges_by_type[old.type].pop(edge.id, None)
+                    self._edges_by_type[edge.type][edge.id] = None
+                return
             self.delete_edge(edge.id)
+        else:
+            self._edges_added += 1
+            rank = self._edges_added
         self._graph.add_edge(
             edge.source,
             edge.target,
@@ -168,6 +208,7 @@ class GraphStore:
             category=edge.category,
         )
         self._edge_ends[edge.id] = (edge.source, edge.target)
+        self._edge_rank[edge.id] = rank
         self._edges_by_type[edge.type][edge.id] = None
 
     def delete_edge(self, edge_id: str) -> None:
@@ -175,7 +216,13 @@ class GraphStore:
         record = self.edge(edge_id)
         self._graph.remove_edge(record.source, record.target, key=edge_id)
         del self._edge_ends[edge_id]
+        del self._edge_rank[edge_id]
         self._edges_by_type[record.type].pop(edge_id, None)
+
+    def edge_rank(self, edge_id: str) -> int:
+        """Where an edge stands in load order (edges added later rank higher); ``KeyError``
+        if unknown. Replacing an edge keeps its rank."""
+        return self._edge_rank[edge_id]
 
     def put_text(self, source_id: str, text: str) -> None:
         """Keep the text of a source document (evidence offsets point into it)."""
@@ -340,8 +387,9 @@ class GraphStore:
         return [d["record"] for d in data.values()]
 
     def entities_named(self, name: str) -> list[str]:
-        """Entity ids whose label or an alias is ``name`` (case- and accent-insensitive)."""
-        return self._names.exact(name)
+        """Entity ids whose label or an alias is ``name`` (case- and accent-insensitive), in
+        load order."""
+        return sorted(self._names.exact(name), key=self._node_rank.__getitem__)
 
     def search_entities(self, query: str) -> list[str]:
         """Entity ids whose label or an alias contains ``query``, best match first."""

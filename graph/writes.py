@@ -665,8 +665,14 @@ def _build(
 
 
 def _detail(store: GraphStore, event: Event, roles: list[Edge]) -> EventDetail:
+    """The event as :func:`event_detail` will answer once the write is applied: role edges it
+    keeps stay where they are, new ones follow in the order given (so the answer's ETag is
+    the one a GET gives next)."""
     from graph.queries import Participant
 
+    roles = sorted(
+        roles, key=lambda e: (0, store.edge_rank(e.id)) if store.has_edge(e.id) else (1, 0)
+    )
     participants = []
     for edge in roles:
         entity = store.entity(edge.target)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from graph import queries
 from graph.model import Edge, Entity
 from graph.queries import MAX_DEPTH, MAX_LIMIT, MAX_OFFSET, NEIGHBOUR_LIMIT, EntityPage, Subgraph
+from graph.writes import etag
 
 router = APIRouter(tags=["entities"], responses=PROBLEM_RESPONSES)
 
@@ -62,9 +63,11 @@ def list_entities(
 
 
 @router.get("/entities/{id}", summary="Get one entity")
-def get_entity(store: StoreDep, id: EntityId) -> Entity:
+def get_entity(store: StoreDep, id: EntityId, response: Response) -> Entity:
     """One entity with its aliases, identifiers (and their origin) and evidence."""
-    return store.entity(id)
+    entity = store.entity(id)
+    response.headers["ETag"] = etag(entity)
+    return entity
 
 
 @router.get("/entities/{id}/relations", summary="Relations of an entity")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit, Offset
 from graph import queries
 from graph.queries import EventDetail, EventPage
+from graph.writes import etag
 
 router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
 
@@ -68,6 +69,9 @@ def get_event(
         str,
         Path(description="An event id.", examples=["russia-announces-units-returning-to-bases"]),
     ],
+    response: Response,
 ) -> EventDetail:
     """One event: CAMEO code, date (with the rule that resolved it), participants, evidence."""
-    return queries.event_detail(store, id)
+    event = queries.event_detail(store, id)
+    response.headers["ETag"] = etag(event)
+    return event

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from app.deps import StoreDep
 from app.problems import PROBLEM_RESPONSES
 from graph import queries
 from graph.model import Source
+from graph.writes import etag
 
 router = APIRouter(tags=["sources"], responses=PROBLEM_RESPONSES)
 
@@ -52,9 +53,11 @@ def _offset(description: str, example: int) -> Any:
 
 
 @router.get("/sources/{id}", summary="Get one source document")
-def get_source(store: StoreDep, id: SourceId) -> Source:
+def get_source(store: StoreDep, id: SourceId, response: Response) -> Source:
     """One source document with its metadata."""
-    return store.source(id)
+    source = store.source(id)
+    response.headers["ETag"] = etag(source)
+    return source
 
 
 @router.get(

@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 
 
+_MAX_INTEGER = 2**63 - 1
+"""SQLite's largest integer: no position is larger."""
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -199,6 +203,8 @@ class SQLiteRecordStore:
         return position, rows()
 
     def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
+        if position >= _MAX_INTEGER:  # past any position SQLite can hold (and cannot bind)
+            return []
         cursor = self._reader().execute(
             "SELECT position, commit_position, at, op, object_type, object_id, before, after,"
             " actor, source FROM changes WHERE position > ? ORDER BY position LIMIT ?",

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.serving import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 20.0
@@ -76,3 +78,20 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Makes server processes (not yet started) over ``tmp_path/geokg.sqlite3`` or a given file,
+    with a write token (``serving.WRITE``); every one still running is killed at the end."""
+    made: list[ServerProcess] = []
+
+    def make(db: Path | None = None, **env: str) -> ServerProcess:
+        log = tmp_path / f"uvicorn-{len(made)}.log"
+        server = ServerProcess(db or tmp_path / "geokg.sqlite3", log, env)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.kill()

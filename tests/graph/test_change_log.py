@@ -1,0 +1,87 @@
+"""The change log of the SQLite store of record: no follower can miss a commit.
+
+With a ``seq > last`` log whose numbers are taken when a transaction starts, a writer that
+takes 5 and stalls lets another take 6 and commit; a follower reads 6, moves on to
+``since=6``, and never sees 5 when it commits. Here a writer takes the write lock before it
+reads the last position, so a second writer cannot commit while the first is open: the
+follower sees nothing new until position 1 is committed, and then 1 before 2.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from graph.changes import Change
+from graph.model import Entity
+from graph.storage import Commit, StaleError
+from graph.storage.sqlite import SQLiteRecordStore
+
+
+class _Stalling(dict[str, Any]):
+    """An edge record whose writer stalls, inside its transaction, until released."""
+
+    def __init__(self, entered: threading.Event, release: threading.Event, **fields: Any) -> None:
+        super().__init__(**fields)
+        self.entered = entered
+        self.release = release
+
+    def __getitem__(self, key: str) -> Any:
+        self.entered.set()
+        assert self.release.wait(10)
+        return super().__getitem__(key)
+
+
+def _commit_when_current(store: SQLiteRecordStore, change: Change, actor: str) -> int:
+    """Commit as a writer does: at the position it last read, again if the log moved."""
+    for _ in range(100):
+        try:
+            return store.commit([change], Commit(actor=actor), expect=store.position())
+        except StaleError:
+            continue
+    raise AssertionError("never committed")
+
+
+def test_a_follower_cannot_miss_a_commit_that_another_writer_holds_open(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    slow, fast, follower = (SQLiteRecordStore(path) for _ in range(3))
+    entered, release = threading.Event(), threading.Event()
+    edge = _Stalling(entered, release, id="a.b", source="a", target="b")
+    positions: dict[str, int] = {}
+
+    def write(store: SQLiteRecordStore, change: Change, actor: str) -> None:
+        positions[actor] = _commit_when_current(store, change, actor)
+
+    kyiv = Change.put(Entity(id="kyiv", kind="place", label="Kyiv"), None)
+    stalled = Change("create", "edge", "a.b", None, edge)
+    first = threading.Thread(target=write, args=(slow, stalled, "slow"))
+    second = threading.Thread(target=write, args=(fast, kyiv, "fast"))
+    try:
+        first.start()
+        assert entered.wait(10)  # the slow writer is inside its transaction
+        second.start()
+        second.join(timeout=0.3)
+        assert second.is_alive(), "a second writer committed while the first was open"
+        assert follower.changes_since(0, 10) == []
+        release.set()
+        first.join(timeout=10)
+        second.join(timeout=10)
+        assert positions == {"slow": 1, "fast": 2}
+        seen = follower.changes_since(0, 10)
+        assert [(c.position, c.actor) for c in seen] == [(1, "slow"), (2, "fast")]
+    finally:
+        release.set()
+        for store in (slow, fast, follower):
+            store.close()
+
+
+def test_no_change_comes_after_a_position_beyond_any_the_store_can_hold(tmp_path: Path) -> None:
+    store = SQLiteRecordStore(tmp_path / "log.sqlite3")
+    try:
+        kyiv = Change.put(Entity(id="kyiv", kind="place", label="Kyiv"), None)
+        store.commit([kyiv], Commit(actor="doc"), expect=0)
+        assert store.changes_since(2**63 - 2, 10) == []
+        assert store.changes_since(2**63, 10) == [] and store.changes_since(10**30, 10) == []
+    finally:
+        store.close()
