@@ -1,5 +1,6 @@
-"""Exports of the graph: RDF in five syntaxes (:mod:`graph.export.rdf`) and GraphML
-(:mod:`graph.export.graphml`), whole or restricted to a set of nodes.
+"""Exports of the graph: RDF in five syntaxes (:mod:`graph.export.rdf`), GraphML
+(:mod:`graph.export.graphml`) and geokg's own JSON dump (:mod:`graph.export.dump`), whole or
+restricted to a set of nodes.
 
 :data:`EXPORT_FORMATS` lists them with their media types; :func:`export` writes one;
 :func:`format_for_media_type` picks one for an HTTP ``Accept`` header.
@@ -11,6 +12,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from graph.errors import UnsupportedFormatError
+from graph.export.dump import EXTENSION as JSON_EXTENSION
+from graph.export.dump import MEDIA_TYPE as JSON_MEDIA_TYPE
+from graph.export.dump import export_json
 from graph.export.graphml import EXTENSION as GRAPHML_EXTENSION
 from graph.export.graphml import MEDIA_TYPE as GRAPHML_MEDIA_TYPE
 from graph.export.graphml import export_graphml
@@ -25,6 +29,7 @@ __all__ = [
     "build_rdf_graph",
     "export",
     "export_graphml",
+    "export_json",
     "export_rdf",
     "format_for_media_type",
 ]
@@ -94,6 +99,14 @@ key="e_edge_id">kyiv.capital_of.ukraine</data><data key="e_label">capital_of</da
   </graph>
 </graphml>
 """,
+    "json": """{"format":"geokg-dump/1",
+"nodes":[
+{"node_type":"entity","id":"kyiv","kind":"place","label":"Kyiv","aliases":[],"unnamed":false,\
+"description":null,"identifiers":[],"evidence":[],"analyst_assertion":true}
+],
+"edges":[
+]}
+""",
 }
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
@@ -102,6 +115,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         for name, fmt in RDF_FORMATS.items()
     },
     "graphml": ExportFormat("graphml", GRAPHML_MEDIA_TYPE, GRAPHML_EXTENSION, _EXAMPLES["graphml"]),
+    "json": ExportFormat("json", JSON_MEDIA_TYPE, JSON_EXTENSION, _EXAMPLES["json"]),
 }
 """Every export format by name, in order of preference (the first is the default)."""
 
@@ -131,10 +145,12 @@ def export(store: GraphStore, fmt: str, node_ids: Iterable[str] | None = None) -
     Traceback (most recent call last):
     ...
     graph.errors.UnsupportedFormatError: unsupported format 'csv'; supported: turtle, ntriples, \
-jsonld, rdfxml, nquads, graphml
+jsonld, rdfxml, nquads, graphml, json
     """
     if fmt == "graphml":
         return export_graphml(store, node_ids)
+    if fmt == "json":
+        return export_json(store, node_ids)
     if fmt in RDF_FORMATS:
         return export_rdf(store, fmt, node_ids)
     raise UnsupportedFormatError(fmt, list(EXPORT_FORMATS))

@@ -59,8 +59,12 @@ news_article (source)          ``schema:NewsArticle``, ``prov:Entity``
   (xsd:decimal; absent where the text gives no number), ``schema:unitText``,
   ``geokg:qualifier``, ``geokg:measure`` and ``rdfs:label`` (the article's words).
 - Sources: ``schema:headline`` (the title), ``schema:datePublished`` (xsd:date),
-  ``schema:inLanguage``, ``geokg:origin`` (where the metadata came from); publisher and
-  contributors come from their edges (``schema:publisher``, ``schema:contributor``).
+  ``schema:inLanguage``, ``geokg:origin`` (where the metadata came from), ``schema:url`` (an
+  IRI) and ``schema:text`` (the full text every quote points into, so that an import can check
+  the quotes again); publisher and contributors come from their edges (``schema:publisher``,
+  ``schema:contributor``).
+- Entities, events and edge statements an analyst asserts without a quote say
+  ``geokg:analystAssertion true`` (xsd:boolean); it is left out when false.
 
 Edges
 -----
@@ -152,7 +156,15 @@ from rdflib.namespace import (
 from rdflib.term import Node as RdfNode
 
 from graph.errors import UnsupportedFormatError
-from graph.export._common import CHUNK, check_scope, chunked, edge_groups, nodes, xml_safe
+from graph.export._common import (
+    CHUNK,
+    check_scope,
+    chunked,
+    edge_groups,
+    nodes,
+    source_text,
+    xml_safe,
+)
 from graph.model import CameoCode, Edge, Entity, Event, Evidence, Source
 from graph.ontology import EntityKind, RelationType, Role
 from graph.store import GraphStore
@@ -228,6 +240,7 @@ class GEOKG(DefinedNamespace):
     # Node properties
     kind: URIRef  # The node's kind, as the model names it.
     unnamed: URIRef  # True for actors the article refers to without a name.
+    analystAssertion: URIRef  # True for a record an analyst asserts without a quote.
     modality: URIRef  # How the article presents an event: occurred, asserted, denied...
     dateExpression: URIRef  # The article's words for an event's time.
     dateGranularity: URIRef  # day, week or period.
@@ -529,6 +542,8 @@ class _Projection:
         yield s, GEOKG.unnamed, _boolean(record.unnamed), g
         if record.description:
             yield s, SDO.description, _text(record.description), g
+        if record.analyst_assertion:
+            yield s, GEOKG.analystAssertion, _boolean(True), g
         reference: tuple[GraphName, ...] = (None,)
         for i, ident in enumerate(record.identifiers):
             iri = URIRef(f"{s}#identifier-{i}")
@@ -550,6 +565,8 @@ class _Projection:
         yield s, GEOKG.kind, _text(str(record.kind)), g
         yield s, GEOKG.modality, _text(str(record.modality)), g
         yield s, SEM.eventType, cameo_iri(record.cameo.code), g
+        if record.analyst_assertion:
+            yield s, GEOKG.analystAssertion, _boolean(True), g
         date = record.date
         for predicate, day in (
             (SEM.hasTimeStamp, date.value),
@@ -600,6 +617,11 @@ class _Projection:
         yield s, SDO.datePublished, _date(record.published), g
         yield s, SDO.inLanguage, _text(record.language), g
         yield s, GEOKG.origin, _text(record.metadata_origin), g
+        if record.url is not None:
+            yield s, SDO.url, URIRef(record.url), g
+        text = source_text(self.store, record.id)
+        if text is not None:
+            yield s, SDO.text, _text(text), g
         links = [("publisher", record.publisher)] if record.publisher else []
         links += [("contributors", c) for c in record.contributors]
         for field, other in dict.fromkeys(links):
@@ -629,6 +651,8 @@ class _Projection:
         yield e, DCTERMS.identifier, _text(edge.id), g
         yield e, GEOKG.edgeCategory, _text(edge.category), g
         yield e, GEOKG.edgeType, _text(str(edge.type)), g
+        if edge.analyst_assertion:
+            yield e, GEOKG.analystAssertion, _boolean(True), g
         for key, value in sorted(edge.attributes.items()):
             literals = _values(value)
             if key in _EDGE_ATTRIBUTES:

@@ -399,6 +399,7 @@ def test_export_formats_name_media_types_and_extensions() -> None:
         "rdfxml": ("application/rdf+xml", "rdf"),
         "nquads": ("application/n-quads", "nq"),
         "graphml": ("application/graphml+xml", "graphml"),
+        "json": ("application/vnd.geokg+json", "json"),
     }
 
 
