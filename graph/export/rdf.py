@@ -55,6 +55,8 @@ news_article (source)          ``schema:NewsArticle``, ``prov:Entity``
   (xsd:integer) and ``geokg:origin``. Dates: ``sem:hasTimeStamp`` (the resolved day),
   ``sem:hasBeginTimeStamp`` / ``sem:hasEndTimeStamp`` (xsd:date), ``geokg:dateGranularity``,
   ``geokg:dateRule``, ``geokg:dateExpression`` (the article's words), ``geokg:dateNote``.
+  ``geokg:eventPlace`` names the event's own ``place`` (a sub-property of ``sem:hasPlace``:
+  an event may have further place roles, each its own ``sem:hasPlace`` edge).
   Quantities: ``geokg:quantity`` → a ``schema:QuantitativeValue`` with ``schema:value``
   (xsd:decimal; absent where the text gives no number), ``schema:unitText``,
   ``geokg:qualifier``, ``geokg:measure`` and ``rdfs:label`` (the article's words).
@@ -246,6 +248,7 @@ class GEOKG(DefinedNamespace):
     dateGranularity: URIRef  # day, week or period.
     dateRule: URIRef  # The rule that resolved the expression (graph.dates).
     dateNote: URIRef  # A remark on the resolution.
+    eventPlace: URIRef  # The event's own place field (other places are sem:hasPlace roles).
     quantity: URIRef  # An event's quantity (a schema:QuantitativeValue).
     qualifier: URIRef  # How a quantity is hedged: exact, more_than...
     measure: URIRef  # What a quantity counts.
@@ -583,6 +586,8 @@ class _Projection:
         ):
             if text is not None:
                 yield s, predicate, _text(str(text)), g
+        if record.place is not None and (self.scope is None or record.place in self.scope):
+            yield s, GEOKG.eventPlace, node_iri(record.place), g
         if record.place is not None:
             link = self.link(record.id, record.place, "place")
             if link is not None:
