@@ -25,6 +25,7 @@ from app.routes import (
     events,
     export,
     health,
+    imports,
     paths,
     relations,
     sources,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     for module in (entities, events, relations, paths, sources, export, changes):
         app.include_router(module.router, dependencies=reads)
     app.include_router(writes.router)
+    app.include_router(imports.router)
     return app
 
 

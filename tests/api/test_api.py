@@ -217,7 +217,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
         "/health", "/entities", "/entities/{id}", "/entities/{id}/relations",
         "/entities/{id}/neighbors", "/events", "/events/{id}", "/relations", "/paths/shortest",
         "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/relations/{id}",
-        "/changes", "/changes/stream", "/limits", "/admin/backup",
+        "/changes", "/changes/stream", "/limits", "/admin/backup", "/import",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:
