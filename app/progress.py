@@ -1,8 +1,8 @@
 """A one-line progress report for long CLI commands: on a terminal only, quiet otherwise.
 
 It shows items, bytes, the rate and, when the total is known, the time left; it redraws at most
-a few times a second and clears its line when done. Nothing is written when the stream is not a
-terminal (a pipe, a file, a CI log).
+a few times a second and leaves the final figures on their line when done. Nothing is written
+when the stream is not a terminal (a pipe, a file, a CI log).
 """
 
 from __future__ import annotations
@@ -125,9 +125,10 @@ class Progress:
         self.width = len(line)
 
     def close(self) -> None:
-        """Clear the status line (if one was drawn)."""
+        """Draw the final status and end its line (if one was drawn)."""
         if self.enabled and self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
+            self._draw()
+            self.stream.write("\n")
             self.stream.flush()
             self.width = 0
 
