@@ -586,9 +586,8 @@ class _Projection:
         ):
             if text is not None:
                 yield s, predicate, _text(str(text)), g
-        if record.place is not None and (self.scope is None or record.place in self.scope):
-            yield s, GEOKG.eventPlace, node_iri(record.place), g
         if record.place is not None:
+            yield s, GEOKG.eventPlace, node_iri(record.place), g
             link = self.link(record.id, record.place, "place")
             if link is not None:
                 yield s, link, node_iri(record.place), g
