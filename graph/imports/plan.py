@@ -283,8 +283,9 @@ class _Planner:
 
     def text_of(self, source_id: str) -> str | None:
         parsed = self.nodes.get(source_id)
-        if parsed is not None and parsed.row.text is not None:
-            return str(parsed.row.text)
+        text = getattr(parsed.row, "text", None) if parsed is not None else None
+        if text is not None:
+            return str(text)
         if self.store.type_of(source_id) == "source":
             return self.store.source_text(source_id)
         return None
