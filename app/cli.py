@@ -1,8 +1,9 @@
-"""The ``geokg`` command: serve, validate, export, path, backup, restore."""
+"""The ``geokg`` command: serve, validate, export, import, path, backup, restore."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
@@ -13,9 +14,11 @@ from pathlib import Path
 from app.auth import TokenError
 from app.config import SettingError, load_settings
 from app.params import comma_separated
+from app.progress import CountingReader, Progress
 from graph import queries
-from graph.errors import GeokgError, SeedValidationError
+from graph.errors import GeokgError, RecordValidationError, SeedValidationError
 from graph.formats import FORMATS, export
+from graph.imports import READERS, format_for_path, import_items, read_items
 from graph.model import Event
 from graph.seed import validate_seed_paths
 from graph.service import KnowledgeGraph
@@ -127,6 +130,13 @@ def _write_export(args: argparse.Namespace, chunks: Iterator[bytes]) -> int:
                 out.write(chunk)
         return 0
     target = target.resolve()  # replace the file a symlink points to, not the link
+    with Progress(f"writing {target.name}") as progress:
+        _write_file(target, progress.track(chunks))
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
+def _write_file(target: Path, chunks: Iterator[bytes]) -> None:
     # Write beside the target and rename, so a failure never leaves a half-written file.
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -143,12 +153,67 @@ def _write_export(args: argparse.Namespace, chunks: Iterator[bytes]) -> int:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    print(f"wrote {target}", file=sys.stderr)
-    return 0
 
 
 class OutputError(Exception):
     """The export's output file cannot be written."""
+
+
+class ImportFileError(Exception):
+    """A file to import cannot be read or holds something wrong (one line per problem)."""
+
+
+def _problem_line(file: str, location: str, reason: str) -> str:
+    """``FILE:LINE: field: reason`` when the location has a line, else ``FILE: where: reason``."""
+    line, sep, rest = location.partition(": ")
+    if line.startswith("line ") and line[5:].isdigit():
+        return f"{file}:{line[5:]}: {rest + ': ' if sep else ''}{reason}"
+    return f"{file}: {location}: {reason}"
+
+
+def _import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    fmt = args.format or format_for_path(path)
+    if fmt is None:
+        raise ImportFileError(
+            f"{path}: cannot tell the format from the extension; give --format "
+            f"({', '.join(READERS)})"
+        )
+    graph = _graph(args)
+    try:
+        with (
+            path.open("rb", buffering=0) as raw,
+            Progress(f"reading {path.name}", total=path.stat().st_size) as progress,
+        ):
+            progress.set_items(0)
+            stream = io.BufferedReader(CountingReader(raw, progress.add_bytes), 1 << 16)
+            items = read_items(stream, fmt, progress=progress.set_items)
+        report, position = import_items(graph, items, fmt, actor="cli", dry_run=args.dry_run)
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
+    except RecordValidationError as exc:
+        first, more = exc.problems[0], len(exc.problems) - 1
+        extra = f" (and {more} more problem(s); --dry-run lists them all)" if more else ""
+        raise ImportFileError(
+            _problem_line(str(path), first.location, first.reason) + extra
+        ) from None
+    finally:
+        graph.close()
+    for problem in report.problems:
+        print(
+            f"geokg: error: {_problem_line(str(path), problem.location, problem.reason)}",
+            file=sys.stderr,
+        )
+    counts = ", ".join(
+        f"{sum(getattr(report, k).values())} {k}"
+        for k in ("added", "changed", "unchanged", "rejected")
+    )
+    done = "would import" if args.dry_run else "imported"
+    print(
+        f"geokg: {done} {path} ({fmt}, {report.items} records): {counts}; at change {position}",
+        file=sys.stderr,
+    )
+    return 1 if report.problems else 0
 
 
 def _describe(node: object) -> str:
@@ -211,6 +276,19 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
     exp.set_defaults(run=_export)
 
+    imp = sub.add_parser(
+        "import", help="import an export (any format) into the store, all or nothing"
+    )
+    imp.add_argument("file", help="the file to import")
+    imp.add_argument(
+        "--format", "-f", choices=list(READERS), help="the file's format (default: its extension)"
+    )
+    imp.add_argument(
+        "--dry-run", action="store_true", help="only report what would change; write nothing"
+    )
+    imp.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
+    imp.set_defaults(run=_import)
+
     path = sub.add_parser("path", help="shortest path between two nodes, with evidence")
     path.add_argument("source", help="node id or entity name (a label, alias or surname)")
     path.add_argument("target", help="node id or entity name (a label, alias or surname)")
@@ -245,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeedValidationError as exc:
         print(f"geokg: {exc}", file=sys.stderr)
         return 1
-    except (GeokgError, OutputError, SettingError, TokenError) as exc:
+    except (GeokgError, OutputError, SettingError, TokenError, ImportFileError) as exc:
         print(f"geokg: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:

@@ -32,6 +32,7 @@ from app.routes import (
     events,
     export,
     health,
+    imports,
     paths,
     problems,
     relations,
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     install_openapi(app)
     install_docs(app)
     checked = [Depends(check_query_parameters)]
-    for module in (health, vocabulary, problems, admin, writes):
+    for module in (health, vocabulary, problems, admin, writes, imports):
         app.include_router(module.router, dependencies=checked)
     reads = [*checked, Depends(get_reader)]
     for module in (entities, events, relations, paths, sources, export, changes):

@@ -16,11 +16,15 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graph.errors import UnsupportedFormatError
+from graph.export.dump import EXTENSION as JSON_EXTENSION
+from graph.export.dump import MEDIA_TYPE as JSON_MEDIA_TYPE
+from graph.export.dump import export_json
 from graph.export.graphml import export_graphml
 from graph.export.rdf import export_rdf
+from graph.imports import READERS
 from graph.store import GraphStore
 
 __all__ = ["DEFAULT_FORMAT", "FORMATS", "Format", "Reader", "Writer", "export", "get_format"]
@@ -29,7 +33,7 @@ Writer = Callable[[GraphStore, Iterable[str] | None], Iterator[bytes]]
 """Writes a store (or the nodes of the given ids and the edges between them) in chunks."""
 
 Reader = Callable[..., object]
-"""Reads a document into the graph (no importer exists yet, so the signature is still open)."""
+"""Reads a document into import items (:data:`graph.imports.READERS`)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,15 @@ key="e_edge_id">kyiv.capital_of.ukraine</data><data key="e_label">capital_of</da
 </graphml>
 """
 
+_JSON = """{"format":"geokg-dump/1",
+"nodes":[
+{"node_type":"entity","id":"kyiv","kind":"place","label":"Kyiv","aliases":[],"unnamed":false,\
+"description":null,"identifiers":[],"evidence":[],"analyst_assertion":true}
+],
+"edges":[
+]}
+"""
+
 FORMATS: dict[str, Format] = {
     row.name: row
     for row in [
@@ -121,9 +134,13 @@ FORMATS: dict[str, Format] = {
         Format("rdfxml", ("application/rdf+xml",), "rdf", _RDFXML, _rdf("rdfxml")),
         Format("nquads", ("application/n-quads",), "nq", _NQUADS, _rdf("nquads")),
         Format("graphml", ("application/graphml+xml",), "graphml", _GRAPHML, export_graphml),
+        Format("json", (JSON_MEDIA_TYPE,), JSON_EXTENSION, _JSON, export_json),
     ]
 }
 """Every format by name, in order of preference (the first is the default)."""
+
+for _name, _reader in READERS.items():
+    FORMATS[_name] = replace(FORMATS[_name], reader=_reader)
 
 DEFAULT_FORMAT = next(iter(FORMATS))
 """The format of a request that accepts anything: ``turtle``."""
@@ -155,7 +172,7 @@ def get_format(name: str) -> Format:
     Traceback (most recent call last):
     ...
     graph.errors.UnsupportedFormatError: unsupported format 'csv'; supported: turtle, ntriples, \
-jsonld, rdfxml, nquads, graphml
+jsonld, rdfxml, nquads, graphml, json
     """
     try:
         return FORMATS[name]

@@ -34,7 +34,7 @@ from graph.model import (
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
 from graph.reference import cameo_codes, country_identifiers, wikidata_identifier
 from graph.store import GraphStore
-from graph.validation import locate_quote
+from graph.validation import Label, Line, LongText, Quote, check_text, locate_quote
 
 __all__ = [
     "SEED_FORMAT",
@@ -52,39 +52,40 @@ SEED_FORMAT = "geokg-seed/1"
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Whatever is stored must export in every format: no NaN, no text an export cannot carry.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SeedEvidence(_In):
-    quote: str = Field(min_length=1)
+    quote: Quote
     start: int = Field(ge=0)
     end: int = Field(ge=0)
 
 
 class SeedSource(_In):
     id: NodeId
-    title: str = Field(min_length=1)
+    title: Label
     text_file: str = Field(min_length=1)
     publisher: NodeId
     published: dt.date
     contributors: list[NodeId] = []
-    language: str = "en"
-    metadata_origin: str = Field(min_length=1)
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    metadata_origin: Line
 
 
 class SeedEntity(_In):
     id: NodeId
     kind: EntityKind
-    label: str = Field(min_length=1)
-    aliases: list[str] = []
+    label: Label
+    aliases: list[Label] = []
     unnamed: bool = False
-    description: str | None = None
+    description: LongText | None = None
     iso3166: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     evidence: list[SeedEvidence] = []
 
 
 class SeedDate(_In):
-    expression: str | None = None
+    expression: Line | None = None
     rule: str
     anchor: NodeId | None = None
     offset_days: int | None = None
@@ -99,17 +100,17 @@ class SeedParticipant(_In):
 
 class SeedQuantity(_In):
     value: float | None
-    unit: str = Field(min_length=1)
+    unit: Line
     qualifier: QuantityQualifier
-    measure: str = Field(min_length=1)
-    text: str = Field(min_length=1)
+    measure: Line
+    text: Line
     evidence: list[SeedEvidence] = Field(min_length=1)
 
 
 class SeedEvent(_In):
     id: NodeId
     kind: EventKind
-    label: str = Field(min_length=1)
+    label: Label
     cameo: str = Field(pattern=r"^[0-9]{2,4}$")
     modality: Modality
     date: SeedDate
@@ -123,7 +124,7 @@ class SeedRelation(_In):
     type: RelationType
     source: NodeId
     target: NodeId
-    attributes: dict[str, str] = {}
+    attributes: dict[str, Line] = {}
     evidence: list[SeedEvidence] = Field(min_length=1)
 
 
@@ -180,6 +181,11 @@ class _Checker:
             text = text_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             self.problem(name, "$.source.text_file", f"cannot read source text {text_path}: {exc}")
+            return
+        try:
+            check_text(text)
+        except ValueError as exc:
+            self.problem(name, "$.source.text_file", f"source text {text_path}: {exc}")
             return
         self.files.append((name, path.parent, seed, text))
 

@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 
 from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES
 from app.deps import GraphDep, WriterDep
+from app.importing import IMPORT_ITEMS
 from app.problems import PROBLEM_RESPONSES
 from app.routes.changes import MAX_CHANGES
 from graph import queries
@@ -25,6 +26,7 @@ def limits() -> dict[str, int]:
     return {
         "body_bytes": MAX_BODY_BYTES,
         "import_body_bytes": MAX_IMPORT_BYTES,
+        "import_items": IMPORT_ITEMS,
         "page_size": queries.MAX_LIMIT,
         "offset": queries.MAX_OFFSET,
         "neighbourhood_depth": queries.MAX_DEPTH,

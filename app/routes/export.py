@@ -35,8 +35,8 @@ def export_graph(
     format: Annotated[
         str | None,
         Query(
-            description="turtle, ntriples, jsonld, rdfxml, nquads or graphml. Without it, the "
-            "`Accept` header chooses (default turtle).",
+            description="turtle, ntriples, jsonld, rdfxml, nquads, graphml or json. Without it, "
+            "the `Accept` header chooses (default turtle).",
             examples=["graphml"],
         ),
     ] = None,

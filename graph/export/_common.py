@@ -13,7 +13,7 @@ from graph.errors import NodeNotFoundError
 from graph.model import Edge, Node
 from graph.store import GraphStore
 
-__all__ = ["CHUNK", "check_scope", "chunked", "edge_groups", "nodes", "xml_safe"]
+__all__ = ["CHUNK", "check_scope", "chunked", "edge_groups", "nodes", "source_text", "xml_safe"]
 
 CHUNK = 1 << 16
 """Size of the chunks the exporters yield (in characters before encoding, or in bytes)."""
@@ -155,6 +155,40 @@ def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge
         for target, edges in store.successors(node_id):
             if scope is None or target in scope:
                 yield edges
+
+
+def source_text(store: GraphStore, source_id: str) -> str | None:
+    """The text of a source document, or ``None`` if the store holds none for it.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store to export.
+    source_id : str
+        The id of a source node.
+
+    Returns
+    -------
+    str or None
+        The full text every quote of the source points into.
+
+    Examples
+    --------
+    >>> from graph.model import Source
+    >>> import datetime as dt
+    >>> store = GraphStore()
+    >>> store.put_node(Source(id="s", label="S", published=dt.date(2022, 2, 15),
+    ...                       text_length=2, metadata_origin="test"))
+    >>> source_text(store, "s") is None
+    True
+    >>> store.put_text("s", "Hi")
+    >>> source_text(store, "s")
+    'Hi'
+    """
+    try:
+        return store.source_text(source_id)
+    except KeyError:
+        return None
 
 
 def chunked(lines: Iterable[str]) -> Iterator[bytes]:

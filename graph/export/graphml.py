@@ -12,6 +12,11 @@ written as ``"None"``. ``label`` is set on nodes (the name) and on edges (the ty
 what Gephi shows. Evidence is flattened to all quotes joined, their count and their sources.
 Characters XML 1.0 cannot carry (most C0 controls, lone surrogates) are dropped.
 
+What an import needs to rebuild the very same records rides along: a source's full ``text``
+(quotes are checked against it again) and ``url``, ``analyst_assertion`` (only when true), and
+the structured lists as JSON, ``aliases_json``, ``identifiers_json``, ``quantities_json`` and
+``evidence_json`` (each quote with its source and offsets); the flat keys are for display.
+
 Node keys: :data:`NODE_KEYS`; edge keys: :data:`EDGE_KEYS`.
 """
 
@@ -23,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
-from graph.export._common import check_scope, chunked, edge_groups, nodes, xml_safe
+from graph.export._common import check_scope, chunked, edge_groups, nodes, source_text, xml_safe
 from graph.model import Edge, Entity, Event, Evidence, Node, Source
 from graph.store import GraphStore
 
@@ -63,11 +68,18 @@ NODE_KEYS: dict[str, KeyType] = {
     "contributors": "string",
     "language": "string",
     "metadata_origin": "string",
+    "url": "string",
+    "text": "string",
     "evidence": "string",
     "evidence_count": "int",
     "evidence_sources": "string",
+    "analyst_assertion": "boolean",
+    "aliases_json": "string",
+    "identifiers_json": "string",
+    "quantities_json": "string",
+    "evidence_json": "string",
 }
-"""Node attributes and their GraphML types."""
+"""Node attributes and their GraphML types (``*_json`` hold JSON lists, for imports)."""
 
 EDGE_KEYS: dict[str, KeyType] = {
     "edge_id": "string",
@@ -79,8 +91,10 @@ EDGE_KEYS: dict[str, KeyType] = {
     "evidence": "string",
     "evidence_count": "int",
     "evidence_sources": "string",
+    "analyst_assertion": "boolean",
+    "evidence_json": "string",
 }
-"""Edge attributes and their GraphML types (``attributes`` is the full dict as JSON)."""
+"""Edge attributes and their GraphML types (``attributes`` and ``evidence_json`` are JSON)."""
 
 _TEXT_ENTITIES = {"\r": "&#13;"}
 _ATTR_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
@@ -101,15 +115,25 @@ def _joined(items: Iterable[str]) -> str | None:
     return SEPARATOR.join(items) or None
 
 
+def _json(items: Iterable[Any]) -> str | None:
+    values = [i.model_dump(mode="json") if hasattr(i, "model_dump") else i for i in items]
+    return json.dumps(values, ensure_ascii=False) if values else None
+
+
 def _evidence(evidence: tuple[Evidence, ...]) -> dict[str, Value]:
     return {
         "evidence": _joined(ev.quote for ev in evidence),
         "evidence_count": len(evidence),
         "evidence_sources": _joined(dict.fromkeys(ev.source for ev in evidence)),
+        "evidence_json": _json(evidence),
     }
 
 
-def _node_values(record: Node) -> dict[str, Value]:
+def _asserted(record: Entity | Event | Edge) -> dict[str, Value]:
+    return {"analyst_assertion": True if record.analyst_assertion else None}
+
+
+def _node_values(record: Node, text: str | None) -> dict[str, Value]:
     values: dict[str, Value] = {
         "label": record.label,
         "node_type": record.node_type,
@@ -123,7 +147,10 @@ def _node_values(record: Node) -> dict[str, Value]:
             "description": record.description,
             "identifiers": _joined(f"{i.scheme}:{i.value}" for i in record.identifiers),
             "wikidata": wikidata[0] if wikidata else None,
+            "aliases_json": _json(record.aliases),
+            "identifiers_json": _json(record.identifiers),
             **_evidence(record.evidence),
+            **_asserted(record),
         }
     elif isinstance(record, Event):
         date = record.date
@@ -142,7 +169,9 @@ def _node_values(record: Node) -> dict[str, Value]:
             "date_note": date.note,
             "place": record.place,
             "quantities": _joined(q.text for q in record.quantities),
+            "quantities_json": _json(record.quantities),
             **_evidence(record.evidence),
+            **_asserted(record),
         }
     elif isinstance(record, Source):
         values |= {
@@ -151,6 +180,8 @@ def _node_values(record: Node) -> dict[str, Value]:
             "contributors": _joined(record.contributors),
             "language": record.language,
             "metadata_origin": record.metadata_origin,
+            "url": record.url,
+            "text": text,
         }
     return values
 
@@ -169,6 +200,7 @@ def _edge_values(edge: Edge) -> dict[str, Value]:
             else None
         ),
         **_evidence(edge.evidence),
+        **_asserted(edge),
     }
 
 
@@ -214,7 +246,13 @@ def _lines(store: GraphStore, scope: set[str] | None) -> Iterator[str]:
     yield '  <graph id="geokg" edgedefault="directed">\n'
     for node_id, record in nodes(store, scope):
         yield _element(
-            f'    <node id="{_attr(node_id)}">', NODE_KEYS, "n_", _node_values(record), "</node>"
+            f'    <node id="{_attr(node_id)}">',
+            NODE_KEYS,
+            "n_",
+            _node_values(
+                record, source_text(store, node_id) if record.node_type == "source" else None
+            ),
+            "</node>",
         )
     for edges in edge_groups(store, scope):
         for edge in edges:

@@ -55,12 +55,18 @@ news_article (source)          ``schema:NewsArticle``, ``prov:Entity``
   (xsd:integer) and ``geokg:origin``. Dates: ``sem:hasTimeStamp`` (the resolved day),
   ``sem:hasBeginTimeStamp`` / ``sem:hasEndTimeStamp`` (xsd:date), ``geokg:dateGranularity``,
   ``geokg:dateRule``, ``geokg:dateExpression`` (the article's words), ``geokg:dateNote``.
+  ``geokg:eventPlace`` names the event's own ``place`` (a sub-property of ``sem:hasPlace``:
+  an event may have further place roles, each its own ``sem:hasPlace`` edge).
   Quantities: ``geokg:quantity`` → a ``schema:QuantitativeValue`` with ``schema:value``
   (xsd:decimal; absent where the text gives no number), ``schema:unitText``,
   ``geokg:qualifier``, ``geokg:measure`` and ``rdfs:label`` (the article's words).
 - Sources: ``schema:headline`` (the title), ``schema:datePublished`` (xsd:date),
-  ``schema:inLanguage``, ``geokg:origin`` (where the metadata came from); publisher and
-  contributors come from their edges (``schema:publisher``, ``schema:contributor``).
+  ``schema:inLanguage``, ``geokg:origin`` (where the metadata came from), ``schema:url`` (an
+  IRI) and ``schema:text`` (the full text every quote points into, so that an import can check
+  the quotes again); publisher and contributors come from their edges (``schema:publisher``,
+  ``schema:contributor``).
+- Entities, events and edge statements an analyst asserts without a quote say
+  ``geokg:analystAssertion true`` (xsd:boolean); it is left out when false.
 
 Edges
 -----
@@ -152,7 +158,15 @@ from rdflib.namespace import (
 from rdflib.term import Node as RdfNode
 
 from graph.errors import UnsupportedFormatError
-from graph.export._common import CHUNK, check_scope, chunked, edge_groups, nodes, xml_safe
+from graph.export._common import (
+    CHUNK,
+    check_scope,
+    chunked,
+    edge_groups,
+    nodes,
+    source_text,
+    xml_safe,
+)
 from graph.model import CameoCode, Edge, Entity, Event, Evidence, Source
 from graph.ontology import EntityKind, RelationType, Role
 from graph.store import GraphStore
@@ -227,11 +241,13 @@ class GEOKG(DefinedNamespace):
     # Node properties
     kind: URIRef  # The node's kind, as the model names it.
     unnamed: URIRef  # True for actors the article refers to without a name.
+    analystAssertion: URIRef  # True for a record an analyst asserts without a quote.
     modality: URIRef  # How the article presents an event: occurred, asserted, denied...
     dateExpression: URIRef  # The article's words for an event's time.
     dateGranularity: URIRef  # day, week or period.
     dateRule: URIRef  # The rule that resolved the expression (graph.dates).
     dateNote: URIRef  # A remark on the resolution.
+    eventPlace: URIRef  # The event's own place field (other places are sem:hasPlace roles).
     quantity: URIRef  # An event's quantity (a schema:QuantitativeValue).
     qualifier: URIRef  # How a quantity is hedged: exact, more_than...
     measure: URIRef  # What a quantity counts.
@@ -521,6 +537,8 @@ class _Projection:
         yield s, GEOKG.unnamed, _boolean(record.unnamed), g
         if record.description:
             yield s, SDO.description, _text(record.description), g
+        if record.analyst_assertion:
+            yield s, GEOKG.analystAssertion, _boolean(True), g
         reference: tuple[GraphName, ...] = (None,)
         for i, ident in enumerate(record.identifiers):
             iri = URIRef(f"{s}#identifier-{i}")
@@ -542,6 +560,8 @@ class _Projection:
         yield s, GEOKG.kind, _text(str(record.kind)), g
         yield s, GEOKG.modality, _text(str(record.modality)), g
         yield s, SEM.eventType, cameo_iri(record.cameo.code), g
+        if record.analyst_assertion:
+            yield s, GEOKG.analystAssertion, _boolean(True), g
         date = record.date
         for predicate, day in (
             (SEM.hasTimeStamp, date.value),
@@ -559,6 +579,7 @@ class _Projection:
             if text is not None:
                 yield s, predicate, _text(str(text)), g
         if record.place is not None:
+            yield s, GEOKG.eventPlace, node_iri(record.place), g
             link = self.link(record.id, record.place, "place")
             if link is not None:
                 yield s, link, node_iri(record.place), g
@@ -592,6 +613,11 @@ class _Projection:
         yield s, SDO.datePublished, _date(record.published), g
         yield s, SDO.inLanguage, _text(record.language), g
         yield s, GEOKG.origin, _text(record.metadata_origin), g
+        if record.url is not None:
+            yield s, SDO.url, URIRef(record.url), g
+        text = source_text(self.store, record.id)
+        if text is not None:
+            yield s, SDO.text, _text(text), g
         links = [("publisher", record.publisher)] if record.publisher else []
         links += [("contributors", c) for c in record.contributors]
         for field, other in dict.fromkeys(links):
@@ -621,6 +647,8 @@ class _Projection:
         yield e, DCTERMS.identifier, _text(edge.id), g
         yield e, GEOKG.edgeCategory, _text(edge.category), g
         yield e, GEOKG.edgeType, _text(str(edge.type)), g
+        if edge.analyst_assertion:
+            yield e, GEOKG.analystAssertion, _boolean(True), g
         for key, value in sorted(edge.attributes.items()):
             literals = _values(value)
             if key in _EDGE_ATTRIBUTES:

@@ -233,7 +233,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
         "/entities/{id}/neighbors", "/events", "/events/{id}", "/relations", "/paths/shortest",
         "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/problems",
         "/problems/{slug}", "/sources/{id}/text", "/relations/{id}",
-        "/changes", "/changes/stream", "/limits", "/admin/backup",
+        "/changes", "/changes/stream", "/limits", "/admin/backup", "/import",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:
