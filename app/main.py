@@ -40,6 +40,7 @@ from app.routes import (
     vocabulary,
     writes,
 )
+from graph.errors import GeokgError
 from graph.service import KnowledgeGraph
 
 __all__ = ["create_app"]
@@ -58,9 +59,9 @@ entities play in events. Errors are RFC 9457 `application/problem+json`; each ki
 
 
 def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> FastAPI:
-    """Build the application. Without ``graph``, the store of record (``GEOKG_DB``) is opened at
-    start-up, and seeded from ``GEOKG_SEEDS`` if it has no history; a broken seed stops the
-    start (the service never serves half a graph).
+    """Build the application. Without ``graph``, the store of record (``GEOKG_DB``) is opened
+    here (and closed at shutdown), and seeded from ``GEOKG_SEEDS`` if it has no history; a broken
+    seed or store stops the start with one line (the service never serves half a graph).
 
     Without ``settings``, they are read from the environment; a bad one (or a malformed token)
     exits with a one-line message naming the variable (this is the entry point of
@@ -72,11 +73,16 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     except (SettingError, TokenError) as exc:
         raise SystemExit(f"geokg: error: {exc}") from None
 
+    opened = graph is None
+    if graph is None:
+        try:
+            graph = KnowledgeGraph.open(settings.db, settings.seeds)
+        except GeokgError as exc:  # a broken seed or store: one message, no traceback
+            raise SystemExit(f"geokg: error: {exc}") from None
+    kg = graph
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = graph is None
-        kg = KnowledgeGraph.open(settings.db, settings.seeds) if graph is None else graph
-        app.state.graph = kg
         log.info("store %s at change %d", settings.db, kg.position)
         follower = asyncio.create_task(_follow(kg, settings.follow_interval))
         try:
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         # request's Host header (any host a client names); a 404 problem is plainer and safe.
         redirect_slashes=False,
     )
+    app.state.graph = kg
     app.state.settings = settings
     app.state.tokens = tokens
     app.add_middleware(BodyLimit)
