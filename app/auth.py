@@ -83,6 +83,10 @@ def parse_tokens(inline: str | None, file: Path | None) -> tuple[Token, ...]:
     for name in names:
         if names.count(name) > 1:
             raise TokenError(f"token name {name!r} is given twice")
+    secrets = [t.secret for t in tokens]
+    for token in tokens:
+        if secrets.count(token.secret) > 1:
+            raise TokenError(f"token {token.name!r} has the same secret as another token")
     return tuple(tokens)
 
 

@@ -14,10 +14,6 @@ MAX_IMPORT_BYTES = 256 * 1024 * 1024
 """Largest body of ``POST /import``."""
 
 
-class _TooLargeError(Exception):
-    pass
-
-
 class BodyLimit:
     """ASGI middleware: refuse bodies over the limit (by ``Content-Length``, or as they stream)."""
 
@@ -34,28 +30,36 @@ class BodyLimit:
             await _refuse(scope, send, limit)
             return
         seen = 0
+        too_large = False
         started = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLargeError
+                    # Stop reading: the app sees a client that went away, and its answer is
+                    # replaced by the 413 below.
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLargeError:
-            if not started:
-                await _refuse(scope, send, limit)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            await _refuse(scope, send, limit)
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:

@@ -50,8 +50,8 @@ def _serve(args: argparse.Namespace) -> int:
     from app.main import create_app
 
     settings = load_settings(host=args.host, port=args.port, seeds=args.seeds, db=args.db)
-    graph = KnowledgeGraph.open(settings.db, settings.seeds)
-    app = create_app(settings, graph)
+    app = create_app(settings)  # checks the tokens before it opens (and maybe seeds) the store
+    graph: KnowledgeGraph = app.state.graph
     url = f"http://{settings.host}:{settings.port}"
     print(
         f"geokg: store {settings.db} at change {graph.position}: {_counts(graph)}",
@@ -63,10 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"geokg: serving {url}  (docs: {url}/docs, {url}/redoc)", file=sys.stderr)
-    try:
-        uvicorn.run(app, host=settings.host, port=settings.port)
-    finally:
-        graph.close()
+    uvicorn.run(app, host=settings.host, port=settings.port)
     return 0
 
 

@@ -205,6 +205,10 @@ PROBLEM_TYPES: list[ProblemType] = [
         "A parameter is missing, unknown, repeated or of the wrong type; `errors` lists each.",
     ),
     ProblemType(
+        StarletteHTTPException, 400, "bad-request", "Bad request",
+        "The request body could not be read: not UTF-8, or not JSON where JSON is expected.",
+    ),
+    ProblemType(
         StarletteHTTPException, 401, "unauthorized", "Unauthorized",
         "The request needs a valid token: `Authorization: Bearer <token>` (see GEOKG_TOKENS).",
     ),

@@ -114,21 +114,32 @@ ntriples, jsonld, rdfxml, nquads, graphml, json
     if reader is None:
         raise UnsupportedFormatError(fmt, list(READERS))
     items: list[Item] = []
-    for item in reader(stream):
-        if len(items) == max_items:
-            raise RecordValidationError(
-                [
-                    Problem(
-                        item.where.at(),
-                        f"more than {max_items} records: an import holds at most {max_items} "
-                        "(see GET /limits); split the file",
-                    )
-                ]
-            )
-        items.append(item)
-        if progress is not None:
-            progress(len(items))
+    try:
+        for item in reader(stream):
+            _append(items, item, max_items, progress)
+    except RecursionError:  # the stdlib parsers recurse: a document nested past any use
+        raise RecordValidationError(
+            [Problem("$", "the document is nested too deeply to be a geokg export")]
+        ) from None
     return items
+
+
+def _append(
+    items: list[Item], item: Item, max_items: int, progress: Callable[[int], None] | None
+) -> None:
+    if len(items) == max_items:
+        raise RecordValidationError(
+            [
+                Problem(
+                    item.where.at(),
+                    f"more than {max_items} records: an import holds at most {max_items} "
+                    "(see GET /limits); split the file",
+                )
+            ]
+        )
+    items.append(item)
+    if progress is not None:
+        progress(len(items))
 
 
 def import_items(

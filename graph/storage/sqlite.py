@@ -10,6 +10,7 @@ inside that lock, which is why positions follow commit order with no gaps.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from graph.changes import Change, LoggedChange
 from graph.errors import StoreError
@@ -108,6 +110,9 @@ class SQLiteRecordStore:
                 self._path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create {self._path.parent}: {exc.strerror}") from None
+        # Every open store holds a shared lock on a file beside it: restore takes it exclusively,
+        # so it cannot replace a store a running service still has open.
+        self._lock_file = _lock(self._path, exclusive=False)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._writer = self._connect()
@@ -360,8 +365,25 @@ class SQLiteRecordStore:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
+        self._lock_file.close()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _lock(path: Path, *, exclusive: bool) -> IO[bytes]:
+    """Open ``<store>.lock`` and lock it: shared (waits) or exclusive (fails if in use)."""
+    handle = open(f"{path}.lock", "ab")  # noqa: SIM115 (held until the store closes)
+    try:
+        if exclusive:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+    except BlockingIOError:
+        handle.close()
+        raise StoreError(
+            f"{path} is open in a running geokg (serve, import...): stop it, then restore"
+        ) from None
+    return handle
 
 
 def _describe(path: Path) -> tuple[int, int]:
@@ -401,6 +423,7 @@ def restore_backup(backup: Path, target: Path, *, force: bool = False) -> int:
                 "(make a backup of it first)"
             )
     target.parent.mkdir(parents=True, exist_ok=True)
+    guard = _lock(target, exclusive=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -420,4 +443,6 @@ def restore_backup(backup: Path, target: Path, *, force: bool = False) -> int:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        guard.close()
     return position
