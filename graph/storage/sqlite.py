@@ -18,9 +18,9 @@ import sqlite3
 import tempfile
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
 
 from graph.changes import Change, LoggedChange
 from graph.errors import StoreError
@@ -112,7 +112,9 @@ class SQLiteRecordStore:
                 raise StoreError(f"cannot create {self._path.parent}: {exc.strerror}") from None
         # Every open store holds a shared lock on a file beside it: restore takes it exclusively,
         # so it cannot replace a store a running service still has open.
-        self._lock_file = _lock(self._path, exclusive=False)
+        self._lock_fd = _lock(self._path, exclusive=False)
+        # A store dropped without close() still lets go of its lock (and warns of nothing).
+        self._release = weakref.finalize(self, os.close, self._lock_fd)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._writer = self._connect()
@@ -365,25 +367,22 @@ class SQLiteRecordStore:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
-        self._lock_file.close()
+        self._release()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
 
-def _lock(path: Path, *, exclusive: bool) -> IO[bytes]:
+def _lock(path: Path, *, exclusive: bool) -> int:
     """Open ``<store>.lock`` and lock it: shared (waits) or exclusive (fails if in use)."""
-    handle = open(f"{path}.lock", "ab")  # noqa: SIM115 (held until the store closes)
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        if exclusive:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        else:
-            fcntl.flock(handle, fcntl.LOCK_SH)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
     except BlockingIOError:
-        handle.close()
+        os.close(fd)
         raise StoreError(
             f"{path} is open in a running geokg (serve, import...): stop it, then restore"
         ) from None
-    return handle
+    return fd
 
 
 def _describe(path: Path) -> tuple[int, int]:
@@ -444,5 +443,5 @@ def restore_backup(backup: Path, target: Path, *, force: bool = False) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     finally:
-        guard.close()
+        os.close(guard)
     return position
