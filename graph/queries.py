@@ -43,6 +43,7 @@ __all__ = [
     "Path",
     "PathFilter",
     "Subgraph",
+    "detail_of",
     "entity_relations",
     "event_detail",
     "export_scope",
@@ -436,11 +437,15 @@ def _check_window(start: dt.date | None, end: dt.date | None) -> None:
 def event_detail(store: GraphStore, event_id: str) -> EventDetail:
     """An event record with its participants, in the order their role edges were added
     (raise :class:`NodeNotFoundError` if unknown)."""
-    event = store.event(event_id)
     roles = sorted(
         (e for e in store.out_edges(event_id) if e.category == "role"),
         key=lambda e: store.edge_rank(e.id),
     )
+    return detail_of(store, store.event(event_id), roles)
+
+
+def detail_of(store: GraphStore, event: Event, roles: Iterable[Edge]) -> EventDetail:
+    """An event record with the entities of its role edges (in the order given)."""
     participants = []
     for edge in roles:
         entity = store.entity(edge.target)

@@ -49,7 +49,7 @@ from graph.model import (
     Source,
 )
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
-from graph.queries import EventDetail, event_detail
+from graph.queries import EventDetail, detail_of, event_detail
 from graph.reference import cameo_codes, country_identifiers
 from graph.store import GraphStore
 from graph.validation import (
@@ -668,20 +668,10 @@ def _detail(store: GraphStore, event: Event, roles: list[Edge]) -> EventDetail:
     """The event as :func:`event_detail` will answer once the write is applied: role edges it
     keeps stay where they are, new ones follow in the order given (so the answer's ETag is
     the one a GET gives next)."""
-    from graph.queries import Participant
-
     roles = sorted(
         roles, key=lambda e: (0, store.edge_rank(e.id)) if store.has_edge(e.id) else (1, 0)
     )
-    participants = []
-    for edge in roles:
-        entity = store.entity(edge.target)
-        participants.append(
-            Participant(
-                role=edge.type, id=entity.id, label=entity.label, kind=entity.kind, edge=edge.id
-            )
-        )
-    return EventDetail(**dict(event), participants=participants)
+    return detail_of(store, event, roles)
 
 
 def _as_body(store: GraphStore, object_type: WritableType, object_id: str) -> dict[str, Any]:
