@@ -24,6 +24,7 @@ from graph.model import ID_PATTERN
 
 __all__ = [
     "LIMITS",
+    "AttributeName",
     "Label",
     "Line",
     "LongText",
@@ -125,6 +126,8 @@ SourceText = Annotated[
 """The full text of a source document."""
 Url = Annotated[str, StringConstraints(max_length=LIMITS["url_length"]), AfterValidator(_url)]
 """An absolute http(s) URL with nothing an IRI cannot hold."""
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+"""The name of an edge attribute: a lowercase identifier."""
 
 
 def locate_quote(text: str, quote: str, start: int | None, end: int | None) -> tuple[int, int]:

@@ -54,6 +54,7 @@ from graph.reference import cameo_codes, country_identifiers
 from graph.store import GraphStore
 from graph.validation import (
     LIMITS,
+    AttributeName,
     Label,
     Line,
     LongText,
@@ -201,9 +202,7 @@ class RelationIn(_In):
     type: RelationType
     source: NodeId
     target: NodeId
-    attributes: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")], Line] = (
-        Field(default={}, max_length=LIMITS["attributes"])
-    )
+    attributes: dict[AttributeName, Line] = Field(default={}, max_length=LIMITS["attributes"])
     evidence: list[EvidenceIn] = Field(default=[], max_length=_ITEMS)
     analyst_assertion: bool = False
 

@@ -58,7 +58,17 @@ from graph.ontology import (
 )
 from graph.reference import cameo_codes
 from graph.store import GraphStore
-from graph.validation import LIMITS, Label, Line, LongText, Quote, SourceText, Url, locate_quote
+from graph.validation import (
+    LIMITS,
+    AttributeName,
+    Label,
+    Line,
+    LongText,
+    Quote,
+    SourceText,
+    Url,
+    locate_quote,
+)
 from graph.writes import EdgeId, Plan
 
 __all__ = ["MAX_IMPORT_ITEMS", "ImportProblem", "ImportReport", "plan_import"]
@@ -167,9 +177,7 @@ class _EdgeRow(_Row):
     type: str
     source: NodeId
     target: NodeId
-    attributes: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")], Line] = (
-        Field(default={}, max_length=LIMITS["attributes"])
-    )
+    attributes: dict[AttributeName, Line] = Field(default={}, max_length=LIMITS["attributes"])
     evidence: list[_EvidenceRow] = Field(default=[], max_length=_ITEMS)
     analyst_assertion: bool = False
 
