@@ -10,7 +10,7 @@ grow with the whole graph.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from itertools import chain, islice, pairwise
 from typing import Any, Generic, Literal, TypeVar
 
@@ -23,6 +23,7 @@ from graph.errors import (
     NoPathError,
     clip,
 )
+from graph.index import NO_DATE, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
 from graph.search import normalise
@@ -648,9 +649,8 @@ def _walk(
     for _ in range(depth):
         level = []
         for current in frontier:
-            for edge in chain(store.out_edges(current), store.in_edges(current)):
-                other = edge.target if edge.source == current else edge.source
-                if other in visited or (type and edge.type != type):
+            for other in store.neighbour_ids(current, type):
+                if other in visited:
                     continue
                 wanted = keep is None or keep(other)
                 full = limit is not None and len(kept) >= limit
@@ -665,12 +665,7 @@ def _walk(
 
 
 def _edges_among(store: GraphStore, nodes: dict[str, None], type: str | None) -> list[Edge]:
-    return [
-        edge
-        for node in nodes
-        for edge in store.out_edges(node)
-        if edge.target in nodes and (not type or edge.type == type)
-    ]
+    return store.edges_among(nodes, type)
 
 
 class PathFilter(BaseModel):
@@ -752,48 +747,29 @@ def path_filter(
 
 
 class _Walk:
-    """Neighbours of a node under a path filter, in the graph's own (insertion) order.
+    """A path filter as the topology applies it, with the ends of the path.
 
-    Deterministic on purpose: equal-length paths are chosen the same way on every run, so an
-    analyst who repeats a query gets the same answer.
+    Deterministic on purpose: equal-length paths are chosen by the graph's load order, the same
+    way on every run, so an analyst who repeats a query gets the same answer.
     """
 
     def __init__(self, store: GraphStore, ends: tuple[str, str], flt: PathFilter) -> None:
         self.store = store
         self.ends = ends
         self.flt = flt
-        self.kinds: set[str] | None = None
+        kinds = None
         if flt.kinds:
-            self.kinds = set().union(*(_kinds(k) or set() for k in flt.kinds))
-
-    def node_ok(self, node: str) -> bool:
-        if node in self.ends:
-            return True
-        if self.kinds is not None and self.store.kind_of(node) not in self.kinds:
-            return False
-        if (self.flt.start or self.flt.end) and self.store.type_of(node) == "event":
-            return _overlaps(self.store.event(node), self.flt.start, self.flt.end)
-        return True
+            kinds = frozenset().union(*(_kinds(k) or set() for k in flt.kinds))
+        self.traversal = TraversalFilter(
+            directed=flt.directed,
+            types=flt.types or None,
+            kinds=kinds,
+            start=flt.start.toordinal() if flt.start else NO_DATE,
+            end=flt.end.toordinal() if flt.end else NO_DATE,
+        )
 
     def edge_ok(self, edge: Edge) -> bool:
         return not self.flt.types or edge.type in self.flt.types
-
-    def _step(self, neighbours: Iterator[tuple[str, list[Edge]]]) -> Iterator[str]:
-        for other, edges in neighbours:
-            if any(self.edge_ok(e) for e in edges) and self.node_ok(other):
-                yield other
-
-    def forward(self, node: str) -> Iterator[str]:
-        """Nodes one hop on from ``node``."""
-        yield from self._step(self.store.successors(node))
-        if not self.flt.directed:
-            yield from self._step(self.store.predecessors(node))
-
-    def backward(self, node: str) -> Iterator[str]:
-        """Nodes one hop before ``node``."""
-        yield from self._step(self.store.predecessors(node))
-        if not self.flt.directed:
-            yield from self._step(self.store.successors(node))
 
 
 def _bfs(
@@ -805,62 +781,19 @@ def _bfs(
     banned_nodes: frozenset[str] = frozenset(),
     banned_hops: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[str] | None:
-    """Bidirectional breadth-first search: a shortest path of at most ``max_hops``, or None."""
-    if source == target:
-        return [source]
-    undirected = not walk.flt.directed
+    """Bidirectional breadth-first search: a shortest path of at most ``max_hops``, or None.
 
-    def banned(u: str, v: str) -> bool:
-        return v in banned_nodes or (u, v) in banned_hops or (undirected and (v, u) in banned_hops)
-
-    before: dict[str, str | None] = {source: None}
-    after: dict[str, str | None] = {target: None}
-    forward, backward = [source], [target]
-    hops = 0
-    while forward and backward and hops < max_hops:
-        hops += 1
-        if len(forward) <= len(backward):
-            forward, meet = _advance(forward, walk.forward, before, after, banned)
-        else:
-            backward, meet = _advance(
-                backward, walk.backward, after, before, lambda u, v: banned(v, u)
-            )
-        if meet is not None:
-            return _join(meet, before, after)
-    return None
-
-
-def _advance(
-    frontier: list[str],
-    step: Callable[[str], Iterator[str]],
-    seen: dict[str, str | None],
-    other_side: dict[str, str | None],
-    banned: Callable[[str, str], bool],
-) -> tuple[list[str], str | None]:
-    """One level of one side of a bidirectional search; returns it and any meeting node."""
-    level: list[str] = []
-    for u in frontier:
-        for v in step(u):
-            if v in seen or banned(u, v):
-                continue
-            seen[v] = u
-            if v in other_side:
-                return level, v
-            level.append(v)
-    return level, None
-
-
-def _join(meet: str, before: dict[str, str | None], after: dict[str, str | None]) -> list[str]:
-    path = [meet]
-    node = before[meet]
-    while node is not None:
-        path.insert(0, node)
-        node = before[node]
-    node = after[meet]
-    while node is not None:
-        path.append(node)
-        node = after[node]
-    return path
+    Runs over the read model's integer topology (:meth:`GraphStore.shortest_nodes`): no record
+    is read until the path is known.
+    """
+    return walk.store.shortest_nodes(
+        source,
+        target,
+        walk.traversal,
+        max_hops=max_hops,
+        banned_nodes=banned_nodes,
+        banned_hops=banned_hops,
+    )
 
 
 def _hop_edges(store: GraphStore, u: str, v: str, walk: _Walk) -> list[Edge]:

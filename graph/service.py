@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from graph.changes import Change, LoggedChange
+from graph.changes import Change
 from graph.errors import IdempotencyKeyReusedError
 from graph.seed import has_seed_files, seed_changes, seed_files
 from graph.storage import Commit, RecordStore, StaleError, StoredResponse, open_record_store
@@ -102,13 +102,12 @@ class KnowledgeGraph:
 
     def __init__(self, records: RecordStore) -> None:
         self.records = records
-        self._view = GraphStore()
         self._lock = ReadWriteLock()
         self._writing = threading.Lock()
         self._listeners: list[Callable[[int], None]] = []
-        position, rows = records.load()
-        self._view.apply(rows)
-        self.position = position
+        snapshot = records.pin()
+        self._view = GraphStore.from_snapshot(snapshot)
+        self.position = snapshot.position
 
     @classmethod
     def open(cls, location: str | Path, seeds: Path | None = None) -> KnowledgeGraph:
@@ -153,24 +152,37 @@ class KnowledgeGraph:
             return self._catch_up()
 
     def _catch_up(self) -> int:
-        applied = self.position
-        pending: list[LoggedChange] = []
-        while True:
-            batch = self.records.changes_since(applied + len(pending), SYNC_BATCH)
-            if not batch:
-                break
-            pending.extend(batch)
-            complete = [c for c in pending if c.commit <= pending[-1].position]
-            if complete:
-                self._apply([c.change for c in complete], complete[-1].position)
-                applied = complete[-1].position
-                pending = pending[len(complete) :]
+        snapshot = self.records.pin()
+        if snapshot.position == self.position:
+            # Nothing new; still move to the fresh snapshot, so the old read transaction ends
+            # and the store can checkpoint its journal.
+            self._view.advance(snapshot, [])
+            return self.position
+        with self._lock.write():
+            changes: list[Change] = []
+            for logged in snapshot.changes_since(self.position):
+                changes.append(logged.change)
+                if len(changes) >= SYNC_BATCH:
+                    self._view.apply(changes)
+                    self._view.forget(changes)
+                    changes = []
+            self._view.advance(snapshot, changes)
+            self.position = snapshot.position
+        self._notify(snapshot.position)
         return self.position
 
-    def _apply(self, changes: list[Change], position: int) -> None:
+    def _applied(self, changes: list[Change], position: int) -> None:
+        """Move the read model on after this process committed ``changes`` at ``position``."""
+        snapshot = self.records.pin()
+        if snapshot.position != position:  # another process committed right after: follow
+            self._catch_up()
+            return
         with self._lock.write():
-            self._view.apply(changes)
+            self._view.advance(snapshot, changes)
             self.position = position
+        self._notify(position)
+
+    def _notify(self, position: int) -> None:
         for listener in list(self._listeners):
             listener(position)
 
@@ -213,6 +225,6 @@ class KnowledgeGraph:
                     position = self.records.commit(planned.changes, commit, expect=self.position)
                 except StaleError:
                     continue
-                self._apply(planned.changes, position)
+                self._applied(planned.changes, position)
                 return WriteOutcome(position, planned.result)
             raise RuntimeError("the store kept moving under this writer")

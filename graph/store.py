@@ -1,10 +1,14 @@
-"""The read model: every node and edge record in memory, with the indexes queries need.
+"""The read model: a compact topology in memory, records fetched for what answers return.
 
 The store of record (:mod:`graph.storage`) holds the facts; a :class:`GraphStore` is derived
-from it and follows its change log (:meth:`GraphStore.apply`). JSON answers, RDF and GraphML
-are projections of it. Nothing outside this module touches its data structures: queries and
-exporters go through the narrow read interface below (records, neighbours by direction, kind
-and type indexes, O(1) counts), so a compact index can stand behind it later.
+from it and follows its change log (:meth:`GraphStore.apply`). It keeps in memory only what
+searches need, as integer-indexed numpy arrays (:class:`graph.index.Topology`): node types,
+kinds and dates, edge ends and types, adjacency, plus the name and date indexes. The records
+themselves (labels, evidence, attributes) come from a :class:`Records` source: a snapshot of
+the store of record taken at the same log position (:class:`StoredRecords`), or plain
+dictionaries for a graph built in memory (:class:`MemoryRecords`, used by tests and tools).
+Queries and exporters go through the narrow read interface below; nothing outside this module
+touches its data structures.
 
 The store is not thread-safe by itself: :class:`graph.service.KnowledgeGraph` lets many
 readers in at once and one writer at a time. Reads never change anything (index work left by a
@@ -15,21 +19,35 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import overload
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import Any, Protocol, overload
 
-import networkx as nx
+import numpy as np
+from pydantic import TypeAdapter
 
 from graph.changes import Change
 from graph.errors import NodeNotFoundError
-from graph.model import Edge, Entity, Event, Node, Source
+from graph.index import NO_DATE, NODE_TYPES, Topology, TraversalFilter
+from graph.model import AnyNode, Edge, Entity, Event, Node, Source
 from graph.search import NameIndex
+from graph.storage.base import RecordSnapshot
 
-__all__ = ["EventKey", "GraphStore"]
+__all__ = [
+    "EventKey",
+    "GraphStore",
+    "MemoryRecords",
+    "RecordSnapshot",
+    "Records",
+    "StoredRecords",
+    "TraversalFilter",
+]
 
 EventKey = tuple[dt.date, int, str]
 """How events sort: (sort date, load order, id); undated events have ``date.max``."""
+
+_NODE = TypeAdapter[Node](AnyNode)
 
 
 class _SortedSlice(Sequence[EventKey]):
@@ -59,6 +77,129 @@ class _SortedSlice(Sequence[EventKey]):
         return (items[i] for i in range(self._lo, self._hi))
 
 
+class _Ids(Collection[str]):
+    """Ids of the slots a mask selects, in load order: a read-only view, O(1) to take and to
+    count; iterating it scans the mask once (numpy)."""
+
+    def __init__(
+        self,
+        ids: list[str | None],
+        mask: Callable[[], Any],
+        count: int,
+        member: Callable[[str], bool],
+    ) -> None:
+        self._ids, self._mask, self._count, self._member = ids, mask, count, member
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        ids = self._ids
+        for slot in np.flatnonzero(self._mask()).tolist():
+            found = ids[slot]
+            if found is not None:
+                yield found
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and self._member(item)
+
+
+class Records(Protocol):
+    """Where the read model finds node and edge records by id."""
+
+    def node(self, node_id: str) -> Node | None: ...
+    def edge(self, edge_id: str) -> Edge | None: ...
+    def text(self, source_id: str) -> str | None: ...
+
+
+class MemoryRecords:
+    """Records held in dictionaries: for graphs built in memory (seed checks, tests, tools)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: dict[str, Edge] = {}
+        self.texts: dict[str, str] = {}
+
+    def node(self, node_id: str) -> Node | None:
+        return self.nodes.get(node_id)
+
+    def edge(self, edge_id: str) -> Edge | None:
+        return self.edges.get(edge_id)
+
+    def text(self, source_id: str) -> str | None:
+        return self.texts.get(source_id)
+
+
+class StoredRecords:
+    """Records read from a snapshot of the store of record, the most recent kept parsed.
+
+    The snapshot is at the same log position as the topology, so records and adjacency always
+    agree; :meth:`advance` moves both on together (under the service's write lock).
+    """
+
+    CACHE = 4096
+    """Parsed records kept (most recently used first); a record costs a few KB parsed."""
+
+    def __init__(self, snapshot: RecordSnapshot) -> None:
+        self.snapshot = snapshot
+        self._cache: OrderedDict[str, Node | Edge] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _cached(self, key: str) -> Node | Edge | None:
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+            return found
+
+    def _keep(self, key: str, record: Node | Edge) -> None:
+        with self._lock:
+            self._cache[key] = record
+            if len(self._cache) > self.CACHE:
+                self._cache.popitem(last=False)
+
+    def node(self, node_id: str) -> Node | None:
+        found = self._cached("n:" + node_id)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        row = self.snapshot.node(node_id)
+        if row is None:
+            return None
+        record = _NODE.validate_json(row[1])
+        self._keep("n:" + node_id, record)
+        return record
+
+    def edge(self, edge_id: str) -> Edge | None:
+        found = self._cached("e:" + edge_id)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        body = self.snapshot.edge(edge_id)
+        if body is None:
+            return None
+        record = Edge.model_validate_json(body)
+        self._keep("e:" + edge_id, record)
+        return record
+
+    def text(self, source_id: str) -> str | None:
+        return self.snapshot.text(source_id)
+
+    def advance(self, snapshot: RecordSnapshot, changed: Iterable[tuple[str, str]]) -> None:
+        """Read from a later snapshot; forget the parsed records the changes touched."""
+        with self._lock:
+            for object_type, object_id in changed:
+                self._cache.pop(("e:" if object_type == "edge" else "n:") + object_id, None)
+            self.snapshot = snapshot
+
+
+def _day(value: Any) -> int:
+    """A date (or ISO string) as an ordinal; ``NO_DATE`` for None."""
+    if value is None:
+        return NO_DATE
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return int(value.toordinal())
+
+
 class GraphStore:
     """All nodes and edges of the knowledge graph, with the texts their evidence quotes.
 
@@ -77,23 +218,51 @@ class GraphStore:
     0
     """
 
-    def __init__(self) -> None:
-        self._graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
-        self._edge_ends: dict[str, tuple[str, str]] = {}
-        self._edge_rank: dict[str, int] = {}
-        self._edges_added = 0
-        self._node_rank: dict[str, int] = {}
-        self._nodes_added = 0
-        self._texts: dict[str, str] = {}
-        self._by_type: dict[str, dict[str, None]] = defaultdict(dict)
-        self._by_kind: dict[str, dict[str, None]] = defaultdict(dict)
-        self._by_cameo: dict[str, dict[str, None]] = defaultdict(dict)
-        self._edges_by_type: dict[str, dict[str, None]] = defaultdict(dict)
+    def __init__(self, records: MemoryRecords | StoredRecords | None = None) -> None:
+        self._topo = Topology()
+        self._records: MemoryRecords | StoredRecords = (
+            MemoryRecords() if records is None else records
+        )
         self._event_order: list[EventKey] = []
         self._event_span = dt.timedelta(0)
-        self._event_keys: dict[str, EventKey] = {}
-        self._loaded = 0
         self._names = NameIndex()
+
+    @classmethod
+    def from_snapshot(cls, snapshot: RecordSnapshot) -> GraphStore:
+        """The read model of a store of record at a snapshot's position: the topology is built
+        from the snapshot's skeleton rows (no record is parsed); records are read on demand."""
+        store = cls(StoredRecords(snapshot))
+        topo = store._topo
+        events: list[EventKey] = []
+        for (
+            rank,
+            node_id,
+            node_type,
+            kind,
+            start,
+            end,
+            cameo,
+            label,
+            aliases,
+        ) in snapshot.node_skeletons():
+            first, last = _day(start or end), _day(end or start)
+            topo.add_node(
+                node_id, node_type, kind, first=first, last=last, cameo=cameo or "", rank=rank
+            )
+            if node_type == "entity":
+                names = [label, *(_json_list(aliases))]
+                store._names.add(node_id, names)
+            elif node_type == "event":
+                events.append((_date(first), rank, node_id))
+                if NO_DATE not in (first, last):
+                    store._event_span = max(store._event_span, dt.timedelta(days=last - first))
+        events.sort()
+        store._event_order = events
+        for rank, edge_id, source, target, edge_type, category in snapshot.edge_skeletons():
+            topo.add_edge(edge_id, source, target, edge_type, category, rank=rank)
+        topo.compact()
+        store.settle()
+        return store
 
     # -- writes (the service calls these under its write lock) ------------------------------
 
@@ -105,214 +274,300 @@ class GraphStore:
         same things in the same order. Raises ``ValueError`` if the id belongs to a node of
         another type.
         """
-        old = self._graph.nodes[record.id]["record"] if record.id in self._graph else None
-        if old is not None and old.node_type != record.node_type:
-            raise ValueError(f"id {record.id!r} is already used by a {old.node_type}")
-        self._graph.add_node(
-            record.id, record=record, node_type=record.node_type, kind=str(record.kind)
+        records = self._memory()
+        self._index_node(
+            record.id,
+            record.node_type,
+            str(record.kind),
+            names=(record.label, *record.aliases) if isinstance(record, Entity) else None,
+            dates=(record.date.start, record.date.end) if isinstance(record, Event) else None,
+            cameo=record.cameo.code if isinstance(record, Event) else "",
         )
-        self._by_type[record.node_type][record.id] = None
-        if old is None:
-            self._nodes_added += 1
-            self._node_rank[record.id] = self._nodes_added
-        if old is None or old.kind != record.kind:
-            if old is not None:
-                self._by_kind[str(old.kind)].pop(record.id, None)
-            self._by_kind[str(record.kind)][record.id] = None
-        if isinstance(record, Entity):
-            names = (record.label, *record.aliases)
-            if not isinstance(old, Entity) or (old.label, *old.aliases) != names:
-                self._names.remove(record.id)
-                self._names.add(record.id, names)
-        elif isinstance(record, Event):
-            self._index_event(record, old if isinstance(old, Event) else None)
+        records.nodes[record.id] = record
 
-    def _unindex_node(self, record: Node) -> None:
-        self._by_kind[str(record.kind)].pop(record.id, None)
-        if isinstance(record, Entity):
-            self._names.remove(record.id)
-        elif isinstance(record, Event):
-            self._by_cameo[record.cameo.code].pop(record.id, None)
-            key = self._event_keys.pop(record.id)
-            i = bisect.bisect_left(self._event_order, key)
-            del self._event_order[i]
+    def _memory(self) -> MemoryRecords:
+        if not isinstance(self._records, MemoryRecords):
+            raise TypeError("this read model follows a store of record: write through it")
+        return self._records
+
+    def _index_node(
+        self,
+        node_id: str,
+        node_type: str,
+        kind: str,
+        *,
+        names: Sequence[str] | None,
+        dates: tuple[Any, Any] | None,
+        cameo: str,
+    ) -> None:
+        topo = self._topo
+        slot = topo.node_index.get(node_id)
+        old_key = None
+        if (
+            slot is not None
+            and node_type == "event"
+            and NODE_TYPES[topo.type_code(slot)] == "event"
+        ):
+            old_key = self.event_sort_key(node_id)
+        first = last = NO_DATE
+        if dates is not None:
+            start, end = dates
+            first, last = _day(start or end), _day(end or start)
+        topo.add_node(node_id, node_type, kind, first=first, last=last, cameo=cameo)
+        if names is not None:
+            self._names.remove(node_id)
+            self._names.add(node_id, list(names))
+        if node_type == "event":
+            if NO_DATE not in (first, last):
+                # Only ever widened: a bound on how far before a window an event may start.
+                self._event_span = max(self._event_span, dt.timedelta(days=last - first))
+            if old_key is not None:
+                del self._event_order[bisect.bisect_left(self._event_order, old_key)]
+            bisect.insort(self._event_order, self.event_sort_key(node_id))
 
     def delete_node(self, node_id: str) -> None:
         """Remove a node that no edge touches any more (delete its edges first).
 
         Raises :class:`NodeNotFoundError` if unknown and ``ValueError`` if edges remain.
         """
-        record = self.node(node_id)
-        if self._graph.degree(node_id):
+        slot = self._slot(node_id)
+        if self._topo.degree(slot):
             raise ValueError(f"node {node_id!r} still has edges")
-        self._unindex_node(record)
-        self._by_type[record.node_type].pop(node_id, None)
-        del self._node_rank[node_id]
-        self._graph.remove_node(node_id)
-        self._texts.pop(node_id, None)
-
-    def _index_event(self, event: Event, old: Event | None) -> None:
-        if old is None or old.cameo.code != event.cameo.code:
-            if old is not None:
-                self._by_cameo[old.cameo.code].pop(event.id, None)
-            self._by_cameo[event.cameo.code][event.id] = None
-        first = event.date.start or event.date.end
-        last = event.date.end or event.date.start
-        if first is not None and last is not None:
-            # Only ever widened: a bound on how far before a window an event may start.
-            self._event_span = max(self._event_span, last - first)
-        if old is None:
-            self._loaded += 1
-            loaded = self._loaded
-        else:  # a changed event keeps its place among events of the same day
-            key = self._event_keys.pop(event.id)
+        node_type = self.type_of(node_id)
+        if node_type == "entity":
+            self._names.remove(node_id)
+        elif node_type == "event":
+            key = self.event_sort_key(node_id)
             del self._event_order[bisect.bisect_left(self._event_order, key)]
-            loaded = key[1]
-        entry = (first or dt.date.max, loaded, event.id)
-        self._event_keys[event.id] = entry
-        bisect.insort(self._event_order, entry)
+        self._topo.remove_node(node_id)
+        if isinstance(self._records, MemoryRecords):
+            self._records.nodes.pop(node_id, None)
+            self._records.texts.pop(node_id, None)
 
     def event_sort_key(self, event_id: str) -> EventKey:
         """The key that orders events by date (undated last), then by load order."""
-        return self._event_keys[event_id]
+        slot = self._topo.node_index[event_id]
+        first = int(self._topo.first_day.data[slot])
+        return (_date(first), int(self._topo.node_rank.data[slot]), event_id)
 
     def put_edge(self, edge: Edge) -> None:
         """Add an edge between two existing nodes, or replace the edge with the same id.
 
-        A replaced edge keeps its place in load order (:meth:`edge_rank`), and, if it joins
-        the same nodes, its place among their edges.
+        A replaced edge keeps its place in load order (:meth:`edge_rank`), even if it now
+        joins other nodes.
         """
-        for end in (edge.source, edge.target):
-            if end not in self._graph:
+        records = self._memory()
+        self._index_edge(edge.id, edge.source, edge.target, edge.type, edge.category)
+        records.edges[edge.id] = edge
+
+    def _index_edge(self, edge_id: str, source: str, target: str, type_: str, cat: str) -> None:
+        for end in (source, target):
+            if end not in self._topo.node_index:
                 raise NodeNotFoundError(end)
-        rank = self._edge_rank.get(edge.id)
-        if rank is not None:
-            old = self.edge(edge.id)
-            if (old.source, old.target) == (edge.source, edge.target):
-                data = self._graph.edges[edge.source, edge.target, edge.id]
-                data.update(record=edge, type=edge.type, category=edge.category)
-                if old.type != edge.type:
-                    self._edges_by_type[old.type].pop(edge.id, None)
-                    self._edges_by_type[edge.type][edge.id] = None
-                return
-            self.delete_edge(edge.id)
-        else:
-            self._edges_added += 1
-            rank = self._edges_added
-        self._graph.add_edge(
-            edge.source,
-            edge.target,
-            key=edge.id,
-            record=edge,
-            type=edge.type,
-            category=edge.category,
-        )
-        self._edge_ends[edge.id] = (edge.source, edge.target)
-        self._edge_rank[edge.id] = rank
-        self._edges_by_type[edge.type][edge.id] = None
+        self._topo.add_edge(edge_id, source, target, type_, cat)
 
     def delete_edge(self, edge_id: str) -> None:
         """Remove an edge; raise ``KeyError`` if unknown."""
-        record = self.edge(edge_id)
-        self._graph.remove_edge(record.source, record.target, key=edge_id)
-        del self._edge_ends[edge_id]
-        del self._edge_rank[edge_id]
-        self._edges_by_type[record.type].pop(edge_id, None)
+        self._topo.remove_edge(edge_id)
+        if isinstance(self._records, MemoryRecords):
+            self._records.edges.pop(edge_id, None)
 
     def edge_rank(self, edge_id: str) -> int:
         """Where an edge stands in load order (edges added later rank higher); ``KeyError``
         if unknown. Replacing an edge keeps its rank."""
-        return self._edge_rank[edge_id]
+        return int(self._topo.edge_rank.data[self._topo.edge_index[edge_id]])
 
     def put_text(self, source_id: str, text: str) -> None:
         """Keep the text of a source document (evidence offsets point into it)."""
-        self._texts[source_id] = text
+        self._memory().texts[source_id] = text
 
     def apply(self, changes: Iterable[Change]) -> None:
-        """Apply changes from the store of record's log, in order, then settle the indexes."""
-        for change in changes:
-            change.apply_to(self)
+        """Apply changes from the store of record's log, in order, then settle the indexes.
+
+        A read model over memory records takes the records from the changes; one that reads a
+        store of record indexes what the changes say and finds the records in the store.
+        """
+        if isinstance(self._records, MemoryRecords):
+            for change in changes:
+                change.apply_to(self)
+        else:
+            for change in changes:
+                self._apply_skeleton(change)
         self.settle()
+
+    def _apply_skeleton(self, change: Change) -> None:
+        after = change.after
+        if change.object_type == "edge":
+            if after is None:
+                self.delete_edge(change.id)
+            else:
+                self._index_edge(
+                    change.id, after["source"], after["target"], after["type"], after["category"]
+                )
+            return
+        if after is None:
+            self.delete_node(change.id)
+            return
+        date = after.get("date") or {}
+        self._index_node(
+            change.id,
+            change.object_type,
+            str(after["kind"]),
+            names=(after["label"], *after.get("aliases", ()))
+            if change.object_type == "entity"
+            else None,
+            dates=(date.get("start"), date.get("end")) if change.object_type == "event" else None,
+            cameo=(after.get("cameo") or {}).get("code", "")
+            if change.object_type == "event"
+            else "",
+        )
+
+    def advance(self, snapshot: RecordSnapshot, changes: Sequence[Change]) -> None:
+        """Apply changes read from the store of record and read records from ``snapshot``,
+        which is at the position just after them."""
+        if not isinstance(self._records, StoredRecords):
+            raise TypeError("only a read model over a store of record advances")
+        if changes:
+            self.apply(changes)
+        self._records.advance(snapshot, ((c.object_type, c.id) for c in changes))
+
+    def forget(self, changes: Iterable[Change]) -> None:
+        """Drop parsed records the changes touched (while catching up in several batches)."""
+        if isinstance(self._records, StoredRecords):
+            self._records.advance(self._records.snapshot, ((c.object_type, c.id) for c in changes))
 
     def settle(self) -> None:
         """Finish index work left pending by writes, so that reads never modify the store."""
         self._names.flush()
+        if self._topo.needs_compaction():
+            self._topo.compact()
 
     # -- reads ----------------------------------------------------------------------------
 
+    @property
+    def position(self) -> int | None:
+        """The store of record's position the records are read at (None for memory records)."""
+        if isinstance(self._records, StoredRecords):
+            return self._records.snapshot.position
+        return None
+
+    def _slot(self, node_id: str) -> int:
+        slot = self._topo.node_index.get(node_id)
+        if slot is None:
+            raise NodeNotFoundError(node_id)
+        return slot
+
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self._graph
+        return node_id in self._topo.node_index
 
     def node(self, node_id: str) -> Node:
         """Return the record of any node; raise :class:`NodeNotFoundError` if unknown."""
-        try:
-            record: Node = self._graph.nodes[node_id]["record"]
-        except KeyError:
-            raise NodeNotFoundError(node_id) from None
+        record = self._records.node(node_id) if node_id in self._topo.node_index else None
+        if record is None:
+            raise NodeNotFoundError(node_id)
         return record
 
     def kind_of(self, node_id: str) -> str:
         """The kind of a node (entity kind, event kind or ``news_article``)."""
-        kind: str = self._graph.nodes[node_id]["kind"]
-        return kind
+        topo = self._topo
+        return topo.kinds.names[int(topo.node_kind.data[topo.node_index[node_id]])]
 
     def type_of(self, node_id: str) -> str | None:
         """``entity``, ``event`` or ``source``; ``None`` for an unknown id."""
-        data = self._graph.nodes.get(node_id)
-        return None if data is None else str(data["node_type"])
+        slot = self._topo.node_index.get(node_id)
+        return None if slot is None else NODE_TYPES[self._topo.type_code(slot)]
 
     def entity(self, entity_id: str) -> Entity:
         """Return an entity record; raise :class:`NodeNotFoundError` if no entity has the id."""
-        record = self._graph.nodes.get(entity_id, {}).get("record")
-        if not isinstance(record, Entity):
+        if self.type_of(entity_id) != "entity":
             raise NodeNotFoundError(entity_id, "entity")
+        record = self.node(entity_id)
+        assert isinstance(record, Entity)
         return record
 
     def event(self, event_id: str) -> Event:
         """Return an event record; raise :class:`NodeNotFoundError` if no event has the id."""
-        record = self._graph.nodes.get(event_id, {}).get("record")
-        if not isinstance(record, Event):
+        if self.type_of(event_id) != "event":
             raise NodeNotFoundError(event_id, "event")
+        record = self.node(event_id)
+        assert isinstance(record, Event)
         return record
 
     def source(self, source_id: str) -> Source:
         """Return a source record; raise :class:`NodeNotFoundError` if no source has the id."""
-        record = self._graph.nodes.get(source_id, {}).get("record")
-        if not isinstance(record, Source):
+        if self.type_of(source_id) != "source":
             raise NodeNotFoundError(source_id, "source")
+        record = self.node(source_id)
+        assert isinstance(record, Source)
         return record
 
     def source_text(self, source_id: str) -> str:
         """Return the full text of a source document."""
         self.source(source_id)
-        return self._texts[source_id]
+        text = self._records.text(source_id)
+        if text is None:
+            raise KeyError(source_id)
+        return text
 
     def node_ids(self) -> Iterator[str]:
         """Every node id, in load order."""
-        return iter(self._graph)
+        return (i for i in self._topo.node_ids if i is not None)
+
+    def _type_view(self, node_type: str) -> _Ids:
+        topo = self._topo
+        code = NODE_TYPES.index(node_type) if node_type in NODE_TYPES[1:] else -1
+        return _Ids(
+            topo.node_ids,
+            lambda: topo.node_type.view == code,
+            topo.nodes_of_type[code] if code > 0 else 0,
+            lambda i: self.type_of(i) == node_type,
+        )
 
     def ids(self, node_type: str) -> Collection[str]:
         """Ids of all nodes of one type (``entity``, ``event``, ``source``), in load order.
 
         A read-only view: no copy is made.
         """
-        return self._by_type.get(node_type, {}).keys()
+        return self._type_view(node_type)
 
     def ids_of_kind(self, kind: str) -> Collection[str]:
         """Ids of all nodes of one kind, in load order (a read-only view)."""
-        return self._by_kind.get(kind, {}).keys()
+        topo = self._topo
+        code = topo.kinds.codes.get(kind, -1)
+        return _Ids(
+            topo.node_ids,
+            lambda: (topo.node_kind.view == code) & (topo.node_type.view != 0),
+            topo.kind_counts.get(kind, 0),
+            lambda i: i in topo.node_index and self.kind_of(i) == kind,
+        )
 
     def ids_of_cameo(self, code: str) -> Collection[str]:
         """Ids of the events with exactly this CAMEO code (a read-only view)."""
-        return self._by_cameo.get(code, {}).keys()
+        topo = self._topo
+        value = topo.cameos.codes.get(code, -1)
+        return _Ids(
+            topo.node_ids,
+            lambda: (topo.node_cameo.view == value) & (topo.node_type.view != 0),
+            topo.cameo_counts.get(code, 0),
+            lambda i: (
+                i in topo.node_index and int(topo.node_cameo.data[topo.node_index[i]]) == value
+            ),
+        )
 
     def cameo_codes_in_use(self) -> list[str]:
         """The CAMEO codes that at least one event has."""
-        return [code for code, ids in self._by_cameo.items() if ids]
+        return [code for code, n in self._topo.cameo_counts.items() if n and code]
 
     def edge_ids_of_type(self, edge_type: str) -> Collection[str]:
         """Ids of the edges of one type, in load order (a read-only view)."""
-        return self._edges_by_type.get(edge_type, {}).keys()
+        topo = self._topo
+        code = topo.types.codes.get(edge_type, -1)
+        return _Ids(
+            topo.edge_ids,
+            lambda: (topo.edge_type.view == code) & topo.edge_alive.view,
+            topo.type_counts.get(edge_type, 0),
+            lambda i: i in topo.edge_index and int(topo.edge_type.data[topo.edge_index[i]]) == code,
+        )
 
     def events_by_date(
         self, first: dt.date | None = None, last: dt.date | None = None
@@ -335,61 +590,87 @@ class GraphStore:
 
     def entities(self) -> Iterator[Entity]:
         """Every entity record, in load order."""
-        return (self.entity(i) for i in self._by_type.get("entity", {}))
+        return (self.entity(i) for i in self.ids("entity"))
 
     def events(self) -> Iterator[Event]:
         """Every event record, in load order."""
-        return (self.event(i) for i in self._by_type.get("event", {}))
+        return (self.event(i) for i in self.ids("event"))
 
     def sources(self) -> Iterator[Source]:
         """Every source record, in load order."""
-        return (self.source(i) for i in self._by_type.get("source", {}))
+        return (self.source(i) for i in self.ids("source"))
 
     def has_edge(self, edge_id: str) -> bool:
         """Whether an edge has this id."""
-        return edge_id in self._edge_ends
+        return edge_id in self._topo.edge_index
 
     def edge(self, edge_id: str) -> Edge:
         """Return an edge record by its id; raise ``KeyError`` if unknown."""
-        u, v = self._edge_ends[edge_id]
-        record: Edge = self._graph.edges[u, v, edge_id]["record"]
+        record = self._records.edge(edge_id) if edge_id in self._topo.edge_index else None
+        if record is None:
+            raise KeyError(edge_id)
         return record
 
+    def _edges(self, slots: Iterable[int]) -> list[Edge]:
+        ids = self._topo.edge_ids
+        return [self.edge(ids[s]) for s in slots]  # type: ignore[arg-type]
+
     def edges(self) -> Iterator[Edge]:
-        """Every edge record, grouped by the node it leaves, in load order."""
-        return (data["record"] for _, _, data in self._graph.edges(data=True))
+        """Every edge record, grouped by the node it leaves (in load order), in load order."""
+        if isinstance(self._records, StoredRecords):
+            snapshot = self._records.snapshot
+            return (Edge.model_validate_json(body) for body in snapshot.edges())
+        return (e for u in range(len(self._topo.node_ids)) for e in self._out(u))
+
+    def _out(self, slot: int) -> list[Edge]:
+        if self._topo.node_ids[slot] is None:
+            return []
+        return self._edges(self._topo.out_slots(slot).tolist())
 
     def out_edges(self, node_id: str) -> Iterator[Edge]:
-        """Edges leaving a node."""
-        return (d["record"] for _, _, d in self._graph.out_edges(node_id, data=True))
+        """Edges leaving a node, in load order."""
+        return iter(self._edges(self._topo.out_slots(self._slot(node_id)).tolist()))
 
     def in_edges(self, node_id: str) -> Iterator[Edge]:
-        """Edges entering a node."""
-        return (d["record"] for _, _, d in self._graph.in_edges(node_id, data=True))
+        """Edges entering a node, in load order."""
+        return iter(self._edges(self._topo.in_slots(self._slot(node_id)).tolist()))
+
+    def _grouped(self, slots: Any, far: Any) -> Iterator[tuple[str, list[Edge]]]:
+        groups: dict[int, list[int]] = {}
+        for slot, node in zip(slots.tolist(), far[slots].tolist(), strict=True):
+            groups.setdefault(node, []).append(slot)
+        ids = self._topo.node_ids
+        for node, members in groups.items():
+            yield ids[node], self._edges(members)  # type: ignore[misc]
 
     def successors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
         """Each node that edges from ``node_id`` reach, with those edges (in load order)."""
-        for other, keyed in self._graph.succ[node_id].items():
-            yield other, [d["record"] for d in keyed.values()]
+        slots = self._topo.out_slots(self._slot(node_id))
+        return self._grouped(slots, self._topo.edge_target.data)
 
     def predecessors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
         """Each node with edges into ``node_id``, with those edges (in load order)."""
-        for other, keyed in self._graph.pred[node_id].items():
-            yield other, [d["record"] for d in keyed.values()]
+        slots = self._topo.in_slots(self._slot(node_id))
+        return self._grouped(slots, self._topo.edge_source.data)
 
     def degree(self, node_id: str) -> int:
         """Number of edges leaving or entering a node."""
-        return int(self._graph.degree(node_id))
+        return self._topo.degree(self._slot(node_id))
 
     def edges_between(self, u: str, v: str) -> list[Edge]:
         """All edges from ``u`` to ``v``."""
-        data = self._graph.get_edge_data(u, v) or {}
-        return [d["record"] for d in data.values()]
+        topo = self._topo
+        if u not in topo.node_index or v not in topo.node_index:
+            return []
+        return self._edges(topo.slots_between(topo.node_index[u], topo.node_index[v]).tolist())
 
     def entities_named(self, name: str) -> list[str]:
         """Entity ids whose label or an alias is ``name`` (case- and accent-insensitive), in
         load order."""
-        return sorted(self._names.exact(name), key=self._node_rank.__getitem__)
+        topo = self._topo
+        return sorted(
+            self._names.exact(name), key=lambda i: int(topo.node_rank.data[topo.node_index[i]])
+        )
 
     def search_entities(self, query: str) -> list[str]:
         """Entity ids whose label or an alias contains ``query``, best match first."""
@@ -397,71 +678,194 @@ class GraphStore:
 
     def node_count(self) -> int:
         """Number of nodes (O(1))."""
-        return len(self._graph)
+        return self._topo.node_count
 
     def edge_count(self) -> int:
         """Number of edges (O(1))."""
-        return len(self._edge_ends)
+        return self._topo.edge_count
 
     def counts(self) -> dict[str, int]:
         """Numbers of nodes by type and of edges, each O(1)."""
-        plural = {"entity": "entities", "event": "events", "source": "sources"}
-        counts = {plural[t]: len(self._by_type.get(t, {})) for t in plural}
-        counts["edges"] = self.edge_count()
-        return counts
+        by_type = self._topo.nodes_of_type
+        return {
+            "entities": by_type[1],
+            "events": by_type[2],
+            "sources": by_type[3],
+            "edges": self.edge_count(),
+        }
 
     def iter_records(self, ids: Iterable[str]) -> Iterator[Node]:
         """Records of the given node ids."""
         return (self.node(i) for i in ids)
 
+    # -- searches over the topology ----------------------------------------------------------
+
+    def shortest_nodes(
+        self,
+        source: str,
+        target: str,
+        flt: TraversalFilter,
+        *,
+        max_hops: int,
+        banned_nodes: Iterable[str] = (),
+        banned_hops: Iterable[tuple[str, str]] = (),
+    ) -> list[str] | None:
+        """A shortest path (node ids) of at most ``max_hops`` hops under ``flt``, or None."""
+        topo = self._topo
+        index = topo.node_index
+        found = topo.bfs(
+            index[source],
+            index[target],
+            flt,
+            max_hops=max_hops,
+            banned_nodes=[index[n] for n in banned_nodes if n in index],
+            banned_hops=[(index[u], index[v]) for u, v in banned_hops],
+        )
+        if found is None:
+            return None
+        return [topo.node_ids[n] for n in found]  # type: ignore[misc]
+
+    def neighbour_ids(self, node_id: str, edge_type: str | None = None) -> Iterator[str]:
+        """Ids of the nodes one hop from ``node_id`` (out-edges first, then in-edges), each
+        once, in the order of their first edge."""
+        topo = self._topo
+        slot = self._slot(node_id)
+        types = frozenset([edge_type]) if edge_type else None
+        seen: dict[int, None] = {}
+        for out in (True, False):
+            for node in topo.neighbours(slot, out, types).tolist():
+                seen.setdefault(node, None)
+        return (topo.node_ids[n] for n in seen)  # type: ignore[misc]
+
+    def edges_among(self, node_ids: Iterable[str], edge_type: str | None = None) -> list[Edge]:
+        """Edges whose both ends are among ``node_ids`` (of one type if given), grouped by the
+        node they leave in the order given; only those edges' records are read."""
+        topo = self._topo
+        slots = [topo.node_index[n] for n in node_ids]
+        if not slots:
+            return []
+        members = np.asarray(slots, dtype=np.int32)
+        code = topo.types.codes.get(edge_type, -1) if edge_type else None
+        found: list[int] = []
+        for slot in slots:
+            out = topo.out_slots(slot)
+            keep = np.isin(topo.edge_target.data[out], members)
+            if code is not None:
+                keep &= topo.edge_type.data[out] == code
+            found.extend(out[keep].tolist())
+        return self._edges(found)
+
     def snapshot(self) -> GraphStore:
-        """A copy of the records and adjacency that later writes leave alone, for exports.
+        """A view of the records and adjacency that later writes leave alone, for exports.
 
-        Records are immutable, so the copy shares them; it costs one pass over the nodes and
-        edges. The copy answers what exporters read (records, neighbours, texts); take it
-        while holding the read lock, then read it without any lock.
+        Over a store of record it reads the store's own snapshot (O(1) to take); over memory
+        records it copies what exporters read (one pass over nodes and edges; records are
+        immutable and shared). Take it under the read lock, then read it without any lock.
         """
-        return _Snapshot(self)
+        if isinstance(self._records, StoredRecords):
+            return _PinnedView(self._records.snapshot)
+        return _MemorySnapshot(self)
 
 
-class _Snapshot(GraphStore):
+def _date(ordinal: int) -> dt.date:
+    return dt.date.max if ordinal == NO_DATE else dt.date.fromordinal(ordinal)
+
+
+def _json_list(value: Any) -> list[str]:
+    if not value:
+        return []
+    import json
+
+    return list(json.loads(value))
+
+
+class _MemorySnapshot(GraphStore):
     """A frozen view: node records, out-adjacency and texts as they were when it was taken."""
 
     def __init__(self, store: GraphStore) -> None:
         super().__init__()
-        graph = store._graph
-        self._records: dict[str, Node] = {n: d["record"] for n, d in graph.nodes(data=True)}
-        self._succ: dict[str, dict[str, list[Edge]]] = {
-            u: {v: [d["record"] for d in keyed.values()] for v, keyed in nbrs.items()}
-            for u, nbrs in graph.succ.items()
-            if nbrs
-        }
-        self._texts = dict(store._texts)
+        self._copied: dict[str, Node] = {n: store.node(n) for n in store.node_ids()}
+        self._succ: dict[str, dict[str, list[Edge]]] = {}
+        for edge in store.edges():
+            self._succ.setdefault(edge.source, {}).setdefault(edge.target, []).append(edge)
+        records = store._records
+        assert isinstance(records, MemoryRecords)
+        self._texts = dict(records.texts)
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self._records
+        return node_id in self._copied
 
     def node(self, node_id: str) -> Node:
         try:
-            return self._records[node_id]
+            return self._copied[node_id]
         except KeyError:
             raise NodeNotFoundError(node_id) from None
 
     def type_of(self, node_id: str) -> str | None:
-        record = self._records.get(node_id)
+        record = self._copied.get(node_id)
         return None if record is None else record.node_type
 
     def source_text(self, source_id: str) -> str:
         return self._texts[source_id]
 
     def node_ids(self) -> Iterator[str]:
-        return iter(self._records)
+        return iter(self._copied)
 
     def node_count(self) -> int:
-        return len(self._records)
+        return len(self._copied)
 
     def successors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
         return iter(self._succ.get(node_id, {}).items())
 
     def edges_between(self, u: str, v: str) -> list[Edge]:
         return list(self._succ.get(u, {}).get(v, []))
+
+    def edges(self) -> Iterator[Edge]:
+        return (e for targets in self._succ.values() for group in targets.values() for e in group)
+
+
+class _PinnedView(GraphStore):
+    """What exporters read, straight from a snapshot of the store of record."""
+
+    def __init__(self, snapshot: RecordSnapshot) -> None:
+        super().__init__()
+        self._snapshot = snapshot
+
+    def __contains__(self, node_id: object) -> bool:
+        return isinstance(node_id, str) and self._snapshot.node(node_id) is not None
+
+    def node(self, node_id: str) -> Node:
+        row = self._snapshot.node(node_id)
+        if row is None:
+            raise NodeNotFoundError(node_id)
+        return _NODE.validate_json(row[1])
+
+    def type_of(self, node_id: str) -> str | None:
+        row = self._snapshot.node(node_id)
+        return None if row is None else row[0]
+
+    def source_text(self, source_id: str) -> str:
+        text = self._snapshot.text(source_id)
+        if text is None:
+            raise KeyError(source_id)
+        return text
+
+    def node_ids(self) -> Iterator[str]:
+        return (row[0] for row in self._snapshot.nodes())
+
+    def nodes(self) -> Iterator[Node]:
+        """Every node record in load order (one pass over the snapshot)."""
+        return (_NODE.validate_json(row[2]) for row in self._snapshot.nodes())
+
+    def successors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
+        groups: dict[str, list[Edge]] = {}
+        for body in self._snapshot.edges_from(node_id):
+            edge = Edge.model_validate_json(body)
+            groups.setdefault(edge.target, []).append(edge)
+        return iter(groups.items())
+
+    def edges_between(self, u: str, v: str) -> list[Edge]:
+        return [e for target, group in self.successors(u) if target == v for e in group]
+
+    def edges(self) -> Iterator[Edge]:
+        return (Edge.model_validate_json(body) for body in self._snapshot.edges())

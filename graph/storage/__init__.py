@@ -7,11 +7,12 @@ default; PostgreSQL is meant to stand behind the same interface.
 
 from __future__ import annotations
 
-from graph.storage.base import Commit, RecordStore, StaleError, StoredResponse
+from graph.storage.base import Commit, RecordSnapshot, RecordStore, StaleError, StoredResponse
 from graph.storage.sqlite import SQLiteRecordStore
 
 __all__ = [
     "Commit",
+    "RecordSnapshot",
     "RecordStore",
     "SQLiteRecordStore",
     "StaleError",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from graph.changes import Change, LoggedChange
 
-__all__ = ["Commit", "RecordStore", "StaleError", "StoredResponse"]
+__all__ = ["Commit", "RecordSnapshot", "RecordStore", "StaleError", "StoredResponse"]
 
 
 class StaleError(Exception):
@@ -34,6 +34,53 @@ class Commit:
     source: str | None = None
     idempotency_key: str | None = None
     response: StoredResponse | None = None
+
+
+class RecordSnapshot(Protocol):
+    """Every record of a store as it stood at one position, for the read model to read.
+
+    The read model's topology is built (or advanced) to the same position, so what it finds
+    in its adjacency and what the snapshot holds always agree.
+    """
+
+    position: int
+
+    def node(self, node_id: str) -> tuple[str, str] | None:
+        """(node type, JSON body) of a node, or None."""
+        ...
+
+    def edge(self, edge_id: str) -> str | None:
+        """The JSON body of an edge, or None."""
+        ...
+
+    def text(self, source_id: str) -> str | None:
+        """The text of a source, or None."""
+        ...
+
+    def nodes(self) -> Iterator[tuple[str, str, str]]:
+        """(id, node type, JSON body) of every node, in load order."""
+        ...
+
+    def edges(self) -> Iterator[str]:
+        """Every edge's JSON body, grouped by the node it leaves (in load order)."""
+        ...
+
+    def edges_from(self, node_id: str) -> list[str]:
+        """JSON bodies of the edges leaving a node, in load order."""
+        ...
+
+    def node_skeletons(self) -> Iterator[tuple[Any, ...]]:
+        """(rank, id, node type, kind, date start, date end, CAMEO code, label, aliases JSON)
+        of every node, in load order."""
+        ...
+
+    def edge_skeletons(self) -> Iterator[tuple[Any, ...]]:
+        """(rank, id, source, target, type, category) of every edge, in load order."""
+        ...
+
+    def changes_since(self, position: int) -> Iterator[LoggedChange]:
+        """The log after ``position`` up to this snapshot's position."""
+        ...
 
 
 class RecordStore(Protocol):
@@ -64,6 +111,10 @@ class RecordStore(Protocol):
 
     def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
         """Log entries after ``position``, oldest first."""
+        ...
+
+    def pin(self) -> RecordSnapshot:
+        """A consistent view of every record at the current position."""
         ...
 
     def stored_response(self, actor: str, key: str) -> StoredResponse | None:

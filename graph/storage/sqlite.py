@@ -21,12 +21,13 @@ import uuid
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from graph.changes import Change, LoggedChange
 from graph.errors import StoreError
 from graph.storage.base import Commit, StaleError, StoredResponse
 
-__all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "restore_backup"]
+__all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "SQLiteSnapshot", "restore_backup"]
 
 SCHEMA_VERSION = 1
 """The schema this code reads and writes; a store with another version is refused."""
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS edges (
     target TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS edges_by_source ON edges (source, ord);
 CREATE TABLE IF NOT EXISTS texts (source_id TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS changes (
     position INTEGER PRIMARY KEY,
@@ -209,31 +211,15 @@ class SQLiteRecordStore:
 
         return position, rows()
 
+    def pin(self) -> SQLiteSnapshot:
+        """A consistent, read-only view of every record at the current position."""
+        return SQLiteSnapshot(self._connect())
+
     def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
         if position >= _MAX_INTEGER:  # past any position SQLite can hold (and cannot bind)
             return []
-        cursor = self._reader().execute(
-            "SELECT position, commit_position, at, op, object_type, object_id, before, after,"
-            " actor, source FROM changes WHERE position > ? ORDER BY position LIMIT ?",
-            (position, limit),
-        )
-        return [
-            LoggedChange(
-                position=p,
-                commit=c,
-                at=dt.datetime.fromisoformat(at),
-                actor=actor,
-                source=source,
-                change=Change(
-                    op,
-                    otype,
-                    oid,
-                    json.loads(before) if before is not None else None,
-                    json.loads(after) if after is not None else None,
-                ),
-            )
-            for p, c, at, op, otype, oid, before, after, actor, source in cursor
-        ]
+        cursor = self._reader().execute(_CHANGES_SINCE, (position, limit))
+        return [_logged(row) for row in cursor]
 
     def stored_response(self, actor: str, key: str) -> StoredResponse | None:
         row = (
@@ -370,6 +356,144 @@ class SQLiteRecordStore:
         self._release()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+_CHANGES_SINCE = (
+    "SELECT position, commit_position, at, op, object_type, object_id, before, after,"
+    " actor, source FROM changes WHERE position > ? ORDER BY position LIMIT ?"
+)
+
+
+def _logged(row: tuple[Any, ...]) -> LoggedChange:
+    p, c, at, op, otype, oid, before, after, actor, source = row
+    return LoggedChange(
+        position=p,
+        commit=c,
+        at=dt.datetime.fromisoformat(at),
+        actor=actor,
+        source=source,
+        change=Change(
+            op,
+            otype,
+            oid,
+            json.loads(before) if before is not None else None,
+            json.loads(after) if after is not None else None,
+        ),
+    )
+
+
+class SQLiteSnapshot:
+    """Every record as it stood at one position: a read transaction held open.
+
+    The read model reads records through it, so records always agree with the topology built
+    at the same position, whatever other writers commit meanwhile. It is replaced (and this
+    transaction ended) each time the read model catches up; exports keep the one they started
+    with. Safe to share between threads: each statement runs under a lock.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+        conn.execute("BEGIN")
+        row = conn.execute("SELECT max(position) FROM changes").fetchone()
+        self.position = int(row[0] or 0)
+        self._closed = False
+
+    def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        with self._lock:
+            row: tuple[Any, ...] | None = self._conn.execute(sql, args).fetchone()
+            return row
+
+    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def _stream(self, sql: str, args: tuple[Any, ...] = (), size: int = 2048) -> Iterator[Any]:
+        """Rows of a query, fetched in batches (the lock is held per batch, not throughout)."""
+        with self._lock:
+            cursor = self._conn.execute(sql, args)
+        while True:
+            with self._lock:
+                rows = cursor.fetchmany(size)
+            if not rows:
+                return
+            yield from rows
+
+    def node(self, node_id: str) -> tuple[str, str] | None:
+        """(node type, JSON body) of a node, or None."""
+        row = self._one("SELECT node_type, body FROM nodes WHERE id = ?", (node_id,))
+        return None if row is None else (row[0], row[1])
+
+    def edge(self, edge_id: str) -> str | None:
+        """The JSON body of an edge, or None."""
+        row = self._one("SELECT body FROM edges WHERE id = ?", (edge_id,))
+        return None if row is None else str(row[0])
+
+    def text(self, source_id: str) -> str | None:
+        """The text of a source, or None."""
+        row = self._one("SELECT text FROM texts WHERE source_id = ?", (source_id,))
+        return None if row is None else str(row[0])
+
+    def nodes(self) -> Iterator[tuple[str, str, str]]:
+        """(id, node type, JSON body) of every node, in load order."""
+        return self._stream("SELECT id, node_type, body FROM nodes ORDER BY ord")
+
+    def edges(self) -> Iterator[str]:
+        """The JSON body of every edge, grouped by the node it leaves (nodes in load order),
+        each group in load order."""
+        return (
+            row[0]
+            for row in self._stream(
+                "SELECT e.body FROM nodes n JOIN edges e ON e.source = n.id ORDER BY n.ord, e.ord"
+            )
+        )
+
+    def edges_from(self, node_id: str) -> list[str]:
+        """JSON bodies of the edges leaving a node, in load order."""
+        rows = self._all("SELECT body FROM edges WHERE source = ? ORDER BY ord", (node_id,))
+        return [row[0] for row in rows]
+
+    def node_skeletons(self) -> Iterator[tuple[Any, ...]]:
+        """What the topology needs of each node, in load order, without parsing bodies:
+        (ord, id, node type, kind, date start, date end, CAMEO code, label, aliases JSON)."""
+        return self._stream(
+            "SELECT ord, id, node_type, json_extract(body, '$.kind'),"
+            " json_extract(body, '$.date.start'), json_extract(body, '$.date.end'),"
+            " json_extract(body, '$.cameo.code'), json_extract(body, '$.label'),"
+            " json_extract(body, '$.aliases') FROM nodes ORDER BY ord",
+            size=8192,
+        )
+
+    def edge_skeletons(self) -> Iterator[tuple[Any, ...]]:
+        """(ord, id, source, target, type, category) of each edge, in load order."""
+        return self._stream(
+            "SELECT ord, id, source, target, json_extract(body, '$.type'),"
+            " json_extract(body, '$.category') FROM edges ORDER BY ord",
+            size=8192,
+        )
+
+    def changes_since(self, position: int) -> Iterator[LoggedChange]:
+        """The log after ``position`` up to this snapshot's position, oldest first."""
+        last = position
+        while last < self.position:
+            rows = self._all(_CHANGES_SINCE, (last, 10_000))
+            if not rows:
+                return
+            for row in rows:
+                yield _logged(row)
+            last = rows[-1][0]
+
+    def close(self) -> None:
+        """End the read transaction (also done when the snapshot is dropped)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self._closed = True
+            self._conn.close()
 
 
 def _lock(path: Path, *, exclusive: bool) -> int:
