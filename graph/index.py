@@ -17,8 +17,7 @@ fetches them for the nodes and edges an answer returns.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,22 +115,6 @@ class TraversalFilter:
     end: int = NO_DATE
 
 
-class _Scratch(threading.local):
-    """Per-thread arrays reused between searches, reset after each (no O(N) clearing)."""
-
-    def __init__(self) -> None:
-        self.before: I32 = _EMPTY
-        self.after: I32 = _EMPTY
-
-    def arrays(self, size: int) -> tuple[I32, I32]:
-        if len(self.before) < size:
-            capacity = max(size, 2 * len(self.before), 1024)
-            self.before = np.full(capacity, -1, dtype=np.int32)
-            self.after = np.full(capacity, -1, dtype=np.int32)
-        return self.before, self.after
-
-
-_UNSEEN = -1
 _ROOT = -2
 
 
@@ -176,16 +159,20 @@ class Topology:
         self.nodes_of_type = [0, 0, 0, 0]
         self._next_node_rank = 0
         self._next_edge_rank = 0
-        # CSR over edge slots, for nodes below ``_base_nodes``; plus the overlay.
+        # CSR for nodes below ``_base_nodes``: node u's entries are _ptr[u].._ptr[u+1], its
+        # out-edges first (up to _split[u]), then its in-edges, each part in load order; an
+        # entry is an edge slot (_slot) and the node at its other end (_far). Edges added since
+        # are in the overlay (_out_extra, _in_extra); nodes whose CSR entries may be stale (an
+        # edge deleted or moved) are _dirty and are read with checks.
         self._base_nodes = 0
-        self._out_ptr: I64 = np.zeros(1, dtype=np.int64)
-        self._out_edges: I32 = _EMPTY
-        self._in_ptr: I64 = np.zeros(1, dtype=np.int64)
-        self._in_edges: I32 = _EMPTY
+        self._ptr: I64 = np.zeros(1, dtype=np.int64)
+        self._split: I64 = np.zeros(0, dtype=np.int64)
+        self._slot: I32 = _EMPTY
+        self._far: I32 = _EMPTY
         self._out_extra: dict[int, list[int]] = {}
         self._in_extra: dict[int, list[int]] = {}
+        self._dirty: set[int] = set()
         self._overlay = 0
-        self._scratch = _Scratch()
 
     # -- counts -----------------------------------------------------------------------------
 
@@ -240,6 +227,74 @@ class Topology:
         self._count_node(slot, 1)
         return slot
 
+    def load_nodes(
+        self,
+        *,
+        ids: list[str],
+        types: list[str],
+        kinds: list[str],
+        ranks: list[int],
+        first: list[int],
+        last: list[int],
+        cameos: list[str],
+    ) -> None:
+        """Add many new nodes at once (columns of equal length): the fast path of a load."""
+        start = len(self.node_ids)
+        self.node_ids.extend(ids)
+        self.node_index.update(zip(ids, range(start, start + len(ids)), strict=True))
+        if len(self.node_index) != len(self.node_ids):
+            raise ValueError("duplicate node ids")
+        type_codes = np.fromiter((NODE_TYPES.index(t) for t in types), np.uint8, len(types))
+        self.node_type.extend(type_codes)
+        self.node_kind.extend([self.kinds.code(k) for k in kinds])
+        self.node_cameo.extend([self.cameos.code(c) for c in cameos])
+        self.node_rank.extend(ranks)
+        self.first_day.extend(first)
+        self.last_day.extend(last)
+        if ranks:
+            self._next_node_rank = max(self._next_node_rank, *ranks)
+        for code, n in enumerate(np.bincount(type_codes, minlength=len(NODE_TYPES)).tolist()):
+            self.nodes_of_type[code] += n
+        for name, n in _tally(kinds).items():
+            self.kind_counts[name] = self.kind_counts.get(name, 0) + n
+        for name, n in _tally(cameos).items():
+            if name:
+                self.cameo_counts[name] = self.cameo_counts.get(name, 0) + n
+
+    def load_edges(
+        self,
+        *,
+        ids: list[str],
+        sources: list[str],
+        targets: list[str],
+        types: list[str],
+        categories: list[str],
+        ranks: list[int],
+    ) -> None:
+        """Add many new edges at once between known nodes, then rebuild the CSR index."""
+        start = len(self.edge_ids)
+        index = self.node_index
+        try:
+            source_slots = [index[u] for u in sources]
+            target_slots = [index[v] for v in targets]
+        except KeyError as exc:
+            raise ValueError(f"an edge names an unknown node {exc}") from None
+        self.edge_ids.extend(ids)
+        self.edge_index.update(zip(ids, range(start, start + len(ids)), strict=True))
+        if len(self.edge_index) != len(self.edge_ids):
+            raise ValueError("duplicate edge ids")
+        self.edge_source.extend(source_slots)
+        self.edge_target.extend(target_slots)
+        self.edge_type.extend([self.types.code(t) for t in types])
+        self.edge_category.extend([EDGE_CATEGORIES.index(c) for c in categories])
+        self.edge_rank.extend(ranks)
+        self.edge_alive.extend(np.ones(len(ids), dtype=np.bool_))
+        if ranks:
+            self._next_edge_rank = max(self._next_edge_rank, *ranks)
+        for name, n in _tally(types).items():
+            self.type_counts[name] = self.type_counts.get(name, 0) + n
+        self.compact()
+
     def type_code(self, slot: int) -> int:
         """The node type code of a slot (an index into :data:`NODE_TYPES`; 0 if deleted)."""
         return int(self.node_type.data[slot])
@@ -283,6 +338,8 @@ class Topology:
             self.edge_type.data[slot] = type_code
             self.edge_category.data[slot] = EDGE_CATEGORIES.index(category)
             if (int(self.edge_source.data[slot]), int(self.edge_target.data[slot])) != (u, v):
+                self._dirty.add(int(self.edge_source.data[slot]))
+                self._dirty.add(int(self.edge_target.data[slot]))
                 self.edge_source.data[slot] = u
                 self.edge_target.data[slot] = v
                 self._link(slot, u, v)
@@ -313,6 +370,8 @@ class Topology:
         slot = self.edge_index.pop(edge_id)
         self.edge_alive.data[slot] = False
         self.edge_ids[slot] = None
+        self._dirty.add(int(self.edge_source.data[slot]))
+        self._dirty.add(int(self.edge_target.data[slot]))
         name = self.types.names[int(self.edge_type.data[slot])]
         self.type_counts[name] -= 1
 
@@ -324,14 +383,32 @@ class Topology:
         """Rebuild the CSR index from the arrays: every live edge, each node's in load order."""
         nodes = len(self.node_ids)
         alive = np.flatnonzero(self.edge_alive.view).astype(np.int32)
-        self._out_ptr, self._out_edges = _csr(self.edge_source.view[alive], alive, nodes)
-        self._in_ptr, self._in_edges = _csr(self.edge_target.view[alive], alive, nodes)
+        sources = self.edge_source.view[alive]
+        targets = self.edge_target.view[alive]
+        owners = np.concatenate([sources, targets])
+        inward = np.repeat(np.array([0, 1], dtype=np.int8), len(alive))
+        slots = np.concatenate([alive, alive])
+        order = np.lexsort((slots, inward, owners))
+        self._slot = slots[order].astype(np.int32)
+        self._far = np.concatenate([targets, sources])[order].astype(np.int32)
+        counts = np.bincount(owners, minlength=nodes)
+        self._ptr = np.zeros(nodes + 1, dtype=np.int64)
+        np.cumsum(counts, out=self._ptr[1:])
+        self._split = self._ptr[:-1] + np.bincount(sources, minlength=nodes)
         self._base_nodes = nodes
         self._out_extra = {}
         self._in_extra = {}
+        self._dirty = set()
         self._overlay = 0
 
     # -- adjacency --------------------------------------------------------------------------
+
+    def _range(self, node: int, out: bool) -> tuple[int, int]:
+        if node >= self._base_nodes:
+            return 0, 0
+        if out:
+            return int(self._ptr[node]), int(self._split[node])
+        return int(self._split[node]), int(self._ptr[node + 1])
 
     def out_slots(self, node: int) -> I32:
         """Slots of the live edges leaving a node, in load order."""
@@ -342,18 +419,22 @@ class Topology:
         return self._adjacent(node, False)
 
     def _adjacent(self, node: int, out: bool) -> I32:
-        ptr, edges, extra = (
-            (self._out_ptr, self._out_edges, self._out_extra)
-            if out
-            else (self._in_ptr, self._in_edges, self._in_extra)
-        )
-        slots = edges[ptr[node] : ptr[node + 1]] if node < self._base_nodes else _EMPTY
-        more = extra.get(node)
+        lo, hi = self._range(node, out)
+        slots = self._slot[lo:hi]
+        more = (self._out_extra if out else self._in_extra).get(node)
         if more:
             slots = np.unique(np.concatenate([slots, np.asarray(more, dtype=np.int32)]))
+        elif node not in self._dirty:
+            return slots
         ends = self.edge_source.data if out else self.edge_target.data
         keep = self.edge_alive.data[slots] & (ends[slots] == node)
         return slots if keep.all() else slots[keep]
+
+    def _clean(self, node: int) -> bool:
+        """Whether a node's CSR entries are exactly its live edges."""
+        return (
+            node not in self._dirty and node not in self._out_extra and node not in self._in_extra
+        )
 
     def degree(self, node: int) -> int:
         return len(self.out_slots(node)) + len(self.in_slots(node))
@@ -366,29 +447,92 @@ class Topology:
 
     # -- searches ---------------------------------------------------------------------------
 
+    def _hop(self, node: int, out: bool, ok: _NodeTest | None) -> list[int]:
+        """Nodes one edge away in one direction (one entry per edge, in load order), through
+        edges and to nodes the test allows."""
+        if ok is None and self._clean(node):
+            lo, hi = self._range(node, out)
+            found: list[int] = self._far[lo:hi].tolist()
+            return found
+        slots = self._adjacent(node, out)
+        far = (self.edge_target.data if out else self.edge_source.data)[slots]
+        if ok is not None:
+            keep = ok.edges(slots) & ok.nodes(far)
+            far = far[keep]
+        found = far.tolist()
+        return found
+
+    def bfs(
+        self,
+        source: int,
+        target: int,
+        flt: TraversalFilter,
+        *,
+        max_hops: int,
+        banned_nodes: Iterable[int] = (),
+        banned_hops: Iterable[tuple[int, int]] = (),
+    ) -> list[int] | None:
+        """A shortest path of at most ``max_hops`` hops as node slots, or None.
+
+        Bidirectional breadth-first search, a level at a time on the smaller side, stopping at
+        the first node both sides reach. Ties are broken by load order (for each node, edges in
+        its direction first), so the same graph gives the same path on every run.
+        ``banned_nodes`` may not be entered; ``banned_hops`` (u, v) may not be taken (either
+        way when undirected).
+        """
+        if source == target:
+            return [source]
+        ok = _NodeTest(self, flt, (source, target), banned_nodes)
+        test = None if ok.trivial else ok
+        hops_banned = set(banned_hops)
+        if not flt.directed:
+            hops_banned |= {(v, u) for u, v in hops_banned}
+
+        def forward(node: int) -> list[int]:
+            found = self._hop(node, True, test)
+            return found if flt.directed else found + self._hop(node, False, test)
+
+        def backward(node: int) -> list[int]:
+            found = self._hop(node, False, test)
+            return found if flt.directed else found + self._hop(node, True, test)
+
+        before: dict[int, int] = {source: _ROOT}
+        after: dict[int, int] = {target: _ROOT}
+        ahead, behind = [source], [target]
+        hops = 0
+        while ahead and behind and hops < max_hops:
+            hops += 1
+            if len(ahead) <= len(behind):
+                ahead, meet = _level(ahead, forward, before, after, hops_banned)
+            else:
+                reversed_hops = {(v, u) for u, v in hops_banned}
+                behind, meet = _level(behind, backward, after, before, reversed_hops)
+            if meet is not None:
+                return _join(meet, before, after)
+        return None
+
     def _expand(self, frontier: I32, out: bool) -> tuple[I32, I32, I32]:
         """Every live edge leaving (``out``) or entering each frontier node.
 
         Returns (position in the frontier, edge slot, node at the other end), ordered by
         frontier position and then load order.
         """
-        ptr, edges, extra = (
-            (self._out_ptr, self._out_edges, self._out_extra)
-            if out
-            else (self._in_ptr, self._in_edges, self._in_extra)
-        )
         in_base = frontier < self._base_nodes
         base_nodes = frontier[in_base]
         positions = np.flatnonzero(in_base).astype(np.int32)
-        starts = ptr[base_nodes]
-        lengths = ptr[base_nodes + 1] - starts
+        if out:
+            starts, ends = self._ptr[base_nodes], self._split[base_nodes]
+        else:
+            starts, ends = self._split[base_nodes], self._ptr[base_nodes + 1]
+        lengths = ends - starts
         total = int(lengths.sum())
         if total:
             offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-            slots = edges[offsets + np.arange(total)]
+            slots = self._slot[offsets + np.arange(total)]
             owners = np.repeat(positions, lengths)
         else:
             slots, owners = _EMPTY, _EMPTY
+        extra = self._out_extra if out else self._in_extra
         if extra:
             more_slots: list[int] = []
             more_owners: list[int] = []
@@ -412,119 +556,23 @@ class Topology:
             slots, owners = slots[keep], owners[keep]
         return owners, slots, far[slots].astype(np.int32)
 
-    def _step(
-        self, frontier: I32, flt: TraversalFilter, forward: bool, ok: _NodeTest
-    ) -> tuple[I32, I32]:
-        """Candidate (parent, node) pairs one hop from the frontier, in search order: for each
-        frontier node in turn, its edges in their direction, then (undirected) the others."""
-        parts = [self._expand(frontier, forward)]
-        if not flt.directed:
-            parts.append(self._expand(frontier, not forward))
-        owners = np.concatenate([p[0] for p in parts])
-        slots = np.concatenate([p[1] for p in parts])
-        others = np.concatenate([p[2] for p in parts])
-        if len(parts) == 2:  # interleave: per frontier node, one direction's edges first
-            order = np.argsort(owners, kind="stable")
-            owners, slots, others = owners[order], slots[order], others[order]
-        keep = ok.edges(slots) & ok.nodes(others)
-        if not keep.all():
-            owners, others = owners[keep], others[keep]
-        return frontier[owners], others
-
-    def bfs(
-        self,
-        source: int,
-        target: int,
-        flt: TraversalFilter,
-        *,
-        max_hops: int,
-        banned_nodes: Iterable[int] = (),
-        banned_hops: Iterable[tuple[int, int]] = (),
-    ) -> list[int] | None:
-        """A shortest path of at most ``max_hops`` hops as node slots, or None.
-
-        Bidirectional breadth-first search, expanding the smaller side a level at a time.
-        Ties are broken by load order, so the same graph gives the same path on every run.
-        ``banned_nodes`` may not be entered; ``banned_hops`` (u, v) may not be taken (either
-        way when undirected).
-        """
-        if source == target:
-            return [source]
-        ok = _NodeTest(self, flt, (source, target), banned_nodes)
-        hops_banned = set(banned_hops)
-        if not flt.directed:
-            hops_banned |= {(v, u) for u, v in hops_banned}
-        before, after = self._scratch.arrays(len(self.node_ids))
-        touched: list[I32] = []
-        try:
-            before[source] = _ROOT
-            after[target] = _ROOT
-            touched.append(np.array([source, target], dtype=np.int32))
-            forward = np.array([source], dtype=np.int32)
-            backward = np.array([target], dtype=np.int32)
-            hops = 0
-            while len(forward) and len(backward) and hops < max_hops:
-                hops += 1
-                if len(forward) <= len(backward):
-                    forward, meet = self._advance(
-                        forward, flt, True, ok, before, after, hops_banned, touched
-                    )
-                else:
-                    reversed_hops = {(v, u) for u, v in hops_banned}
-                    backward, meet = self._advance(
-                        backward, flt, False, ok, after, before, reversed_hops, touched
-                    )
-                if meet is not None:
-                    return _join(meet, before, after)
-            return None
-        finally:
-            for slots in touched:
-                before[slots] = _UNSEEN
-                after[slots] = _UNSEEN
-
-    def _advance(  # noqa: PLR0917 (one search step's state, passed as is)
-        self,
-        frontier: I32,
-        flt: TraversalFilter,
-        forward: bool,
-        ok: _NodeTest,
-        seen: I32,
-        other_side: I32,
-        banned_hops: set[tuple[int, int]],
-        touched: list[I32],
-    ) -> tuple[I32, int | None]:
-        parents, nodes = self._step(frontier, flt, forward, ok)
-        new = seen[nodes] == _UNSEEN
-        if banned_hops:
-            sources = {u for u, _ in banned_hops}
-            for i in np.flatnonzero(new & np.isin(parents, list(sources))).tolist():
-                if (int(parents[i]), int(nodes[i])) in banned_hops:
-                    new[i] = False
-        parents, nodes = parents[new], nodes[new]
-        # The first pair to reach each node wins, as in a one-at-a-time search.
-        _, first = np.unique(nodes, return_index=True)
-        first.sort()
-        parents, nodes = parents[first], nodes[first]
-        meets = np.flatnonzero(other_side[nodes] != _UNSEEN)
-        if len(meets):
-            cut = int(meets[0]) + 1
-            parents, nodes = parents[:cut], nodes[:cut]
-        seen[nodes] = parents
-        touched.append(nodes)
-        return nodes, (int(nodes[-1]) if len(meets) else None)
-
     def walk(
         self, start: int, depth: int, types: frozenset[str] | None, limit: int
     ) -> tuple[list[int], bool]:
         """Nodes within ``depth`` hops (edges followed both ways) in the order met, at most
-        ``limit``; and whether the walk was cut."""
+        ``limit``; and whether the walk was cut. Each level is expanded at once (numpy)."""
         ok = _NodeTest(self, TraversalFilter(types=types), (start,), ())
         seen: dict[int, None] = {start: None}
         frontier = np.array([start], dtype=np.int32)
         for _ in range(depth):
-            _, nodes = self._step(frontier, TraversalFilter(types=types), True, ok)
+            parts = [self._expand(frontier, True), self._expand(frontier, False)]
+            owners = np.concatenate([p[0] for p in parts])
+            slots = np.concatenate([p[1] for p in parts])
+            others = np.concatenate([p[2] for p in parts])
+            order = np.argsort(owners, kind="stable")
+            others = others[order][ok.edges(slots[order])]
             level: list[int] = []
-            for node in nodes.tolist():
+            for node in others.tolist():
                 if node not in seen:
                     if len(seen) >= limit:
                         return list(seen), True
@@ -544,7 +592,28 @@ class Topology:
             slots = slots[mask[self.edge_type.data[slots]]]
         far = (self.edge_target.data if out else self.edge_source.data)[slots]
         _, first = np.unique(far, return_index=True)
-        return far[np.sort(first)].astype(np.int32)
+        found: I32 = far[np.sort(first)].astype(np.int32)
+        return found
+
+
+def _level(
+    frontier: list[int],
+    step: Callable[[int], list[int]],
+    seen: dict[int, int],
+    other_side: dict[int, int],
+    banned_hops: set[tuple[int, int]],
+) -> tuple[list[int], int | None]:
+    """One level of one side of a bidirectional search; returns it and any meeting node."""
+    level: list[int] = []
+    for u in frontier:
+        for v in step(u):
+            if v in seen or (banned_hops and (u, v) in banned_hops):
+                continue
+            seen[v] = u
+            if v in other_side:
+                return level, v
+            level.append(v)
+    return level, None
 
 
 class _NodeTest:
@@ -563,6 +632,13 @@ class _NodeTest:
         self.start, self.end = flt.start, flt.end
         self.ends = np.asarray(list(ends), dtype=np.int32)
         self.banned = np.asarray(list(banned), dtype=np.int32)
+        self.trivial = (
+            self.types is None
+            and self.kinds is None
+            and not (self.start or self.end)
+            and not len(self.banned)
+        )
+        """Whether the test lets everything through (searches then skip it)."""
 
     def edges(self, slots: I32) -> Mask:
         if self.types is None:
@@ -592,23 +668,21 @@ class _NodeTest:
         return keep
 
 
-def _csr(owners: I32, slots: I32, nodes: int) -> tuple[I64, I32]:
-    """CSR of edge slots grouped by owner node, each group in slot (load) order."""
-    order = np.argsort(owners, kind="stable")
-    counts = np.bincount(owners, minlength=nodes)
-    ptr = np.zeros(nodes + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    return ptr, slots[order].astype(np.int32)
+def _tally(names: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
-def _join(meet: int, before: I32, after: I32) -> list[int]:
+def _join(meet: int, before: dict[int, int], after: dict[int, int]) -> list[int]:
     path = [meet]
-    node = int(before[meet])
+    node = before[meet]
     while node != _ROOT:
         path.insert(0, node)
-        node = int(before[node])
-    node = int(after[meet])
+        node = before[node]
+    node = after[meet]
     while node != _ROOT:
         path.append(node)
-        node = int(after[node])
+        node = after[node]
     return path

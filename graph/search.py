@@ -162,3 +162,7 @@ class NameIndex:
                 best[node_id] = match
             i += 1
         return [m.node_id for m in sorted(best.values())]
+
+    def pairs(self) -> Iterator[tuple[str, list[str]]]:
+        """Every (id, normalised names) in the index, to rebuild it elsewhere with :meth:`add`."""
+        return ((node_id, list(names)) for node_id, names in self._names_of.items())

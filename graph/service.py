@@ -100,13 +100,22 @@ Render = Callable[[BaseModel | None, int], StoredResponse]
 class KnowledgeGraph:
     """The store of record and its read model, kept in step."""
 
-    def __init__(self, records: RecordStore) -> None:
+    def __init__(self, records: RecordStore, saved_model: Path | None = None) -> None:
         self.records = records
+        self._saved_model = saved_model
         self._lock = ReadWriteLock()
         self._writing = threading.Lock()
         self._listeners: list[Callable[[int], None]] = []
         snapshot = records.pin()
-        self._view = GraphStore.from_snapshot(snapshot)
+        loaded = None
+        if saved_model is not None:
+            loaded = GraphStore.load(saved_model, snapshot, records.store_id())
+        if loaded is None:
+            self._view = GraphStore.from_snapshot(snapshot)
+            self.save_model()
+        else:
+            self._view = loaded
+            log.info("read model loaded from %s and the log after it", saved_model)
         self.position = snapshot.position
 
     @classmethod
@@ -122,13 +131,26 @@ class KnowledgeGraph:
                 changes = seed_changes(seed_files(seeds))
                 records.commit(changes, Commit(actor="seed", source=str(seeds)), expect=0)
                 log.info("seeded %s with %d records from %s", location, len(changes), seeds)
-            return cls(records)
+            saved = None if str(location) == ":memory:" else Path(f"{location}.model")
+            return cls(records, saved)
         except BaseException:
             records.close()
             raise
 
+    def save_model(self) -> None:
+        """Save the read model beside the store, for a fast next start (a failure is logged:
+        the next start then builds the model from the store)."""
+        if self._saved_model is None:
+            return
+        try:
+            with self.reading() as view:
+                view.save(self._saved_model, self.records.store_id())
+        except OSError as exc:
+            log.warning("could not save the read model to %s: %s", self._saved_model, exc)
+
     def close(self) -> None:
-        """Close the store of record."""
+        """Save the read model, then close the store of record."""
+        self.save_model()
         self.records.close()
 
     @contextmanager

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
+import os
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol, overload
 
 import numpy as np
@@ -29,7 +33,7 @@ from pydantic import TypeAdapter
 
 from graph.changes import Change
 from graph.errors import NodeNotFoundError
-from graph.index import NO_DATE, NODE_TYPES, Topology, TraversalFilter
+from graph.index import EDGE_CATEGORIES, NO_DATE, NODE_TYPES, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
 from graph.search import NameIndex
 from graph.storage.base import RecordSnapshot
@@ -232,8 +236,16 @@ class GraphStore:
         """The read model of a store of record at a snapshot's position: the topology is built
         from the snapshot's skeleton rows (no record is parsed); records are read on demand."""
         store = cls(StoredRecords(snapshot))
-        topo = store._topo
+        ids: list[str] = []
+        types: list[str] = []
+        kinds: list[str] = []
+        ranks: list[int] = []
+        firsts: list[int] = []
+        lasts: list[int] = []
+        cameos: list[str] = []
+        names: list[tuple[str, list[str]]] = []
         events: list[EventKey] = []
+        span = 0
         for (
             rank,
             node_id,
@@ -246,21 +258,41 @@ class GraphStore:
             aliases,
         ) in snapshot.node_skeletons():
             first, last = _day(start or end), _day(end or start)
-            topo.add_node(
-                node_id, node_type, kind, first=first, last=last, cameo=cameo or "", rank=rank
-            )
+            ids.append(node_id)
+            types.append(node_type)
+            kinds.append(kind)
+            ranks.append(rank)
+            firsts.append(first)
+            lasts.append(last)
+            cameos.append(cameo or "")
             if node_type == "entity":
-                names = [label, *(_json_list(aliases))]
-                store._names.add(node_id, names)
+                names.append((node_id, [label, *_json_list(aliases)]))
             elif node_type == "event":
                 events.append((_date(first), rank, node_id))
                 if NO_DATE not in (first, last):
-                    store._event_span = max(store._event_span, dt.timedelta(days=last - first))
+                    span = max(span, last - first)
+        store._topo.load_nodes(
+            ids=ids, types=types, kinds=kinds, ranks=ranks, first=firsts, last=lasts, cameos=cameos
+        )
+        del ids, types, kinds, ranks, firsts, lasts, cameos
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        for row in snapshot.edge_skeletons():
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        edge_ranks, edge_ids, sources, targets, edge_types, categories = columns
+        store._topo.load_edges(
+            ids=edge_ids,
+            sources=sources,
+            targets=targets,
+            types=edge_types,
+            categories=categories,
+            ranks=edge_ranks,
+        )
+        for node_id, entity_names in names:
+            store._names.add(node_id, entity_names)
         events.sort()
         store._event_order = events
-        for rank, edge_id, source, target, edge_type, category in snapshot.edge_skeletons():
-            topo.add_edge(edge_id, source, target, edge_type, category, rank=rank)
-        topo.compact()
+        store._event_span = dt.timedelta(days=span)
         store.settle()
         return store
 
@@ -755,6 +787,120 @@ class GraphStore:
             found.extend(out[keep].tolist())
         return self._edges(found)
 
+    def save(self, path: Path, store_id: str) -> None:
+        """Write the topology and indexes to ``path`` (numpy arrays, no pickle), keyed by the
+        store's id and this model's position, so that a later start can load it and follow the
+        log from there (:meth:`load`). Written to a temporary file and renamed: a crash leaves
+        the previous file or none."""
+        position = self.position
+        if position is None:
+            raise TypeError("only a read model over a store of record is saved")
+        topo = self._topo
+        nodes = np.flatnonzero(topo.node_type.view != 0)
+        edges = np.flatnonzero(topo.edge_alive.view)
+        renumber = np.full(len(topo.node_ids), -1, dtype=np.int32)
+        renumber[nodes] = np.arange(len(nodes), dtype=np.int32)
+        pairs = list(self._names.pairs())
+        meta = {
+            "format": SNAPSHOT_FORMAT,
+            "store_id": store_id,
+            "position": position,
+            "nodes": len(nodes),
+            "edges": len(edges),
+            "event_span_days": self._event_span.days,
+        }
+        arrays: dict[str, Any] = {
+            "meta": _blob(json.dumps(meta)),
+            "node_ids": _blob("\x00".join(topo.node_ids[i] or "" for i in nodes.tolist())),
+            "node_type": topo.node_type.view[nodes],
+            "node_kind": topo.node_kind.view[nodes],
+            "node_cameo": topo.node_cameo.view[nodes],
+            "node_rank": topo.node_rank.view[nodes],
+            "first_day": topo.first_day.view[nodes],
+            "last_day": topo.last_day.view[nodes],
+            "edge_ids": _blob("\x00".join(topo.edge_ids[i] or "" for i in edges.tolist())),
+            "edge_source": renumber[topo.edge_source.view[edges]],
+            "edge_target": renumber[topo.edge_target.view[edges]],
+            "edge_type": topo.edge_type.view[edges],
+            "edge_category": topo.edge_category.view[edges],
+            "edge_rank": topo.edge_rank.view[edges],
+            "kinds": _blob("\x00".join(topo.kinds.names)),
+            "types": _blob("\x00".join(topo.types.names)),
+            "cameos": _blob("\x00".join(topo.cameos.names)),
+            "name_ids": _blob("\x00".join(i for i, _ in pairs)),
+            "name_counts": np.array([len(n) for _, n in pairs], dtype=np.int32),
+            "names": _blob("\x00".join(n for _, names in pairs for n in names)),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as out:
+            np.savez(out, allow_pickle=False, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, snapshot: RecordSnapshot, store_id: str) -> GraphStore | None:
+        """The read model saved at ``path`` (:meth:`save`), brought to ``snapshot``'s position
+        by the log; None if the file is missing, damaged, of another format, of another store,
+        or ahead of the store (then the caller builds the model afresh)."""
+        try:
+            with path.open("rb") as file, np.load(file, allow_pickle=False) as saved:
+                meta = json.loads(_text(saved["meta"]))
+                if (
+                    meta.get("format") != SNAPSHOT_FORMAT
+                    or meta.get("store_id") != store_id
+                    or not 0 <= int(meta.get("position", -1)) <= snapshot.position
+                ):
+                    return None
+                store = cls._from_saved(saved, meta, snapshot)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            return None
+        store.apply(logged.change for logged in snapshot.changes_since(int(meta["position"])))
+        return store
+
+    @classmethod
+    def _from_saved(cls, saved: Any, meta: dict[str, Any], snapshot: RecordSnapshot) -> GraphStore:
+        store = cls(StoredRecords(snapshot))
+        topo = store._topo
+        vocab = {k: _text(saved[k]).split("\x00") for k in ("kinds", "types", "cameos")}
+        node_ids = _split(_text(saved["node_ids"]), int(meta["nodes"]))
+        first, last = saved["first_day"].tolist(), saved["last_day"].tolist()
+        ranks = saved["node_rank"].tolist()
+        types = [NODE_TYPES[t] for t in saved["node_type"].tolist()]
+        topo.load_nodes(
+            ids=node_ids,
+            types=types,
+            kinds=[vocab["kinds"][k] for k in saved["node_kind"].tolist()],
+            ranks=ranks,
+            first=first,
+            last=last,
+            cameos=[vocab["cameos"][c] for c in saved["node_cameo"].tolist()],
+        )
+        edge_ids = _split(_text(saved["edge_ids"]), int(meta["edges"]))
+        topo.load_edges(
+            ids=edge_ids,
+            sources=[node_ids[i] for i in saved["edge_source"].tolist()],
+            targets=[node_ids[i] for i in saved["edge_target"].tolist()],
+            types=[vocab["types"][t] for t in saved["edge_type"].tolist()],
+            categories=[EDGE_CATEGORIES[c] for c in saved["edge_category"].tolist()],
+            ranks=saved["edge_rank"].tolist(),
+        )
+        events = [
+            (_date(first[i]), ranks[i], node_ids[i])
+            for i, node_type in enumerate(types)
+            if node_type == "event"
+        ]
+        events.sort()
+        store._event_order = events
+        store._event_span = dt.timedelta(days=int(meta["event_span_days"]))
+        names = iter(_text(saved["names"]).split("\x00"))
+        name_ids = _text(saved["name_ids"]).split("\x00")
+        for node_id, count in zip(name_ids, saved["name_counts"].tolist(), strict=True):
+            store._names.add(node_id, [next(names) for _ in range(count)])
+        store.settle()
+        return store
+
     def snapshot(self) -> GraphStore:
         """A view of the records and adjacency that later writes leave alone, for exports.
 
@@ -767,6 +913,25 @@ class GraphStore:
         return _MemorySnapshot(self)
 
 
+SNAPSHOT_FORMAT = 1
+"""The layout :meth:`GraphStore.save` writes; a file of another layout is rebuilt."""
+
+
+def _blob(text: str) -> Any:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
+
+
+def _text(blob: Any) -> str:
+    return bytes(blob).decode()
+
+
+def _split(joined: str, count: int) -> list[str]:
+    items = joined.split("\x00") if count else []
+    if len(items) != count:
+        raise ValueError("saved ids do not match their count")
+    return items
+
+
 def _date(ordinal: int) -> dt.date:
     return dt.date.max if ordinal == NO_DATE else dt.date.fromordinal(ordinal)
 
@@ -774,8 +939,6 @@ def _date(ordinal: int) -> dt.date:
 def _json_list(value: Any) -> list[str]:
     if not value:
         return []
-    import json
-
     return list(json.loads(value))
 
 
