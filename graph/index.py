@@ -17,7 +17,7 @@ fetches them for the nodes and edges an answer returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,13 @@ class _Column:
             self.data = grown
         self.data[self.size : need] = array
         self.size = need
+
+    @classmethod
+    def of(cls, array: npt.NDArray[Any], fill: int = 0) -> _Column:
+        """A column holding a copy of ``array`` (with room to grow)."""
+        column = cls(array.dtype.type, fill)
+        column.extend(array)
+        return column
 
     @property
     def view(self) -> npt.NDArray[Any]:
@@ -294,6 +301,90 @@ class Topology:
         for name, n in _tally(types).items():
             self.type_counts[name] = self.type_counts.get(name, 0) + n
         self.compact()
+
+    _NODE_COLUMNS = ("node_type", "node_kind", "node_cameo", "node_rank", "first_day", "last_day")
+    _EDGE_COLUMNS = ("edge_type", "edge_category", "edge_rank")
+
+    def state(self) -> dict[str, npt.NDArray[Any]]:
+        """The live nodes and edges as flat arrays (slots renumbered densely, load order and
+        ranks kept), for :meth:`from_state`."""
+        nodes = np.flatnonzero(self.node_type.view != 0)
+        edges = np.flatnonzero(self.edge_alive.view)
+        renumber = np.full(len(self.node_ids), -1, dtype=np.int32)
+        renumber[nodes] = np.arange(len(nodes), dtype=np.int32)
+        state: dict[str, npt.NDArray[Any]] = {
+            "node_ids": _blob([self.node_ids[i] or "" for i in nodes.tolist()]),
+            "edge_ids": _blob([self.edge_ids[i] or "" for i in edges.tolist()]),
+            "edge_source": renumber[self.edge_source.view[edges]],
+            "edge_target": renumber[self.edge_target.view[edges]],
+            "kinds": _blob(self.kinds.names),
+            "types": _blob(self.types.names),
+            "cameos": _blob(self.cameos.names),
+        }
+        for name in self._NODE_COLUMNS:
+            state[name] = getattr(self, name).view[nodes]
+        for name in self._EDGE_COLUMNS:
+            state[name] = getattr(self, name).view[edges]
+        return state
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, npt.NDArray[Any]]) -> Topology:
+        """A topology from :meth:`state`'s arrays; ``ValueError`` if they do not fit together."""
+        topo = cls()
+        node_ids = _unblob(state["node_ids"])
+        edge_ids = _unblob(state["edge_ids"])
+        nodes, edges = len(node_ids), len(edge_ids)
+        for name in cls._NODE_COLUMNS:
+            if len(state[name]) != nodes:
+                raise ValueError(f"{name}: {len(state[name])} values for {nodes} nodes")
+            setattr(topo, name, _Column.of(state[name]))
+        for name in (*cls._EDGE_COLUMNS, "edge_source", "edge_target"):
+            if len(state[name]) != edges:
+                raise ValueError(f"{name}: {len(state[name])} values for {edges} edges")
+        for name, vocabulary in (
+            ("kinds", topo.kinds),
+            ("types", topo.types),
+            ("cameos", topo.cameos),
+        ):
+            vocabulary.names = _unblob(state[name]) or [""]  # [""] and [] encode alike
+            vocabulary.codes = {n: i for i, n in enumerate(vocabulary.names)}
+            if vocabulary.names[:1] != [""] or len(vocabulary.codes) != len(vocabulary.names):
+                raise ValueError(f"{name}: not a vocabulary")
+        checks = [
+            ("node_type", len(NODE_TYPES)),
+            ("node_kind", len(topo.kinds.names)),
+            ("node_cameo", len(topo.cameos.names)),
+            ("edge_type", len(topo.types.names)),
+            ("edge_category", len(EDGE_CATEGORIES)),
+            ("edge_source", nodes),
+            ("edge_target", nodes),
+        ]
+        for name, bound in checks:
+            values = state[name]
+            if len(values) and (int(values.min()) < 0 or int(values.max()) >= bound):
+                raise ValueError(f"{name}: a value out of range")
+        if nodes and int(state["node_type"].min()) == 0:
+            raise ValueError("node_type: a deleted node")
+        topo.node_ids = list(node_ids)
+        topo.node_index = dict(zip(node_ids, range(nodes), strict=True))
+        topo.edge_ids = list(edge_ids)
+        topo.edge_index = dict(zip(edge_ids, range(edges), strict=True))
+        if len(topo.node_index) != nodes or len(topo.edge_index) != edges:
+            raise ValueError("duplicate ids")
+        topo.edge_source = _Column.of(state["edge_source"].astype(np.int32), -1)
+        topo.edge_target = _Column.of(state["edge_target"].astype(np.int32), -1)
+        for name in cls._EDGE_COLUMNS:
+            setattr(topo, name, _Column.of(state[name]))
+        topo.edge_alive = _Column.of(np.ones(edges, dtype=np.bool_))
+        topo.nodes_of_type = np.bincount(topo.node_type.view, minlength=len(NODE_TYPES)).tolist()
+        topo.kind_counts = _counts(topo.node_kind.view, topo.kinds.names)
+        topo.cameo_counts = _counts(topo.node_cameo.view, topo.cameos.names)
+        topo.cameo_counts.pop("", None)
+        topo.type_counts = _counts(topo.edge_type.view, topo.types.names)
+        topo._next_node_rank = int(topo.node_rank.view.max()) if nodes else 0
+        topo._next_edge_rank = int(topo.edge_rank.view.max()) if edges else 0
+        topo.compact()
+        return topo
 
     def type_code(self, slot: int) -> int:
         """The node type code of a slot (an index into :data:`NODE_TYPES`; 0 if deleted)."""
@@ -666,6 +757,21 @@ class _NodeTest:
         if len(self.banned):
             keep &= ~np.isin(nodes, self.banned)
         return keep
+
+
+def _blob(items: list[str]) -> npt.NDArray[np.uint8]:
+    """Strings as one NUL-separated UTF-8 byte array."""
+    return np.frombuffer("\x00".join(items).encode(), dtype=np.uint8)
+
+
+def _unblob(blob: npt.NDArray[Any]) -> list[str]:
+    text = bytes(blob).decode()
+    return text.split("\x00") if text else []
+
+
+def _counts(codes: npt.NDArray[Any], names: list[str]) -> dict[str, int]:
+    tally = np.bincount(codes, minlength=len(names)).tolist()
+    return {name: n for name, n in zip(names, tally, strict=False) if n}
 
 
 def _tally(names: list[str]) -> dict[str, int]:

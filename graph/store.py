@@ -33,7 +33,7 @@ from pydantic import TypeAdapter
 
 from graph.changes import Change
 from graph.errors import NodeNotFoundError
-from graph.index import EDGE_CATEGORIES, NO_DATE, NODE_TYPES, Topology, TraversalFilter
+from graph.index import NO_DATE, NODE_TYPES, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
 from graph.search import NameIndex
 from graph.storage.base import RecordSnapshot
@@ -795,38 +795,16 @@ class GraphStore:
         position = self.position
         if position is None:
             raise TypeError("only a read model over a store of record is saved")
-        topo = self._topo
-        nodes = np.flatnonzero(topo.node_type.view != 0)
-        edges = np.flatnonzero(topo.edge_alive.view)
-        renumber = np.full(len(topo.node_ids), -1, dtype=np.int32)
-        renumber[nodes] = np.arange(len(nodes), dtype=np.int32)
         pairs = list(self._names.pairs())
         meta = {
             "format": SNAPSHOT_FORMAT,
             "store_id": store_id,
             "position": position,
-            "nodes": len(nodes),
-            "edges": len(edges),
             "event_span_days": self._event_span.days,
         }
         arrays: dict[str, Any] = {
+            **self._topo.state(),
             "meta": _blob(json.dumps(meta)),
-            "node_ids": _blob("\x00".join(topo.node_ids[i] or "" for i in nodes.tolist())),
-            "node_type": topo.node_type.view[nodes],
-            "node_kind": topo.node_kind.view[nodes],
-            "node_cameo": topo.node_cameo.view[nodes],
-            "node_rank": topo.node_rank.view[nodes],
-            "first_day": topo.first_day.view[nodes],
-            "last_day": topo.last_day.view[nodes],
-            "edge_ids": _blob("\x00".join(topo.edge_ids[i] or "" for i in edges.tolist())),
-            "edge_source": renumber[topo.edge_source.view[edges]],
-            "edge_target": renumber[topo.edge_target.view[edges]],
-            "edge_type": topo.edge_type.view[edges],
-            "edge_category": topo.edge_category.view[edges],
-            "edge_rank": topo.edge_rank.view[edges],
-            "kinds": _blob("\x00".join(topo.kinds.names)),
-            "types": _blob("\x00".join(topo.types.names)),
-            "cameos": _blob("\x00".join(topo.cameos.names)),
             "name_ids": _blob("\x00".join(i for i, _ in pairs)),
             "name_counts": np.array([len(n) for _, n in pairs], dtype=np.int32),
             "names": _blob("\x00".join(n for _, names in pairs for n in names)),
@@ -845,7 +823,8 @@ class GraphStore:
         by the log; None if the file is missing, damaged, of another format, of another store,
         or ahead of the store (then the caller builds the model afresh)."""
         try:
-            with path.open("rb") as file, np.load(file, allow_pickle=False) as saved:
+            with path.open("rb") as file, np.load(file, allow_pickle=False) as archive:
+                saved = {name: archive[name] for name in archive.files}
                 meta = json.loads(_text(saved["meta"]))
                 if (
                     meta.get("format") != SNAPSHOT_FORMAT
@@ -862,41 +841,20 @@ class GraphStore:
     @classmethod
     def _from_saved(cls, saved: Any, meta: dict[str, Any], snapshot: RecordSnapshot) -> GraphStore:
         store = cls(StoredRecords(snapshot))
-        topo = store._topo
-        vocab = {k: _text(saved[k]).split("\x00") for k in ("kinds", "types", "cameos")}
-        node_ids = _split(_text(saved["node_ids"]), int(meta["nodes"]))
-        first, last = saved["first_day"].tolist(), saved["last_day"].tolist()
-        ranks = saved["node_rank"].tolist()
-        types = [NODE_TYPES[t] for t in saved["node_type"].tolist()]
-        topo.load_nodes(
-            ids=node_ids,
-            types=types,
-            kinds=[vocab["kinds"][k] for k in saved["node_kind"].tolist()],
-            ranks=ranks,
-            first=first,
-            last=last,
-            cameos=[vocab["cameos"][c] for c in saved["node_cameo"].tolist()],
+        store._topo = topo = Topology.from_state(saved)
+        events = np.flatnonzero(topo.node_type.view == NODE_TYPES.index("event"))
+        ids, first = topo.node_ids, topo.first_day.view[events].tolist()
+        ranks = topo.node_rank.view[events].tolist()
+        store._event_order = sorted(
+            (_date(f), r, ids[e])  # type: ignore[misc]
+            for e, f, r in zip(events.tolist(), first, ranks, strict=True)
         )
-        edge_ids = _split(_text(saved["edge_ids"]), int(meta["edges"]))
-        topo.load_edges(
-            ids=edge_ids,
-            sources=[node_ids[i] for i in saved["edge_source"].tolist()],
-            targets=[node_ids[i] for i in saved["edge_target"].tolist()],
-            types=[vocab["types"][t] for t in saved["edge_type"].tolist()],
-            categories=[EDGE_CATEGORIES[c] for c in saved["edge_category"].tolist()],
-            ranks=saved["edge_rank"].tolist(),
-        )
-        events = [
-            (_date(first[i]), ranks[i], node_ids[i])
-            for i, node_type in enumerate(types)
-            if node_type == "event"
-        ]
-        events.sort()
-        store._event_order = events
         store._event_span = dt.timedelta(days=int(meta["event_span_days"]))
         names = iter(_text(saved["names"]).split("\x00"))
-        name_ids = _text(saved["name_ids"]).split("\x00")
+        name_ids = _text(saved["name_ids"]).split("\x00") if len(saved["name_ids"]) else []
         for node_id, count in zip(name_ids, saved["name_counts"].tolist(), strict=True):
+            if node_id not in topo.node_index:
+                raise ValueError(f"a name of an unknown node {node_id!r}")
             store._names.add(node_id, [next(names) for _ in range(count)])
         store.settle()
         return store
@@ -923,13 +881,6 @@ def _blob(text: str) -> Any:
 
 def _text(blob: Any) -> str:
     return bytes(blob).decode()
-
-
-def _split(joined: str, count: int) -> list[str]:
-    items = joined.split("\x00") if count else []
-    if len(items) != count:
-        raise ValueError("saved ids do not match their count")
-    return items
 
 
 def _date(ordinal: int) -> dt.date:

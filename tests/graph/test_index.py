@@ -143,3 +143,24 @@ def test_adjacency_keeps_load_order_and_skips_dead_edges() -> None:
     topo.compact()
     assert [topo.edge_ids[s] for s in topo.out_slots(topo.node_index["a"])] == ["1", "3"]
     assert topo.edge_count == 2 and topo.type_counts["actor"] == 1
+
+
+def test_state_round_trip_keeps_everything_and_refuses_inconsistent_arrays() -> None:
+    topo, reference = _random_graph(5, nodes=120, edges=300)
+    _edit(topo, reference, 5)
+    restored = Topology.from_state(topo.state())
+    assert restored.node_count == topo.node_count and restored.edge_count == topo.edge_count
+    assert restored.type_counts == {k: v for k, v in topo.type_counts.items() if v}
+    assert restored.kind_counts == {k: v for k, v in topo.kind_counts.items() if v}
+    assert _check_paths(restored, reference, 5) == _check_paths(topo, reference, 5)
+    for name in ("n1", "n7", "n50"):
+        if name in topo.node_index:
+            before = [topo.edge_ids[s] for s in topo.out_slots(topo.node_index[name])]
+            after = [restored.edge_ids[s] for s in restored.out_slots(restored.node_index[name])]
+            assert before == after
+    state = topo.state()
+    broken = dict(state, edge_source=state["edge_source"] + len(state["node_type"]))
+    with pytest.raises(ValueError, match="edge_source"):
+        Topology.from_state(broken)
+    with pytest.raises(ValueError, match="edge_type"):
+        Topology.from_state(dict(state, edge_type=state["edge_type"][:-1]))
