@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from graph.ids import IdTable
+
 __all__ = ["NO_DATE", "Topology", "TraversalFilter"]
 
 NO_DATE = 0
@@ -141,16 +143,16 @@ class Topology:
     """
 
     def __init__(self) -> None:
-        self.node_ids: list[str | None] = []
-        self.node_index: dict[str, int] = {}
+        self.node_ids = IdTable()
+        self.node_index = self.node_ids.index
         self.node_type = _Column(np.uint8)
         self.node_kind = _Column(np.uint16)
         self.node_rank = _Column(np.int64)
         self.first_day = _Column(np.int32)  # events: first day of the date interval (ordinal)
         self.last_day = _Column(np.int32)
         self.node_cameo = _Column(np.uint16)  # events: CAMEO code (interned)
-        self.edge_ids: list[str | None] = []
-        self.edge_index: dict[str, int] = {}
+        self.edge_ids = IdTable()
+        self.edge_index = self.edge_ids.index
         self.edge_source = _Column(np.int32, -1)
         self.edge_target = _Column(np.int32, -1)
         self.edge_type = _Column(np.uint16)
@@ -222,9 +224,7 @@ class Topology:
         if rank is None:
             rank = self._next_node_rank + 1
         self._next_node_rank = max(self._next_node_rank, rank)
-        slot = len(self.node_ids)
-        self.node_ids.append(node_id)
-        self.node_index[node_id] = slot
+        slot = self.node_ids.append(node_id)
         self.node_type.append(type_code)
         self.node_kind.append(self.kinds.code(kind))
         self.node_cameo.append(self.cameos.code(cameo))
@@ -246,11 +246,10 @@ class Topology:
         cameos: list[str],
     ) -> None:
         """Add many new nodes at once (columns of equal length): the fast path of a load."""
-        start = len(self.node_ids)
-        self.node_ids.extend(ids)
-        self.node_index.update(zip(ids, range(start, start + len(ids)), strict=True))
-        if len(self.node_index) != len(self.node_ids):
-            raise ValueError("duplicate node ids")
+        if len(self.node_ids):
+            raise ValueError("nodes are loaded in bulk into an empty topology only")
+        self.node_ids = IdTable.build(ids)
+        self.node_index = self.node_ids.index
         type_codes = np.fromiter((NODE_TYPES.index(t) for t in types), np.uint8, len(types))
         self.node_type.extend(type_codes)
         self.node_kind.extend([self.kinds.code(k) for k in kinds])
@@ -279,17 +278,18 @@ class Topology:
         ranks: list[int],
     ) -> None:
         """Add many new edges at once between known nodes, then rebuild the CSR index."""
-        start = len(self.edge_ids)
-        index = self.node_index
+        if len(self.edge_ids):
+            raise ValueError("edges are loaded in bulk into a topology without edges only")
+        # A plain dict for the duration of the load: one lookup per end is much cheaper there.
+        index = {node_id: slot for slot, node_id in enumerate(self.node_ids) if node_id}
         try:
             source_slots = [index[u] for u in sources]
             target_slots = [index[v] for v in targets]
         except KeyError as exc:
             raise ValueError(f"an edge names an unknown node {exc}") from None
-        self.edge_ids.extend(ids)
-        self.edge_index.update(zip(ids, range(start, start + len(ids)), strict=True))
-        if len(self.edge_index) != len(self.edge_ids):
-            raise ValueError("duplicate edge ids")
+        del index
+        self.edge_ids = IdTable.build(ids)
+        self.edge_index = self.edge_ids.index
         self.edge_source.extend(source_slots)
         self.edge_target.extend(target_slots)
         self.edge_type.extend([self.types.code(t) for t in types])
@@ -313,8 +313,8 @@ class Topology:
         renumber = np.full(len(self.node_ids), -1, dtype=np.int32)
         renumber[nodes] = np.arange(len(nodes), dtype=np.int32)
         state: dict[str, npt.NDArray[Any]] = {
-            "node_ids": _blob([self.node_ids[i] or "" for i in nodes.tolist()]),
-            "edge_ids": _blob([self.edge_ids[i] or "" for i in edges.tolist()]),
+            "node_ids": _blob(_pick(self.node_ids, nodes)),
+            "edge_ids": _blob(_pick(self.edge_ids, edges)),
             "edge_source": renumber[self.edge_source.view[edges]],
             "edge_target": renumber[self.edge_target.view[edges]],
             "kinds": _blob(self.kinds.names),
@@ -365,12 +365,10 @@ class Topology:
                 raise ValueError(f"{name}: a value out of range")
         if nodes and int(state["node_type"].min()) == 0:
             raise ValueError("node_type: a deleted node")
-        topo.node_ids = list(node_ids)
-        topo.node_index = dict(zip(node_ids, range(nodes), strict=True))
-        topo.edge_ids = list(edge_ids)
-        topo.edge_index = dict(zip(edge_ids, range(edges), strict=True))
-        if len(topo.node_index) != nodes or len(topo.edge_index) != edges:
-            raise ValueError("duplicate ids")
+        topo.node_ids = IdTable.build(node_ids)
+        topo.node_index = topo.node_ids.index
+        topo.edge_ids = IdTable.build(edge_ids)
+        topo.edge_index = topo.edge_ids.index
         topo.edge_source = _Column.of(state["edge_source"].astype(np.int32), -1)
         topo.edge_target = _Column.of(state["edge_target"].astype(np.int32), -1)
         for name in cls._EDGE_COLUMNS:
@@ -403,7 +401,6 @@ class Topology:
         slot = self.node_index.pop(node_id)
         self._count_node(slot, -1)
         self.node_type.data[slot] = 0
-        self.node_ids[slot] = None
         self._out_extra.pop(slot, None)
         self._in_extra.pop(slot, None)
 
@@ -438,9 +435,7 @@ class Topology:
         if rank is None:
             rank = self._next_edge_rank + 1
         self._next_edge_rank = max(self._next_edge_rank, rank)
-        slot = len(self.edge_ids)
-        self.edge_ids.append(edge_id)
-        self.edge_index[edge_id] = slot
+        slot = self.edge_ids.append(edge_id)
         self.edge_source.append(u)
         self.edge_target.append(v)
         self.edge_type.append(type_code)
@@ -460,7 +455,6 @@ class Topology:
         """Remove an edge: its slot is marked dead (searches skip it)."""
         slot = self.edge_index.pop(edge_id)
         self.edge_alive.data[slot] = False
-        self.edge_ids[slot] = None
         self._dirty.add(int(self.edge_source.data[slot]))
         self._dirty.add(int(self.edge_target.data[slot]))
         name = self.types.names[int(self.edge_type.data[slot])]
@@ -491,6 +485,9 @@ class Topology:
         self._in_extra = {}
         self._dirty = set()
         self._overlay = 0
+        for table in (self.node_ids, self.edge_ids):
+            if table.needs_consolidation():
+                table.consolidate()
 
     # -- adjacency --------------------------------------------------------------------------
 
@@ -757,6 +754,11 @@ class _NodeTest:
         if len(self.banned):
             keep &= ~np.isin(nodes, self.banned)
         return keep
+
+
+def _pick(table: IdTable, slots: npt.NDArray[Any]) -> list[str]:
+    every = list(table)
+    return [every[s] or "" for s in slots.tolist()]
 
 
 def _blob(items: list[str]) -> npt.NDArray[np.uint8]:

@@ -17,7 +17,6 @@ write is finished by :meth:`GraphStore.settle`, which every write path calls).
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 import os
@@ -33,6 +32,7 @@ from pydantic import TypeAdapter
 
 from graph.changes import Change
 from graph.errors import NodeNotFoundError
+from graph.ids import IdTable
 from graph.index import NO_DATE, NODE_TYPES, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
 from graph.search import NameIndex
@@ -54,11 +54,80 @@ EventKey = tuple[dt.date, int, str]
 _NODE = TypeAdapter[Node](AnyNode)
 
 
-class _SortedSlice(Sequence[EventKey]):
-    """A read-only window onto a sorted list: no copy is made, nothing can change it."""
+_EVENT = NODE_TYPES.index("event")
+_UNDATED = dt.date.max.toordinal()
+"""The day undated events sort on: after every real date."""
 
-    def __init__(self, items: list[EventKey], lo: int, hi: int) -> None:
-        self._items, self._lo, self._hi = items, lo, hi
+
+class _EventOrder:
+    """Events sorted by (sort day, load order), as three parallel numpy arrays.
+
+    The sort day is the first day of the event's interval (undated events last). A write moves
+    one entry (an array insert or delete: a memory move, no Python object per event).
+    """
+
+    def __init__(self, topo: Topology) -> None:
+        self._topo = topo
+        self.slots = np.zeros(0, dtype=np.int32)
+        self.days = np.zeros(0, dtype=np.int64)
+        self.ranks = np.zeros(0, dtype=np.int64)
+
+    def rebuild(self) -> None:
+        """Sort every event of the topology afresh."""
+        topo = self._topo
+        events = np.flatnonzero(topo.node_type.view == NODE_TYPES.index("event"))
+        first = topo.first_day.view[events].astype(np.int64)
+        days = np.where(first == NO_DATE, _UNDATED, first)
+        ranks = topo.node_rank.view[events].astype(np.int64)
+        order = np.lexsort((ranks, days))
+        self.slots = events[order].astype(np.int32)
+        self.days, self.ranks = days[order], ranks[order]
+
+    def _key(self, slot: int) -> tuple[int, int]:
+        first = int(self._topo.first_day.data[slot])
+        return (_UNDATED if first == NO_DATE else first), int(self._topo.node_rank.data[slot])
+
+    def _position(self, day: int, rank: int) -> int:
+        lo = int(self.days.searchsorted(day, "left"))
+        hi = int(self.days.searchsorted(day, "right"))
+        return lo + int(self.ranks[lo:hi].searchsorted(rank))
+
+    def insert(self, slot: int) -> None:
+        """Place an event by its current dates (call after the topology has them)."""
+        day, rank = self._key(slot)
+        at = self._position(day, rank)
+        self.slots = np.insert(self.slots, at, slot)
+        self.days = np.insert(self.days, at, day)
+        self.ranks = np.insert(self.ranks, at, rank)
+
+    def remove(self, slot: int) -> None:
+        """Take an event out (call before the topology changes its dates)."""
+        at = self._position(*self._key(slot))
+        if at >= len(self.slots) or int(self.slots[at]) != slot:
+            raise KeyError(slot)
+        self.slots = np.delete(self.slots, at)
+        self.days = np.delete(self.days, at)
+        self.ranks = np.delete(self.ranks, at)
+
+    def window(self, first: dt.date | None, last: dt.date | None) -> tuple[int, int]:
+        """The range of positions whose sort day lies in [first, last]."""
+        lo = 0 if first is None else int(self.days.searchsorted(first.toordinal(), "left"))
+        if last is None:
+            return lo, len(self.slots)
+        return lo, int(self.days.searchsorted(last.toordinal(), "right"))
+
+    def key(self, position: int) -> EventKey:
+        day = int(self.days[position])
+        node_id = self._topo.node_ids[int(self.slots[position])]
+        assert node_id is not None
+        return (dt.date.fromordinal(day), int(self.ranks[position]), node_id)
+
+
+class _SortedSlice(Sequence[EventKey]):
+    """A read-only window onto the event order: no copy is made, nothing can change it."""
+
+    def __init__(self, order: _EventOrder, lo: int, hi: int) -> None:
+        self._order, self._lo, self._hi = order, lo, hi
 
     def __len__(self) -> int:
         return self._hi - self._lo
@@ -69,16 +138,16 @@ class _SortedSlice(Sequence[EventKey]):
     def __getitem__(self, index: slice) -> Sequence[EventKey]: ...
     def __getitem__(self, index: int | slice) -> EventKey | Sequence[EventKey]:
         if isinstance(index, slice):
-            return self._items[self._lo : self._hi][index]
+            return [self._order.key(self._lo + i) for i in range(len(self))[index]]
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        return self._items[self._lo + index]
+        return self._order.key(self._lo + index)
 
     def __iter__(self) -> Iterator[EventKey]:
-        items = self._items
-        return (items[i] for i in range(self._lo, self._hi))
+        order = self._order
+        return (order.key(i) for i in range(self._lo, self._hi))
 
 
 class _Ids(Collection[str]):
@@ -87,7 +156,7 @@ class _Ids(Collection[str]):
 
     def __init__(
         self,
-        ids: list[str | None],
+        ids: IdTable,
         mask: Callable[[], Any],
         count: int,
         member: Callable[[str], bool],
@@ -227,7 +296,7 @@ class GraphStore:
         self._records: MemoryRecords | StoredRecords = (
             MemoryRecords() if records is None else records
         )
-        self._event_order: list[EventKey] = []
+        self._events = _EventOrder(self._topo)
         self._event_span = dt.timedelta(0)
         self._names = NameIndex()
 
@@ -244,7 +313,6 @@ class GraphStore:
         lasts: list[int] = []
         cameos: list[str] = []
         names: list[tuple[str, list[str]]] = []
-        events: list[EventKey] = []
         span = 0
         for (
             rank,
@@ -267,10 +335,8 @@ class GraphStore:
             cameos.append(cameo or "")
             if node_type == "entity":
                 names.append((node_id, [label, *_json_list(aliases)]))
-            elif node_type == "event":
-                events.append((_date(first), rank, node_id))
-                if NO_DATE not in (first, last):
-                    span = max(span, last - first)
+            elif node_type == "event" and NO_DATE not in (first, last):
+                span = max(span, last - first)
         store._topo.load_nodes(
             ids=ids, types=types, kinds=kinds, ranks=ranks, first=firsts, last=lasts, cameos=cameos
         )
@@ -290,8 +356,7 @@ class GraphStore:
         )
         for node_id, entity_names in names:
             store._names.add(node_id, entity_names)
-        events.sort()
-        store._event_order = events
+        store._events.rebuild()
         store._event_span = dt.timedelta(days=span)
         store.settle()
         return store
@@ -334,13 +399,8 @@ class GraphStore:
     ) -> None:
         topo = self._topo
         slot = topo.node_index.get(node_id)
-        old_key = None
-        if (
-            slot is not None
-            and node_type == "event"
-            and NODE_TYPES[topo.type_code(slot)] == "event"
-        ):
-            old_key = self.event_sort_key(node_id)
+        if slot is not None and node_type == "event" and topo.type_code(slot) == _EVENT:
+            self._events.remove(slot)
         first = last = NO_DATE
         if dates is not None:
             start, end = dates
@@ -353,9 +413,7 @@ class GraphStore:
             if NO_DATE not in (first, last):
                 # Only ever widened: a bound on how far before a window an event may start.
                 self._event_span = max(self._event_span, dt.timedelta(days=last - first))
-            if old_key is not None:
-                del self._event_order[bisect.bisect_left(self._event_order, old_key)]
-            bisect.insort(self._event_order, self.event_sort_key(node_id))
+            self._events.insert(topo.node_index[node_id])
 
     def delete_node(self, node_id: str) -> None:
         """Remove a node that no edge touches any more (delete its edges first).
@@ -369,8 +427,7 @@ class GraphStore:
         if node_type == "entity":
             self._names.remove(node_id)
         elif node_type == "event":
-            key = self.event_sort_key(node_id)
-            del self._event_order[bisect.bisect_left(self._event_order, key)]
+            self._events.remove(slot)
         self._topo.remove_node(node_id)
         if isinstance(self._records, MemoryRecords):
             self._records.nodes.pop(node_id, None)
@@ -610,10 +667,7 @@ class GraphStore:
         known). ``first``/``last`` keep the sort dates in that range, by binary search. The
         answer is a read-only view of the index (no copy).
         """
-        order = self._event_order
-        lo = 0 if first is None else bisect.bisect_left(order, (first, -1, ""))
-        hi = len(order) if last is None else bisect.bisect_right(order, (last, 2**62, ""))
-        return _SortedSlice(order, lo, hi)
+        return _SortedSlice(self._events, *self._events.window(first, last))
 
     @property
     def longest_event_span(self) -> dt.timedelta:
@@ -842,13 +896,8 @@ class GraphStore:
     def _from_saved(cls, saved: Any, meta: dict[str, Any], snapshot: RecordSnapshot) -> GraphStore:
         store = cls(StoredRecords(snapshot))
         store._topo = topo = Topology.from_state(saved)
-        events = np.flatnonzero(topo.node_type.view == NODE_TYPES.index("event"))
-        ids, first = topo.node_ids, topo.first_day.view[events].tolist()
-        ranks = topo.node_rank.view[events].tolist()
-        store._event_order = sorted(
-            (_date(f), r, ids[e])  # type: ignore[misc]
-            for e, f, r in zip(events.tolist(), first, ranks, strict=True)
-        )
+        store._events = _EventOrder(topo)
+        store._events.rebuild()
         store._event_span = dt.timedelta(days=int(meta["event_span_days"]))
         names = iter(_text(saved["names"]).split("\x00"))
         name_ids = _text(saved["name_ids"]).split("\x00") if len(saved["name_ids"]) else []
