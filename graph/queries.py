@@ -10,7 +10,10 @@ grow with the whole graph.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain, islice, pairwise
 from typing import Any, Generic, Literal, TypeVar
 
@@ -21,6 +24,7 @@ from graph.errors import (
     InvalidQueryError,
     NodeNotFoundError,
     NoPathError,
+    PathBudgetError,
     clip,
 )
 from graph.model import AnyNode, Edge, Entity, Event
@@ -901,6 +905,74 @@ def shortest_path(
     return _to_path(store, nodes, walk)
 
 
+PATH_SECONDS = 1.0
+"""Time budget of one k-paths query (seconds of wall time, checked before each search)."""
+PATH_SEARCHES = 5_000
+"""Budget of breadth-first searches (Yen's spur searches) in one k-paths query."""
+PATH_RECORDS = 2_000
+"""Size budget of one k-paths answer: nodes and edges (each hop's parallel edges) summed over
+its paths; about 2 MB of JSON on the seed graph."""
+
+BudgetName = Literal["time", "searches", "size"]
+
+
+@dataclass(frozen=True)
+class PathBudget:
+    """What one k-paths search may spend; the defaults are the documented bounds.
+
+    Tests and callers with other needs pass their own (a small ``searches`` budget cuts a
+    query at the same place on every run, unlike a time budget).
+    """
+
+    seconds: float = PATH_SECONDS
+    searches: int = PATH_SEARCHES
+    records: int = PATH_RECORDS
+    clock: Callable[[], float] = time.monotonic
+    """Where the seconds are read (tests give a clock of their own)."""
+
+
+class PathSet(BaseModel):
+    """The k shortest paths found, shortest first, and whether a budget cut the search."""
+
+    paths: list[Path] = Field(description="Simple paths, shortest first; never empty.")
+    truncated: bool = Field(
+        default=False,
+        description="True if a budget ended the search before `limit` paths or the last one: "
+        "the paths answered are still the shortest ones, in order.",
+    )
+    truncated_by: BudgetName | None = Field(
+        default=None,
+        description="Which budget ended it: `time`, `searches` (the search's work) or `size` "
+        "(the answer's nodes and edges); see `GET /limits`.",
+    )
+
+
+class _OutOfBudgetError(Exception):
+    def __init__(self, budget: BudgetName) -> None:
+        self.budget = budget
+
+
+class _Spending:
+    """Counts the searches of one k-paths query and watches its clock."""
+
+    def __init__(self, budget: PathBudget) -> None:
+        self.budget = budget
+        self.searches = 0
+        self.deadline = budget.clock() + budget.seconds
+
+    def __call__(self) -> None:
+        """Spend one breadth-first search, or raise if a budget is used up."""
+        if self.searches >= self.budget.searches:
+            raise _OutOfBudgetError("searches")
+        if self.budget.clock() >= self.deadline:
+            raise _OutOfBudgetError("time")
+        self.searches += 1
+
+
+def _records(path: Path) -> int:
+    return len(path.nodes) + sum(map(len, path.hops))
+
+
 def k_shortest_paths(
     store: GraphStore,
     source: str,
@@ -909,57 +981,115 @@ def k_shortest_paths(
     max_length: int = 4,
     limit: int = 10,
     flt: PathFilter | None = None,
-) -> list[Path]:
+    budget: PathBudget | None = None,
+) -> PathSet:
     """Up to ``limit`` shortest simple paths of at most ``max_length`` hops, shortest first.
 
     Yen's algorithm over node sequences; each step is a bounded breadth-first search that
-    skips the nodes and hops already used, so it explores only what it reaches. Raises
-    :class:`NoPathError`, as :func:`shortest_path` does, if no path of at most ``max_length``
-    hops joins the two nodes under the filter (never an empty list).
+    skips the nodes and hops already used, so it explores only what it reaches.
+
+    The search is bounded by ``budget`` (:class:`PathBudget`: wall time, breadth-first
+    searches, and the answer's size in nodes and edges). When a budget ends it, the paths
+    already found are answered with ``truncated`` set and ``truncated_by`` naming the budget:
+    they are the shortest ones, in order, each a valid path (a path whose alternatives were not
+    all searched is never answered).
+
+    Raises
+    ------
+    NoPathError
+        As :func:`shortest_path` does, if no path of at most ``max_length`` hops joins the two
+        nodes under the filter (never an empty list).
+    PathBudgetError
+        If the time or searches budget ran out before any path was found.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> for i in "abcd":
+    ...     store.put_node(Entity(id=i, kind="place", label=i.upper()))
+    >>> for u, v in ["ab", "bd", "ac", "cd"]:
+    ...     store.put_edge(Edge(id=u + v, category="relation", type="located_in",
+    ...                         source=u, target=v))
+    >>> found = k_shortest_paths(store, "a", "d")
+    >>> [[n.id for n in p.nodes] for p in found.paths], found.truncated
+    ([['a', 'b', 'd'], ['a', 'c', 'd']], False)
+    >>> cut = k_shortest_paths(store, "a", "d", budget=PathBudget(records=5))
+    >>> len(cut.paths), cut.truncated_by
+    (1, 'size')
     """
     _check_bound("max_length", max_length, 1, MAX_PATH_LENGTH)
     _check_bound("limit", limit, 1, MAX_LIMIT)
     flt = flt or PathFilter()
+    budget = budget or PathBudget()
     _check_window(flt.start, flt.end)
     store.node(source)
     store.node(target)
     walk = _Walk(store, (source, target), flt)
-    found = _yen(walk, source, target, max_length=max_length, limit=limit)
-    if not found:
-        raise NoPathError(source, target)
-    return [_to_path(store, p, walk) for p in found]
+    found = _yen(walk, source, target, max_length=max_length, spend=_Spending(budget))
+    paths: list[Path] = []
+    size = 0
+    truncated_by: BudgetName | None = None
+    try:
+        for nodes in islice(found, limit):
+            path = _to_path(store, nodes, walk)
+            size += _records(path)
+            if paths and size > budget.records:
+                truncated_by = "size"
+                break
+            paths.append(path)
+    except _OutOfBudgetError as out:
+        truncated_by = out.budget
+    if not paths:
+        if truncated_by is None:
+            raise NoPathError(source, target)
+        bound = f"{budget.seconds} s" if truncated_by == "time" else budget.searches
+        raise PathBudgetError(source, target, truncated_by, bound)
+    return PathSet(paths=paths, truncated=truncated_by is not None, truncated_by=truncated_by)
 
 
-def _yen(walk: _Walk, source: str, target: str, *, max_length: int, limit: int) -> list[list[str]]:
+def _yen(
+    walk: _Walk, source: str, target: str, *, max_length: int, spend: Callable[[], None]
+) -> Iterator[list[str]]:
+    """The simple paths of at most ``max_length`` hops, shortest first, found one by one.
+
+    ``spend`` is called before each breadth-first search (it raises to stop). Equal-length
+    paths come in the order they were found, so answers repeat exactly. A path is yielded only
+    once every search that could find a shorter one has ended, so a caller that stops early (a
+    limit, a budget) has the shortest paths, in order.
+    """
+    spend()
     first = _bfs(walk, source, target, max_hops=max_length)
     if first is None:
-        return []
-    accepted: list[list[str]] = [first]
-    candidates: list[list[str]] = []
+        return
+    yield first
+    # For each root (a prefix of accepted paths), the nodes accepted paths go to next: Yen's
+    # banned hops, kept as the paths are accepted rather than recomputed for every spur.
+    next_of: dict[tuple[str, ...], set[str]] = {}
+    candidates: list[tuple[int, int, list[str]]] = []  # (hops, order found, nodes): a heap
     known: set[tuple[str, ...]] = {tuple(first)}
-    while len(accepted) < limit:
-        last = accepted[-1]
+    last = first
+    while True:
+        for i in range(len(last) - 1):
+            next_of.setdefault(tuple(last[: i + 1]), set()).add(last[i + 1])
         for i in range(len(last) - 1):
             root = last[: i + 1]
-            banned_hops = frozenset(
-                (p[i], p[i + 1]) for p in accepted if len(p) > i + 1 and p[: i + 1] == root
-            )
+            spend()
             spur = _bfs(
                 walk,
                 root[-1],
                 target,
                 max_hops=max_length - i,
                 banned_nodes=frozenset(root[:-1]),
-                banned_hops=banned_hops,
+                banned_hops=frozenset((root[-1], n) for n in next_of[tuple(root)]),
             )
             if spur is None:
                 continue
             candidate = root[:-1] + spur
             if tuple(candidate) not in known:
                 known.add(tuple(candidate))
-                candidates.append(candidate)
+                heapq.heappush(candidates, (len(candidate), len(known), candidate))
         if not candidates:
-            break
-        candidates.sort(key=len)
-        accepted.append(candidates.pop(0))
-    return accepted
+            return
+        last = heapq.heappop(candidates)[2]
+        yield last

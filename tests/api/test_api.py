@@ -196,8 +196,9 @@ def test_k_paths_shortest_first(mini_client: TestClient) -> None:
         "/paths",
         params={"source": "delia-quux", "target": "gamma-city", "max_length": 4, "limit": 3},
     ).json()
-    assert [p["length"] for p in body] == sorted(p["length"] for p in body)
-    assert len(body) == 3
+    paths = body["paths"]
+    assert [p["length"] for p in paths] == sorted(p["length"] for p in paths)
+    assert (len(paths), body["truncated"], body["truncated_by"]) == (3, False, None)
 
 
 def test_vocabulary_defines_every_term_the_queries_accept(mini_client: TestClient) -> None:
