@@ -29,6 +29,7 @@ from graph.errors import (
     ConflictError,
     GeokgError,
     IdempotencyKeyReusedError,
+    InvalidCursorError,
     InvalidQueryError,
     NodeNotFoundError,
     NoPathError,
@@ -211,6 +212,13 @@ PROBLEM_TYPES: list[ProblemType] = [
         "`max_length`, or `types` and `kinds`. (With a path found, the answer is those paths, "
         "marked `truncated`.)",
         _budget,
+    ),
+    ProblemType(
+        InvalidCursorError, 422, "invalid-cursor", "Invalid cursor",
+        "The `cursor` is not one geokg wrote (cut, mistyped or changed), or it belongs to "
+        "another query (another list or other filters): ask again without it. `errors` names "
+        "it.",
+        _field_errors,
     ),
     ProblemType(
         InvalidQueryError, 422, "invalid-query", "Invalid query",

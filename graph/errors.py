@@ -11,6 +11,7 @@ __all__ = [
     "ConflictError",
     "GeokgError",
     "IdempotencyKeyReusedError",
+    "InvalidCursorError",
     "InvalidQueryError",
     "NoPathError",
     "NodeNotFoundError",
@@ -89,6 +90,13 @@ class InvalidQueryError(GeokgError, ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class InvalidCursorError(InvalidQueryError):
+    """A ``cursor`` that geokg did not write, was changed, or belongs to another query."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("cursor", reason)
 
 
 class PathBudgetError(GeokgError):

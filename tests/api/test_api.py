@@ -45,13 +45,15 @@ def test_entity_by_id_and_unknown_id_is_problem_json(mini_client: TestClient) ->
 
 
 def test_entity_relations_direction_and_type(mini_client: TestClient) -> None:
-    out = mini_client.get("/entities/delia-quux/relations", params={"direction": "out"}).json()
+    page = mini_client.get("/entities/delia-quux/relations", params={"direction": "out"}).json()
+    out = page["items"]
     assert [(e["type"], e["target"]) for e in out] == [("holds_position", "alpha-land")]
+    assert (page["total"], page["next_cursor"]) == (1, None)
     assert out[0]["evidence"][0]["quote"] == "Officer Délia Quux of Alpha Land"
     typed = mini_client.get(
         "/entities/beta-land/relations", params={"direction": "in", "type": "target"}
     ).json()
-    assert [e["source"] for e in typed] == ["quux-warning"]
+    assert [e["source"] for e in typed["items"]] == ["quux-warning"]
     body = _problem(
         mini_client.get("/entities/beta-land/relations", params={"direction": "up"}), 422
     )

@@ -92,9 +92,9 @@ def test_relations_by_type_and_direction(mini_store: GraphStore) -> None:
         ("delia-quux", "alpha-land", "officer")
     ]
     incoming = queries.entity_relations(mini_store, "beta-land", "in")
-    assert {e.type for e in incoming} == {"participant", "target", "actor", "located_in"}
+    assert {e.type for e in incoming.items} == {"participant", "target", "actor", "located_in"}
     outgoing = queries.entity_relations(mini_store, "beta-land", "out")
-    assert outgoing == []
+    assert (outgoing.items, outgoing.total, outgoing.next_cursor) == ([], 0, None)
 
 
 def _induced(store: GraphStore, ids: set[str]) -> set[str]:
