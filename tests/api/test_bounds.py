@@ -208,3 +208,27 @@ def test_offsets_stop_at_their_bound(seed_client: TestClient) -> None:
     assert (
         seed_client.get("/relations", params={"offset": queries.MAX_OFFSET}).json()["items"] == []
     )
+
+
+# -- the limits, documented ------------------------------------------------------------------
+
+
+def test_limits_list_every_bound_with_what_happens_when_reached(seed_client: TestClient) -> None:
+    limits = seed_client.get("/limits").json()
+    expected = {
+        "page_size": queries.MAX_LIMIT,
+        "offset": queries.MAX_OFFSET,
+        "event_page_scan": queries.EVENT_SCAN_LIMIT,
+        "search_matches": queries.SEARCH_LIMIT,
+        "path_length": queries.MAX_PATH_LENGTH,
+        "path_search_seconds": queries.PATH_SECONDS,
+        "path_searches": queries.PATH_SEARCHES,
+        "path_answer_records": queries.PATH_RECORDS,
+        "neighbourhood_walk_nodes": queries.WALK_LIMIT,
+    }
+    assert {name: limits[name]["value"] for name in expected} == expected
+    for name, bound in limits.items():
+        assert set(bound) == {"value", "unit", "when_reached"}, name
+        assert bound["unit"] and bound["when_reached"], name
+    assert "truncated" in limits["path_answer_records"]["when_reached"]
+    assert "next_cursor" in limits["offset"]["when_reached"]
