@@ -29,9 +29,11 @@ from graph.errors import (
     ConflictError,
     GeokgError,
     IdempotencyKeyReusedError,
+    InvalidCursorError,
     InvalidQueryError,
     NodeNotFoundError,
     NoPathError,
+    PathBudgetError,
     PreconditionFailedError,
     RecordValidationError,
     StoreError,
@@ -93,6 +95,10 @@ class Problem(BaseModel):
     conflicts: list[str] | None = Field(
         default=None, description="For a conflict: the ids of what stands in the way."
     )
+    budget: str | None = Field(
+        default=None,
+        description="For a path search out of budget: which one (`time` or `searches`).",
+    )
 
 
 def _field_errors(exc: InvalidQueryError) -> dict[str, Any]:
@@ -118,6 +124,10 @@ def _record_errors(exc: RecordValidationError) -> dict[str, Any]:
 
 def _conflicts(exc: ConflictError) -> dict[str, Any]:
     return {"conflicts": list(exc.ids)}
+
+
+def _budget(exc: PathBudgetError) -> dict[str, Any]:
+    return {"budget": exc.budget}
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,21 @@ PROBLEM_TYPES: list[ProblemType] = [
     ProblemType(
         StoreError, 503, "store-unavailable", "Store unavailable",
         "The store of record cannot be used (not a geokg store, or another schema version).",
+    ),
+    ProblemType(
+        PathBudgetError, 422, "path-budget-exhausted", "Path search out of budget",
+        "The path search used up its time or search budget (`budget` says which; "
+        "`GET /limits` lists them) before it found any path. Narrow it: a shorter "
+        "`max_length`, or `types` and `kinds`. (With a path found, the answer is those paths, "
+        "marked `truncated`.)",
+        _budget,
+    ),
+    ProblemType(
+        InvalidCursorError, 422, "invalid-cursor", "Invalid cursor",
+        "The `cursor` is not one geokg wrote (cut, mistyped or changed), or it belongs to "
+        "another query (another list or other filters): ask again without it. `errors` names "
+        "it.",
+        _field_errors,
     ),
     ProblemType(
         InvalidQueryError, 422, "invalid-query", "Invalid query",

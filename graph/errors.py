@@ -11,9 +11,11 @@ __all__ = [
     "ConflictError",
     "GeokgError",
     "IdempotencyKeyReusedError",
+    "InvalidCursorError",
     "InvalidQueryError",
     "NoPathError",
     "NodeNotFoundError",
+    "PathBudgetError",
     "PreconditionFailedError",
     "Problem",
     "RecordValidationError",
@@ -88,6 +90,28 @@ class InvalidQueryError(GeokgError, ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class InvalidCursorError(InvalidQueryError):
+    """A ``cursor`` that geokg did not write, was changed, or belongs to another query."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("cursor", reason)
+
+
+class PathBudgetError(GeokgError):
+    """A path search ran out of a budget (``budget``: ``time`` or ``expansions``) before it
+    found any path; with one path found it answers that instead, marked as truncated."""
+
+    def __init__(self, source: str, target: str, budget: str, bound: object) -> None:
+        super().__init__(
+            f"the search for paths between {clip(source)!r} and {clip(target)!r} ran out of its "
+            f"{budget} budget ({bound}) before it found one; narrow it (a shorter max_length, "
+            "types or kinds)"
+        )
+        self.source = source
+        self.target = target
+        self.budget = budget
 
 
 class UnsupportedFormatError(GeokgError, ValueError):

@@ -9,25 +9,34 @@ grow with the whole graph.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Callable, Iterable
+import heapq
+import operator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import chain, islice, pairwise
+from operator import itemgetter
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from graph.errors import (
     AmbiguousNameError,
+    InvalidCursorError,
     InvalidQueryError,
     NodeNotFoundError,
     NoPathError,
+    PathBudgetError,
     clip,
 )
 from graph.index import NO_DATE, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
-from graph.search import normalise
-from graph.store import GraphStore
+from graph.paging import decode_cursor, encode_cursor, query_scope
+from graph.search import SEARCH_LIMIT, normalise
+from graph.store import EventKey, GraphStore
 
 __all__ = [
     "MAX_DEPTH",
@@ -77,9 +86,18 @@ class Page(BaseModel, Generic[T]):
     """One page of a list answer."""
 
     items: list[T]
-    total: int = Field(description="How many items match, over all pages.")
+    total: int | None = Field(
+        description="How many items match, over all pages; null when counting them would cost "
+        "more than the page itself (follow `next_cursor` to the end instead)."
+    )
     limit: int
-    offset: int
+    offset: int = Field(description="Items skipped before this page (0 when paging by cursor).")
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass as `cursor` for the next page; null on the last page. A page may "
+        "hold fewer than `limit` items, even none, and still have one (a walk stopped at its "
+        "bound, see `GET /limits`).",
+    )
 
 
 class Subgraph(BaseModel):
@@ -157,30 +175,93 @@ class EdgePage(Page[Edge]):
     """A page of edges."""
 
 
-P = TypeVar("P", EntityPage, EventPage)
+MAX_OFFSET = 10_000
+"""Deepest ``offset`` of any list query: offsets are for the first few pages; past them,
+follow ``next_cursor``."""
+EVENT_SCAN_LIMIT = 10_000
+"""Most events one page of :func:`find_events` examines (or reads from a kind or CAMEO index)."""
+
+_EDGE_TYPES = [*(t.value for t in RelationType), *(r.value for r in Role)]
 
 
-MAX_OFFSET = 1_000_000
-"""Deepest offset of any list query."""
-
-
-def _page_bounds(limit: int, offset: int) -> None:
-    _check_bound("limit", limit, 1, MAX_LIMIT)
+def _start(cursor: str | None, offset: int, scope: str) -> list[Any] | None:
+    """Check ``offset``, and read ``cursor`` (the key of the last item seen) if one is given."""
     _check_bound("offset", offset, 0, MAX_OFFSET)
+    if not cursor:
+        return None
+    if offset:
+        raise InvalidQueryError("offset", "give a cursor or an offset, not both")
+    return decode_cursor(cursor, scope)
 
 
-def _paginate(
-    page: type[P], store: GraphStore, ids: Iterable[str], *, total: int, limit: int, offset: int
-) -> P:
-    """One page of ``ids`` (which holds ``total`` ids); reads only as far as the page."""
-    _page_bounds(limit, offset)
-    chosen = islice(ids, offset, offset + limit)
-    items: list[Any]
-    if page is EventPage:
-        items = [event_detail(store, i) for i in chosen]
-    else:
-        items = list(store.iter_records(chosen))
-    return page.model_validate({"items": items, "total": total, "limit": limit, "offset": offset})
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _position_page(
+    ids: Callable[[], Iterable[str]],
+    scope: str,
+    *,
+    cursor: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[str], str | None]:
+    """One page of a list kept in load order, and the cursor of the next page.
+
+    A cursor holds the position after the page and the id of its last item. The next page skips
+    to that position inside the store's index (no record is read on the way) and checks the id
+    there: items added meanwhile go to the end and shift nothing. If items before it were
+    deleted, the id is found again earlier in the list; if it was deleted itself (or moved to
+    the end), the page starts at its old place, so no item is answered twice.
+    """
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    key = _start(cursor, offset, scope)
+    begin = offset
+    if key is not None:
+        if len(key) != 2 or not _is_int(key[0]) or key[0] < 1 or not isinstance(key[1], str):
+            raise InvalidCursorError("not a cursor of this list")
+        begin, last = key
+        if next(islice(ids(), begin - 1, None), None) != last:
+            try:
+                begin = operator.indexOf(islice(ids(), begin - 1), last) + 1
+            except ValueError:
+                begin -= 1
+    chosen = list(islice(ids(), begin, begin + limit + 1))
+    if len(chosen) <= limit:
+        return chosen, None
+    del chosen[limit:]
+    return chosen, encode_cursor(scope, [begin + limit, chosen[-1]])
+
+
+def _edge_page(
+    store: GraphStore,
+    edges: Iterable[Edge],
+    scope: str,
+    *,
+    cursor: str | None,
+    offset: int,
+    limit: int,
+) -> EdgePage:
+    """One page of the edges of a node, in load order (:meth:`GraphStore.edge_rank`).
+
+    The node's edges are read once (their number bounds the cost) and counted for ``total``;
+    only the page is kept (a heap). A cursor holds the last edge's rank.
+    """
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    key = _start(cursor, offset, scope)
+    if key is not None and (len(key) != 1 or not _is_int(key[0]) or key[0] < 0):
+        raise InvalidCursorError("not a cursor of this list")
+    after = -1 if key is None else key[0]
+    ranked = {store.edge_rank(e.id): e for e in edges}
+    top = heapq.nsmallest(offset + limit + 1, (r for r in ranked if r > after))[offset:]
+    next_cursor = encode_cursor(scope, [top[limit - 1]]) if len(top) > limit else None
+    return EdgePage(
+        items=[ranked[r] for r in top[:limit]],
+        total=len(ranked),
+        limit=limit,
+        offset=offset,
+        next_cursor=next_cursor,
+    )
 
 
 def _kinds(kind: str | None) -> set[str] | None:
@@ -337,27 +418,54 @@ def find_entities(
     kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    *,
+    cursor: str | None = None,
 ) -> EntityPage:
-    """Entities whose label or an alias contains ``q`` (best match first), of a kind."""
+    """Entities whose label or an alias contains ``q`` (best match first), of a kind.
+
+    Without ``q``, entities come in load order (grouped by kind when ``kind`` covers several)
+    and ``total`` is exact. With ``q``, the search answers its best
+    :data:`~graph.search.SEARCH_LIMIT` matches, and ``total`` is ``None`` when more match
+    (refine ``q``). Pages follow ``cursor`` (the previous page's ``next_cursor``) or, for the
+    first :data:`MAX_OFFSET` items, ``offset``.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> for name in ["Kyiv", "Kharkiv", "Kherson"]:
+    ...     store.put_node(Entity(id=name.lower(), kind="place", label=name))
+    >>> first = find_entities(store, limit=2)
+    >>> [e.id for e in first.items], first.total
+    (['kyiv', 'kharkiv'], 3)
+    >>> [e.id for e in find_entities(store, limit=2, cursor=first.next_cursor).items]
+    ['kherson']
+    """
     _check_vocab("kind", kind, "entity kind")
     kinds = _kinds(kind)
+    scope = query_scope("entities", q=q or None, kind=kind or None)
+    ids: Callable[[], Iterable[str]]
+    total: int | None
     if q:
-        ids = store.search_entities(q)
-        if kinds is not None:
-            ids = [i for i in ids if str(store.entity(i).kind) in kinds]
-        return _paginate(EntityPage, store, ids, total=len(ids), limit=limit, offset=offset)
-    if kinds is not None:
+        found = store.search_entities(q)
+        matched = found if kinds is None else [i for i in found if store.kind_of(i) in kinds]
+        ids, total = (lambda: matched), (len(matched) if len(found) < SEARCH_LIMIT else None)
+    elif kinds is not None:
         groups = [store.ids_of_kind(k) for k in sorted(kinds)]
-        return _paginate(
-            EntityPage,
-            store,
-            chain(*groups),
-            total=sum(map(len, groups)),
-            limit=limit,
-            offset=offset,
-        )
-    every = store.ids("entity")
-    return _paginate(EntityPage, store, every, total=len(every), limit=limit, offset=offset)
+        ids, total = (lambda: chain(*groups)), sum(map(len, groups))
+    else:
+        every = store.ids("entity")
+        ids, total = (lambda: every), len(every)
+    chosen, next_cursor = _position_page(ids, scope, cursor=cursor, offset=offset, limit=limit)
+    return EntityPage.model_validate(
+        {
+            "items": list(store.iter_records(chosen)),
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "next_cursor": next_cursor,
+        }
+    )
 
 
 def _role_events(store: GraphStore, entity_id: str, role: str) -> list[str]:
@@ -376,58 +484,197 @@ def find_events(
     end: dt.date | None = None,
     limit: int = 50,
     offset: int = 0,
+    cursor: str | None = None,
 ) -> EventPage:
     """Events filtered by kind, actor, place, CAMEO code prefix and date window, by date.
 
     ``actor`` and ``place`` name an entity by id or name (:func:`resolve_node`). An event
     matches ``start``/``end`` if its date interval overlaps the window; events the article does
     not date never match a date window. Undated events sort last.
+
+    Every page costs a bounded amount of work, and a cursor (the sort key of the last event
+    seen) seeks in the date index by binary search. The events of an actor or a place, and
+    those of a kind or CAMEO prefix that at most :data:`EVENT_SCAN_LIMIT` events have, are read
+    from their own index, and counted. Otherwise the page walks the date index and examines at
+    most :data:`EVENT_SCAN_LIMIT` events: it may then hold fewer than ``limit`` events, even
+    none, and still have a ``next_cursor`` that goes on from where it stopped. ``total`` is
+    exact when it costs no more than the page (no filter, only a kind, only a CAMEO prefix, an
+    actor or place, or a walk that reached the end), else ``None``.
+
+    Examples
+    --------
+    >>> from graph.model import Event, EventDate
+    >>> from graph.reference import cameo
+    >>> store = GraphStore()
+    >>> for day in (17, 15, 16):
+    ...     date = dt.date(2022, 2, day)
+    ...     store.put_node(Event(
+    ...         id=f"talks-{day}", kind="talks", label=f"Talks on the {day}th",
+    ...         cameo=cameo("040"), modality="occurred", evidence=(),
+    ...         date=EventDate(expression="that day", value=date, start=date, end=date,
+    ...                        granularity="day", rule="publication_day")))
+    >>> page = find_events(store, kind="talks", limit=2)
+    >>> [e.id for e in page.items], page.total
+    (['talks-15', 'talks-16'], 3)
+    >>> [e.id for e in find_events(store, kind="talks", cursor=page.next_cursor).items]
+    ['talks-17']
     """
     _check_vocab("kind", kind, "event kind")
     _check_window(start, end)
+    _check_bound("limit", limit, 1, MAX_LIMIT)
     actor = resolve_node(store, actor) if actor else None
     place = resolve_node(store, place) if place else None
+    kind, cameo = kind or None, cameo or None
+    scope = query_scope(
+        "events", kind=kind, actor=actor, place=place, cameo=cameo, start=start, end=end
+    )
+    after = _event_key(_start(cursor, offset, scope))
     if not (kind or actor or place or cameo or start or end):
         ordered = store.events_by_date()
-        return _paginate(
-            EventPage,
-            store,
-            (i for _, _, i in ordered),
-            total=len(ordered),
-            limit=limit,
-            offset=offset,
-        )
-    candidates: Iterable[str]
-    if actor:
-        candidates = _role_events(store, actor, "actor")
-    elif place:
-        candidates = _role_events(store, place, "place")
-    elif start or end:
-        # Only events whose interval can reach the window: their sort date lies at most the
-        # longest event span before it.
-        first = start - min(store.longest_event_span, start - dt.date.min) if start else None
-        candidates = (i for _, _, i in store.events_by_date(first, end))
-    elif cameo:
-        candidates = chain(
-            *(store.ids_of_cameo(c) for c in store.cameo_codes_in_use() if c.startswith(cameo))
-        )
-    else:
-        candidates = store.ids_of_kind(kind or "")
+        begin = offset if after is None else bisect.bisect_right(ordered, after)
+        keys = list(islice(ordered, begin, begin + limit + 1))
+        return _event_page(store, keys, scope, total=len(ordered), limit=limit, offset=offset)
+
     place_events = set(_role_events(store, place, "place")) if place and actor else None
-    matched: list[str] = []
-    for event_id in dict.fromkeys(candidates):
-        event = store.event(event_id)
-        if kind and event.kind != kind:
-            continue
-        if cameo and not event.cameo.code.startswith(cameo):
-            continue
+
+    def match(event_id: str) -> bool:
+        if kind and store.kind_of(event_id) != kind:
+            return False
         if place_events is not None and event_id not in place_events:
+            return False
+        if not (cameo or start or end):
+            return True
+        event = store.event(event_id)
+        if cameo and not event.cameo.code.startswith(cameo):
+            return False
+        return not (start or end) or _overlaps(event, start, end)
+
+    if actor or place:
+        role = "actor" if actor else "place"
+        events = dict.fromkeys(_role_events(store, actor or place or "", role))
+        return _indexed_events(store, events, match, scope, after=after, limit=limit, offset=offset)
+    indexes: list[tuple[int, Callable[[], Iterable[str]]]] = []
+    if kind:
+        of_kind = store.ids_of_kind(kind)
+        indexes.append((len(of_kind), lambda: of_kind))
+    if cameo:
+        codes = [store.ids_of_cameo(c) for c in store.cameo_codes_in_use() if c.startswith(cameo)]
+        indexes.append((sum(map(len, codes)), lambda: chain(*codes)))
+    counted = indexes[0][0] if len(indexes) == 1 and not (start or end) else None
+    if indexes:
+        size, smallest = min(indexes, key=itemgetter(0))
+        if size <= EVENT_SCAN_LIMIT:
+            return _indexed_events(
+                store, smallest(), match, scope, after=after, limit=limit, offset=offset
+            )
+    # Only events whose interval can reach the window: their sort date lies at most the
+    # longest event span before it.
+    first = start - min(store.longest_event_span, start - dt.date.min) if start else None
+    ordered = store.events_by_date(first, end)
+    return _walked_events(
+        store, ordered, match, scope, after=after, limit=limit, offset=offset, counted=counted
+    )
+
+
+def _event_key(key: list[Any] | None) -> EventKey | None:
+    """The sort key (:meth:`GraphStore.event_sort_key`) a cursor holds."""
+    if key is None:
+        return None
+    if len(key) == 3 and isinstance(key[0], str) and _is_int(key[1]) and isinstance(key[2], str):
+        try:
+            return dt.date.fromisoformat(key[0]), key[1], key[2]
+        except ValueError:
+            pass
+    raise InvalidCursorError("not a cursor of this list")
+
+
+def _event_page(
+    store: GraphStore,
+    keys: list[EventKey],
+    scope: str,
+    *,
+    total: int | None,
+    limit: int,
+    offset: int,
+    resume: EventKey | None = None,
+) -> EventPage:
+    """A page of the events of ``keys`` (one more than ``limit`` if more follow); ``resume``
+    is where the next page starts when a walk stopped before filling this one."""
+    if len(keys) > limit:
+        resume = keys[limit - 1]
+    next_cursor = None
+    if resume is not None:
+        next_cursor = encode_cursor(scope, [resume[0].isoformat(), resume[1], resume[2]])
+    return EventPage(
+        items=[event_detail(store, key[2]) for key in keys[:limit]],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_cursor=next_cursor,
+    )
+
+
+def _indexed_events(
+    store: GraphStore,
+    ids: Iterable[str],
+    match: Callable[[str], bool],
+    scope: str,
+    *,
+    after: EventKey | None,
+    limit: int,
+    offset: int,
+) -> EventPage:
+    """A page of the events among ``ids`` that ``match``, in date order: every one is examined
+    and counted, and only the page is kept (a heap)."""
+    total = 0
+    later: list[EventKey] = []
+    for event_id in ids:
+        if match(event_id):
+            total += 1
+            key = store.event_sort_key(event_id)
+            if after is None or key > after:
+                later.append(key)
+    keys = heapq.nsmallest(offset + limit + 1, later)[offset:]
+    return _event_page(store, keys, scope, total=total, limit=limit, offset=offset)
+
+
+def _walked_events(
+    store: GraphStore,
+    ordered: Sequence[EventKey],
+    match: Callable[[str], bool],
+    scope: str,
+    *,
+    after: EventKey | None,
+    limit: int,
+    offset: int,
+    counted: int | None,
+) -> EventPage:
+    """A page of the events of ``ordered`` (a date index) that ``match``, examining at most
+    :data:`EVENT_SCAN_LIMIT` of them from the cursor on."""
+    at = 0 if after is None else bisect.bisect_right(ordered, after)
+    stop = min(len(ordered), at + EVENT_SCAN_LIMIT)
+    keys: list[EventKey] = []
+    skipped = 0
+    while at < stop and len(keys) <= limit:
+        key = ordered[at]
+        at += 1
+        if not match(key[2]):
             continue
-        if (start or end) and not _overlaps(event, start, end):
-            continue
-        matched.append(event_id)
-    matched.sort(key=store.event_sort_key)
-    return _paginate(EventPage, store, matched, total=len(matched), limit=limit, offset=offset)
+        if skipped < offset:
+            skipped += 1
+        else:
+            keys.append(key)
+    ended = at == len(ordered)
+    if skipped < offset and not ended:
+        raise InvalidQueryError(
+            "offset",
+            f"this filter reaches no event {offset} deep within {EVENT_SCAN_LIMIT} events; "
+            "page with next_cursor instead",
+        )
+    resume = None if ended or len(keys) > limit else ordered[at - 1]
+    if counted is None and ended and len(keys) <= limit and after is None:
+        counted = skipped + len(keys)
+    return _event_page(store, keys, scope, total=counted, limit=limit, offset=offset, resume=resume)
 
 
 def _check_window(start: dt.date | None, end: dt.date | None) -> None:
@@ -475,47 +722,79 @@ def find_relations(
     target: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    cursor: str | None = None,
 ) -> EdgePage:
     """Edges (relations and role edges) filtered by type, source and target node.
 
     ``source`` and ``target`` name a node by id, or an entity by name (:func:`resolve_node`).
+    Edges of a node come in load order; edges by type only in load order; all edges grouped
+    by type (relation types, then roles, in the vocabulary's order), in load order within each.
+    ``total`` is exact: O(1) by type or for every edge, one pass over a node's edges otherwise.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> for i in "abc":
+    ...     store.put_node(Entity(id=i, kind="place", label=i.upper()))
+    >>> for u, v in ["ab", "bc", "ac"]:
+    ...     store.put_edge(Edge(id=u + v, category="relation", type="located_in",
+    ...                         source=u, target=v))
+    >>> page = find_relations(store, type="located_in", limit=2)
+    >>> [e.id for e in page.items], page.total
+    (['ab', 'bc'], 3)
+    >>> [e.id for e in find_relations(store, type="located_in", cursor=page.next_cursor).items]
+    ['ac']
     """
     _check_vocab("type", type, "edge type")
-    _page_bounds(limit, offset)
     source = resolve_node(store, source) if source else None
     target = resolve_node(store, target) if target else None
-    edges: Iterable[Edge]
-    total: int | None = None
-    if source and target:
-        edges = store.edges_between(source, target)
-    elif source:
-        edges = store.out_edges(source)
-    elif target:
-        edges = store.in_edges(target)
-    elif type:
-        ids = store.edge_ids_of_type(type)
-        edges, total = (store.edge(i) for i in ids), len(ids)
-    else:
-        edges, total = store.edges(), store.counts()["edges"]
-    if total is None:
-        matched = [e for e in edges if not type or e.type == type]
-        edges, total = iter(matched), len(matched)
-    items = list(islice(edges, offset, offset + limit))
-    return EdgePage(items=items, total=total, limit=limit, offset=offset)
+    type = type or None
+    scope = query_scope("relations", type=type, source=source, target=target)
+    page = {"cursor": cursor, "offset": offset, "limit": limit}
+    if source or target:
+        if source and target:
+            edges: Iterable[Edge] = store.edges_between(source, target)
+        elif source:
+            edges = store.out_edges(source)
+        else:
+            edges = store.in_edges(target or "")
+        chosen = (e for e in edges if not type or e.type == type)
+        return _edge_page(store, chosen, scope, **page)  # type: ignore[arg-type]
+    views = [store.edge_ids_of_type(t) for t in ([type] if type else _EDGE_TYPES)]
+    total = len(views[0]) if type else store.edge_count()
+    ids, next_cursor = _position_page(lambda: chain(*views), scope, **page)  # type: ignore[arg-type]
+    return EdgePage(
+        items=[store.edge(i) for i in ids],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_cursor=next_cursor,
+    )
 
 
 def entity_relations(
-    store: GraphStore, node_id: str, direction: Direction = "both", type: str | None = None
-) -> list[Edge]:
-    """The edges of one node: leaving it, entering it or both, optionally of one type."""
+    store: GraphStore,
+    node_id: str,
+    direction: Direction = "both",
+    type: str | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> EdgePage:
+    """The edges of one node, leaving it, entering it or both, optionally of one type; a page
+    of at most ``limit`` in load order (a hub has tens of thousands)."""
     _check_vocab("type", type, "edge type")
     store.node(node_id)
-    edges: list[Edge] = []
+    edges: list[Iterable[Edge]] = []
     if direction in ("out", "both"):
-        edges.extend(store.out_edges(node_id))
+        edges.append(store.out_edges(node_id))
     if direction in ("in", "both"):
-        edges.extend(store.in_edges(node_id))
-    return [e for e in edges if not type or e.type == type]
+        edges.append(store.in_edges(node_id))
+    chosen = (e for e in chain(*edges) if not type or e.type == type)
+    scope = query_scope("entity-relations", node=node_id, direction=direction, type=type or None)
+    return _edge_page(store, chosen, scope, cursor=cursor, offset=offset, limit=limit)
 
 
 def neighbourhood(
@@ -834,6 +1113,74 @@ def shortest_path(
     return _to_path(store, nodes, walk)
 
 
+PATH_SECONDS = 1.0
+"""Time budget of one k-paths query (seconds of wall time, checked before each search)."""
+PATH_SEARCHES = 5_000
+"""Budget of breadth-first searches (Yen's spur searches) in one k-paths query."""
+PATH_RECORDS = 2_000
+"""Size budget of one k-paths answer: nodes and edges (each hop's parallel edges) summed over
+its paths; about 2 MB of JSON on the seed graph."""
+
+BudgetName = Literal["time", "searches", "size"]
+
+
+@dataclass(frozen=True)
+class PathBudget:
+    """What one k-paths search may spend; the defaults are the documented bounds.
+
+    Tests and callers with other needs pass their own (a small ``searches`` budget cuts a
+    query at the same place on every run, unlike a time budget).
+    """
+
+    seconds: float = PATH_SECONDS
+    searches: int = PATH_SEARCHES
+    records: int = PATH_RECORDS
+    clock: Callable[[], float] = time.monotonic
+    """Where the seconds are read (tests give a clock of their own)."""
+
+
+class PathSet(BaseModel):
+    """The k shortest paths found, shortest first, and whether a budget cut the search."""
+
+    paths: list[Path] = Field(description="Simple paths, shortest first; never empty.")
+    truncated: bool = Field(
+        default=False,
+        description="True if a budget ended the search before `limit` paths or the last one: "
+        "the paths answered are still the shortest ones, in order.",
+    )
+    truncated_by: BudgetName | None = Field(
+        default=None,
+        description="Which budget ended it: `time`, `searches` (the search's work) or `size` "
+        "(the answer's nodes and edges); see `GET /limits`.",
+    )
+
+
+class _OutOfBudgetError(Exception):
+    def __init__(self, budget: BudgetName) -> None:
+        self.budget = budget
+
+
+class _Spending:
+    """Counts the searches of one k-paths query and watches its clock."""
+
+    def __init__(self, budget: PathBudget) -> None:
+        self.budget = budget
+        self.searches = 0
+        self.deadline = budget.clock() + budget.seconds
+
+    def __call__(self) -> None:
+        """Spend one breadth-first search, or raise if a budget is used up."""
+        if self.searches >= self.budget.searches:
+            raise _OutOfBudgetError("searches")
+        if self.budget.clock() >= self.deadline:
+            raise _OutOfBudgetError("time")
+        self.searches += 1
+
+
+def _records(path: Path) -> int:
+    return len(path.nodes) + sum(map(len, path.hops))
+
+
 def k_shortest_paths(
     store: GraphStore,
     source: str,
@@ -842,57 +1189,115 @@ def k_shortest_paths(
     max_length: int = 4,
     limit: int = 10,
     flt: PathFilter | None = None,
-) -> list[Path]:
+    budget: PathBudget | None = None,
+) -> PathSet:
     """Up to ``limit`` shortest simple paths of at most ``max_length`` hops, shortest first.
 
     Yen's algorithm over node sequences; each step is a bounded breadth-first search that
-    skips the nodes and hops already used, so it explores only what it reaches. Raises
-    :class:`NoPathError`, as :func:`shortest_path` does, if no path of at most ``max_length``
-    hops joins the two nodes under the filter (never an empty list).
+    skips the nodes and hops already used, so it explores only what it reaches.
+
+    The search is bounded by ``budget`` (:class:`PathBudget`: wall time, breadth-first
+    searches, and the answer's size in nodes and edges). When a budget ends it, the paths
+    already found are answered with ``truncated`` set and ``truncated_by`` naming the budget:
+    they are the shortest ones, in order, each a valid path (a path whose alternatives were not
+    all searched is never answered).
+
+    Raises
+    ------
+    NoPathError
+        As :func:`shortest_path` does, if no path of at most ``max_length`` hops joins the two
+        nodes under the filter (never an empty list).
+    PathBudgetError
+        If the time or searches budget ran out before any path was found.
+
+    Examples
+    --------
+    >>> from graph.model import Entity
+    >>> store = GraphStore()
+    >>> for i in "abcd":
+    ...     store.put_node(Entity(id=i, kind="place", label=i.upper()))
+    >>> for u, v in ["ab", "bd", "ac", "cd"]:
+    ...     store.put_edge(Edge(id=u + v, category="relation", type="located_in",
+    ...                         source=u, target=v))
+    >>> found = k_shortest_paths(store, "a", "d")
+    >>> [[n.id for n in p.nodes] for p in found.paths], found.truncated
+    ([['a', 'b', 'd'], ['a', 'c', 'd']], False)
+    >>> cut = k_shortest_paths(store, "a", "d", budget=PathBudget(records=5))
+    >>> len(cut.paths), cut.truncated_by
+    (1, 'size')
     """
     _check_bound("max_length", max_length, 1, MAX_PATH_LENGTH)
     _check_bound("limit", limit, 1, MAX_LIMIT)
     flt = flt or PathFilter()
+    budget = budget or PathBudget()
     _check_window(flt.start, flt.end)
     store.node(source)
     store.node(target)
     walk = _Walk(store, (source, target), flt)
-    found = _yen(walk, source, target, max_length=max_length, limit=limit)
-    if not found:
-        raise NoPathError(source, target)
-    return [_to_path(store, p, walk) for p in found]
+    found = _yen(walk, source, target, max_length=max_length, spend=_Spending(budget))
+    paths: list[Path] = []
+    size = 0
+    truncated_by: BudgetName | None = None
+    try:
+        for nodes in islice(found, limit):
+            path = _to_path(store, nodes, walk)
+            size += _records(path)
+            if paths and size > budget.records:
+                truncated_by = "size"
+                break
+            paths.append(path)
+    except _OutOfBudgetError as out:
+        truncated_by = out.budget
+    if not paths:
+        if truncated_by is None:
+            raise NoPathError(source, target)
+        bound = f"{budget.seconds} s" if truncated_by == "time" else budget.searches
+        raise PathBudgetError(source, target, truncated_by, bound)
+    return PathSet(paths=paths, truncated=truncated_by is not None, truncated_by=truncated_by)
 
 
-def _yen(walk: _Walk, source: str, target: str, *, max_length: int, limit: int) -> list[list[str]]:
+def _yen(
+    walk: _Walk, source: str, target: str, *, max_length: int, spend: Callable[[], None]
+) -> Iterator[list[str]]:
+    """The simple paths of at most ``max_length`` hops, shortest first, found one by one.
+
+    ``spend`` is called before each breadth-first search (it raises to stop). Equal-length
+    paths come in the order they were found, so answers repeat exactly. A path is yielded only
+    once every search that could find a shorter one has ended, so a caller that stops early (a
+    limit, a budget) has the shortest paths, in order.
+    """
+    spend()
     first = _bfs(walk, source, target, max_hops=max_length)
     if first is None:
-        return []
-    accepted: list[list[str]] = [first]
-    candidates: list[list[str]] = []
+        return
+    yield first
+    # For each root (a prefix of accepted paths), the nodes accepted paths go to next: Yen's
+    # banned hops, kept as the paths are accepted rather than recomputed for every spur.
+    next_of: dict[tuple[str, ...], set[str]] = {}
+    candidates: list[tuple[int, int, list[str]]] = []  # (hops, order found, nodes): a heap
     known: set[tuple[str, ...]] = {tuple(first)}
-    while len(accepted) < limit:
-        last = accepted[-1]
+    last = first
+    while True:
+        for i in range(len(last) - 1):
+            next_of.setdefault(tuple(last[: i + 1]), set()).add(last[i + 1])
         for i in range(len(last) - 1):
             root = last[: i + 1]
-            banned_hops = frozenset(
-                (p[i], p[i + 1]) for p in accepted if len(p) > i + 1 and p[: i + 1] == root
-            )
+            spend()
             spur = _bfs(
                 walk,
                 root[-1],
                 target,
                 max_hops=max_length - i,
                 banned_nodes=frozenset(root[:-1]),
-                banned_hops=banned_hops,
+                banned_hops=frozenset((root[-1], n) for n in next_of[tuple(root)]),
             )
             if spur is None:
                 continue
             candidate = root[:-1] + spur
             if tuple(candidate) not in known:
                 known.add(tuple(candidate))
-                candidates.append(candidate)
+                heapq.heappush(candidates, (len(candidate), len(known), candidate))
         if not candidates:
-            break
-        candidates.sort(key=len)
-        accepted.append(candidates.pop(0))
-    return accepted
+            return
+        last = heapq.heappop(candidates)[2]
+        yield last

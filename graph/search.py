@@ -10,9 +10,12 @@ import bisect
 import heapq
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-__all__ = ["NameIndex", "normalise"]
+__all__ = ["SEARCH_LIMIT", "NameIndex", "normalise"]
+
+SEARCH_LIMIT = 1000
+"""Most matches one search answers: the best ones, chosen with a heap, not by sorting every
+match (a query such as "a" matches most names)."""
 
 
 def normalise(text: str) -> str:
@@ -40,14 +43,6 @@ def _suffixes(norm: str, node_id: str) -> Iterator[tuple[str, str, str]]:
     for i in range(len(norm)):
         if i == 0 or norm[i - 1] == " " or norm[i] != " ":
             yield norm[i:], norm, node_id
-
-
-@dataclass(frozen=True, order=True)
-class _Match:
-    rank: int
-    length: int
-    name: str
-    node_id: str
 
 
 class NameIndex:
@@ -134,20 +129,34 @@ class NameIndex:
         """
         return list(self._exact.get(normalise(name), {}))
 
-    def search(self, query: str) -> list[str]:
-        """Return the ids whose names contain ``query``, best match first.
+    def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[str]:
+        """Return the ids whose names contain ``query``, best match first: at most ``limit``.
 
         Exact name, then name prefix, then word prefix, then any substring; shorter names
-        first within a rank. Names added since the last :meth:`flush` are not seen: a search
-        never changes the index, so readers can search while nothing else writes.
+        first within a rank, then by name and id. The cost is one pass over the matching names
+        and a heap of ``limit`` (never a sort of every match). Names added since the last
+        :meth:`flush` are not seen: a search never changes the index, so readers can search
+        while nothing else writes.
+
+        Examples
+        --------
+        >>> index = NameIndex()
+        >>> for i, name in enumerate(["Kyiv residents", "Kyiv", "Greater Kyiv", "Nikyiv"]):
+        ...     index.add(f"e{i}", [name])
+        >>> index.flush()
+        >>> index.search("kyiv")
+        ['e1', 'e0', 'e2', 'e3']
+        >>> index.search("kyiv", limit=2)
+        ['e1', 'e0']
         """
         q = normalise(query)
         if not q:
             return []
-        best: dict[str, _Match] = {}
-        i = bisect.bisect_left(self._suffixes, (q, "", ""))
-        while i < len(self._suffixes) and self._suffixes[i][0].startswith(q):
-            suffix, name, node_id = self._suffixes[i]
+        best: dict[str, tuple[int, int, str, str]] = {}
+        suffixes = self._suffixes
+        i = bisect.bisect_left(suffixes, (q, "", ""))
+        while i < len(suffixes) and suffixes[i][0].startswith(q):
+            suffix, name, node_id = suffixes[i]
             start = len(name) - len(suffix)
             if name == q:
                 rank = 0
@@ -157,11 +166,12 @@ class NameIndex:
                 rank = 2
             else:
                 rank = 3
-            match = _Match(rank, len(name), name, node_id)
-            if node_id not in best or match < best[node_id]:
+            match = (rank, len(name), name, node_id)
+            known = best.get(node_id)
+            if known is None or match < known:
                 best[node_id] = match
             i += 1
-        return [m.node_id for m in sorted(best.values())]
+        return [m[3] for m in heapq.nsmallest(limit, best.values())]
 
     def pairs(self) -> Iterator[tuple[str, list[str]]]:
         """Every (id, normalised names) in the index, to rebuild it elsewhere with :meth:`add`."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES
@@ -16,26 +17,97 @@ from app.importing import IMPORT_ITEMS
 from app.problems import PROBLEM_RESPONSES
 from app.routes.changes import MAX_CHANGES
 from graph import queries
+from graph.paging import CURSOR_LENGTH
+from graph.search import SEARCH_LIMIT
 from graph.validation import LIMITS
 
 router = APIRouter(tags=["admin"], responses=PROBLEM_RESPONSES)
 
 
-def limits() -> dict[str, int]:
+class Bound(BaseModel):
+    """One bound: its value, its unit, and what a request that reaches it gets."""
+
+    value: int | float
+    unit: str = Field(examples=["items"])
+    when_reached: str = Field(examples=["a larger `limit` is a 422 `validation-error`"])
+
+
+_PARAMETER = "a request past it is a 422 `validation-error` naming the parameter"
+_RECORD = "a write or import past it is a 422 `invalid-record` naming the field"
+_COUNTS = {"list_items", "attributes"}
+
+
+def limits() -> dict[str, Bound]:
     """Every documented bound, by name."""
-    return {
-        "body_bytes": MAX_BODY_BYTES,
-        "import_body_bytes": MAX_IMPORT_BYTES,
-        "import_items": IMPORT_ITEMS,
-        "page_size": queries.MAX_LIMIT,
-        "offset": queries.MAX_OFFSET,
-        "neighbourhood_depth": queries.MAX_DEPTH,
-        "neighbourhood_nodes": queries.MAX_LIMIT,
-        "neighbourhood_walk_nodes": queries.WALK_LIMIT,
-        "path_length": queries.MAX_PATH_LENGTH,
-        "changes_page_size": MAX_CHANGES,
-        **{f"record_{name}": value for name, value in LIMITS.items()},
-    }
+    rows: list[tuple[str, int | float, str, str]] = [
+        ("body_bytes", MAX_BODY_BYTES, "bytes", "a larger write body is a 413"),
+        ("import_body_bytes", MAX_IMPORT_BYTES, "bytes", "a larger import body is a 413"),
+        ("import_items", IMPORT_ITEMS, "records", "a larger import is a 422 `invalid-record`"),
+        ("page_size", queries.MAX_LIMIT, "items", f"`limit`: {_PARAMETER}"),
+        (
+            "offset",
+            queries.MAX_OFFSET,
+            "items",
+            f"`offset`: {_PARAMETER}; page on with `cursor` (`next_cursor`) instead",
+        ),
+        ("cursor_length", CURSOR_LENGTH, "characters", f"`cursor`: {_PARAMETER}"),
+        (
+            "event_page_scan",
+            queries.EVENT_SCAN_LIMIT,
+            "events",
+            "a page of `/events` examines at most this many: it may hold fewer than `limit` "
+            "events and still have a `next_cursor`; its `total` is null when unknown",
+        ),
+        (
+            "search_matches",
+            SEARCH_LIMIT,
+            "entities",
+            "a name search (`q`) answers its best matches only; `total` is null when more match",
+        ),
+        ("neighbourhood_depth", queries.MAX_DEPTH, "hops", f"`depth`: {_PARAMETER}"),
+        (
+            "neighbourhood_nodes",
+            queries.MAX_LIMIT,
+            "nodes",
+            f"the answer stops at `limit` nodes (default {queries.NEIGHBOUR_LIMIT}) with "
+            "`truncated: true`; a larger `limit` is a 422",
+        ),
+        (
+            "neighbourhood_walk_nodes",
+            queries.WALK_LIMIT,
+            "nodes",
+            "a neighbourhood answer stops with `truncated: true`; an export's `root` "
+            "neighbourhood is a 422 `invalid-query` on `depth`",
+        ),
+        ("path_length", queries.MAX_PATH_LENGTH, "hops", f"`max_length`: {_PARAMETER}"),
+        (
+            "path_search_seconds",
+            queries.PATH_SECONDS,
+            "seconds",
+            "`/paths` answers the paths found so far, `truncated: true`, `truncated_by: "
+            '"time"`; with none found, a 422 `path-budget-exhausted`',
+        ),
+        (
+            "path_searches",
+            queries.PATH_SEARCHES,
+            "breadth-first searches",
+            "`/paths` answers the paths found so far, `truncated: true`, `truncated_by: "
+            '"searches"`; with none found, a 422 `path-budget-exhausted`',
+        ),
+        (
+            "path_answer_records",
+            queries.PATH_RECORDS,
+            "nodes and edges",
+            "`/paths` answers the paths that fit (the first always does), `truncated: true`, "
+            '`truncated_by: "size"`',
+        ),
+        ("changes_page_size", MAX_CHANGES, "changes", f"`limit`: {_PARAMETER}"),
+    ]
+    rows += [
+        (f"record_{name}", value, "items" if name in _COUNTS else "characters", _RECORD)
+        for name, value in LIMITS.items()
+    ]
+    return {name: Bound(value=v, unit=unit, when_reached=what) for name, v, unit, what in rows}
 
 
 @router.get(
@@ -45,14 +117,21 @@ def limits() -> dict[str, int]:
         200: {
             "content": {
                 "application/json": {
-                    "example": {"body_bytes": 16777216, "page_size": 1000, "path_length": 6}
+                    "example": {
+                        "page_size": {
+                            "value": 1000,
+                            "unit": "items",
+                            "when_reached": "`limit`: a request past it is a 422 "
+                            "`validation-error` naming the parameter",
+                        }
+                    }
                 }
             }
         }
     },
 )
-def get_limits() -> dict[str, int]:
-    """Body sizes (bytes), page sizes, string lengths (characters) and list lengths (items)."""
+def get_limits() -> dict[str, Bound]:
+    """Every bound: its value, unit, and what a request that reaches it gets."""
     return limits()
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.deps import StoreDep
+from app.paging import PAGE_HEADERS, Cursor, Offset, link_next
 from app.problems import PROBLEM_RESPONSES
 from graph import queries
-from graph.model import Edge, Entity
-from graph.queries import MAX_DEPTH, MAX_LIMIT, MAX_OFFSET, NEIGHBOUR_LIMIT, EntityPage, Subgraph
+from graph.model import Entity
+from graph.queries import MAX_DEPTH, MAX_LIMIT, NEIGHBOUR_LIMIT, EdgePage, EntityPage, Subgraph
 from graph.writes import etag
 
 router = APIRouter(tags=["entities"], responses=PROBLEM_RESPONSES)
@@ -25,10 +26,6 @@ EntityId = Annotated[
 Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (at most {MAX_LIMIT}).", examples=[20])
 ]
-Offset = Annotated[
-    int,
-    Query(ge=0, le=MAX_OFFSET, description=f"Items to skip (at most {MAX_OFFSET}).", examples=[0]),
-]
 Kind = Annotated[
     str | None,
     Query(
@@ -42,24 +39,29 @@ EdgeType = Annotated[
 ]
 
 
-@router.get("/entities", summary="Search entities")
+@router.get("/entities", summary="Search entities", responses=PAGE_HEADERS)
 def list_entities(
     store: StoreDep,
+    request: Request,
+    response: Response,
     q: Annotated[
         str | None,
         Query(
             max_length=200,
             description="Text in the label or an alias; case- and accent-insensitive, "
-            "prefix or substring, best match first.",
+            "prefix or substring, best match first (the best 1000 at most: `total` is null "
+            "when more match).",
             examples=["kuleba"],
         ),
     ] = None,
     kind: Kind = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> EntityPage:
-    """List entities, optionally matching a text query and a kind."""
-    return queries.find_entities(store, q, kind, limit, offset)
+    """List entities, optionally matching a text query and a kind; a page at a time."""
+    page = queries.find_entities(store, q, kind, limit, offset, cursor=cursor)
+    return link_next(request, response, page)
 
 
 @router.get("/entities/{id}", summary="Get one entity")
@@ -70,18 +72,26 @@ def get_entity(store: StoreDep, id: EntityId, response: Response) -> Entity:
     return entity
 
 
-@router.get("/entities/{id}/relations", summary="Relations of an entity")
+@router.get("/entities/{id}/relations", summary="Relations of an entity", responses=PAGE_HEADERS)
 def list_entity_relations(
     store: StoreDep,
+    request: Request,
+    response: Response,
     id: EntityId,
     direction: Annotated[
         Literal["out", "in", "both"],
         Query(description="Edges leaving the node, entering it, or both.", examples=["both"]),
     ] = "both",
     type: EdgeType = None,
-) -> list[Edge]:
-    """The edges of a node (binary relations and event roles), each with its evidence."""
-    return queries.entity_relations(store, id, direction, type)
+    limit: Limit = 50,
+    offset: Offset = 0,
+    cursor: Cursor = None,
+) -> EdgePage:
+    """The edges of a node (relations and event roles) with their evidence, a page at a time."""
+    page = queries.entity_relations(
+        store, id, direction, type, limit=limit, offset=offset, cursor=cursor
+    )
+    return link_next(request, response, page)
 
 
 @router.get("/entities/{id}/neighbors", summary="Neighbourhood of an entity")

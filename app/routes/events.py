@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.deps import StoreDep
+from app.paging import PAGE_HEADERS, Cursor, Offset, link_next
 from app.problems import PROBLEM_RESPONSES
-from app.routes.entities import Limit, Offset
+from app.routes.entities import Limit
 from graph import queries
 from graph.queries import EventDetail, EventPage
 from graph.writes import etag
@@ -17,9 +18,11 @@ from graph.writes import etag
 router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/events", summary="List events")
+@router.get("/events", summary="List events", responses=PAGE_HEADERS)
 def list_events(
     store: StoreDep,
+    request: Request,
+    response: Response,
     kind: Annotated[str | None, Query(description="Event kind.", examples=["meeting"])] = None,
     actor: Annotated[
         str | None,
@@ -47,9 +50,10 @@ def list_events(
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> EventPage:
     """Events by kind, actor, place, CAMEO code and date window; dated events first, by date."""
-    return queries.find_events(
+    page = queries.find_events(
         store,
         kind=kind,
         actor=actor,
@@ -59,7 +63,9 @@ def list_events(
         end=end,
         limit=limit,
         offset=offset,
+        cursor=cursor,
     )
+    return link_next(request, response, page)
 
 
 @router.get("/events/{id}", summary="Get one event")

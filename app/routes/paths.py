@@ -12,7 +12,7 @@ from app.params import comma_separated
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit
 from graph import queries
-from graph.queries import MAX_PATH_LENGTH, Path, PathFilter
+from graph.queries import MAX_PATH_LENGTH, Path, PathFilter, PathSet
 
 router = APIRouter(tags=["paths"], responses=PROBLEM_RESPONSES)
 
@@ -106,8 +106,9 @@ def list_paths(
     kinds: Kinds = None,
     start: Start = None,
     end: End = None,
-) -> list[Path]:
-    """Up to `limit` simple paths of at most `max_length` hops, shortest first."""
+) -> PathSet:
+    """Up to `limit` simple paths of at most `max_length` hops, shortest first, within the
+    budgets of `GET /limits` (a cut answer says `truncated: true` and which budget)."""
     flt = _filter(directed, types, kinds, start, end)
     ends = queries.resolve_node(store, source), queries.resolve_node(store, target)
     return queries.k_shortest_paths(store, *ends, max_length=max_length, limit=limit, flt=flt)

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import StoreDep
+from app.paging import PAGE_HEADERS, Cursor, Offset, link_next
 from app.problems import PROBLEM_RESPONSES
-from app.routes.entities import EdgeType, Limit, Offset
+from app.routes.entities import EdgeType, Limit
 from graph import queries
 from graph.queries import EdgePage
 
 router = APIRouter(tags=["relations"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/relations", summary="List relations")
+@router.get("/relations", summary="List relations", responses=PAGE_HEADERS)
 def list_relations(
     store: StoreDep,
+    request: Request,
+    response: Response,
     type: EdgeType = None,
     source: Annotated[
         str | None,
@@ -35,8 +38,10 @@ def list_relations(
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> EdgePage:
     """Binary relations and event role edges, each with its evidence."""
-    return queries.find_relations(
-        store, type=type, source=source, target=target, limit=limit, offset=offset
+    page = queries.find_relations(
+        store, type=type, source=source, target=target, limit=limit, offset=offset, cursor=cursor
     )
+    return link_next(request, response, page)

@@ -45,13 +45,15 @@ def test_entity_by_id_and_unknown_id_is_problem_json(mini_client: TestClient) ->
 
 
 def test_entity_relations_direction_and_type(mini_client: TestClient) -> None:
-    out = mini_client.get("/entities/delia-quux/relations", params={"direction": "out"}).json()
+    page = mini_client.get("/entities/delia-quux/relations", params={"direction": "out"}).json()
+    out = page["items"]
     assert [(e["type"], e["target"]) for e in out] == [("holds_position", "alpha-land")]
+    assert (page["total"], page["next_cursor"]) == (1, None)
     assert out[0]["evidence"][0]["quote"] == "Officer Délia Quux of Alpha Land"
     typed = mini_client.get(
         "/entities/beta-land/relations", params={"direction": "in", "type": "target"}
     ).json()
-    assert [e["source"] for e in typed] == ["quux-warning"]
+    assert [e["source"] for e in typed["items"]] == ["quux-warning"]
     body = _problem(
         mini_client.get("/entities/beta-land/relations", params={"direction": "up"}), 422
     )
@@ -196,8 +198,9 @@ def test_k_paths_shortest_first(mini_client: TestClient) -> None:
         "/paths",
         params={"source": "delia-quux", "target": "gamma-city", "max_length": 4, "limit": 3},
     ).json()
-    assert [p["length"] for p in body] == sorted(p["length"] for p in body)
-    assert len(body) == 3
+    paths = body["paths"]
+    assert [p["length"] for p in paths] == sorted(p["length"] for p in paths)
+    assert (len(paths), body["truncated"], body["truncated_by"]) == (3, False, None)
 
 
 def test_vocabulary_defines_every_term_the_queries_accept(mini_client: TestClient) -> None:

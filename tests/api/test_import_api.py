@@ -172,4 +172,4 @@ def test_over_the_item_limit_is_refused(
 
 
 def test_limits_list_the_items_per_import(empty_client: TestClient) -> None:
-    assert empty_client.get("/limits").json()["import_items"] == 2_000_000
+    assert empty_client.get("/limits").json()["import_items"]["value"] == 2_000_000

@@ -45,8 +45,12 @@ def _get_routes(client: TestClient) -> list[tuple[str, dict[str, str]]]:
             continue
         params = operations["get"].get("parameters", [])
         filled = path.format(**{p["name"]: p["example"] for p in params if p["in"] == "path"})
-        required = {p["name"]: str(p["example"]) for p in params if p["in"] == "query"}
-        required = {k: v for k, v in required.items() if _is_required(params, k)}
+        # Optional parameters may have no example (a cursor belongs to one query only).
+        required = {
+            p["name"]: str(p["example"])
+            for p in params
+            if p["in"] == "query" and _is_required(params, p["name"])
+        }
         routes.append((filled, required))
     return routes
 

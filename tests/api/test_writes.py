@@ -395,8 +395,8 @@ def test_bodies_over_the_limit_are_413(writable_client: TestClient) -> None:
 
 def test_limits_are_listed(mini_client: TestClient) -> None:
     limits = mini_client.get("/limits").json()
-    assert limits["body_bytes"] == 16 * 1024 * 1024
-    assert limits["record_label_length"] == 500 and limits["page_size"] == 1000
+    assert limits["body_bytes"]["value"] == 16 * 1024 * 1024
+    assert limits["record_label_length"]["value"] == 500 and limits["page_size"]["value"] == 1000
 
 
 def test_acknowledged_writes_survive_a_restart_and_seeds_load_once(tmp_path: Path) -> None:

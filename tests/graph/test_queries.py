@@ -92,9 +92,9 @@ def test_relations_by_type_and_direction(mini_store: GraphStore) -> None:
         ("delia-quux", "alpha-land", "officer")
     ]
     incoming = queries.entity_relations(mini_store, "beta-land", "in")
-    assert {e.type for e in incoming} == {"participant", "target", "actor", "located_in"}
+    assert {e.type for e in incoming.items} == {"participant", "target", "actor", "located_in"}
     outgoing = queries.entity_relations(mini_store, "beta-land", "out")
-    assert outgoing == []
+    assert (outgoing.items, outgoing.total, outgoing.next_cursor) == ([], 0, None)
 
 
 def _induced(store: GraphStore, ids: set[str]) -> set[str]:
@@ -181,14 +181,17 @@ def test_path_date_window_excludes_events_outside_it(mini_store: GraphStore) -> 
 
 
 def test_k_shortest_paths_are_simple_distinct_and_ordered(mini_store: GraphStore) -> None:
-    paths = queries.k_shortest_paths(mini_store, "delia-quux", "gamma-city", max_length=6, limit=50)
+    found = queries.k_shortest_paths(mini_store, "delia-quux", "gamma-city", max_length=6, limit=50)
+    paths = found.paths
+    assert not found.truncated
     lengths = [p.length for p in paths]
     assert lengths == sorted(lengths) and lengths[0] == 3
     seqs = [tuple(n.id for n in p.nodes) for p in paths]
     assert len(set(seqs)) == len(seqs)
     assert all(len(set(s)) == len(s) for s in seqs)
     assert all(p.length <= 6 for p in paths)
-    assert len(queries.k_shortest_paths(mini_store, "delia-quux", "gamma-city", max_length=3)) == 2
+    short = queries.k_shortest_paths(mini_store, "delia-quux", "gamma-city", max_length=3)
+    assert len(short.paths) == 2
 
 
 def test_path_to_and_from_sources_and_events(mini_store: GraphStore) -> None:
@@ -219,7 +222,7 @@ def test_path_answers_do_not_depend_on_the_hash_seed() -> None:
         "s = load_seed_dir(DEFAULT_SEEDS)\n"
         "print([n.id for n in queries.shortest_path(s, 'olaf-scholz', 'dmytro-kuleba').nodes])\n"
         "for p in queries.k_shortest_paths(s, 'olaf-scholz', 'dmytro-kuleba', max_length=5,"
-        " limit=25):\n"
+        " limit=25).paths:\n"
         "    print([n.id for n in p.nodes])\n"
     )
     answers = {
