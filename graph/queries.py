@@ -14,7 +14,7 @@ import datetime as dt
 import heapq
 import operator
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice, pairwise
 from operator import itemgetter
@@ -198,18 +198,36 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _take(views: Sequence[Collection[str]], start: int, stop: int) -> list[str]:
+    """Items ``start`` to ``stop`` of the views read one after another, reaching each view's
+    part by its length (O(1)) and slicing it (an index view slices without a walk)."""
+    taken: list[str] = []
+    for view in views:
+        size = len(view)
+        if start < size and stop > 0:
+            part = view[max(start, 0) : stop] if isinstance(view, Sequence) else None
+            if part is None:
+                part = list(islice(view, max(start, 0), stop))
+            taken.extend(part)
+        start, stop = start - size, stop - size
+        if stop <= 0:
+            break
+    return taken
+
+
 def _position_page(
-    ids: Callable[[], Iterable[str]],
+    views: Sequence[Collection[str]],
     scope: str,
     *,
     cursor: str | None,
     offset: int,
     limit: int,
 ) -> tuple[list[str], str | None]:
-    """One page of a list kept in load order, and the cursor of the next page.
+    """One page of a list kept in load order (the views one after another), and the cursor of
+    the next page.
 
-    A cursor holds the position after the page and the id of its last item. The next page skips
-    to that position inside the store's index (no record is read on the way) and checks the id
+    A cursor holds the position after the page and the id of its last item. The next page goes
+    to that position inside the store's indexes (no record is read on the way) and checks the id
     there: items added meanwhile go to the end and shift nothing. If items before it were
     deleted, the id is found again earlier in the list; if it was deleted itself (or moved to
     the end), the page starts at its old place, so no item is answered twice.
@@ -221,12 +239,12 @@ def _position_page(
         if len(key) != 2 or not _is_int(key[0]) or key[0] < 1 or not isinstance(key[1], str):
             raise InvalidCursorError("not a cursor of this list")
         begin, last = key
-        if next(islice(ids(), begin - 1, None), None) != last:
+        if _take(views, begin - 1, begin) != [last]:
             try:
-                begin = operator.indexOf(islice(ids(), begin - 1), last) + 1
+                begin = operator.indexOf(islice(chain(*views), begin - 1), last) + 1
             except ValueError:
                 begin -= 1
-    chosen = list(islice(ids(), begin, begin + limit + 1))
+    chosen = _take(views, begin, begin + limit + 1)
     if len(chosen) <= limit:
         return chosen, None
     del chosen[limit:]
@@ -235,29 +253,30 @@ def _position_page(
 
 def _edge_page(
     store: GraphStore,
-    edges: Iterable[Edge],
+    ranked: Iterable[tuple[int, str]],
     scope: str,
     *,
     cursor: str | None,
     offset: int,
     limit: int,
 ) -> EdgePage:
-    """One page of the edges of a node, in load order (:meth:`GraphStore.edge_rank`).
+    """One page of the edges of a node, given as (rank, id) in any order, in load order
+    (:meth:`GraphStore.edge_rank`).
 
-    The node's edges are read once (their number bounds the cost) and counted for ``total``;
-    only the page is kept (a heap). A cursor holds the last edge's rank.
+    The ranks are counted for ``total`` and only the page is kept (a heap); only the page's
+    records are read. A cursor holds the last edge's rank.
     """
     _check_bound("limit", limit, 1, MAX_LIMIT)
     key = _start(cursor, offset, scope)
     if key is not None and (len(key) != 1 or not _is_int(key[0]) or key[0] < 0):
         raise InvalidCursorError("not a cursor of this list")
     after = -1 if key is None else key[0]
-    ranked = {store.edge_rank(e.id): e for e in edges}
-    top = heapq.nsmallest(offset + limit + 1, (r for r in ranked if r > after))[offset:]
+    ids = dict(ranked)
+    top = heapq.nsmallest(offset + limit + 1, (r for r in ids if r > after))[offset:]
     next_cursor = encode_cursor(scope, [top[limit - 1]]) if len(top) > limit else None
     return EdgePage(
-        items=[ranked[r] for r in top[:limit]],
-        total=len(ranked),
+        items=[store.edge(ids[r]) for r in top[:limit]],
+        total=len(ids),
         limit=limit,
         offset=offset,
         next_cursor=next_cursor,
@@ -444,18 +463,18 @@ def find_entities(
     _check_vocab("kind", kind, "entity kind")
     kinds = _kinds(kind)
     scope = query_scope("entities", q=q or None, kind=kind or None)
-    ids: Callable[[], Iterable[str]]
+    ids: Sequence[Collection[str]]
     total: int | None
     if q:
         found = store.search_entities(q)
         matched = found if kinds is None else [i for i in found if store.kind_of(i) in kinds]
-        ids, total = (lambda: matched), (len(matched) if len(found) < SEARCH_LIMIT else None)
+        ids, total = [matched], (len(matched) if len(found) < SEARCH_LIMIT else None)
     elif kinds is not None:
         groups = [store.ids_of_kind(k) for k in sorted(kinds)]
-        ids, total = (lambda: chain(*groups)), sum(map(len, groups))
+        ids, total = groups, sum(map(len, groups))
     else:
         every = store.ids("entity")
-        ids, total = (lambda: every), len(every)
+        ids, total = [every], len(every)
     chosen, next_cursor = _position_page(ids, scope, cursor=cursor, offset=offset, limit=limit)
     return EntityPage.model_validate(
         {
@@ -753,17 +772,14 @@ def find_relations(
     scope = query_scope("relations", type=type, source=source, target=target)
     page = {"cursor": cursor, "offset": offset, "limit": limit}
     if source or target:
-        if source and target:
-            edges: Iterable[Edge] = store.edges_between(source, target)
-        elif source:
-            edges = store.out_edges(source)
+        if source:
+            chosen = store.ranked_edge_ids(source, "out", type, other=target)
         else:
-            edges = store.in_edges(target or "")
-        chosen = (e for e in edges if not type or e.type == type)
+            chosen = store.ranked_edge_ids(target or "", "in", type)
         return _edge_page(store, chosen, scope, **page)  # type: ignore[arg-type]
     views = [store.edge_ids_of_type(t) for t in ([type] if type else _EDGE_TYPES)]
     total = len(views[0]) if type else store.edge_count()
-    ids, next_cursor = _position_page(lambda: chain(*views), scope, **page)  # type: ignore[arg-type]
+    ids, next_cursor = _position_page(views, scope, **page)  # type: ignore[arg-type]
     return EdgePage(
         items=[store.edge(i) for i in ids],
         total=total,
@@ -786,13 +802,7 @@ def entity_relations(
     """The edges of one node, leaving it, entering it or both, optionally of one type; a page
     of at most ``limit`` in load order (a hub has tens of thousands)."""
     _check_vocab("type", type, "edge type")
-    store.node(node_id)
-    edges: list[Iterable[Edge]] = []
-    if direction in ("out", "both"):
-        edges.append(store.out_edges(node_id))
-    if direction in ("in", "both"):
-        edges.append(store.in_edges(node_id))
-    chosen = (e for e in chain(*edges) if not type or e.type == type)
+    chosen = store.ranked_edge_ids(node_id, direction, type)
     scope = query_scope("entity-relations", node=node_id, direction=direction, type=type or None)
     return _edge_page(store, chosen, scope, cursor=cursor, offset=offset, limit=limit)
 

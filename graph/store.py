@@ -150,7 +150,7 @@ class _SortedSlice(Sequence[EventKey]):
         return (order.key(i) for i in range(self._lo, self._hi))
 
 
-class _Ids(Collection[str]):
+class _Ids(Sequence[str]):
     """Ids of the slots a mask selects, in load order: a read-only view, O(1) to take and to
     count; iterating it scans the mask once (numpy)."""
 
@@ -175,6 +175,21 @@ class _Ids(Collection[str]):
 
     def __contains__(self, item: object) -> bool:
         return isinstance(item, str) and self._member(item)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        """Ids at positions, decoding only those (one scan of the mask, in numpy)."""
+        ids = self._ids
+        slots = np.flatnonzero(self._mask())
+        if isinstance(index, slice):
+            found = (ids[slot] for slot in slots[index].tolist())
+            return [i for i in found if i is not None]
+        item = ids[int(slots[index])]
+        assert item is not None
+        return item
 
 
 class Records(Protocol):
@@ -822,6 +837,40 @@ class GraphStore:
             for node in topo.neighbours(slot, out, types).tolist():
                 seen.setdefault(node, None)
         return (topo.node_ids[n] for n in seen)  # type: ignore[misc]
+
+    def ranked_edge_ids(
+        self,
+        node_id: str,
+        direction: str = "both",
+        edge_type: str | None = None,
+        other: str | None = None,
+    ) -> list[tuple[int, str]]:
+        """(rank, id) of the edges leaving (``out``), entering (``in``) or touching (``both``)
+        a node, of one type and to or from one ``other`` node if given; no record is read.
+        Raises :class:`NodeNotFoundError` for an unknown node."""
+        topo = self._topo
+        slot = self._slot(node_id)
+        parts = []
+        if direction in ("out", "both"):
+            parts.append((topo.out_slots(slot), topo.edge_target.data))
+        if direction in ("in", "both"):
+            parts.append((topo.in_slots(slot), topo.edge_source.data))
+        other_slot = None if other is None else self._slot(other)
+        code = topo.types.codes.get(edge_type, -1) if edge_type else None
+        found: list[tuple[int, str]] = []
+        for incident, far in parts:
+            keep = np.ones(len(incident), dtype=np.bool_)
+            if code is not None:
+                keep &= topo.edge_type.data[incident] == code
+            if other_slot is not None:
+                keep &= far[incident] == other_slot
+            slots = incident[keep]
+            ids = topo.edge_ids
+            found.extend(
+                (rank, ids[s])  # type: ignore[misc]
+                for rank, s in zip(topo.edge_rank.data[slots].tolist(), slots.tolist(), strict=True)
+            )
+        return found
 
     def edges_among(self, node_ids: Iterable[str], edge_type: str | None = None) -> list[Edge]:
         """Edges whose both ends are among ``node_ids`` (of one type if given), grouped by the
