@@ -489,7 +489,7 @@ def find_entities(
 
 def _role_events(store: GraphStore, entity_id: str, role: str) -> list[str]:
     store.entity(entity_id)
-    return [e.source for e in store.in_edges(entity_id) if e.type == role]
+    return store.neighbours_by(entity_id, "in", role)
 
 
 def find_events(

@@ -872,6 +872,20 @@ class GraphStore:
             )
         return found
 
+    def neighbours_by(self, node_id: str, direction: str, edge_type: str) -> list[str]:
+        """Ids of the nodes at the other end of a node's edges of one type, leaving it
+        (``out``) or entering it (``in``), in the edges' load order (a node once per edge);
+        no record is read."""
+        topo = self._topo
+        slot = self._slot(node_id)
+        out = direction == "out"
+        slots = topo.out_slots(slot) if out else topo.in_slots(slot)
+        code = topo.types.codes.get(edge_type, -1)
+        slots = slots[topo.edge_type.data[slots] == code]
+        far = (topo.edge_target.data if out else topo.edge_source.data)[slots]
+        ids = topo.node_ids
+        return [ids[n] for n in far.tolist()]  # type: ignore[misc]
+
     def edges_among(self, node_ids: Iterable[str], edge_type: str | None = None) -> list[Edge]:
         """Edges whose both ends are among ``node_ids`` (of one type if given), grouped by the
         node they leave in the order given; only those edges' records are read."""
