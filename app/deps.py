@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from app.auth import Token, match_token
@@ -21,7 +23,7 @@ _CONFIGURE = (
 )
 
 
-def get_graph(request: Request) -> KnowledgeGraph:
+async def get_graph(request: Request) -> KnowledgeGraph:
     """The knowledge graph built in the application's lifespan."""
     graph: KnowledgeGraph = request.app.state.graph
     return graph
@@ -39,7 +41,7 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="geokg"'})
 
 
-def get_reader(request: Request) -> Token | None:
+async def get_reader(request: Request) -> Token | None:
     """The caller's token; reads need one only when ``GEOKG_READ_OPEN`` is false."""
     token = _presented(request)
     if token is None and not request.app.state.settings.read_open:
@@ -47,7 +49,7 @@ def get_reader(request: Request) -> Token | None:
     return token
 
 
-def get_writer(request: Request) -> Token:
+async def get_writer(request: Request) -> Token:
     """The caller's write token: 401 without a valid one, 403 for a read token."""
     tokens: tuple[Token, ...] = request.app.state.tokens
     if not any(t.role == "write" for t in tokens):
@@ -60,10 +62,24 @@ def get_writer(request: Request) -> Token:
     return token
 
 
-def get_store(graph: Annotated[KnowledgeGraph, Depends(get_graph)]) -> Iterator[GraphStore]:
-    """The read model, held for reading while the handler runs."""
-    with graph.reading() as store:
+async def get_store(
+    graph: Annotated[KnowledgeGraph, Depends(get_graph)],
+) -> AsyncIterator[GraphStore]:
+    """The read model, held for reading while the handler runs.
+
+    The dependencies are ``async`` so that a request costs no worker-thread hop before its
+    handler: the read hold is taken on the event loop when no writer is applying a change (the
+    usual case), and only otherwise waited for in a worker thread.
+    """
+    store = graph.try_begin_read()
+    if store is None:
+        with anyio.CancelScope(shield=True):  # a hold taken is always released below
+            waited = await run_in_threadpool(graph.begin_read)
+        store = waited
+    try:
         yield store
+    finally:
+        graph.end_read()
 
 
 GraphDep = Annotated[KnowledgeGraph, Depends(get_graph)]

@@ -19,6 +19,8 @@ import numpy.typing as npt
 __all__ = ["IdIndex", "IdTable"]
 
 _SEPARATOR = "\x00"
+_RECENT = 65_536
+"""Lookups remembered in a plain dict (a few MB at most): hot ids cost a dict lookup."""
 
 
 class IdTable:
@@ -47,6 +49,7 @@ class IdTable:
         self._extra: list[str | None] = []  # slots from _base on
         self._extra_index: dict[str, int] = {}
         self._live = 0
+        self._recent: dict[str, int] = {}  # slots of ids looked up lately (cleared on removal)
         self.index = IdIndex(self)
 
     @classmethod
@@ -109,11 +112,17 @@ class IdTable:
         found = self._extra_index.get(item)
         if found is not None or not self._base:
             return found
+        found = self._recent.get(item)
+        if found is not None:
+            return found
         hashes, code = self._hashes, hash(item)
         i = int(hashes.searchsorted(code))
         while i < len(hashes) and hashes[i] == code:
             slot = int(self._order[i])
             if slot not in self._removed and self[slot] == item:
+                if len(self._recent) >= _RECENT:
+                    self._recent.clear()
+                self._recent[item] = slot
                 return slot
             i += 1
         return None
@@ -131,6 +140,7 @@ class IdTable:
         slot = self.slot(item)
         if slot is None:
             raise KeyError(item)
+        self._recent.pop(item, None)
         if slot < self._base:
             self._removed.add(slot)
         else:
@@ -147,6 +157,7 @@ class IdTable:
         """Fold the ids added since into the compact part (slots do not change)."""
         rebuilt = IdTable.build(list(self))
         self.__dict__.update({k: v for k, v in rebuilt.__dict__.items() if k != "index"})
+        self._recent = {}
 
     def nbytes(self) -> int:
         """Bytes held by the compact part's buffers (for measurements)."""

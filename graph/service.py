@@ -52,20 +52,36 @@ class ReadWriteLock:
         self._writer = False
         self._waiting_writers = 0
 
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        """Hold the lock shared."""
+    def try_acquire_read(self) -> bool:
+        """Take the lock shared if that needs no waiting; say whether it was taken."""
+        with self._cond:
+            if self._writer or self._waiting_writers:
+                return False
+            self._readers += 1
+            return True
+
+    def acquire_read(self) -> None:
+        """Take the lock shared, waiting for a writer to finish."""
         with self._cond:
             while self._writer or self._waiting_writers:
                 self._cond.wait()
             self._readers += 1
+
+    def release_read(self) -> None:
+        """Let go of a shared hold (from any thread)."""
+        with self._cond:
+            self._readers -= 1
+            if not self._readers:
+                self._cond.notify_all()
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """Hold the lock shared."""
+        self.acquire_read()
         try:
             yield
         finally:
-            with self._cond:
-                self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
+            self.release_read()
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -158,6 +174,20 @@ class KnowledgeGraph:
         """The read model, for reading only, as of the last applied commit."""
         with self._lock.read():
             yield self._view
+
+    def try_begin_read(self) -> GraphStore | None:
+        """The read model, held for reading, if no writer is applying a change right now
+        (never waits); release it with :meth:`end_read`."""
+        return self._view if self._lock.try_acquire_read() else None
+
+    def begin_read(self) -> GraphStore:
+        """The read model, held for reading (waits for a writer applying a change)."""
+        self._lock.acquire_read()
+        return self._view
+
+    def end_read(self) -> None:
+        """Release a hold taken by :meth:`begin_read` or :meth:`try_begin_read`."""
+        self._lock.release_read()
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
         """Call ``listener(position)`` after each commit is applied (from the writer's thread)."""

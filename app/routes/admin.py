@@ -130,7 +130,7 @@ def limits() -> dict[str, Bound]:
         }
     },
 )
-def get_limits() -> dict[str, Bound]:
+async def get_limits() -> dict[str, Bound]:
     """Every bound: its value, unit, and what a request that reaches it gets."""
     return limits()
 

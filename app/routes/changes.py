@@ -47,7 +47,7 @@ class ChangePage(BaseModel):
 
 
 @router.get("/changes", summary="The change log")
-def list_changes(
+async def list_changes(
     graph: GraphDep,
     since: Since = 0,
     limit: Annotated[

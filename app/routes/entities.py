@@ -40,7 +40,7 @@ EdgeType = Annotated[
 
 
 @router.get("/entities", summary="Search entities", responses=PAGE_HEADERS)
-def list_entities(
+async def list_entities(
     store: StoreDep,
     request: Request,
     response: Response,
@@ -65,7 +65,7 @@ def list_entities(
 
 
 @router.get("/entities/{id}", summary="Get one entity")
-def get_entity(store: StoreDep, id: EntityId, response: Response) -> Entity:
+async def get_entity(store: StoreDep, id: EntityId, response: Response) -> Entity:
     """One entity with its aliases, identifiers (and their origin) and evidence."""
     entity = store.entity(id)
     response.headers["ETag"] = etag(entity)
@@ -73,7 +73,7 @@ def get_entity(store: StoreDep, id: EntityId, response: Response) -> Entity:
 
 
 @router.get("/entities/{id}/relations", summary="Relations of an entity", responses=PAGE_HEADERS)
-def list_entity_relations(
+async def list_entity_relations(
     store: StoreDep,
     request: Request,
     response: Response,

@@ -19,7 +19,7 @@ router = APIRouter(tags=["events"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/events", summary="List events", responses=PAGE_HEADERS)
-def list_events(
+async def list_events(
     store: StoreDep,
     request: Request,
     response: Response,
@@ -69,7 +69,7 @@ def list_events(
 
 
 @router.get("/events/{id}", summary="Get one event")
-def get_event(
+async def get_event(
     store: StoreDep,
     id: Annotated[
         str,

@@ -28,6 +28,6 @@ _EXAMPLE = {"status": "ok", "counts": {"entities": 80, "events": 60, "sources": 
     summary="Service status and graph counts",
     responses={200: {"content": {"application/json": {"example": _EXAMPLE}}}},
 )
-def get_health(store: StoreDep) -> Health:
+async def get_health(store: StoreDep) -> Health:
     """Report that the service is up, with the numbers of entities, events, sources and edges."""
     return Health(status="ok", counts=store.counts())

@@ -70,7 +70,7 @@ def _filter(
 
 
 @router.get("/paths/shortest", summary="Shortest path between two nodes")
-def get_shortest_path(
+async def get_shortest_path(
     store: StoreDep,
     source: Source,
     target: Target,

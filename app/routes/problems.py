@@ -32,13 +32,13 @@ _EXAMPLE = [
     summary="List the problem types",
     responses={200: {"content": {"application/json": {"example": _EXAMPLE}}}},
 )
-def list_problem_types() -> list[ProblemTypeInfo]:
+async def list_problem_types() -> list[ProblemTypeInfo]:
     """Every kind of error the service answers with: its status, `type` URI and meaning."""
     return problem_type_infos()
 
 
 @router.get("/problems/{slug}", summary="Describe one problem type")
-def get_problem_type(
+async def get_problem_type(
     slug: Annotated[
         str, Path(description="The last segment of a problem's `type`.", examples=["no-path"])
     ],

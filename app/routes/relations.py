@@ -17,7 +17,7 @@ router = APIRouter(tags=["relations"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/relations", summary="List relations", responses=PAGE_HEADERS)
-def list_relations(
+async def list_relations(
     store: StoreDep,
     request: Request,
     response: Response,

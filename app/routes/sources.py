@@ -53,7 +53,7 @@ def _offset(description: str, example: int) -> Any:
 
 
 @router.get("/sources/{id}", summary="Get one source document")
-def get_source(store: StoreDep, id: SourceId, response: Response) -> Source:
+async def get_source(store: StoreDep, id: SourceId, response: Response) -> Source:
     """One source document with its metadata."""
     source = store.source(id)
     response.headers["ETag"] = etag(source)
@@ -66,7 +66,7 @@ def get_source(store: StoreDep, id: SourceId, response: Response) -> Source:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"example": "Russia stated Tuesday"}}}},
 )
-def get_source_text(
+async def get_source_text(
     store: StoreDep,
     id: SourceId,
     start: Annotated[

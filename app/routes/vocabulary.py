@@ -16,6 +16,6 @@ _EXAMPLE = {"role": {"according_to": "On whose word the article gives it."}}
     summary="Kinds, roles, relation types and modalities",
     responses={200: {"content": {"application/json": {"example": _EXAMPLE}}}},
 )
-def get_vocabulary() -> dict[str, dict[str, str]]:
+async def get_vocabulary() -> dict[str, dict[str, str]]:
     """Every entity kind, event kind, role, relation type and modality, with its definition."""
     return vocabularies()

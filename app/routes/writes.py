@@ -154,7 +154,7 @@ def create_relation(
 
 
 @router.get("/relations/{id}", tags=["relations"], summary="Get one relation")
-def get_relation(store: StoreDep, id: RelationId, response: Response) -> Edge:
+async def get_relation(store: StoreDep, id: RelationId, response: Response) -> Edge:
     """One binary relation with its evidence (role edges are read through their event)."""
     edge = representation(store, "relation", id)
     response.headers["ETag"] = etag(edge)
