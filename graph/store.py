@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 import threading
 import zipfile
 from collections import OrderedDict
@@ -927,12 +928,19 @@ class GraphStore:
             "names": _blob("\x00".join(n for _, names in pairs for n in names)),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("wb") as out:
-            np.savez(out, allow_pickle=False, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(path)
+        # A file of its own, then renamed over the old one: processes sharing the store may
+        # save at the same time, and a crash leaves the old file or none.
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        partial = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, allow_pickle=False, **arrays)
+                out.flush()
+                os.fsync(out.fileno())
+            partial.replace(path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: Path, snapshot: RecordSnapshot, store_id: str) -> GraphStore | None:
