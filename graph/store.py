@@ -914,10 +914,12 @@ class GraphStore:
         if position is None:
             raise TypeError("only a read model over a store of record is saved")
         pairs = list(self._names.pairs())
+        assert isinstance(self._records, StoredRecords)
         meta = {
             "format": SNAPSHOT_FORMAT,
             "store_id": store_id,
             "position": position,
+            "last_change": _log_mark(self._records.snapshot, position),
             "event_span_days": self._event_span.days,
         }
         arrays: dict[str, Any] = {
@@ -955,6 +957,7 @@ class GraphStore:
                     meta.get("format") != SNAPSHOT_FORMAT
                     or meta.get("store_id") != store_id
                     or not 0 <= int(meta.get("position", -1)) <= snapshot.position
+                    or meta.get("last_change") != _log_mark(snapshot, int(meta["position"]))
                 ):
                     return None
                 store = cls._from_saved(saved, meta, snapshot)
@@ -989,6 +992,17 @@ class GraphStore:
         if isinstance(self._records, StoredRecords):
             return _PinnedView(self._records.snapshot)
         return _MemorySnapshot(self)
+
+
+def _log_mark(snapshot: RecordSnapshot, position: int) -> list[Any] | None:
+    """What the log holds at ``position`` (its commit, time, object): a saved model is used
+    only with a store whose log agrees with it there, not with a copy that went another way."""
+    if position == 0:
+        return None
+    for logged in snapshot.changes_since(position - 1, limit=1):
+        change = logged.change
+        return [logged.commit, logged.at.isoformat(), change.op, change.object_type, change.id]
+    return None
 
 
 SNAPSHOT_FORMAT = 1

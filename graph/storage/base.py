@@ -78,8 +78,8 @@ class RecordSnapshot(Protocol):
         """(rank, id, source, target, type, category) of every edge, in load order."""
         ...
 
-    def changes_since(self, position: int) -> Iterator[LoggedChange]:
-        """The log after ``position`` up to this snapshot's position."""
+    def changes_since(self, position: int, limit: int | None = None) -> Iterator[LoggedChange]:
+        """The log after ``position`` up to this snapshot's position (at most ``limit``)."""
         ...
 
 

@@ -472,11 +472,13 @@ class SQLiteSnapshot:
             size=8192,
         )
 
-    def changes_since(self, position: int) -> Iterator[LoggedChange]:
-        """The log after ``position`` up to this snapshot's position, oldest first."""
+    def changes_since(self, position: int, limit: int | None = None) -> Iterator[LoggedChange]:
+        """The log after ``position`` up to this snapshot's position (at most ``limit``
+        entries), oldest first."""
         last = position
-        while last < self.position:
-            rows = self._all(_CHANGES_SINCE, (last, 10_000))
+        stop = self.position if limit is None else min(self.position, position + limit)
+        while last < stop:
+            rows = self._all(_CHANGES_SINCE, (last, min(10_000, stop - last)))
             if not rows:
                 return
             for row in rows:

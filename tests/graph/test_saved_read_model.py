@@ -57,7 +57,7 @@ def test_a_model_from_another_store_or_ahead_or_damaged_is_not_used(tmp_path: Pa
         with graph.reading() as store:
             store.save(saved, graph.records.store_id())
         assert other.position == graph.position
-        assert GraphStore.load(saved, other.records.pin(), graph.records.store_id()) is not None
+        assert GraphStore.load(saved, graph.records.pin(), graph.records.store_id()) is not None
         assert GraphStore.load(saved, other.records.pin(), other.records.store_id()) is None
         # The same store id but a store behind the saved position (say, an older copy).
         assert GraphStore.load(saved, empty.records.pin(), graph.records.store_id()) is None
@@ -68,3 +68,25 @@ def test_a_model_from_another_store_or_ahead_or_damaged_is_not_used(tmp_path: Pa
         graph.close()
         other.close()
         empty.close()
+
+
+def test_a_model_saved_from_a_copy_that_went_another_way_is_not_used(tmp_path: Path) -> None:
+    db, copy = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+    graph = KnowledgeGraph.open(db, DEFAULT_SEEDS)
+    graph.records.backup(copy)  # a copy of the file keeps the store id (a restore would not)
+    body = {"kind": "person", "label": "Only In A", "analyst_assertion": True}
+    graph.write(lambda s: plan_create(s, "entity", body), actor="test")
+    saved = tmp_path / "model.npz"
+    with graph.reading() as store:
+        store.save(saved, graph.records.store_id())
+    other = KnowledgeGraph.open(copy, None)
+    try:
+        assert other.records.store_id() == graph.records.store_id()
+        body = {"kind": "person", "label": "Only In B", "analyst_assertion": True}
+        other.write(lambda s: plan_create(s, "entity", body), actor="test")
+        assert other.position == graph.position
+        assert GraphStore.load(saved, other.records.pin(), other.records.store_id()) is None
+        assert GraphStore.load(saved, graph.records.pin(), graph.records.store_id()) is not None
+    finally:
+        graph.close()
+        other.close()
