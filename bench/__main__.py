@@ -3,7 +3,8 @@
 One run, on one generated graph (:mod:`bench.generate`, cached under ``bench/data``):
 
 1. ``geokg serve --db <store>`` in a child process: start-up until ``/health`` answers 200 and
-   a first path query is answered; resident memory (``VmRSS``, ``RssAnon``) per edge.
+   a first path query is answered; resident memory per edge of the server process and any
+   worker process it starts (``VmRSS`` and ``RssAnon`` summed, and ``Pss``).
 2. Over HTTP, one connection: shortest path for the fixed pairs, k=5 paths, neighbours at depth
    2, name search, events of a hub in a week (median and p99 each).
 3. Throughput of ``/paths/shortest`` at 1 and 8 connections while a health check asks
@@ -35,6 +36,7 @@ import os
 import platform
 import resource
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,7 +50,7 @@ from urllib.parse import quote, urlencode
 
 from bench.generate import DATA_DIR, SCALES, Dataset, dataset
 from bench.load import Connection, Group, Stream, closed_loop, fetch, summarise
-from bench.server import HOST, PeakWatch, Server, cpu_seconds, memory
+from bench.server import HOST, PeakWatch, Server, cpu_seconds, tree_memory
 from graph.formats import FORMATS
 
 __all__ = ["main"]
@@ -285,10 +287,11 @@ class Run:
 
     def memory_figures(self) -> dict[str, Any]:
         assert self.server is not None and self.ds is not None
-        mem = memory(self.server.pid)
+        mem = tree_memory(self.server.pid)
         edges = self.ds.counts["edges"]
         return {
             **mem,
+            "pss_bytes_per_edge": round(mem["Pss"] / edges, 1) if "Pss" in mem else None,
             "edges": edges,
             "rss_bytes_per_edge": round(mem["VmRSS"] / edges, 1) if "VmRSS" in mem else None,
             "anon_bytes_per_edge": round(mem["RssAnon"] / edges, 1) if "RssAnon" in mem else None,
@@ -694,7 +697,7 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "start-up to first answered query", "<=", 5, _get(r, "startup", "first_query_s"), "s"
         ),
         _target(
-            "resident memory per edge (VmRSS after load)",
+            "resident memory per edge (VmRSS of the service after load)",
             "<=",
             400,
             _get(r, "memory", "after_load", "rss_bytes_per_edge"),
@@ -1032,6 +1035,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table; write the results."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A stopped run still stops its server (the steps' finally clauses run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     given = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(given)
     budgets = _BUDGETS[args.scale]

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from bench.load import fetch
 
-__all__ = ["PeakWatch", "Server", "cpu_seconds", "free_port", "memory"]
+__all__ = ["PeakWatch", "Server", "cpu_seconds", "free_port", "memory", "tree_memory"]
 
 HOST = "127.0.0.1"
 _PAGE = os.sysconf("SC_CLK_TCK")
@@ -34,6 +34,56 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of a process (worker processes a server may start)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _pss(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def tree_memory(pid: int) -> dict[str, int]:
+    """Memory of a process and all its descendants: ``VmRSS`` and ``RssAnon`` summed (pages
+    shared between processes count once per process), ``Pss`` summed (shared pages split
+    between their processes: the fair total), and how many ``processes`` there are."""
+    total: dict[str, int] = {}
+    pids = [pid, *_children(pid)]
+    for each in pids:
+        for name, value in memory(each).items():
+            if name != "VmHWM":
+                total[name] = total.get(name, 0) + value
+        pss = _pss(each)
+        if pss is not None:
+            total["Pss"] = total.get("Pss", 0) + pss
+    if total:
+        total["processes"] = len(pids)
+    return total
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -52,13 +102,18 @@ def memory(pid: int) -> dict[str, int]:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User and system CPU time a process has used so far."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / _PAGE
+    """User and system CPU time a process and its descendants have used so far."""
+    total = 0.0
+    for each in [pid, *_children(pid)]:
+        try:
+            with open(f"/proc/{each}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            if each == pid:
+                return None
+            continue
+        total += (int(fields[11]) + int(fields[12])) / _PAGE
+    return total
 
 
 def reset_peak(pid: int) -> bool:
@@ -72,9 +127,10 @@ def reset_peak(pid: int) -> bool:
 
 
 class PeakWatch:
-    """Samples a process's RSS every ``interval`` seconds while in use; ``peak`` is the largest
-    of the samples and of ``VmHWM`` (reset on entry). Past ``cap`` bytes it kills the process
-    (``capped`` tells), so a runaway export cannot take the machine's memory."""
+    """Samples the RSS of a process and its descendants every ``interval`` seconds while in
+    use; ``peak`` is the largest of the samples and of the process's ``VmHWM`` (reset on
+    entry). Past ``cap`` bytes it kills the process (``capped`` tells), so a runaway export
+    cannot take the machine's memory."""
 
     def __init__(self, pid: int, interval: float = 0.05, cap: int | None = None) -> None:
         self.pid = pid
@@ -88,13 +144,13 @@ class PeakWatch:
 
     def __enter__(self) -> PeakWatch:
         self.hwm_reset = reset_peak(self.pid)
-        self.peak = memory(self.pid).get("VmRSS", 0)
+        self.peak = tree_memory(self.pid).get("VmRSS", 0)
         self._thread.start()
         return self
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            rss = memory(self.pid).get("VmRSS", 0)
+            rss = tree_memory(self.pid).get("VmRSS", 0)
             self.peak = max(self.peak, rss)
             if self.cap is not None and rss > self.cap and not self.capped:
                 self.capped = True
@@ -109,7 +165,7 @@ class PeakWatch:
     ) -> None:
         self._stop.set()
         self._thread.join()
-        if self.hwm_reset:
+        if self.hwm_reset:  # the server's own peak (a worker's is only sampled)
             self.peak = max(self.peak, memory(self.pid).get("VmHWM", 0))
 
 

@@ -90,7 +90,7 @@ def queries(args: dict[str, Any]) -> dict[str, Any]:
 
     def search(name: str) -> int:
         with kg.reading() as store:
-            return q.find_entities(store, name, limit=20).total
+            return len(q.find_entities(store, name, limit=20).items)
 
     def events(window: list[str]) -> int:
         hub, first, last = window
@@ -102,7 +102,7 @@ def queries(args: dict[str, Any]) -> dict[str, Any]:
                 end=dt.date.fromisoformat(last),
                 limit=50,
             )
-            return page.total
+            return len(page.items)
 
     steps: list[tuple[str, list[Any], Callable[[Any], Any]]] = [
         ("shortest_path", plan["pairs"], shortest),
