@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+SCALE  ?= small
 
 .PHONY: run test lint typecheck pytest browser bench clean
 
@@ -22,8 +23,9 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed
-	$(BIN)/python -m bench
+# The benchmark of issue 6: small (~10k edges, minutes), medium (~1M), large (~10M).
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench --scale $(SCALE)
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "geokg needs Python 3.11"'
@@ -34,9 +36,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@ $(VENV)/.installed
+	touch $@ $(VENV)/.installed $(VENV)/.installed-bench
 
 # The browser tests drive Debian's Chromium with Playwright (Playwright's own download cannot
 # reach its host here). Installs it once, as root, when it is missing.

@@ -1,198 +1,1070 @@
-"""Measure geokg's queries and exports on the seed graph and on synthetic graphs.
+"""Benchmark geokg as a user meets it: ``python -m bench --scale small|medium|large``.
 
-Run ``python -m bench`` (or ``make bench``); ``--edges 1000000`` for a million-edge graph.
-Every figure printed names its data (graph, size, seed of the random generator) and the
-number of repetitions; nothing is compared to a threshold here: tests do not time things.
+One run, on one generated graph (:mod:`bench.generate`, cached under ``bench/data``):
+
+1. ``geokg serve --db <store>`` in a child process: start-up until ``/health`` answers 200 and
+   a first path query is answered; resident memory per edge of the server process and any
+   worker process it starts (``VmRSS`` and ``RssAnon`` summed, and ``Pss``).
+2. Over HTTP, one connection: shortest path for the fixed pairs, k=5 paths, neighbours at depth
+   2, name search, events of a hub in a week (median and p99 each).
+3. Throughput of ``/paths/shortest`` at 1 and 8 connections while a health check asks
+   ``/health`` once a second; then a mixed load (paths, k-paths, neighbours, entity reads and a
+   whole-graph export at once), with the p99 of the light requests.
+4. Every export format over HTTP: triples (or edges) per second, time to first byte, peak RSS
+   of the server while it runs.
+5. In a child process: ``KnowledgeGraph.open`` and the same queries in process; networkx's
+   bidirectional BFS on a topology-only graph of the same store and pairs; pyoxigraph's
+   N-Triples parser and serialiser and igraph's GraphML writer on the same data; imports of
+   the N-Triples and GraphML exports into an empty store.
+
+Every step has a time budget; a step that overruns it, or fails, is recorded as such and the
+run goes on. ``bench/results/<scale>.json`` gets every figure, the machine, the git commit,
+the generator's seed and counts, the command, and the issue's medium-scale targets with what
+was measured. The load client is this Python process: it shares the machine's cores with the
+server, which the figures say.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import datetime as dt
+import json
+import logging
+import os
 import platform
-import random
-import statistics
+import resource
+import shlex
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from graph import DEFAULT_SEEDS, queries
-from graph.dates import resolve_date
-from graph.errors import NoPathError
-from graph.formats import export
-from graph.model import Edge, Entity, Event, Evidence, Source
-from graph.reference import cameo
-from graph.seed import load_seed_dir
-from graph.store import GraphStore
+from bench.generate import DATA_DIR, SCALES, Dataset, dataset
+from bench.load import Connection, Group, Stream, closed_loop, fetch, summarise
+from bench.server import HOST, PeakWatch, Server, cpu_seconds, tree_memory
+from graph.formats import FORMATS
+
+__all__ = ["main"]
+
+log = logging.getLogger("bench")
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+HARNESS_VERSION = 1
+
+# Budgets (seconds) by scale: start-up, each query list, each export, each child step.
+# Budgets (seconds) by scale: start-up, each query list, each export, the first byte of an
+# export, each import, each other child step.
+_BUDGETS: dict[str, dict[str, float]] = {
+    "small": {
+        "startup": 120,
+        "queries": 60,
+        "export": 120,
+        "first_byte": 60,
+        "import": 300,
+        "step": 600,
+    },
+    "medium": {
+        "startup": 900,
+        "queries": 60,
+        "export": 720,
+        "first_byte": 60,
+        "import": 180,
+        "step": 1200,
+    },
+    "large": {
+        "startup": 3600,
+        "queries": 120,
+        "export": 1800,
+        "first_byte": 300,
+        "import": 900,
+        "step": 3600,
+    },
+}
+
+# Streamed formats first: a format that builds its whole document in memory comes last, so a
+# server restarted after it overran its budget costs as little as possible.
+_EXPORT_ORDER = ("ntriples", "nquads", "graphml", "json", "turtle", "jsonld", "rdfxml")
+_TRIPLE_FORMATS = ("ntriples", "nquads", "turtle", "jsonld", "rdfxml")
+
+NOTE_CORES = (
+    "The HTTP load client is a Python asyncio process on the same machine as the server: "
+    "client and server share its {cpus} cores, so throughput and latency under load include "
+    "the client's own cost."
+)
 
 
-def synthetic_store(edges: int, seed: int) -> GraphStore:
-    """A random graph of persons, states and events with about ``edges`` edges.
+def _ok(**figures: Any) -> dict[str, Any]:
+    return {"status": "ok", **figures}
 
-    A quarter of the nodes are events with two or three role edges each, the rest are entities
-    linked by random relations; ids, quotes and dates are made up and look it.
-    """
-    rng = random.Random(seed)
-    store = GraphStore()
-    text = "synthetic benchmark text " * 4
-    store.put_node(
-        Source(
-            id="bench",
-            label="Synthetic",
-            publisher="e0",
-            published=dt.date(2022, 2, 15),
-            text_file="-",
-            text_length=len(text),
-            metadata_origin="bench",
-        )
-    )
-    store.put_text("bench", text)
-    proof = (Evidence(source="bench", quote="synthetic", start=0, end=9),)
-    n_entities = max(10, edges // 4)
-    n_events = max(5, edges // 8)
-    for i in range(n_entities):
-        store.put_node(
-            Entity(
-                id=f"e{i}", kind="person" if i % 3 else "state", label=f"Entity {i}", evidence=proof
+
+def _timed_out(budget: float, /, **figures: Any) -> dict[str, Any]:
+    return {"status": f"timed out after {budget:g} s", **figures}
+
+
+def _failed(exc: BaseException) -> dict[str, Any]:
+    return {"status": f"failed: {type(exc).__name__}: {exc}"[:500]}
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    scale: str
+    seed: int
+    edges: int | None
+    queries: int | None
+    duration: float
+    query_budget: float
+    export_budget: float
+    first_byte_budget: float
+    import_budget: float
+    startup_budget: float
+    step_budget: float
+    request_timeout: float
+    memory_cap: int
+    data_dir: Path
+    results: Path
+    command: str
+
+
+def _paths(ds: Dataset) -> dict[str, list[str]]:
+    plan = ds.plan
+
+    def q(path: str, **params: Any) -> str:
+        return f"{path}?{urlencode(params)}"
+
+    return {
+        "shortest_path": [q("/paths/shortest", source=a, target=b) for a, b in plan.pairs],
+        "k_paths": [q("/paths", source=a, target=b, max_length=4, limit=5) for a, b in plan.pairs],
+        "neighbours_depth2": [
+            f"/entities/{quote(n, safe='')}/neighbors?depth=2" for n in plan.nodes
+        ],
+        "search": [q("/entities", q=name, limit=20) for name in plan.names],
+        "events_window": [
+            q("/events", actor=h, start=s, end=e, limit=50) for h, s, e in plan.windows
+        ],
+        "entity": [f"/entities/{quote(n, safe='')}" for n in plan.nodes],
+    }
+
+
+class Run:
+    """One benchmark run: the steps, in order, each kept from stopping the others."""
+
+    def __init__(self, options: Options) -> None:
+        self.o = options
+        self.results: dict[str, Any] = {}
+        self.server: Server | None = None
+        self.ds: Dataset | None = None
+        self.exports_dir = options.data_dir / "exports"
+
+    def say(self, text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    def step(self, name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        self.say(f"{name} ...")
+        started = time.perf_counter()
+        try:
+            figures = run()
+        except Exception as exc:  # one failed step is recorded, the run goes on
+            log.debug("step %s failed", name, exc_info=True)
+            figures = _failed(exc)
+        took = time.perf_counter() - started
+        self.say(f"{name}: {figures.get('status', 'ok')} ({took:.1f} s)")
+        return figures
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        o = self.o
+        started = time.time()
+        self.ds = dataset(o.scale, o.seed, o.data_dir, o.edges, progress=self.say)
+        ds = self.ds
+        if o.queries is not None:
+            plan = ds.plan
+            plan.pairs, plan.nodes = plan.pairs[: o.queries], plan.nodes[: o.queries]
+            plan.names, plan.windows = plan.names[: o.queries], plan.windows[: o.queries]
+        self.say(f"graph {ds.path.name}: {ds.counts}")
+        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        r = self.results
+        r["harness"] = {
+            "version": HARNESS_VERSION,
+            "command": o.command,
+            "started_at": dt.datetime.fromtimestamp(started, dt.UTC).isoformat(),
+            "budgets_s": {
+                "startup": o.startup_budget,
+                "query_list": o.query_budget,
+                "export": o.export_budget,
+                "export_first_byte": o.first_byte_budget,
+                "import": o.import_budget,
+                "child_step": o.step_budget,
+                "request": o.request_timeout,
+                "load_duration": o.duration,
+            },
+            "server_memory_cap_bytes": o.memory_cap,
+        }
+        r["machine"] = _machine()
+        r["machine"]["loadavg_at_start"] = _loadavg()
+        r["git"] = _git()
+        r["scale"] = o.scale
+        r["seed"] = o.seed
+        r["generator"] = {k: v for k, v in ds.as_json().items() if k != "plan"}
+        r["generator"]["plan_sizes"] = {
+            "pairs": len(ds.plan.pairs),
+            "nodes": len(ds.plan.nodes),
+            "names": len(ds.plan.names),
+            "windows": len(ds.plan.windows),
+        }
+        r["counts"] = ds.counts
+        r["notes"] = [NOTE_CORES.format(cpus=os.cpu_count())]
+        paths = _paths(ds)
+        try:
+            r["startup"] = self.step("start-up", lambda: self.start_server(paths))
+            r["memory"] = {"after_start": self.memory_figures()}
+            r["http"] = {
+                name: self.step(f"HTTP {name}", partial(self.sequential, paths[name]))
+                for name in (
+                    "shortest_path",
+                    "k_paths",
+                    "neighbours_depth2",
+                    "search",
+                    "events_window",
+                )
+            }
+            r["throughput"] = {
+                str(n): self.step(f"throughput {n} conn", partial(self.throughput, paths, n))
+                for n in (1, 8)
+            }
+            r["mixed"] = self.step("mixed load", lambda: self.mixed(paths))
+            r["memory"]["after_load"] = self.memory_figures()
+            r["exports"] = self.exports(paths)
+        finally:
+            self.stop_server()
+        r["in_process"] = self.step("in-process queries", self.in_process)
+        r["references"] = {
+            "networkx_bfs": self.step("networkx BFS", self.networkx),
+            "oxigraph_ntriples": self.step("pyoxigraph N-Triples", self.oxigraph),
+            "igraph_graphml": self.step("igraph GraphML", self.igraph),
+        }
+        r["imports"] = {
+            fmt: self.step(f"import {fmt}", partial(self.imports, fmt))
+            for fmt in ("ntriples", "graphml")
+        }
+        r["checks"] = {"path_lengths": _compare_lengths(r)}
+        r["ratios"] = _ratios(r)
+        r["targets"] = _targets(r)
+        r["harness"]["seconds"] = round(time.time() - started, 1)
+        r["machine"]["loadavg_at_end"] = _loadavg()
+        for leftover in self.exports_dir.iterdir():
+            leftover.unlink()
+        return r
+
+    def start_server(self, paths: dict[str, list[str]]) -> dict[str, Any]:
+        ds = self.ds
+        assert ds is not None
+        self.server = Server(ds.path, self.o.data_dir / f"{ds.path.stem}-serve.log")
+        figures = self.server.start(paths["shortest_path"][0], self.o.startup_budget)
+        return _ok(**figures)
+
+    def stop_server(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def restart_server(self, paths: dict[str, list[str]]) -> dict[str, Any]:
+        self.stop_server()
+        return self.start_server(paths)
+
+    def memory_figures(self) -> dict[str, Any]:
+        assert self.server is not None and self.ds is not None
+        mem = tree_memory(self.server.pid)
+        edges = self.ds.counts["edges"]
+        return {
+            **mem,
+            "pss_bytes_per_edge": round(mem["Pss"] / edges, 1) if "Pss" in mem else None,
+            "edges": edges,
+            "rss_bytes_per_edge": round(mem["VmRSS"] / edges, 1) if "VmRSS" in mem else None,
+            "anon_bytes_per_edge": round(mem["RssAnon"] / edges, 1) if "RssAnon" in mem else None,
+        }
+
+    def sequential(self, paths: list[str]) -> dict[str, Any]:
+        """Each request in turn on one keep-alive connection, until done or the budget."""
+        assert self.server is not None
+        port, budget, timeout = self.server.port, self.o.query_budget, self.o.request_timeout
+
+        async def go() -> dict[str, Any]:
+            conn = Connection(HOST, port)
+            seconds: list[float] = []
+            statuses: dict[str, int] = {}
+            errors = 0
+            until = time.perf_counter() + budget
+            cut = False
+            try:
+                for path in paths:
+                    if time.perf_counter() > until:
+                        cut = True
+                        break
+                    try:
+                        async with asyncio.timeout(timeout):
+                            answer = await conn.send(conn.encode(path))
+                    except (TimeoutError, OSError, asyncio.IncompleteReadError):
+                        errors += 1
+                        await conn.close()
+                        continue
+                    statuses[str(answer.status)] = statuses.get(str(answer.status), 0) + 1
+                    if answer.status in (200, 404):
+                        seconds.append(answer.total_s)
+                    else:
+                        errors += 1
+            finally:
+                await conn.close()
+            return _ok(
+                **summarise(seconds),
+                asked=len(paths),
+                errors=errors,
+                statuses=statuses,
+                cut_by_budget=cut,
             )
+
+        return asyncio.run(go())
+
+    def throughput(self, paths: dict[str, list[str]], connections: int) -> dict[str, Any]:
+        assert self.server is not None
+        pid = self.server.pid
+        cpu_before = cpu_seconds(pid)
+        groups = [
+            Group("paths", paths["shortest_path"], connections),
+            Group("health", ["/health"], 1, pause=1.0),
+        ]
+        figures = closed_loop(
+            HOST,
+            self.server.port,
+            groups,
+            duration=self.o.duration,
+            timeout=self.o.request_timeout,
         )
-    code = cameo("036")
-    day = resolve_date("publication_day", "Tuesday", dt.date(2022, 2, 15))
-    for i in range(n_events):
-        store.put_node(
-            Event(
-                id=f"v{i}",
-                kind="meeting",
-                label=f"Event {i}",
-                cameo=code,
-                modality="occurred",
-                date=day,
-                evidence=proof,
-            )
+        cpu_after = cpu_seconds(pid)
+        done = figures["paths"]["requests"] + figures["health"]["requests"]
+        if cpu_before is not None and cpu_after is not None and done:
+            figures["server_cpu_ms_per_request"] = round((cpu_after - cpu_before) * 1000 / done, 3)
+        figures["connections"] = connections
+        figures["health_check_interval_s"] = 1.0
+        return _ok(**figures)
+
+    def mixed(self, paths: dict[str, list[str]]) -> dict[str, Any]:
+        assert self.server is not None
+        light = ["shortest_path", "health", "entity"]
+        groups = [
+            Group("shortest_path", paths["shortest_path"], 2),
+            Group("health", ["/health"], 1, pause=1.0),
+            Group("entity", paths["entity"], 1),
+            Group("k_paths", paths["k_paths"], 2),
+            Group("neighbours_depth2", paths["neighbours_depth2"], 1),
+            Group("export_ntriples", ["/export?format=ntriples"], 1),
+        ]
+        figures = closed_loop(
+            HOST,
+            self.server.port,
+            groups,
+            duration=self.o.duration,
+            timeout=self.o.request_timeout,
+            combine={"light": light},
         )
-    made = 0
-    for i in range(n_events):
-        for role in ("actor", "participant", "target")[: rng.choice((2, 3))]:
-            target = f"e{rng.randrange(n_entities)}"
-            store.put_edge(
-                Edge(
-                    id=f"v{i}.{role}.{target}.{made}",
-                    category="role",
-                    type=role,
-                    source=f"v{i}",
-                    target=target,
-                    evidence=proof,
+        figures["light_classes"] = light
+        figures["connections"] = sum(g.connections for g in groups)
+        return _ok(**figures)
+
+    def exports(self, paths: dict[str, list[str]]) -> dict[str, Any]:
+        order = [f for f in _EXPORT_ORDER if f in FORMATS] + [
+            f for f in FORMATS if f not in _EXPORT_ORDER
+        ]
+        found: dict[str, Any] = {}
+        for i, fmt in enumerate(order):
+            if self.server is None or not self.server.alive():
+                found["restart"] = self.step("restart server", lambda: self.restart_server(paths))
+            found[fmt] = self.step(f"export {fmt}", partial(self.export, fmt))
+            more = i < len(order) - 1
+            if more and found[fmt].get("status") != "ok" and self._server_busy():
+                self.say("the server is still working on the abandoned export: restarting it")
+                found[fmt]["server_restarted_after"] = True
+                self.stop_server()
+        self._rates(found)
+        return found
+
+    def _server_busy(self) -> bool:
+        if self.server is None or not self.server.alive():
+            return True
+        before = cpu_seconds(self.server.pid) or 0.0
+        time.sleep(2.0)
+        after = cpu_seconds(self.server.pid) or 0.0
+        return after - before > 0.5
+
+    def export(self, fmt: str) -> dict[str, Any]:
+        assert self.server is not None and self.ds is not None
+        server = self.server
+        keep = fmt in ("ntriples", "graphml")
+        target = self.exports_dir / f"{self.ds.path.stem}.{FORMATS[fmt].extension}"
+        budget, first_budget = self.o.export_budget, self.o.first_byte_budget
+        first: list[float] = []
+        answer = None
+        error: BaseException | None = None
+        no_first_byte = False
+        with target.open("wb") as sink:
+            stream = Stream(sink.write if keep else None)
+            started = time.perf_counter()
+
+            def feed(chunk: bytes) -> None:
+                if not first:
+                    first.append(time.perf_counter() - started)
+                stream.feed(chunk)
+
+            async def go() -> Any:
+                request = fetch(HOST, server.port, f"/export?format={fmt}", budget, Stream(feed))
+                task = asyncio.ensure_future(request)
+                await asyncio.wait({task}, timeout=first_budget)
+                if not task.done() and not first:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+                    return None
+                return await task
+
+            with PeakWatch(server.pid, cap=self.o.memory_cap) as watch:
+                try:
+                    answer = asyncio.run(go())
+                    no_first_byte = answer is None
+                except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
+                    error = exc
+            took = time.perf_counter() - started
+        if not keep:
+            target.unlink(missing_ok=True)
+        figures: dict[str, Any] = {
+            "seconds": round(took, 3),
+            "bytes": stream.bytes,
+            "lines": stream.lines,
+            "first_byte_s": round(first[0], 4) if first else None,
+            "head_s": round(answer.head_s, 4) if answer else None,
+            "http_status": answer.status if answer else None,
+            "peak_rss": watch.peak,
+            "peak_rss_from": "VmHWM and 50 ms samples" if watch.hwm_reset else "50 ms samples",
+            "file": None,
+            "partial_file": str(target) if keep else None,
+        }
+        if watch.capped:
+            return {
+                "status": f"server killed: RSS over the cap of {self.o.memory_cap} bytes",
+                **figures,
+            }
+        if no_first_byte:
+            return {"status": f"no first byte after {first_budget:g} s", **figures}
+        if isinstance(error, TimeoutError):
+            return _timed_out(budget, **figures)
+        if error is not None:
+            return {"status": f"failed: {type(error).__name__}: {error}"[:300], **figures}
+        assert answer is not None
+        if not answer.complete:
+            return {"status": "cut: the body ended without its last chunk", **figures}
+        if answer.status != 200:
+            return {"status": f"HTTP {answer.status}", **figures}
+        figures["file"], figures["partial_file"] = figures["partial_file"], None
+        return _ok(**figures)
+
+    def _rates(self, found: dict[str, Any]) -> None:
+        """Triples per second for RDF formats (the N-Triples export's line count is the
+        number of triples of the graph, the same for every RDF format), edges per second for
+        GraphML, records per second for the JSON dump."""
+        assert self.ds is not None
+        nt = found.get("ntriples", {})
+        triples = nt.get("lines") if nt.get("status") == "ok" else None
+        counts = self.ds.counts
+        for fmt, figures in found.items():
+            if fmt == "restart" or not isinstance(figures, dict) or "seconds" not in figures:
+                continue
+            done = figures.get("status") == "ok"
+            seconds = figures["seconds"]
+            if fmt in _TRIPLE_FORMATS:
+                figures["triples"] = triples
+                figures["triples_per_s"] = (
+                    round(triples / seconds, 1) if done and triples and seconds else None
+                )
+                if fmt == "nquads":
+                    figures["quads"] = figures["lines"] if done else None
+            elif fmt == "graphml":
+                figures["edges"] = counts["edges"]
+                figures["edges_per_s"] = (
+                    round(counts["edges"] / seconds, 1) if done and seconds else None
+                )
+            elif fmt == "json":
+                records = counts["nodes"] + counts["edges"]
+                figures["records"] = records
+                figures["records_per_s"] = round(records / seconds, 1) if done and seconds else None
+            if not done:
+                figures["bytes_per_s_before_stop"] = (
+                    round(figures["bytes"] / seconds, 1) if seconds else None
+                )
+                if fmt in ("ntriples", "nquads"):  # one line per triple (quad)
+                    figures["lines_per_s_before_stop"] = (
+                        round(figures["lines"] / seconds, 1) if seconds else None
+                    )
+
+    # -- child processes ------------------------------------------------------------------
+
+    def child(self, task: str, args: dict[str, Any], budget: float) -> dict[str, Any]:
+        """Run ``bench.tasks`` ``task`` in a child process with a time budget and a cap on its
+        address space; a child that overruns is killed and recorded as timed out (with the
+        progress it reported, if it reports any)."""
+        with tempfile.TemporaryDirectory(prefix="geokg-bench-") as scratch:
+            given, result = Path(scratch) / "args.json", Path(scratch) / "result.json"
+            progress = Path(scratch) / "progress.json"
+            args = {**args, "progress": str(progress)}
+            given.write_text(json.dumps(args), encoding="utf-8")
+            cap = self.o.memory_cap
+            command = [sys.executable, "-m", "bench.tasks", task, str(given), str(result)]
+            with subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE) as process:
+                resource.prlimit(process.pid, resource.RLIMIT_AS, (cap, cap))
+                try:
+                    _, err = process.communicate(timeout=budget)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.communicate()
+                    made = json.loads(progress.read_text()) if progress.exists() else None
+                    return _timed_out(budget, progress=made)
+            if process.returncode != 0 or not result.exists():
+                tail = err.decode(errors="replace").strip().splitlines()[-3:]
+                return {"status": f"failed (exit {process.returncode}): {' | '.join(tail)}"[:500]}
+            figures: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
+            return _ok(**figures)
+
+    def in_process(self) -> dict[str, Any]:
+        ds = self.ds
+        assert ds is not None
+        plan = ds.as_json()["plan"]
+        args = {"db": str(ds.path), "plan": plan, "budget": self.o.query_budget}
+        return self.child("queries", args, self.o.step_budget)
+
+    def networkx(self) -> dict[str, Any]:
+        assert self.ds is not None
+        args = {"db": str(self.ds.path), "pairs": self.ds.plan.pairs, "budget": self.o.query_budget}
+        return self.child("networkx_bfs", args, self.o.step_budget)
+
+    def igraph(self) -> dict[str, Any]:
+        assert self.ds is not None
+        output = self.exports_dir / f"{self.ds.path.stem}.igraph.graphml"
+        return self.child(
+            "igraph_graphml", {"db": str(self.ds.path), "output": str(output)}, self.o.step_budget
+        )
+
+    def _export_file(self, fmt: str) -> str | None:
+        figures = self.results.get("exports", {}).get(fmt, {})
+        file: str | None = figures.get("file") if figures.get("status") == "ok" else None
+        return file
+
+    def oxigraph(self) -> dict[str, Any]:
+        """On geokg's N-Triples export; if it did not complete, on the whole lines it wrote
+        before it stopped (the same data, fewer triples: rates still compare)."""
+        figures = _get(self.results, "exports", "ntriples") or {}
+        source = self._export_file("ntriples")
+        complete = source is not None
+        if source is None and figures.get("partial_file") and figures.get("lines"):
+            source = figures["partial_file"]
+            _cut_to_whole_lines(Path(source))
+        if source is None:
+            return {"status": "not run: geokg's N-Triples export wrote nothing"}
+        assert self.ds is not None
+        output = self.exports_dir / f"{self.ds.path.stem}.oxigraph.nt"
+        args = {"input": source, "output": str(output), "complete": complete}
+        return self.child("oxigraph_ntriples", args, self.o.step_budget)
+
+    def imports(self, fmt: str) -> dict[str, Any]:
+        source = self._export_file(fmt)
+        if source is None:
+            return {"status": f"not run: geokg's {fmt} export did not complete"}
+        triples = self.results["exports"]["ntriples"].get("triples")
+        args = {
+            "input": source,
+            "format": fmt,
+            "triples": triples,
+            "scratch": str(self.o.data_dir),
+        }
+        figures = self.child("import", args, self.o.import_budget)
+        figures["triples_note"] = (
+            "triples of the same graph (the N-Triples export's line count) per second"
+        )
+        return figures
+
+
+def _cut_to_whole_lines(path: Path) -> None:
+    """Drop a last line cut in the middle (an export stopped mid-write)."""
+    with path.open("rb+") as file:
+        size = file.seek(0, os.SEEK_END)
+        step = min(size, 1 << 16)
+        file.seek(size - step)
+        tail = file.read(step)
+        end = tail.rfind(b"\n")
+        file.truncate(size - step + end + 1 if end >= 0 else 0)
+
+
+def _loadavg() -> str | None:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as load:
+            return load.read().strip()
+    except OSError:
+        return None
+
+
+# -- comparisons and targets --------------------------------------------------------------
+
+
+def _get(tree: dict[str, Any], *keys: str) -> Any:
+    node: Any = tree
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _compare_lengths(r: dict[str, Any]) -> dict[str, Any]:
+    """geokg's path lengths against networkx's on the same pairs: equal, or a mismatch."""
+    ours = _get(r, "in_process", "path_lengths")
+    theirs = _get(r, "references", "networkx_bfs", "path_lengths")
+    if not isinstance(ours, list) or not isinstance(theirs, list):
+        return {"status": "not compared: a side did not run"}
+    compared = min(len(ours), len(theirs))
+    mismatches = [
+        {"pair": i, "geokg": ours[i], "networkx": theirs[i]}
+        for i in range(compared)
+        if ours[i] != theirs[i]
+    ]
+    return _ok(compared=compared, equal=compared - len(mismatches), mismatches=mismatches[:10])
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    if isinstance(a, int | float) and isinstance(b, int | float) and b:
+        return round(a / b, 3)
+    return None
+
+
+def _ratios(r: dict[str, Any]) -> dict[str, Any]:
+    """geokg against the references on the same data (above 1: geokg is slower, for times;
+    below 1: geokg is slower, for rates)."""
+    return {
+        "in_process_shortest_p50_over_networkx_p50": _ratio(
+            _get(r, "in_process", "shortest_path", "p50_ms"),
+            _get(r, "references", "networkx_bfs", "shortest_path", "p50_ms"),
+        ),
+        "http_shortest_p50_over_networkx_p50": _ratio(
+            _get(r, "http", "shortest_path", "p50_ms"),
+            _get(r, "references", "networkx_bfs", "shortest_path", "p50_ms"),
+        ),
+        "ntriples_export_rate_over_oxigraph_serialiser": _ratio(
+            _get(r, "exports", "ntriples", "triples_per_s"),
+            _get(r, "references", "oxigraph_ntriples", "serialise_triples_per_s"),
+        ),
+        "ntriples_import_rate_over_oxigraph_parser": _ratio(
+            _get(r, "imports", "ntriples", "triples_per_s"),
+            _get(r, "references", "oxigraph_ntriples", "parse_triples_per_s"),
+        ),
+        "graphml_export_rate_over_igraph_writer": _ratio(
+            _get(r, "exports", "graphml", "edges_per_s"),
+            _get(r, "references", "igraph_graphml", "edges_per_s"),
+        ),
+    }
+
+
+def _target(name: str, op: str, target: float, measured: Any, unit: str) -> dict[str, Any]:
+    value = measured if isinstance(measured, int | float) else None
+    met = value is not None and (value <= target if op == "<=" else value >= target)
+    return {"name": name, "target": f"{op} {target:g}", "measured": value, "unit": unit, "met": met}
+
+
+def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets at medium scale, with what this run measured (``None``: not
+    measured, e.g. a step that timed out; such a target is not met)."""
+    tp8 = ("throughput", "8", "paths")
+    found = [
+        _target(
+            "start-up to first answered query", "<=", 5, _get(r, "startup", "first_query_s"), "s"
+        ),
+        _target(
+            "resident memory per edge (VmRSS of the service after load)",
+            "<=",
+            400,
+            _get(r, "memory", "after_load", "rss_bytes_per_edge"),
+            "bytes/edge",
+        ),
+        _target(
+            "shortest path over HTTP, 8 connections, p50", "<=", 1.5, _get(r, *tp8, "p50_ms"), "ms"
+        ),
+        _target(
+            "shortest path over HTTP, 8 connections, p99", "<=", 15, _get(r, *tp8, "p99_ms"), "ms"
+        ),
+        _target(
+            "shortest path over HTTP, 8 connections, throughput",
+            ">=",
+            3000,
+            _get(r, *tp8, "per_second"),
+            "requests/s",
+        ),
+        _target(
+            "in-process shortest path p50 / networkx topology BFS p50",
+            "<=",
+            2,
+            _get(r, "ratios", "in_process_shortest_p50_over_networkx_p50"),
+            "ratio",
+        ),
+        _target("k=5 paths over HTTP, p50", "<=", 50, _get(r, "http", "k_paths", "p50_ms"), "ms"),
+        _target(
+            "neighbours at depth 2 over HTTP, p99",
+            "<=",
+            100,
+            _get(r, "http", "neighbours_depth2", "p99_ms"),
+            "ms",
+        ),
+        _target("name search over HTTP, p99", "<=", 20, _get(r, "http", "search", "p99_ms"), "ms"),
+        _target(
+            "light requests under mixed load, p99",
+            "<=",
+            50,
+            _get(r, "mixed", "light", "p99_ms"),
+            "ms",
+        ),
+        _target(
+            "N-Triples export",
+            ">=",
+            1_500_000,
+            _get(r, "exports", "ntriples", "triples_per_s"),
+            "triples/s",
+        ),
+        _target(
+            "Turtle export",
+            ">=",
+            1_000_000,
+            _get(r, "exports", "turtle", "triples_per_s"),
+            "triples/s",
+        ),
+        _target(
+            "JSON-LD export",
+            ">=",
+            1_000_000,
+            _get(r, "exports", "jsonld", "triples_per_s"),
+            "triples/s",
+        ),
+        _target(
+            "GraphML export rate / igraph's GraphML writer",
+            ">=",
+            1,
+            _get(r, "ratios", "graphml_export_rate_over_igraph_writer"),
+            "ratio",
+        ),
+        _target(
+            "N-Triples import",
+            ">=",
+            200_000,
+            _get(r, "imports", "ntriples", "triples_per_s"),
+            "triples/s",
+        ),
+        _target(
+            "GraphML import (triples of the same graph)",
+            ">=",
+            200_000,
+            _get(r, "imports", "graphml", "triples_per_s"),
+            "triples/s",
+        ),
+    ]
+    for fmt in _EXPORT_ORDER:
+        if fmt in FORMATS:
+            found.append(
+                _target(
+                    f"{fmt} export, time to first byte",
+                    "<=",
+                    200,
+                    _ms(_get(r, "exports", fmt, "first_byte_s")),
+                    "ms",
                 )
             )
-            made += 1
-    while made < edges:
-        a, b = rng.randrange(n_entities), rng.randrange(n_entities)
-        store.put_edge(
-            Edge(
-                id=f"r{made}",
-                category="relation",
-                type="relates_to",
-                source=f"e{a}",
-                target=f"e{b}",
-                evidence=proof,
-            )
+    return found
+
+
+def _ms(seconds: Any) -> float | None:
+    return round(seconds * 1000, 1) if isinstance(seconds, int | float) else None
+
+
+# -- machine, git, output -----------------------------------------------------------------
+
+
+def _machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "hostname": platform.node(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo", encoding="utf-8") as meminfo:
+            info["memory_bytes"] = int(meminfo.readline().split()[1]) * 1024
+    except OSError:
+        pass
+    return info
+
+
+def _git() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True, timeout=30
         )
-        made += 1
-    return store
+        return done.stdout.strip()
+
+    try:
+        return {
+            "commit": git("rev-parse", "HEAD"),
+            "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        }
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None}
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def report(name: str, times: list[float], unit: str = "ms") -> None:
-    scale = 1000 if unit == "ms" else 1
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    print(
-        f"  {name:<38} median {statistics.median(times) * scale:9.3f} {unit}"
-        f"  p95 {p95 * scale:9.3f} {unit}  (n={len(times)})"
+def _row(name: str, figures: Any) -> str:
+    if not isinstance(figures, dict):
+        return f"  {name:<44} (not measured)"
+    status = figures.get("status", "ok")
+    if figures.get("p50_ms") is None:
+        return f"  {name:<44} {status}"
+    note = f"n={figures.get('n')}"
+    if figures.get("cut_by_budget"):
+        note += f" of {figures.get('asked')} (budget)"
+    if figures.get("errors"):
+        note += f", {figures['errors']} errors"
+    return (
+        f"  {name:<44} p50 {figures['p50_ms']:>10.3f} ms  p99 {figures['p99_ms']:>10.3f} ms  {note}"
     )
 
 
-def measure(label: str, store: GraphStore, pairs: list[tuple[str, str]], repeat: int) -> None:
-    counts = store.counts()
-    print(f"{label}: {counts}")
-    it = iter(pairs * repeat)
-    report("shortest path (random pairs)", timed(lambda: _path(store, *next(it)), len(pairs)))
-    it2 = iter(pairs * repeat)
-    report(
-        "k=5 shortest paths, max 4 hops",
-        timed(
-            lambda: _paths(store, *next(it2)),
-            min(len(pairs), 50),
-        ),
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(r: dict[str, Any]) -> str:
+    """The results as a readable table."""
+    lines: list[str] = []
+    add = lines.append
+    m = r.get("machine", {})
+    add(
+        f"geokg bench, scale {r.get('scale')} (seed {r.get('seed')}), "
+        f"git {_get(r, 'git', 'commit')}"
     )
-    nodes = [a for a, _ in pairs]
-    it3 = iter(nodes * repeat)
-    report(
-        "neighbours depth 2 (limit 500)",
-        timed(lambda: queries.neighbourhood(store, next(it3), depth=2), len(nodes)),
+    add(
+        f"machine: {m.get('cpu')}, {m.get('cpus')} cores, {_num(m.get('memory_bytes'))} bytes, "
+        f"Python {m.get('python')}"
     )
-    queries.find_entities(store, "warm-up")  # the name index sorts itself on first use
-    rng = random.Random(len(pairs))
-    words = iter([f"entity {rng.randrange(1000)}" for _ in range(50)] * repeat)
-    report(
-        "entity search 'entity N' (limit 20)",
-        timed(lambda: queries.find_entities(store, next(words), limit=20), 50 * repeat),
+    add(f"command: {_get(r, 'harness', 'command')}")
+    add(f"graph: {r.get('counts')}")
+    hubs = _get(r, "generator", "hubs") or []
+    add("hubs: " + ", ".join(f"{h['label']} ({h['events']} events)" for h in hubs[:5]))
+    for note in r.get("notes", []):
+        add(f"note: {note}")
+    add("")
+    s = r.get("startup", {})
+    add(
+        f"start-up (geokg serve): /health 200 after {_num(s.get('health_s'), 3)} s, first query "
+        f"answered after {_num(s.get('first_query_s'), 3)} s  [{s.get('status')}]"
     )
-    for fmt in ("ntriples", "graphml"):
-        start = time.perf_counter()
-        size = sum(len(chunk) for chunk in export(store, fmt))
-        took = time.perf_counter() - start
-        rate = size / took / 1e6
-        print(f"  export {fmt:<31} {took:9.3f} s  {rate:8.1f} MB/s  ({size / 1e6:.1f} MB)")
-
-
-def _path(store: GraphStore, a: str, b: str) -> None:
-    # Unconnected pairs are part of the sample: their search is timed too.
-    with contextlib.suppress(NoPathError):
-        queries.shortest_path(store, a, b)
-
-
-def _paths(store: GraphStore, a: str, b: str) -> None:
-    with contextlib.suppress(NoPathError):
-        queries.k_shortest_paths(store, a, b, max_length=4, limit=5)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--edges", type=int, nargs="*", default=[10_000, 100_000])
-    parser.add_argument("--seed", type=int, default=7, help="random seed of the generator")
-    parser.add_argument("--queries", type=int, default=200, help="random pairs per graph")
-    args = parser.parse_args()
-    machine = platform.processor() or platform.machine()
-    print(f"geokg bench on {platform.node()} ({machine}), Python {sys.version.split()[0]}")
-    sizes = " ".join(map(str, args.edges))
-    print(f"command: python -m bench --edges {sizes} --seed {args.seed} --queries {args.queries}")
-    start = time.perf_counter()
-    seed = load_seed_dir(DEFAULT_SEEDS)
-    print(f"seed graph load + validation: {time.perf_counter() - start:.3f} s")
-    rng = random.Random(args.seed)
-    ents = list(seed.ids("entity"))
-    measure(
-        "seed graph", seed, [(rng.choice(ents), rng.choice(ents)) for _ in range(args.queries)], 1
+    for when in ("after_start", "after_load"):
+        mem = _get(r, "memory", when) or {}
+        add(
+            f"memory {when.replace('_', ' ')}: VmRSS {_num(mem.get('VmRSS'))} B "
+            f"({_num(mem.get('rss_bytes_per_edge'))} B/edge), RssAnon {_num(mem.get('RssAnon'))} B "
+            f"({_num(mem.get('anon_bytes_per_edge'))} B/edge)"
+        )
+    add("")
+    add("over HTTP, one connection:")
+    for name, figures in (r.get("http") or {}).items():
+        add(_row(name, figures))
+    add("in process (KnowledgeGraph.open + graph.queries):")
+    ip = r.get("in_process", {})
+    add(f"  open {_num(ip.get('open_s'), 3)} s  [{ip.get('status')}]")
+    for name in ("shortest_path", "k_paths", "neighbours_depth2", "search", "events_window"):
+        add(_row(name, ip.get(name)))
+    nx = _get(r, "references", "networkx_bfs") or {}
+    add(_row("reference: networkx bidirectional BFS", nx.get("shortest_path") or nx))
+    add(f"  path lengths against networkx: {_get(r, 'checks', 'path_lengths')}")
+    add("")
+    add("throughput of /paths/shortest (with /health once a second):")
+    for n, figures in (r.get("throughput") or {}).items():
+        paths = figures.get("paths", {}) if isinstance(figures, dict) else {}
+        health = figures.get("health", {}) if isinstance(figures, dict) else {}
+        add(
+            f"  {n} connection(s): {_num(paths.get('per_second'))} req/s, p50 "
+            f"{_num(paths.get('p50_ms'), 3)} ms, p99 {_num(paths.get('p99_ms'), 3)} ms, errors "
+            f"{paths.get('errors')}; /health p99 {_num(health.get('p99_ms'), 3)} ms; server CPU "
+            f"{_num(figures.get('server_cpu_ms_per_request'), 3)} ms/request  "
+            f"[{figures.get('status')}]"
+        )
+    mixed = r.get("mixed", {})
+    add(f"mixed load ({mixed.get('connections')} connections) [{mixed.get('status')}]:")
+    for name in (
+        "light",
+        "shortest_path",
+        "health",
+        "entity",
+        "k_paths",
+        "neighbours_depth2",
+        "export_ntriples",
+    ):
+        figures = mixed.get(name)
+        if isinstance(figures, dict):
+            add(
+                f"  {name:<20} {_num(figures.get('requests'))} answered, p50 "
+                f"{_num(figures.get('p50_ms'), 3)} ms, p99 {_num(figures.get('p99_ms'), 3)} ms, "
+                f"errors {figures.get('errors')}"
+            )
+    add("")
+    add("exports over HTTP:")
+    for fmt, figures in (r.get("exports") or {}).items():
+        if fmt == "restart" or not isinstance(figures, dict):
+            continue
+        rate = (
+            figures.get("triples_per_s")
+            or figures.get("edges_per_s")
+            or figures.get("records_per_s")
+        )
+        unit = (
+            "triples/s"
+            if "triples_per_s" in figures
+            else "edges/s"
+            if "edges_per_s" in figures
+            else "records/s"
+        )
+        add(
+            f"  {fmt:<9} {_num(rate)} {unit}, {_num(figures.get('seconds'), 2)} s, "
+            f"{_num(figures.get('bytes'))} bytes, "
+            f"first byte {_num(_ms(figures.get('first_byte_s')))} ms, "
+            f"peak RSS {_num(figures.get('peak_rss'))} B  [{figures.get('status')}]"
+        )
+    refs = r.get("references", {})
+    ox = refs.get("oxigraph_ntriples", {})
+    ig = refs.get("igraph_graphml", {})
+    add(
+        f"  reference pyoxigraph: parse {_num(ox.get('parse_triples_per_s'))} triples/s, serialise "
+        f"{_num(ox.get('serialise_triples_per_s'))} triples/s  [{ox.get('status')}]"
     )
-    for size in args.edges:
-        start = time.perf_counter()
-        store = synthetic_store(size, args.seed)
-        took = time.perf_counter() - start
-        print(f"built synthetic graph ({size} edges, seed {args.seed}) in {took:.1f} s")
-        n = len(store.ids("entity"))
-        pairs = [(f"e{rng.randrange(n)}", f"e{rng.randrange(n)}") for _ in range(args.queries)]
-        measure(f"synthetic {size} edges", store, pairs, 1)
+    add(
+        f"  reference igraph write_graphml: {_num(ig.get('edges_per_s'))} edges/s, "
+        f"{_num(ig.get('seconds'), 2)} s  [{ig.get('status')}]"
+    )
+    add("imports (read_items + import_items into an empty store):")
+    for fmt, figures in (r.get("imports") or {}).items():
+        add(
+            f"  {fmt:<9} {_num(figures.get('triples_per_s'))} triples/s, "
+            f"{_num(figures.get('records_per_s'))} records/s, {_num(figures.get('seconds'), 2)} s  "
+            f"[{figures.get('status')}]"
+        )
+    add("")
+    add("ratios: " + ", ".join(f"{k} {_num(v, 3)}" for k, v in (r.get("ratios") or {}).items()))
+    add("")
+    add("targets (the issue's, for the medium scale):")
+    for t in r.get("targets", []):
+        mark = "met" if t["met"] else "NOT met"
+        add(
+            f"  {t['name']:<58} {t['target']:>12} {t['unit']:<11} measured "
+            f"{_num(t['measured'], 3):>14}  {mark}"
+        )
+    add(f"\nrun took {_get(r, 'harness', 'seconds')} s")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--scale", choices=list(SCALES), default="small")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the generator (default 7)")
+    parser.add_argument("--edges", type=int, help="generate this many edges instead of the scale's")
+    parser.add_argument(
+        "--queries", type=int, help="ask only the first N of each fixed query list (default 200)"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=20.0, help="seconds of each load run (default 20)"
+    )
+    parser.add_argument("--query-budget", type=float, help="seconds for each list of queries")
+    parser.add_argument("--export-budget", type=float, help="seconds for each export")
+    parser.add_argument(
+        "--first-byte-budget", type=float, help="seconds an export may take to its first byte"
+    )
+    parser.add_argument("--import-budget", type=float, help="seconds for each import")
+    parser.add_argument("--startup-budget", type=float, help="seconds for the server to start")
+    parser.add_argument("--step-budget", type=float, help="seconds for each child step")
+    parser.add_argument(
+        "--request-timeout", type=float, default=60.0, help="seconds for one request (default 60)"
+    )
+    parser.add_argument(
+        "--memory-cap-gb",
+        type=float,
+        default=12.0,
+        help="kill the server past this RSS during an export, and cap each child step's "
+        "address space to it; default 12",
+    )
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="cache of generated stores")
+    parser.add_argument(
+        "--results", type=Path, help="where to write the JSON (default bench/results/<scale>.json)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table; write the results."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A stopped run still stops its server (the steps' finally clauses run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    given = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(given)
+    budgets = _BUDGETS[args.scale]
+    options = Options(
+        scale=args.scale,
+        seed=args.seed,
+        edges=args.edges,
+        queries=args.queries,
+        duration=args.duration,
+        query_budget=args.query_budget or budgets["queries"],
+        export_budget=args.export_budget or budgets["export"],
+        first_byte_budget=args.first_byte_budget or budgets["first_byte"],
+        import_budget=args.import_budget or budgets["import"],
+        startup_budget=args.startup_budget or budgets["startup"],
+        step_budget=args.step_budget or budgets["step"],
+        request_timeout=args.request_timeout,
+        memory_cap=int(args.memory_cap_gb * 2**30),
+        data_dir=args.data_dir,
+        results=args.results or RESULTS_DIR / f"{args.scale}.json",
+        command=shlex.join(["python", "-m", "bench", *given]),
+    )
+    results = Run(options).run()
+    options.results.parent.mkdir(parents=True, exist_ok=True)
+    tmp = options.results.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(options.results)
+    print(table(results))
+    print(f"\nwrote {options.results}")
     return 0
 
 

@@ -1,21 +1,129 @@
-"""The benchmark harness runs (on tiny sizes): it must not rot between benchmark runs."""
+"""The benchmark harness runs end to end on a tiny graph, and its generator keeps its promises.
 
+Nothing here times anything: the checks are on the shape of the results, never on a figure.
+"""
+
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bench.generate import dataset
+from graph.storage.sqlite import SQLiteRecordStore
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_bench_runs_on_tiny_graphs_and_reports_its_data() -> None:
+def test_generated_graph_is_deterministic_and_every_quote_is_at_its_offsets(
+    tmp_path: Path,
+) -> None:
+    first = dataset("small", 3, tmp_path / "a", edges=800)
+    second = dataset("small", 3, tmp_path / "b", edges=800)
+    assert first.counts == second.counts
+    assert first.hubs == second.hubs
+    assert first.plan == second.plan
+    assert first.counts["edges"] >= 800
+    assert dataset("small", 3, tmp_path / "a", edges=800).build_seconds == first.build_seconds
+    # Read back what the store of record holds, as the service loads it.
+    records = SQLiteRecordStore(str(first.path))
+    try:
+        position, rows = records.load()
+        bodies = [(change.object_type, change.after or {}) for change in rows]
+    finally:
+        records.close()
+    assert position == first.position
+    texts = {body["id"]: body["text"] for kind, body in bodies if kind == "source"}
+    quoted = 0
+    for _, body in bodies:
+        for ev in body.get("evidence", []):
+            assert texts[ev["source"]][ev["start"] : ev["end"]] == ev["quote"]
+            quoted += 1
+    assert quoted > first.counts["edges"]
+    roles: dict[str, int] = {}
+    for kind, body in bodies:
+        if kind == "edge" and body["category"] == "role":
+            roles[body["source"]] = roles.get(body["source"], 0) + 1
+    assert len(roles) == first.counts["events"]
+    assert all(3 <= n <= 5 for n in roles.values())  # 2-4 participants and a place
+    ids = {body["id"] for kind, body in bodies if kind != "edge"}
+    assert all(a in ids and b in ids for a, b in first.plan.pairs)
+
+
+_SECTIONS = (
+    "harness",
+    "machine",
+    "git",
+    "generator",
+    "counts",
+    "startup",
+    "memory",
+    "http",
+    "throughput",
+    "mixed",
+    "exports",
+    "in_process",
+    "references",
+    "imports",
+    "checks",
+    "ratios",
+    "targets",
+)
+
+
+@pytest.mark.e2e
+def test_bench_runs_end_to_end_and_reports_every_figure(tmp_path: Path) -> None:
+    results = tmp_path / "small.json"
+    command = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--scale",
+        "small",
+        "--edges",
+        "1000",
+        "--queries",
+        "5",
+        "--duration",
+        "0.5",
+        "--export-budget",
+        "60",
+        "--first-byte-budget",
+        "60",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--results",
+        str(results),
+    ]
     out = subprocess.run(
-        [sys.executable, "-m", "bench", "--edges", "300", "--queries", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+        command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=300
     ).stdout
-    assert "command: python -m bench --edges 300 --seed 7 --queries 5" in out
-    assert "synthetic 300 edges: {'entities': 75, 'events': 37, 'sources': 1, 'edges': 300}" in out
-    assert out.count("shortest path (random pairs)") == 2
+    assert "targets (the issue's, for the medium scale):" in out
+    body = json.loads(results.read_text())
+    for section in _SECTIONS:
+        assert section in body, section
+    assert body["scale"] == "small"
+    assert body["generator"]["edges_target"] == 1000
+    assert body["startup"]["status"] == "ok"
+    assert body["memory"]["after_start"]["rss_bytes_per_edge"] > 0
+    for name in ("shortest_path", "k_paths", "neighbours_depth2", "search", "events_window"):
+        assert body["http"][name]["status"] == "ok"
+        assert body["http"][name]["n"] == 5
+        assert body["in_process"][name]["n"] == 5
+    assert set(body["throughput"]) == {"1", "8"}
+    assert "p99_ms" in body["mixed"]["light"]
+    for fmt in ("turtle", "ntriples", "jsonld", "rdfxml", "nquads", "graphml", "json"):
+        assert body["exports"][fmt]["status"] == "ok", fmt
+        assert body["exports"][fmt]["first_byte_s"] is not None
+    for name in ("networkx_bfs", "oxigraph_ntriples", "igraph_graphml"):
+        assert body["references"][name]["status"] == "ok", name
+    for fmt in ("ntriples", "graphml"):
+        assert body["imports"][fmt]["status"] == "ok", fmt
+        assert body["imports"][fmt]["problems"] == 0
+    assert body["checks"]["path_lengths"]["mismatches"] == []
+    assert body["targets"]
+    for target in body["targets"]:
+        assert set(target) == {"name", "target", "measured", "unit", "met"}
+        assert isinstance(target["met"], bool)
+        assert target["measured"] is None or isinstance(target["measured"], int | float)

@@ -1,0 +1,326 @@
+"""The steps of a benchmark run that run in a process of their own.
+
+``python -m bench.tasks NAME ARGS.json RESULT.json`` runs one step and writes its figures as
+JSON. The harness starts each in a child process so that a step can be given a time budget
+(and a memory cap) and killed past it without losing the run, and so that the memory one step
+holds (a read model, a networkx graph, a parse) is gone before the next starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from bench.load import summarise
+from bench.server import memory
+
+__all__ = ["TASKS", "main"]
+
+
+def _rss() -> dict[str, int]:
+    return memory(os.getpid())
+
+
+def _timed_list(
+    items: list[Any], run: Callable[[Any], Any], budget: float
+) -> tuple[list[float], list[Any], int, bool]:
+    """Run ``run`` on each item until done or ``budget`` seconds are spent; return the
+    durations, the answers, the number of errors and whether the budget cut the list."""
+    durations: list[float] = []
+    answers: list[Any] = []
+    errors = 0
+    spent_until = time.perf_counter() + budget
+    for item in items:
+        if time.perf_counter() > spent_until:
+            return durations, answers, errors, True
+        started = time.perf_counter()
+        try:
+            answers.append(run(item))
+        except Exception as exc:  # a query that fails is counted, not fatal
+            errors += 1
+            answers.append(f"{type(exc).__name__}: {exc}"[:200])
+        durations.append(time.perf_counter() - started)
+    return durations, answers, errors, False
+
+
+def _figures(durations: list[float], errors: int, cut: bool, asked: int) -> dict[str, Any]:
+    return {**summarise(durations), "errors": errors, "asked": asked, "cut_by_budget": cut}
+
+
+def queries(args: dict[str, Any]) -> dict[str, Any]:
+    """The read model in this process (``KnowledgeGraph.open``) and the fixed queries on it."""
+    from graph import queries as q
+    from graph.errors import NoPathError
+    from graph.service import KnowledgeGraph
+
+    started = time.perf_counter()
+    kg = KnowledgeGraph.open(args["db"])
+    opened = time.perf_counter() - started
+    budget = float(args["budget"])
+    plan = args["plan"]
+    out: dict[str, Any] = {"open_s": round(opened, 3), "rss_after_open": _rss()}
+
+    def shortest(pair: list[str]) -> int | None:
+        with kg.reading() as store:
+            try:
+                return q.shortest_path(store, pair[0], pair[1]).length
+            except NoPathError:
+                return None
+
+    def k_paths(pair: list[str]) -> int:
+        with kg.reading() as store:
+            try:
+                return len(q.k_shortest_paths(store, pair[0], pair[1], max_length=4, limit=5))
+            except NoPathError:
+                return 0
+
+    def neighbours(node: str) -> int:
+        with kg.reading() as store:
+            return len(q.neighbourhood(store, node, depth=2).nodes)
+
+    def search(name: str) -> int:
+        with kg.reading() as store:
+            return len(q.find_entities(store, name, limit=20).items)
+
+    def events(window: list[str]) -> int:
+        hub, first, last = window
+        with kg.reading() as store:
+            page = q.find_events(
+                store,
+                actor=hub,
+                start=dt.date.fromisoformat(first),
+                end=dt.date.fromisoformat(last),
+                limit=50,
+            )
+            return len(page.items)
+
+    steps: list[tuple[str, list[Any], Callable[[Any], Any]]] = [
+        ("shortest_path", plan["pairs"], shortest),
+        ("k_paths", plan["pairs"], k_paths),
+        ("neighbours_depth2", plan["nodes"], neighbours),
+        ("search", plan["names"], search),
+        ("events_window", plan["windows"], events),
+    ]
+    for name, items, run in steps:
+        durations, answers, errors, cut = _timed_list(items, run, budget)
+        out[name] = _figures(durations, errors, cut, len(items))
+        if name == "shortest_path":
+            out["path_lengths"] = answers
+    out["rss_after_queries"] = _rss()
+    kg.close()
+    return out
+
+
+def _edges_of(db: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every record of the store of record, as the store hands them out (its ``load``)."""
+    from graph.storage.sqlite import SQLiteRecordStore
+
+    records = SQLiteRecordStore(db)
+    try:
+        _, rows = records.load()
+        for change in rows:
+            assert change.after is not None
+            yield change.object_type, change.after
+    finally:
+        records.close()
+
+
+def networkx_bfs(args: dict[str, Any]) -> dict[str, Any]:
+    """networkx's bidirectional BFS on a topology-only ``nx.Graph`` of the same store."""
+    import networkx as nx
+
+    before = _rss().get("VmRSS", 0)
+    started = time.perf_counter()
+    graph: nx.Graph[str] = nx.Graph()
+    edges = 0
+    for object_type, body in _edges_of(args["db"]):
+        if object_type == "edge":
+            graph.add_edge(body["source"], body["target"])
+            edges += 1
+        else:
+            graph.add_node(body["id"])
+    built = time.perf_counter() - started
+    after = _rss().get("VmRSS", 0)
+
+    def bfs(pair: list[str]) -> int | None:
+        try:
+            return len(nx.bidirectional_shortest_path(graph, pair[0], pair[1])) - 1
+        except nx.NetworkXNoPath:
+            return None
+
+    durations, lengths, errors, cut = _timed_list(args["pairs"], bfs, float(args["budget"]))
+    return {
+        "build_s": round(built, 3),
+        "edges": edges,
+        "distinct_edges": graph.number_of_edges(),
+        "rss_bytes_per_edge": round((after - before) / max(1, edges), 1),
+        "shortest_path": _figures(durations, errors, cut, len(args["pairs"])),
+        "path_lengths": lengths,
+    }
+
+
+def igraph_graphml(args: dict[str, Any]) -> dict[str, Any]:
+    """igraph's GraphML writer on the same nodes and edges (ids, labels, kinds, edge types)."""
+    import igraph
+
+    index: dict[str, int] = {}
+    ids: list[str] = []
+    labels: list[str] = []
+    kinds: list[str] = []
+    pairs: list[tuple[int, int]] = []
+    edge_ids: list[str] = []
+    types: list[str] = []
+    for object_type, body in _edges_of(args["db"]):
+        if object_type == "edge":
+            pairs.append((index[body["source"]], index[body["target"]]))
+            edge_ids.append(body["id"])
+            types.append(body["type"])
+        else:
+            index[body["id"]] = len(ids)
+            ids.append(body["id"])
+            labels.append(body["label"])
+            kinds.append(body["kind"])
+    graph = igraph.Graph(
+        n=len(ids),
+        edges=pairs,
+        directed=True,
+        vertex_attrs={"id": ids, "label": labels, "kind": kinds},
+        edge_attrs={"edge_id": edge_ids, "type": types},
+    )
+    target = Path(args["output"])
+    started = time.perf_counter()
+    graph.write_graphml(str(target))
+    took = time.perf_counter() - started
+    size = target.stat().st_size
+    target.unlink()
+    return {
+        "seconds": round(took, 3),
+        "edges": len(pairs),
+        "nodes": len(ids),
+        "bytes": size,
+        "edges_per_s": round(len(pairs) / took, 1) if took else None,
+    }
+
+
+def oxigraph_ntriples(args: dict[str, Any]) -> dict[str, Any]:
+    """pyoxigraph's N-Triples parser and serialiser on an N-Triples file geokg wrote.
+
+    The parse is timed over the whole file; the serialiser over the same triples, handed to it
+    in batches of a million (held in memory only one batch at a time).
+    """
+    import pyoxigraph as ox
+
+    source = Path(args["input"])
+    started = time.perf_counter()
+    parsed = sum(1 for _ in ox.parse(path=str(source), format=ox.RdfFormat.N_TRIPLES))
+    parse_s = time.perf_counter() - started
+    serialise_s = 0.0
+    written = 0
+    triples = ox.parse(path=str(source), format=ox.RdfFormat.N_TRIPLES)
+    with open(args["output"], "wb") as out:
+        while True:
+            batch = [t for _, t in zip(range(1_000_000), triples, strict=False)]
+            if not batch:
+                break
+            started = time.perf_counter()
+            ox.serialize(batch, out, ox.RdfFormat.N_TRIPLES)
+            serialise_s += time.perf_counter() - started
+            written += len(batch)
+    size = Path(args["output"]).stat().st_size
+    Path(args["output"]).unlink()
+    return {
+        "input_complete": bool(args.get("complete", True)),
+        "triples": parsed,
+        "parse_s": round(parse_s, 3),
+        "parse_triples_per_s": round(parsed / parse_s, 1) if parse_s else None,
+        "serialise_s": round(serialise_s, 3),
+        "serialise_triples_per_s": round(written / serialise_s, 1) if serialise_s else None,
+        "serialised_bytes": size,
+    }
+
+
+def import_file(args: dict[str, Any]) -> dict[str, Any]:
+    """``read_items`` and ``import_items`` (what ``geokg import`` runs) into an empty store.
+
+    Progress goes to ``args["progress"]`` as it is made, so a run that overruns its budget can
+    still tell how far it got.
+    """
+    from graph.imports import import_items, read_items
+    from graph.service import KnowledgeGraph
+
+    progress_file = Path(args["progress"]) if args.get("progress") else None
+    started = time.perf_counter()
+    last = [0.0]
+
+    def note(phase: str, records: int) -> None:
+        now = time.perf_counter()
+        if progress_file is None or (phase == "read" and now - last[0] < 1.0):
+            return
+        last[0] = now
+        body = {"phase": phase, "records": records, "seconds": round(now - started, 3)}
+        tmp = progress_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(body), encoding="utf-8")
+        tmp.replace(progress_file)
+
+    scratch = Path(tempfile.mkdtemp(prefix="geokg-bench-import-", dir=args.get("scratch")))
+    try:
+        kg = KnowledgeGraph.open(scratch / "import.sqlite3")
+        try:
+            with open(args["input"], "rb") as stream:
+                items = read_items(stream, args["format"], progress=partial(note, "read"))
+            read_s = time.perf_counter() - started
+            note("import", len(items))
+            report, position = import_items(kg, items, args["format"], actor="bench")
+            total_s = time.perf_counter() - started
+        finally:
+            kg.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    triples = args.get("triples")
+    return {
+        "records": len(items),
+        "read_s": round(read_s, 3),
+        "seconds": round(total_s, 3),
+        "records_per_s": round(len(items) / total_s, 1) if total_s else None,
+        "triples": triples,
+        "triples_per_s": round(triples / total_s, 1) if triples and total_s else None,
+        "added": report.added,
+        "problems": len(report.problems),
+        "position": position,
+        "peak_rss": _rss().get("VmHWM"),
+    }
+
+
+TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "queries": queries,
+    "networkx_bfs": networkx_bfs,
+    "igraph_graphml": igraph_graphml,
+    "oxigraph_ntriples": oxigraph_ntriples,
+    "import": import_file,
+}
+
+
+def main(argv: list[str]) -> int:
+    """Run one task: ``NAME ARGS.json RESULT.json``."""
+    name, given, result = argv
+    args = json.loads(Path(given).read_text(encoding="utf-8"))
+    out = TASKS[name](args)
+    tmp = Path(f"{result}.tmp")
+    tmp.write_text(json.dumps(out), encoding="utf-8")
+    tmp.replace(result)
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(main(sys.argv[1:]))
