@@ -60,7 +60,7 @@ def _figures(durations: list[float], errors: int, cut: bool, asked: int) -> dict
 def queries(args: dict[str, Any]) -> dict[str, Any]:
     """The read model in this process (``KnowledgeGraph.open``) and the fixed queries on it."""
     from graph import queries as q
-    from graph.errors import NoPathError
+    from graph.errors import NoPathError, PathBudgetError
     from graph.service import KnowledgeGraph
 
     started = time.perf_counter()
@@ -80,9 +80,10 @@ def queries(args: dict[str, Any]) -> dict[str, Any]:
     def k_paths(pair: list[str]) -> int:
         with kg.reading() as store:
             try:
-                return len(q.k_shortest_paths(store, pair[0], pair[1], max_length=4, limit=5))
-            except NoPathError:
+                found = q.k_shortest_paths(store, pair[0], pair[1], max_length=4, limit=5)
+            except (NoPathError, PathBudgetError):
                 return 0
+            return len(found.paths)
 
     def neighbours(node: str) -> int:
         with kg.reading() as store:
