@@ -160,41 +160,41 @@ def _fold_wide(joined: str) -> Codes:
 
 def _normalised(texts: list[str]) -> tuple[_Strings, Ints]:
     """:func:`normalise` of each of ``texts``, computed for all of them at once, and where each
-    text's normalised name is among the strings (ASCII texts take a faster path)."""
+    text's normalised name is among the strings (one each, in order, unless a text holds the
+    separator; ASCII takes a faster path)."""
     which = np.arange(len(texts), dtype=np.int64)
     joined = _SEP.join(texts)
     if not texts or joined.count(_SEP) != len(texts) - 1:  # a separator inside a text
         return _Strings.of(_codes("".join(normalise(t) + _SEP for t in texts))), which
     if joined.isascii():
         return _Strings.of(_fold_ascii(joined)), which
-    wide = np.flatnonzero(~np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts)))
-    if wide.size == len(texts):
-        return _Strings.of(_fold_wide(joined)), which
-    ascii_ = np.setdiff1d(which, wide, assume_unique=True)
-    which[ascii_] = np.arange(ascii_.size)
-    which[wide] = np.arange(ascii_.size, len(texts))
-    parts = [
-        _fold_ascii(_SEP.join([texts[i] for i in ascii_.tolist()])),
-        _fold_wide(_SEP.join([texts[i] for i in wide.tolist()])),
-    ]
-    return _Strings.of(np.concatenate(parts)), which
+    return _Strings.of(_fold_wide(joined)), which
 
 
 class _Alphabet:
-    """Characters of a text as one byte each where possible (ranked among those present when
-    the text is wider than Latin-1), so that 64-bit keys hold as many of them as can be."""
+    """The characters of a text as one byte each where possible (ranked among those present
+    when the text is wider than Latin-1), so that 64-bit keys hold as many of them as can be:
+    strings of the text are sorted and compared a key at a time."""
 
-    def __init__(self, codes: Codes) -> None:
+    def __init__(self, codes: Codes, *, ranked: bool = False, counts: Ints | None = None) -> None:
+        """``codes`` are code points (``counts``: ``np.bincount(codes)`` if known), or ranks
+        already if ``ranked``."""
         units: npt.NDArray[Any] = codes
-        if codes.dtype != np.uint8:
-            rank = np.cumsum(np.bincount(codes) > 0)  # from 1: 0 pads the end of a string
+        if codes.dtype != np.uint8 and not ranked:
+            counts = np.bincount(codes) if counts is None else counts
+            rank = np.cumsum(counts > 0)  # from 1: 0 pads the end of a string
             size = int(rank[-1]) + 1
             dtype = np.uint8 if size <= 1 << 8 else np.uint16 if size <= 1 << 16 else np.uint32
             units = rank.astype(dtype)[codes]
+        self.units = units  # what keys are made of: ``codes``, or their ranks
         self.width = 8 // units.itemsize  # characters per key
         padded = np.zeros(units.size + self.width, dtype=units.dtype.newbyteorder(">"))
         padded[: units.size] = units
-        self._windows = np.lib.stride_tricks.sliding_window_view(padded, self.width)
+        # The 8 bytes from each character on, read as one big-endian number (unaligned reads).
+        self._words = np.ndarray(
+            (units.size + 1,), dtype=">u8", buffer=padded, strides=(units.itemsize,)
+        )
+        self._last = units.size  # past the end of the text: only zeros from there
         bits = 8 * units.itemsize
         self._masks = np.array(
             [
@@ -210,19 +210,19 @@ class _Alphabet:
     def keys(self, starts: Ints, lengths: Ints, depth: int) -> npt.NDArray[np.uint64]:
         """Characters ``depth`` onwards of each string, ``width`` of them, zero past the end of
         the string: comparing these keys compares those slices of the strings."""
-        rows = self._windows[starts + depth]
-        key = rows.view(">u8").ravel().astype(np.uint64)
+        key = self._words[np.minimum(starts + depth, self._last)].astype(np.uint64)
         return key & self._masks[np.clip(lengths - depth, 0, self.width)]
 
 
-def _sort_strings(codes: Codes, starts: Ints, lengths: Ints) -> tuple[Ints, npt.NDArray[np.bool_]]:
-    """Order the strings ``codes[starts[i]:starts[i] + lengths[i]]`` as Python orders ``str``.
+def _sort_strings(
+    alphabet: _Alphabet, starts: Ints, lengths: Ints
+) -> tuple[Ints, npt.NDArray[np.bool_]]:
+    """Order the strings ``text[starts[i]:starts[i] + lengths[i]]`` as Python orders ``str``.
 
     Returns the order (equal strings in no particular order) and, for each place in it,
     whether that string equals the one before. A radix sort on 64-bit slices of the
     strings: each round re-sorts only the groups still tied, one slice further in.
     """
-    alphabet = _Alphabet(codes)
     n = starts.size
     order = np.arange(n, dtype=np.int64)
     same = np.zeros(n, dtype=bool)
@@ -249,25 +249,25 @@ def _sort_strings(codes: Codes, starts: Ints, lengths: Ints) -> tuple[Ints, npt.
     return order, same
 
 
-def _compare_strings(
-    codes: Codes,
-    a_starts: Ints,
-    a_lengths: Ints,
-    b_starts: Ints,
-    b_lengths: Ints,
-) -> npt.NDArray[np.int8]:
-    """-1, 0 or 1 for each pair of strings a[i], b[i], as Python compares ``str``."""
-    alphabet = _Alphabet(codes)
-    result = np.zeros(a_starts.size, dtype=np.int8)
-    pending = np.arange(a_starts.size)
-    depth = 0
+def _compare_neighbours(alphabet: _Alphabet, starts: Ints, lengths: Ints) -> npt.NDArray[np.int8]:
+    """-1, 0 or 1 for each string of a sequence against the next one (as Python compares
+    ``str``): all negative if the sequence is in strictly increasing order."""
+    result = np.zeros(max(starts.size - 1, 0), dtype=np.int8)
+    if not result.size:
+        return result
+    key = alphabet.keys(starts, lengths, 0)  # every string's first key, once
+    result[key[:-1] < key[1:]] = -1
+    result[key[:-1] > key[1:]] = 1
+    depth = alphabet.width
+    longer = np.maximum(lengths[:-1], lengths[1:]) > depth
+    pending = np.flatnonzero((key[:-1] == key[1:]) & longer)
     while pending.size:
-        a = alphabet.keys(a_starts[pending], a_lengths[pending], depth)
-        b = alphabet.keys(b_starts[pending], b_lengths[pending], depth)
+        a = alphabet.keys(starts[pending], lengths[pending], depth)
+        b = alphabet.keys(starts[pending + 1], lengths[pending + 1], depth)
         result[pending[a < b]] = -1
         result[pending[a > b]] = 1
         depth += alphabet.width
-        longer = np.maximum(a_lengths[pending], b_lengths[pending]) > depth
+        longer = np.maximum(lengths[pending], lengths[pending + 1]) > depth
         pending = pending[(a == b) & longer]
     return result
 
@@ -375,6 +375,29 @@ def _frozen(array: Ints) -> Ints:
     return out
 
 
+def _normalised_char(ch: str) -> bool:
+    """Whether ``ch`` can be in the text of the names (as :func:`normalise` leaves it)."""
+    return ch in (_SEP, " ") or normalise(ch) == ch
+
+
+_NORMALISED_ASCII = bytes(code for code in range(128) if _normalised_char(chr(code)))
+
+
+def _all_distinct(values: Ints, bound: int) -> bool:
+    """Whether ``values`` (all in ``range(bound)``) are distinct."""
+    seen = np.zeros(bound, dtype=bool)
+    seen[values] = True
+    return int(np.count_nonzero(seen)) == values.size
+
+
+def _is_permutation(values: Ints, size: int) -> bool:
+    return (
+        values.shape == (size,)
+        and bool(np.all((values >= 0) & (values < size)))
+        and _all_distinct(values, size)
+    )
+
+
 def _inverse(permutation: Ints) -> Ints:
     inverse = np.empty_like(permutation)
     inverse[permutation] = np.arange(permutation.size, dtype=permutation.dtype)
@@ -406,7 +429,9 @@ def _build(ids: list[str], names: _Strings, entry_name: Ints, entry_slot: Ints) 
     # Ids: one slot per distinct id, in the order the ids first appear.
     id_starts = _offsets(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)))
     id_text = "".join(ids)
-    id_order, id_same = _sort_strings(_codes(id_text), id_starts[:-1], np.diff(id_starts))
+    id_order, id_same = _sort_strings(
+        _Alphabet(_codes(id_text)), id_starts[:-1], np.diff(id_starts)
+    )
     if id_same.any():
         run = np.cumsum(~id_same) - 1
         first = np.minimum.reduceat(id_order, np.flatnonzero(~id_same))  # of each equal run
@@ -423,7 +448,8 @@ def _build(ids: list[str], names: _Strings, entry_name: Ints, entry_slot: Ints) 
     # Names held by some node: distinct, not empty, ordered by length then alphabetically.
     codes, starts, lengths = names
     held = _distinct(entry_name[lengths[entry_name] > 0])
-    order, same = _sort_strings(codes, starts[held], lengths[held])
+    alphabet = _Alphabet(codes)
+    order, same = _sort_strings(alphabet, starts[held], lengths[held])
     lex_of_name = np.full(lengths.size, -1, dtype=np.int64)
     lex_of_name[held[order]] = np.cumsum(~same) - 1
     representative = held[order[~same]]  # one name per alphabetical place
@@ -431,13 +457,15 @@ def _build(ids: list[str], names: _Strings, entry_name: Ints, entry_slot: Ints) 
     lex_order = _inverse(by_length)  # alphabetical place -> index
     in_text = representative[by_length]
     name_starts = _offsets(lengths[in_text] + 1)
-    text_codes = codes[_ranges(starts[in_text], lengths[in_text] + 1)]
+    positions = _ranges(starts[in_text], lengths[in_text] + 1)
+    text_codes = codes[positions]
     text = _text(text_codes)
 
     # Word starts: every position after a space (names have single inner spaces only).
     word_starts = np.flatnonzero(text_codes == ord(" ")).astype(np.int64) + 1
     word_ends = name_starts[np.searchsorted(name_starts, word_starts, side="right")] - 1
-    word_order, _ = _sort_strings(text_codes, word_starts, word_ends - word_starts)
+    text_alphabet = _Alphabet(alphabet.units[positions], ranked=True)
+    word_order, _ = _sort_strings(text_alphabet, word_starts, word_ends - word_starts)
 
     # Owners: the distinct (name index, slot) pairs, grouped by name, slots ascending.
     named = lex_of_name[entry_name] >= 0
@@ -460,9 +488,12 @@ def _build(ids: list[str], names: _Strings, entry_name: Ints, entry_slot: Ints) 
 
 
 def _ranges(first: Ints, counts: Ints) -> Ints:
-    """The positions ``first[i], first[i] + 1, ...`` (``counts[i]`` of them), one after another."""
+    """The positions ``first[i], first[i] + 1, ...`` (``counts[i]`` of them), one after another
+    (in 32 bits where they fit: these arrays can be as long as all the names)."""
     ends = np.cumsum(counts)
-    return np.repeat(first - ends + counts, counts) + np.arange(int(ends[-1]) if ends.size else 0)
+    total = int(ends[-1]) if ends.size else 0
+    dtype = np.int32 if total + int(first.max(initial=0)) < 1 << 31 else np.int64
+    return np.repeat((first - ends + counts).astype(dtype), counts) + np.arange(total, dtype=dtype)
 
 
 def _ascending(values: Ints, size: int) -> Iterator[Ints]:
@@ -526,49 +557,40 @@ def _arrays_from_state(state: Mapping[str, Any]) -> _Arrays:
         and not np.any((codes[1:] == space) & (codes[:-1] == space)),
         "a name with spaces at an end or twice",
     )
-    for code in np.unique(codes).tolist():
-        ch = chr(code)
-        check(ch in (_SEP, " ") or normalise(ch) == ch, f"{ch!r} cannot be in a normalised name")
-    check(lex_order.shape == (n_names,), "lex_order does not have one place per name")
-    check(
-        bool(np.all((lex_order >= 0) & (lex_order < n_names)))
-        and bool(np.all(np.bincount(lex_order, minlength=n_names) == 1)),
-        "lex_order is not a permutation of the names",
-    )
+    counts = None
+    if text.isascii():
+        unexpected = text.encode("ascii").translate(None, _NORMALISED_ASCII)
+        check(not unexpected, f"{unexpected[:1]!r} cannot be in a normalised name")
+    else:
+        counts = np.bincount(codes)
+        for code in np.flatnonzero(counts).tolist():
+            ch = chr(code)
+            check(_normalised_char(ch), f"{ch!r} cannot be in a normalised name")
+    check(_is_permutation(lex_order, n_names), "lex_order is not a permutation of the names")
     lex_rank = _inverse(lex_order)
     check(bool(np.all(np.diff(lengths) >= 0)), "names are not ordered by length")
     check(
         bool(np.all(np.diff(lex_rank)[np.diff(lengths) == 0] > 0)),
         "names of one length are not in alphabetical order",
     )
-    a, b = lex_order[:-1], lex_order[1:]
-    check(
-        bool(np.all(_compare_strings(codes, starts[a], lengths[a], starts[b], lengths[b]) < 0)),
-        "lex_order is not alphabetical, or a name is there twice",
-    )
+    alphabet = _Alphabet(codes, counts=counts)
+    in_order = _compare_neighbours(alphabet, starts[lex_order], lengths[lex_order])
+    check(bool(np.all(in_order < 0)), "lex_order is not alphabetical, or a name is there twice")
 
-    # Word starts: every position after a space, ordered by the text from there.
+    # Word starts: every position after a space, once each, ordered by the text from there.
+    after_space = np.flatnonzero(codes == space) + 1  # ascending
     check(
-        np.array_equal(np.sort(word_starts), np.flatnonzero(codes == space) + 1),
+        word_starts.size == after_space.size
+        and bool(np.all((word_starts > 0) & (word_starts < codes.size)))
+        and bool(np.all(codes[word_starts - 1] == space))
+        and _all_distinct(word_starts, codes.size),
         "word_starts are not the positions after the spaces",
     )
-    word_ends = ends[np.searchsorted(ends, word_starts)]
-    a_start, b_start = word_starts[:-1], word_starts[1:]
-    check(
-        bool(
-            np.all(
-                _compare_strings(
-                    codes,
-                    a_start,
-                    word_ends[:-1] - a_start,
-                    b_start,
-                    word_ends[1:] - b_start,
-                )
-                <= 0
-            )
-        ),
-        "word_starts are not in the order of their words",
-    )
+    place = np.empty(codes.size, dtype=np.int32)  # of each word start in after_space
+    place[after_space] = np.arange(after_space.size, dtype=np.int32)
+    word_ends = ends[np.searchsorted(ends, after_space)][place[word_starts]]
+    in_order = _compare_neighbours(alphabet, word_starts, word_ends - word_starts)
+    check(bool(np.all(in_order <= 0)), "word_starts are not in the order of their words")
 
     # The ids: by slot, with an alphabetical order; the owners of each name.
     n_slots = id_starts.size - 1
@@ -579,29 +601,12 @@ def _arrays_from_state(state: Mapping[str, Any]) -> _Arrays:
         and bool(np.all(np.diff(id_starts) >= 0)),
         "id_starts do not cut the ids",
     )
-    check(
-        id_order.shape == (n_slots,)
-        and bool(np.all((id_order >= 0) & (id_order < n_slots)))
-        and bool(np.all(np.bincount(id_order, minlength=n_slots) == 1)),
-        "id_order is not a permutation of the slots",
+    check(_is_permutation(id_order, n_slots), "id_order is not a permutation of the slots")
+    id_lengths = np.diff(id_starts)
+    in_order = _compare_neighbours(
+        _Alphabet(_codes(ids)), id_starts[id_order], id_lengths[id_order]
     )
-    id_codes = _codes(ids)
-    a, b = id_order[:-1], id_order[1:]
-    check(
-        bool(
-            np.all(
-                _compare_strings(
-                    id_codes,
-                    id_starts[a],
-                    id_starts[a + 1] - id_starts[a],
-                    id_starts[b],
-                    id_starts[b + 1] - id_starts[b],
-                )
-                < 0
-            )
-        ),
-        "id_order is not alphabetical, or an id is there twice",
-    )
+    check(bool(np.all(in_order < 0)), "id_order is not alphabetical, or an id is there twice")
     check(
         owner_starts.shape == (n_names + 1,)
         and int(owner_starts[0]) == 0
