@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import random
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -219,7 +220,7 @@ def test_strings_sort_and_compare_as_python_strings(letters: str) -> None:
         compared = search._compare_neighbours(alphabet, starts[shuffled], lengths[shuffled])
         assert compared.tolist() == [
             (words[i] > words[j]) - (words[i] < words[j])
-            for i, j in zip(shuffled[:-1], shuffled[1:], strict=True)
+            for i, j in itertools.pairwise(shuffled.tolist())
         ]
 
 
@@ -333,11 +334,14 @@ def test_a_limited_search_is_the_head_of_the_full_answer(seed: int) -> None:
     rng = random.Random(seed)
     pairs = random_pairs(rng, 500)
     index = NameIndex.build(pairs)
+    names_of = dict(pairs)
     for node_id, names in random_pairs(rng, 30):  # some in the overlay too
         index.add(f"new-{node_id}", names)
+        names_of[f"new-{node_id}"] = names
     index.flush()
-    for query in [*queries_for(rng, dict(pairs), 100), "a", "e", "o", " "]:
+    for query in [*queries_for(rng, names_of, 100), "a", "e", "o", " "]:
         full = index.search(query)
+        assert full == reference_search(names_of, query), query
         for limit in {*range(12), len(full) // 2, len(full) - 1, len(full), len(full) + 1}:
             assert index.search(query, limit=limit) == full[:limit], (query, limit)
 
@@ -347,7 +351,7 @@ def test_a_limited_search_of_a_common_letter_stops_early(monkeypatch: pytest.Mon
     emitted = 0
     emit = NameIndex._emit
 
-    def counting(self: NameIndex, rank: int, indexes: Any) -> Iterator[search.Match]:
+    def counting(self: NameIndex, rank: int, indexes: Any) -> Iterator[search._Match]:
         nonlocal emitted
         emitted += len(indexes)
         return emit(self, rank, indexes)
