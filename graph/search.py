@@ -30,7 +30,9 @@ before it.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -308,11 +310,11 @@ class _Arrays:
     id_starts: Ints  # ids[id_starts[s]:id_starts[s + 1]] is the id of slot s
     id_order: Ints  # slots in the alphabetical order of their ids
 
-    @property
+    @functools.cached_property
     def n_names(self) -> int:
         return int(self.lex_order.size)
 
-    @property
+    @functools.cached_property
     def n_slots(self) -> int:
         return int(self.id_order.size)
 
@@ -688,9 +690,12 @@ class NameIndex:
         self._dead: set[int] = set()  # slots of the arrays whose node was removed
         self._new_ids: list[str | None] = []  # ids of slots past the arrays' (None: removed)
         self._new_slots: dict[str, int] = {}  # id -> slot, for those
-        self._overlay: dict[str, list[int]] = {}  # name -> slots: flushed, not in the arrays
+        # name -> slots holding it (a dict for order and O(1) membership): flushed names that
+        # are not in the arrays yet, and names not flushed yet
+        self._overlay: dict[str, dict[int, None]] = {}
         self._overlay_size = 0
-        self._pending: dict[str, list[int]] = {}  # name -> slots: not flushed yet
+        self._pending: dict[str, dict[int, None]] = {}
+        self._pending_size = 0
 
     @classmethod
     def build(cls, pairs: Iterable[tuple[str, Iterable[str]]]) -> NameIndex:
@@ -788,7 +793,8 @@ class NameIndex:
         for name in names:
             norm = normalise(name)
             if norm and not self._holds(slot, norm):
-                self._pending.setdefault(norm, []).append(slot)
+                self._pending.setdefault(norm, {})[slot] = None
+                self._pending_size += 1
 
     def remove(self, node_id: str) -> None:
         """Forget every name of ``node_id`` (a no-op for an unknown id); seen at once.
@@ -821,16 +827,18 @@ class NameIndex:
         :meth:`build` of the whole index (under a second for 250,000 nodes), shared by the
         thousands of writes since the last rebuild.
         """
-        for name, slots in self._pending.items():
-            alive = [slot for slot in slots if self._alive(slot)]
-            if alive:
-                self._overlay.setdefault(name, []).extend(alive)
-                self._overlay_size += len(alive)
-        self._pending = {}
-        if self._overlay_size > _OVERLAY_LIMIT or len(self._dead) > max(
+        if self._overlay_size + self._pending_size > _OVERLAY_LIMIT or len(self._dead) > max(
             _OVERLAY_LIMIT, self._arrays.n_slots // 4
         ):
-            self._install(self._merged(include_pending=False))
+            self._install(self._merged(include_pending=True))
+            return
+        for name, slots in self._pending.items():
+            alive = dict.fromkeys(slot for slot in slots if self._alive(slot))
+            if alive:
+                self._overlay.setdefault(name, {}).update(alive)
+                self._overlay_size += len(alive)
+        self._pending = {}
+        self._pending_size = 0
 
     def _merged(self, *, include_pending: bool) -> _Arrays:
         """Arrays holding the live nodes and names of the arrays, the overlay and, if asked,
@@ -847,17 +855,23 @@ class NameIndex:
             arrays.ids[starts[s] : starts[s + 1]] for s in np.flatnonzero(live[:n_slots]).tolist()
         ]
         ids += [node_id for node_id in self._new_ids if node_id is not None]
-        entry_name = [np.repeat(np.arange(arrays.n_names), np.diff(arrays.owner_starts))]
-        entry_slot = [arrays.owners]
         written = [*self._overlay.items(), *(self._pending.items() if include_pending else ())]
-        for number, (_, slots) in enumerate(written, start=arrays.n_names):
-            entry_name.append(np.full(len(slots), number, dtype=np.int64))
-            entry_slot.append(np.asarray(slots, dtype=np.int64))
-        extra = "".join(name + _SEP for name, _ in written)
+        counts = [len(slots) for _, slots in written]
+        entry_name = np.concatenate(
+            [
+                np.repeat(np.arange(arrays.n_names), np.diff(arrays.owner_starts)),
+                np.repeat(np.arange(arrays.n_names, arrays.n_names + len(written)), counts),
+            ]
+        )
+        written_slots = itertools.chain.from_iterable(slots for _, slots in written)
+        entry_slot = np.concatenate(
+            [arrays.owners, np.fromiter(written_slots, dtype=np.int64, count=sum(counts))]
+        )
+        extra = _SEP.join([name for name, _ in written]) + _SEP if written else ""
         names = _Strings.of(np.concatenate([_codes(arrays.text), _codes(extra)]))
-        slots = new_slot[np.concatenate(entry_slot)]
+        slots = new_slot[entry_slot]
         keep = slots >= 0
-        return _build(ids, names, np.concatenate(entry_name)[keep], slots[keep])
+        return _build(ids, names, entry_name[keep], slots[keep])
 
     # -- reads ----------------------------------------------------------------------------
 
