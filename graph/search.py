@@ -104,8 +104,13 @@ def _codes(text: str) -> Codes:
     try:
         return np.frombuffer(text.encode("latin-1"), dtype=np.uint8)
     except UnicodeEncodeError:
-        wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        return wide.astype(np.uint16) if int(wide.max()) < 1 << 16 else wide
+        pass
+    utf16 = text.encode("utf-16-le", "surrogatepass")
+    if len(utf16) == 2 * len(text):  # no character past U+FFFF: code units are code points
+        return np.frombuffer(utf16, dtype="<u2").astype(np.uint16, copy=False)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(
+        np.uint32, copy=False
+    )
 
 
 def _text(codes: Codes) -> str:
