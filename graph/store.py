@@ -36,7 +36,7 @@ from graph.errors import NodeNotFoundError
 from graph.ids import IdTable
 from graph.index import NO_DATE, NODE_TYPES, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
-from graph.search import NameIndex
+from graph.search import SEARCH_LIMIT, NameIndex
 from graph.storage.base import RecordSnapshot
 
 __all__ = [
@@ -370,8 +370,7 @@ class GraphStore:
             categories=categories,
             ranks=edge_ranks,
         )
-        for node_id, entity_names in names:
-            store._names.add(node_id, entity_names)
+        store._names = NameIndex.build(names)
         store._events.rebuild()
         store._event_span = dt.timedelta(days=span)
         store.settle()
@@ -776,7 +775,7 @@ class GraphStore:
 
     def search_entities(self, query: str) -> list[str]:
         """Entity ids whose label or an alias contains ``query``, best match first."""
-        return self._names.search(query)
+        return self._names.search(query, limit=SEARCH_LIMIT)
 
     def node_count(self) -> int:
         """Number of nodes (O(1))."""
@@ -913,7 +912,6 @@ class GraphStore:
         position = self.position
         if position is None:
             raise TypeError("only a read model over a store of record is saved")
-        pairs = list(self._names.pairs())
         assert isinstance(self._records, StoredRecords)
         meta = {
             "format": SNAPSHOT_FORMAT,
@@ -925,9 +923,7 @@ class GraphStore:
         arrays: dict[str, Any] = {
             **self._topo.state(),
             "meta": _blob(json.dumps(meta)),
-            "name_ids": _blob("\x00".join(i for i, _ in pairs)),
-            "name_counts": np.array([len(n) for _, n in pairs], dtype=np.int32),
-            "names": _blob("\x00".join(n for _, names in pairs for n in names)),
+            **{f"names_{key}": value for key, value in self._names.state().items()},
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         # A file of its own, then renamed over the old one: processes sharing the store may
@@ -973,12 +969,11 @@ class GraphStore:
         store._events = _EventOrder(topo)
         store._events.rebuild()
         store._event_span = dt.timedelta(days=int(meta["event_span_days"]))
-        names = iter(_text(saved["names"]).split("\x00"))
-        name_ids = _text(saved["name_ids"]).split("\x00") if len(saved["name_ids"]) else []
-        for node_id, count in zip(name_ids, saved["name_counts"].tolist(), strict=True):
-            if node_id not in topo.node_index:
-                raise ValueError(f"a name of an unknown node {node_id!r}")
-            store._names.add(node_id, [next(names) for _ in range(count)])
+        store._names = NameIndex.from_state(
+            {key[6:]: value for key, value in saved.items() if key.startswith("names_")}
+        )
+        if len(store._names) != topo.nodes_of_type[NODE_TYPES.index("entity")]:
+            raise ValueError("the saved names do not cover the saved entities")
         store.settle()
         return store
 
