@@ -599,7 +599,7 @@ class Topology:
                 return _join(meet, before, after)
         return None
 
-    def _expand(self, frontier: I32, out: bool) -> tuple[I32, I32, I32]:
+    def expand(self, frontier: I32, out: bool) -> tuple[I32, I32, I32]:
         """Every live edge leaving (``out``) or entering each frontier node.
 
         Returns (position in the frontier, edge slot, node at the other end), ordered by
@@ -653,7 +653,7 @@ class Topology:
         seen: dict[int, None] = {start: None}
         frontier = np.array([start], dtype=np.int32)
         for _ in range(depth):
-            parts = [self._expand(frontier, True), self._expand(frontier, False)]
+            parts = [self.expand(frontier, True), self.expand(frontier, False)]
             owners = np.concatenate([p[0] for p in parts])
             slots = np.concatenate([p[1] for p in parts])
             others = np.concatenate([p[2] for p in parts])

@@ -894,14 +894,11 @@ class GraphStore:
         if not slots:
             return []
         members = np.asarray(slots, dtype=np.int32)
-        code = topo.types.codes.get(edge_type, -1) if edge_type else None
-        found: list[int] = []
-        for slot in slots:
-            out = topo.out_slots(slot)
-            keep = np.isin(topo.edge_target.data[out], members)
-            if code is not None:
-                keep &= topo.edge_type.data[out] == code
-            found.extend(out[keep].tolist())
+        _, out, far = topo.expand(members, out=True)  # every out-edge, node by node, at once
+        keep = np.isin(far, members)
+        if edge_type:
+            keep &= topo.edge_type.data[out] == topo.types.codes.get(edge_type, -1)
+        found = out[keep].tolist()
         return self._edges(found)
 
     def save(self, path: Path, store_id: str) -> None:
