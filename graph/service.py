@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -37,6 +39,16 @@ __all__ = ["KnowledgeGraph", "ReadWriteLock", "WriteOutcome"]
 log = logging.getLogger(__name__)
 
 SYNC_BATCH = 10_000
+
+
+def _return_free_memory() -> None:
+    """Give the C allocator's free pages back to the system after a build: building the model
+    frees large temporaries that glibc would otherwise keep resident (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class ReadWriteLock:
@@ -133,6 +145,7 @@ class KnowledgeGraph:
             self._view = loaded
             log.info("read model loaded from %s and the log after it", saved_model)
         self.position = snapshot.position
+        _return_free_memory()
 
     @classmethod
     def open(cls, location: str | Path, seeds: Path | None = None) -> KnowledgeGraph:
