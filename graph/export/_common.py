@@ -1,7 +1,13 @@
-"""Helpers the exporters share: scope checks, the walk over the store, XML-safe text, chunks.
+"""Helpers the exporters share: scope checks, the walks over the store, XML-safe text, chunks.
 
 Private to :mod:`graph.export`; the public API is in :mod:`graph.export.rdf` and
 :mod:`graph.export.graphml`.
+
+Every exporter reads the store through the walks below, and only through the read interface
+(``node_ids``, ``node``, ``successors``, ``type_of``, ``source_text``): each node record is read
+once, in load order (sorted ids for a scope), and each edge once, with the node it leaves. So the
+first chunk of an export is ready after a bounded number of records, and memory does not grow
+with the graph.
 """
 
 from __future__ import annotations
@@ -13,7 +19,16 @@ from graph.errors import NodeNotFoundError
 from graph.model import Edge, Node
 from graph.store import GraphStore
 
-__all__ = ["CHUNK", "check_scope", "chunked", "edge_groups", "nodes", "source_text", "xml_safe"]
+__all__ = [
+    "CHUNK",
+    "check_scope",
+    "chunked",
+    "edge_groups",
+    "nodes",
+    "source_text",
+    "walk",
+    "xml_safe",
+]
 
 CHUNK = 1 << 16
 """Size of the chunks the exporters yield (in characters before encoding, or in bytes)."""
@@ -155,6 +170,47 @@ def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge
         for target, edges in store.successors(node_id):
             if scope is None or target in scope:
                 yield edges
+
+
+def walk(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[str, Node, list[Edge]]]:
+    """Walk the nodes of an export, each with the edges it sends to nodes of the export.
+
+    Nodes come in the order of :func:`nodes`; a node's edges are grouped by the node they reach
+    (parallel edges are adjacent), in the store's order.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store to export.
+    scope : set of str or None
+        The ids from :func:`check_scope` (only edges with both ends in it are walked), or ``None``
+        for every node and edge.
+
+    Yields
+    ------
+    tuple of (str, Node, list of Edge)
+        Each node's id, its record and its outgoing edges (maybe none).
+
+    Examples
+    --------
+    >>> from graph.model import Edge, Entity
+    >>> store = GraphStore()
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.put_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
+    ...                     type="located_in", source="kyiv", target="ukraine"))
+    >>> [(node_id, [e.id for e in out]) for node_id, _, out in walk(store, None)]
+    [('kyiv', ['kyiv.located_in.ukraine']), ('ukraine', [])]
+    >>> [(node_id, len(out)) for node_id, _, out in walk(store, {"kyiv"})]
+    [('kyiv', 0)]
+    """
+    for node_id in _node_ids(store, scope):
+        record = store.node(node_id)
+        out: list[Edge] = []
+        for target, edges in store.successors(node_id):
+            if scope is None or target in scope:
+                out += edges
+        yield node_id, record, out
 
 
 def source_text(store: GraphStore, source_id: str) -> str | None:

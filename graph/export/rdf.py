@@ -135,7 +135,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -155,17 +155,24 @@ from rdflib.namespace import (
     XSD,
     DefinedNamespace,
 )
-from rdflib.term import Node as RdfNode
 
 from graph.errors import UnsupportedFormatError
-from graph.export._common import (
-    CHUNK,
-    check_scope,
-    chunked,
-    edge_groups,
-    nodes,
-    source_text,
-    xml_safe,
+from graph.export._common import check_scope, chunked, source_text, walk
+from graph.export._triples import (
+    RDF_TYPE,
+    Block,
+    GraphNames,
+    Props,
+    Run,
+    iri,
+    jsonld,
+    literal,
+    nquads,
+    ntriples,
+    parse_term,
+    rdfxml,
+    turtle,
+    typed,
 )
 from graph.model import CameoCode, Edge, Entity, Event, Evidence, Source
 from graph.ontology import EntityKind, RelationType, Role
@@ -207,7 +214,6 @@ WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 """Wikidata items: ``{WIKIDATA_ENTITY}Q159``."""
 
 _QID = re.compile(r"^Q[1-9][0-9]*$")
-_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 
 
 class SEM(DefinedNamespace):
@@ -366,12 +372,17 @@ RDF_FORMATS: dict[str, str] = {
 """The RDF syntaxes geokg writes: rdflib's plugin name for each geokg name. Media types and file
 extensions are in the format registry (:data:`graph.formats.FORMATS`)."""
 
-GraphName = URIRef | None
-"""A named graph (a source document's IRI), or ``None`` for the default graph."""
-Quad = tuple[URIRef, URIRef, RdfNode, tuple[GraphName, ...]]
-
 
 # -- IRIs -------------------------------------------------------------------------------------
+
+# What urllib.parse.quote(..., safe="") leaves as it is: such ids are their own IRI segment.
+_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+
+
+def _segment(value: str) -> str:
+    if not value.encode().rstrip(_UNRESERVED):
+        return value
+    return quote(value, safe="")
 
 
 def node_iri(node_id: str) -> URIRef:
@@ -384,7 +395,7 @@ def node_iri(node_id: str) -> URIRef:
     >>> str(node_iri("Kyiv/Київ #1"))
     'https://geokg.example.org/id/Kyiv%2F%D0%9A%D0%B8%D1%97%D0%B2%20%231'
     """
-    return URIRef(ID_BASE + quote(node_id, safe=""))
+    return URIRef(ID_BASE + _segment(node_id))
 
 
 def edge_iri(edge_id: str) -> URIRef:
@@ -395,7 +406,7 @@ def edge_iri(edge_id: str) -> URIRef:
     >>> str(edge_iri("kyiv.located_in.ukraine"))
     'https://geokg.example.org/id/edge/kyiv.located_in.ukraine'
     """
-    return URIRef(EDGE_BASE + quote(edge_id, safe=""))
+    return URIRef(EDGE_BASE + _segment(edge_id))
 
 
 def cameo_iri(code: str) -> URIRef:
@@ -406,62 +417,7 @@ def cameo_iri(code: str) -> URIRef:
     >>> str(cameo_iri("036"))
     'https://geokg.example.org/id/cameo/036'
     """
-    return URIRef(CAMEO_BASE + quote(code, safe=""))
-
-
-# -- literals ---------------------------------------------------------------------------------
-
-
-def _text(value: str) -> Literal:
-    # Characters XML 1.0 cannot carry are dropped everywhere so that RDF/XML holds the same graph.
-    return Literal(xml_safe(value))
-
-
-def _date(value: dt.date) -> Literal:
-    return Literal(value.isoformat(), datatype=XSD.date)
-
-
-def _integer(value: int) -> Literal:
-    return Literal(str(value), datatype=XSD.integer)
-
-
-def _number(value: float) -> Literal:
-    if not math.isfinite(value):
-        return Literal(
-            "NaN" if math.isnan(value) else "INF" if value > 0 else "-INF", datatype=XSD.double
-        )
-    return Literal(format(Decimal(repr(value)), "f"), datatype=XSD.decimal)
-
-
-def _boolean(value: bool) -> Literal:
-    return Literal("true" if value else "false", datatype=XSD.boolean)
-
-
-def _values(value: Any) -> list[Literal]:
-    """Literals for an edge attribute value: lists give one literal per item."""
-    if value is None:
-        return []
-    if isinstance(value, bool):
-        return [_boolean(value)]
-    if isinstance(value, int):
-        return [_integer(value)]
-    if isinstance(value, float):
-        return [_number(value)]
-    if isinstance(value, str):
-        return [_text(value)]
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return [_date(value)]
-    if isinstance(value, list | tuple | set | frozenset):
-        return [lit for item in value for lit in _values(item)]
-    return [_text(json.dumps(value, sort_keys=True, default=str))]
-
-
-# -- the projection ---------------------------------------------------------------------------
-
-
-def _graphs(evidence: Iterable[Evidence]) -> tuple[GraphName, ...]:
-    names = tuple(dict.fromkeys(node_iri(ev.source) for ev in evidence))
-    return names or (None,)
+    return URIRef(CAMEO_BASE + _segment(code))
 
 
 def quote_iri(source_id: str, start: int, end: int) -> URIRef:
@@ -475,11 +431,129 @@ def quote_iri(source_id: str, start: int, end: int) -> URIRef:
     return URIRef(f"{node_iri(source_id)}#char={start},{end}")
 
 
-class _Projection:
-    """Makes the quads of a store (or of the nodes in ``scope``), each triple exactly once.
+# -- literals (rendered, see graph.export._triples) -------------------------------------------
 
-    Shared resources (quotes, CAMEO codes) are written the first time a record cites them;
-    the sets that remember them grow with the number of distinct quotes, not of records.
+_DATE = str(XSD.date)
+_INTEGER = str(XSD.integer)
+_DECIMAL = str(XSD.decimal)
+_DOUBLE = str(XSD.double)
+_TRUE = typed("true", str(XSD.boolean))
+_FALSE = typed("false", str(XSD.boolean))
+_DATE_END = f'"^^<{_DATE}>'
+_INTEGER_END = f'"^^<{_INTEGER}>'
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return typed("NaN" if math.isnan(value) else "INF" if value > 0 else "-INF", _DOUBLE)
+    return typed(format(Decimal(repr(value)), "f"), _DECIMAL)
+
+
+def _values(value: Any) -> list[str]:
+    """Literals for an edge attribute value: lists give one literal per item."""
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return [_TRUE if value else _FALSE]
+    if isinstance(value, int):
+        return [typed(str(value), _INTEGER)]
+    if isinstance(value, float):
+        return [_number(value)]
+    if isinstance(value, str):
+        return [literal(value)]
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return [typed(value.isoformat(), _DATE)]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [lit for item in value for lit in _values(item)]
+    return [literal(json.dumps(value, sort_keys=True, default=str))]
+
+
+# -- the projection ---------------------------------------------------------------------------
+
+# The terms the projection writes, rendered once (blocks hold no rdflib terms).
+_ID = iri(DCTERMS.identifier)
+_LABEL = iri(RDFS.label)
+_ALT_LABEL = iri(SKOS.altLabel)
+_KIND = iri(GEOKG.kind)
+_UNNAMED = iri(GEOKG.unnamed)
+_DESCRIPTION = iri(SDO.description)
+_ASSERTED = iri(GEOKG.analystAssertion)
+_IDENTIFIER = iri(SDO.identifier)
+_PROPERTY_ID = iri(SDO.propertyID)
+_VALUE = iri(SDO.value)
+_ORIGIN = iri(GEOKG.origin)
+_SAME_AS = iri(OWL.sameAs)
+_DERIVED_FROM = iri(PROV.wasDerivedFrom)
+_TEXT = iri(SDO.text)
+_START = iri(GEOKG.startOffset)
+_END = iri(GEOKG.endOffset)
+_QUOTED_FROM = iri(PROV.wasQuotedFrom)
+_MODALITY = iri(GEOKG.modality)
+_EVENT_TYPE = iri(SEM.eventType)
+_EVENT_PLACE = iri(GEOKG.eventPlace)
+_QUANTITY = iri(GEOKG.quantity)
+_UNIT = iri(SDO.unitText)
+_QUALIFIER = iri(GEOKG.qualifier)
+_MEASURE = iri(GEOKG.measure)
+_HEADLINE = iri(SDO.headline)
+_PUBLISHED = iri(SDO.datePublished)
+_LANGUAGE = iri(SDO.inLanguage)
+_URL = iri(SDO.url)
+_SUBJECT = iri(RDF.subject)
+_PREDICATE = iri(RDF.predicate)
+_OBJECT = iri(RDF.object)
+_CATEGORY = iri(GEOKG.edgeCategory)
+_EDGE_TYPE = iri(GEOKG.edgeType)
+_ADDITIONAL = iri(SDO.additionalProperty)
+_NAME = iri(SDO.name)
+_NOTATION = iri(SKOS.notation)
+_PREF_LABEL = iri(SKOS.prefLabel)
+_GOLDSTEIN = iri(GEOKG.goldsteinScale)
+_QUAD_CLASS = iri(GEOKG.quadClass)
+_IS_EVENT = (RDF_TYPE, iri(SEM.Event))
+_IS_STATEMENT = (RDF_TYPE, iri(RDF.Statement))
+_IS_QUOTATION = (RDF_TYPE, iri(SDO.Quotation))
+_IS_PROPERTY_VALUE = (RDF_TYPE, iri(SDO.PropertyValue))
+_IS_QUANTITATIVE_VALUE = (RDF_TYPE, iri(SDO.QuantitativeValue))
+_IS_CAMEO = [(RDF_TYPE, iri(SKOS.Concept)), (RDF_TYPE, iri(SEM.EventType))]
+_DATES = (
+    ("value", iri(SEM.hasTimeStamp)),
+    ("start", iri(SEM.hasBeginTimeStamp)),
+    ("end", iri(SEM.hasEndTimeStamp)),
+)
+_DATE_TEXTS = (
+    ("granularity", iri(GEOKG.dateGranularity)),
+    ("rule", iri(GEOKG.dateRule)),
+    ("expression", iri(GEOKG.dateExpression)),
+    ("note", iri(GEOKG.dateNote)),
+)
+_PREDICATE_OF = {str(name): iri(predicate) for name, predicate in PREDICATES.items()}
+_FALLBACK = iri(_FALLBACK_PREDICATE)
+_ATTRIBUTE_PREDICATES = {key: iri(predicate) for key, predicate in _EDGE_ATTRIBUTES.items()}
+_LINKS = {
+    field: (str(edge_type), iri(predicate))
+    for field, (edge_type, predicate) in _RECORD_LINKS.items()
+}
+_ENTITY_TYPES = {
+    str(kind): [(RDF_TYPE, iri(cls)) for cls in classes] for kind, classes in ENTITY_CLASSES.items()
+}
+_SOURCE_TYPES = {
+    kind: [(RDF_TYPE, iri(cls)) for cls in classes] for kind, classes in _SOURCE_CLASSES.items()
+}
+_NODE = f"<{ID_BASE}"
+_EDGE = f"<{EDGE_BASE}"
+_CAMEO = f"<{CAMEO_BASE}"
+_DEFAULT: GraphNames = (None,)
+
+
+class _Projection:
+    """Turns the records of a store (or of the nodes in ``scope``) into blocks of triples.
+
+    Walks each node once, in load order, with the edges it sends (:func:`walk`); every subject
+    gets exactly one block: a node's block holds its own triples and the direct triples of its
+    edges; its parts, its edges' statements, new quotes and new CAMEO codes follow as blocks of
+    their own. Quotes and CAMEO codes are written the first time a record cites them; the sets
+    that remember them grow with the number of distinct quotes and codes, not of triples.
     """
 
     def __init__(self, store: GraphStore, scope: set[str] | None) -> None:
@@ -487,226 +561,282 @@ class _Projection:
         self.scope = scope
         self.quotes: set[tuple[str, int, int]] = set()
         self.codes: set[str] = set()
+        self.sources: dict[str, tuple[str, str, GraphNames]] = {}
 
-    def quads(self) -> Iterator[Quad]:
-        for _, record in nodes(self.store, self.scope):
+    def blocks(self) -> Iterator[Block]:
+        for _, record, out in walk(self.store, self.scope):
             if isinstance(record, Entity):
-                yield from self.entity(record)
+                yield from self.entity(record, out)
             elif isinstance(record, Event):
-                yield from self.event(record)
+                yield from self.event(record, out)
             else:
-                yield from self.source(record)
-        for edges in edge_groups(self.store, self.scope):
-            yield from self.edges(edges)
+                yield from self.source(record, out)
+            if out:
+                yield from self.statements(out)
 
-    def evidence(self, owner: URIRef, evidence: tuple[Evidence, ...]) -> Iterator[Quad]:
+    # -- shared pieces ----------------------------------------------------------------------
+
+    def source_graph(self, source_id: str) -> tuple[str, str, GraphNames]:
+        """A source's IRI rendered without its closing ``>``, rendered, and as one graph."""
+        found = self.sources.get(source_id)
+        if found is None:
+            open_iri = _NODE + _segment(source_id)
+            closed = f"{open_iri}>"
+            found = self.sources[source_id] = (open_iri, closed, (closed,))
+        return found
+
+    def graphs(self, evidence: tuple[Evidence, ...]) -> GraphNames:
+        if len(evidence) == 1:
+            return self.source_graph(evidence[0].source)[2]
+        names = tuple(dict.fromkeys(self.source_graph(ev.source)[1] for ev in evidence))
+        return names or _DEFAULT
+
+    def evidence(self, evidence: tuple[Evidence, ...], runs: list[Run], later: list[Block]) -> None:
+        """Link a record to its quotes (in ``runs``); blocks for quotes not yet written."""
         for ev in evidence:
-            iri = quote_iri(ev.source, ev.start, ev.end)
-            source = node_iri(ev.source)
-            where: tuple[GraphName, ...] = (source,)
-            yield owner, PROV.wasDerivedFrom, iri, where
+            source, source_term, graphs = self.source_graph(ev.source)
+            quote_term = f"{source}#char={ev.start},{ev.end}>"
+            runs.append((graphs, [(_DERIVED_FROM, quote_term)]))
             key = (ev.source, ev.start, ev.end)
             if key in self.quotes:
                 continue
             self.quotes.add(key)
-            yield iri, RDF.type, SDO.Quotation, where
-            yield iri, SDO.text, _text(ev.quote), where
-            yield iri, GEOKG.startOffset, _integer(ev.start), where
-            yield iri, GEOKG.endOffset, _integer(ev.end), where
-            yield iri, PROV.wasQuotedFrom, source, where
+            props: Props = [
+                _IS_QUOTATION,
+                (_TEXT, literal(ev.quote)),
+                (_START, f'"{ev.start}{_INTEGER_END}'),
+                (_END, f'"{ev.end}{_INTEGER_END}'),
+                (_QUOTED_FROM, source_term),
+            ]
+            later.append((quote_term, [(graphs, props)]))
 
-    def link(self, u: str, v: str, field: str) -> URIRef | None:
-        """The predicate for a record field naming node ``v``, unless an edge already says it."""
-        edge_type, predicate = _RECORD_LINKS[field]
-        if v not in self.store or (self.scope is not None and v not in self.scope):
+    def in_export(self, node_id: str) -> bool:
+        if self.scope is not None:
+            return node_id in self.scope
+        return self.store.type_of(node_id) is not None
+
+    def link(self, field: str, target: str, out: list[Edge]) -> str | None:
+        """The predicate for a record field naming node ``target``, unless an edge says it."""
+        edge_type, predicate = _LINKS[field]
+        if not self.in_export(target):
             return None
-        edges = self.store.edges_between(u, v)
-        return None if any(e.type == edge_type for e in edges) else predicate
+        for edge in out:
+            if edge.target == target and edge.type == edge_type:
+                return None
+        return predicate
 
-    def entity(self, record: Entity) -> Iterator[Quad]:
-        s = node_iri(record.id)
-        g = _graphs(record.evidence)
+    def direct(self, out: list[Edge], runs: list[Run]) -> None:
+        """The direct triple of each edge; parallel edges with one predicate give one triple."""
+        seen: dict[tuple[str, str], GraphNames] = {}
+        for edge in out:
+            key = (_PREDICATE_OF.get(edge.type, _FALLBACK), edge.target)
+            graphs = self.graphs(edge.evidence) if edge.evidence else _DEFAULT
+            found = seen.get(key)
+            if found is None:
+                seen[key] = graphs
+            elif found != graphs:
+                seen[key] = tuple(dict.fromkeys(found + graphs))
+        by_graphs: dict[GraphNames, Props] = {}
+        for (predicate, target), graphs in seen.items():
+            props = by_graphs.get(graphs)
+            if props is None:
+                props = by_graphs[graphs] = []
+            props.append((predicate, f"{_NODE}{_segment(target)}>"))
+        runs.extend(by_graphs.items())
+
+    # -- records ----------------------------------------------------------------------------
+
+    def entity(self, record: Entity, out: list[Edge]) -> Iterator[Block]:
+        s = f"{_NODE}{_segment(record.id)}>"
+        g = self.graphs(record.evidence) if record.evidence else _DEFAULT
         kind = str(record.kind)
-        yield s, DCTERMS.identifier, _text(record.id), g
-        for cls in ENTITY_CLASSES.get(kind, (SDO.Thing,)):
-            yield s, RDF.type, cls, g
-        yield s, RDFS.label, _text(record.label), g
+        props: Props = [(_ID, literal(record.id))]
+        props += _ENTITY_TYPES.get(kind, [(RDF_TYPE, iri(SDO.Thing))])
+        props.append((_LABEL, literal(record.label)))
         for alias in dict.fromkeys(record.aliases):
-            yield s, SKOS.altLabel, _text(alias), g
-        yield s, GEOKG.kind, _text(kind), g
-        yield s, GEOKG.unnamed, _boolean(record.unnamed), g
+            props.append((_ALT_LABEL, literal(alias)))
+        props.append((_KIND, literal(kind)))
+        props.append((_UNNAMED, _TRUE if record.unnamed else _FALSE))
         if record.description:
-            yield s, SDO.description, _text(record.description), g
+            props.append((_DESCRIPTION, literal(record.description)))
         if record.analyst_assertion:
-            yield s, GEOKG.analystAssertion, _boolean(True), g
-        reference: tuple[GraphName, ...] = (None,)
-        for i, ident in enumerate(record.identifiers):
-            iri = URIRef(f"{s}#identifier-{i}")
-            yield s, SDO.identifier, iri, reference
-            yield iri, RDF.type, SDO.PropertyValue, reference
-            yield iri, SDO.propertyID, _text(ident.scheme), reference
-            yield iri, SDO.value, _text(ident.value), reference
-            yield iri, GEOKG.origin, _text(ident.origin), reference
-            if ident.scheme == "wikidata" and _QID.match(ident.value):
-                yield s, OWL.sameAs, URIRef(WIKIDATA_ENTITY + ident.value), reference
-        yield from self.evidence(s, record.evidence)
+            props.append((_ASSERTED, _TRUE))
+        runs: list[Run] = [(g, props)]
+        later: list[Block] = []
+        if record.identifiers:
+            links: Props = []
+            for i, ident in enumerate(record.identifiers):
+                part_iri = f"{s[:-1]}#identifier-{i}>"
+                links.append((_IDENTIFIER, part_iri))
+                part: Props = [
+                    _IS_PROPERTY_VALUE,
+                    (_PROPERTY_ID, literal(ident.scheme)),
+                    (_VALUE, literal(ident.value)),
+                    (_ORIGIN, literal(ident.origin)),
+                ]
+                later.append((part_iri, [(_DEFAULT, part)]))
+                if ident.scheme == "wikidata" and _QID.match(ident.value):
+                    links.append((_SAME_AS, iri(WIKIDATA_ENTITY + ident.value)))
+            runs.append((_DEFAULT, links))
+        self.evidence(record.evidence, runs, later)
+        if out:
+            self.direct(out, runs)
+        yield s, runs
+        yield from later
 
-    def event(self, record: Event) -> Iterator[Quad]:
-        s = node_iri(record.id)
-        g = _graphs(record.evidence)
-        yield s, DCTERMS.identifier, _text(record.id), g
-        yield s, RDF.type, SEM.Event, g
-        yield s, RDFS.label, _text(record.label), g
-        yield s, GEOKG.kind, _text(str(record.kind)), g
-        yield s, GEOKG.modality, _text(str(record.modality)), g
-        yield s, SEM.eventType, cameo_iri(record.cameo.code), g
+    def event(self, record: Event, out: list[Edge]) -> Iterator[Block]:
+        s = f"{_NODE}{_segment(record.id)}>"
+        g = self.graphs(record.evidence) if record.evidence else _DEFAULT
+        code = record.cameo.code
+        props: Props = [
+            (_ID, literal(record.id)),
+            _IS_EVENT,
+            (_LABEL, literal(record.label)),
+            (_KIND, literal(str(record.kind))),
+            (_MODALITY, literal(str(record.modality))),
+            (_EVENT_TYPE, f"{_CAMEO}{_segment(code)}>"),
+        ]
         if record.analyst_assertion:
-            yield s, GEOKG.analystAssertion, _boolean(True), g
+            props.append((_ASSERTED, _TRUE))
         date = record.date
-        for predicate, day in (
-            (SEM.hasTimeStamp, date.value),
-            (SEM.hasBeginTimeStamp, date.start),
-            (SEM.hasEndTimeStamp, date.end),
-        ):
+        for field, predicate in _DATES:
+            day = getattr(date, field)
             if day is not None:
-                yield s, predicate, _date(day), g
-        for predicate, text in (
-            (GEOKG.dateGranularity, date.granularity),
-            (GEOKG.dateRule, date.rule),
-            (GEOKG.dateExpression, date.expression),
-            (GEOKG.dateNote, date.note),
-        ):
+                props.append((predicate, f'"{day.isoformat()}{_DATE_END}'))
+        for field, predicate in _DATE_TEXTS:
+            text = getattr(date, field)
             if text is not None:
-                yield s, predicate, _text(str(text)), g
+                props.append((predicate, literal(str(text))))
         if record.place is not None:
-            yield s, GEOKG.eventPlace, node_iri(record.place), g
-            link = self.link(record.id, record.place, "place")
+            place = f"{_NODE}{_segment(record.place)}>"
+            props.append((_EVENT_PLACE, place))
+            link = self.link("place", record.place, out)
             if link is not None:
-                yield s, link, node_iri(record.place), g
+                props.append((link, place))
+        runs: list[Run] = [(g, props)]
+        later: list[Block] = []
         for i, qty in enumerate(record.quantities):
-            q = URIRef(f"{s}#quantity-{i}")
-            qg = _graphs(qty.evidence) if qty.evidence else g
-            yield s, GEOKG.quantity, q, qg
-            yield q, RDF.type, SDO.QuantitativeValue, qg
+            q = f"{s[:-1]}#quantity-{i}>"
+            qg = self.graphs(qty.evidence) if qty.evidence else g
+            runs.append((qg, [(_QUANTITY, q)]))
+            part: Props = [_IS_QUANTITATIVE_VALUE]
             if qty.value is not None:
-                yield q, SDO.value, _number(qty.value), qg
-            yield q, SDO.unitText, _text(qty.unit), qg
-            yield q, GEOKG.qualifier, _text(str(qty.qualifier)), qg
-            yield q, GEOKG.measure, _text(qty.measure), qg
-            yield q, RDFS.label, _text(qty.text), qg
-            yield from self.evidence(q, qty.evidence)
-        yield from self.evidence(s, record.evidence)
-        if record.cameo.code not in self.codes:
-            self.codes.add(record.cameo.code)
-            yield from _cameo(record.cameo)
+                part.append((_VALUE, _number(qty.value)))
+            part.append((_UNIT, literal(qty.unit)))
+            part.append((_QUALIFIER, literal(str(qty.qualifier))))
+            part.append((_MEASURE, literal(qty.measure)))
+            part.append((_LABEL, literal(qty.text)))
+            part_runs: list[Run] = [(qg, part)]
+            quotes: list[Block] = []
+            self.evidence(qty.evidence, part_runs, quotes)
+            later.append((q, part_runs))
+            later += quotes
+        self.evidence(record.evidence, runs, later)
+        if out:
+            self.direct(out, runs)
+        yield s, runs
+        yield from later
+        if code not in self.codes:
+            self.codes.add(code)
+            yield _cameo(record.cameo)
 
-    def source(self, record: Source) -> Iterator[Quad]:
-        s = node_iri(record.id)
-        g: tuple[GraphName, ...] = (None,)
+    def source(self, record: Source, out: list[Edge]) -> Iterator[Block]:
+        s = self.source_graph(record.id)[1]
         kind = str(record.kind)
-        yield s, DCTERMS.identifier, _text(record.id), g
-        for cls in _SOURCE_CLASSES.get(kind, (SDO.CreativeWork,)):
-            yield s, RDF.type, cls, g
-        yield s, RDFS.label, _text(record.label), g
-        yield s, SDO.headline, _text(record.label), g
-        yield s, GEOKG.kind, _text(kind), g
-        yield s, SDO.datePublished, _date(record.published), g
-        yield s, SDO.inLanguage, _text(record.language), g
-        yield s, GEOKG.origin, _text(record.metadata_origin), g
+        props: Props = [(_ID, literal(record.id))]
+        props += _SOURCE_TYPES.get(kind, [(RDF_TYPE, iri(SDO.CreativeWork))])
+        props.append((_LABEL, literal(record.label)))
+        props.append((_HEADLINE, literal(record.label)))
+        props.append((_KIND, literal(kind)))
+        props.append((_PUBLISHED, typed(record.published.isoformat(), _DATE)))
+        props.append((_LANGUAGE, literal(record.language)))
+        props.append((_ORIGIN, literal(record.metadata_origin)))
         if record.url is not None:
-            yield s, SDO.url, URIRef(record.url), g
+            props.append((_URL, iri(record.url)))
         text = source_text(self.store, record.id)
         if text is not None:
-            yield s, SDO.text, _text(text), g
+            props.append((_TEXT, literal(text)))
         links = [("publisher", record.publisher)] if record.publisher else []
         links += [("contributors", c) for c in record.contributors]
         for field, other in dict.fromkeys(links):
-            link = self.link(record.id, other, field)
+            link = self.link(field, other, out)
             if link is not None:
-                yield s, link, node_iri(other), g
+                props.append((link, f"{_NODE}{_segment(other)}>"))
+        runs: list[Run] = [(_DEFAULT, props)]
+        if out:
+            self.direct(out, runs)
+        yield s, runs
 
-    def edges(self, edges: list[Edge]) -> Iterator[Quad]:
-        """The quads of all edges from one node to another (their direct triples may coincide)."""
-        direct: dict[URIRef, dict[GraphName, None]] = {}
-        for edge in edges:
-            graphs = direct.setdefault(PREDICATES.get(edge.type, _FALLBACK_PREDICATE), {})
-            graphs.update(dict.fromkeys(_graphs(edge.evidence)))
-        s, o = node_iri(edges[0].source), node_iri(edges[0].target)
-        for predicate, graphs in direct.items():
-            yield s, predicate, o, tuple(graphs)
-        for edge in edges:
-            yield from self.statement(edge, s, o)
-
-    def statement(self, edge: Edge, s: URIRef, o: URIRef) -> Iterator[Quad]:
-        e = edge_iri(edge.id)
-        g = _graphs(edge.evidence)
-        yield e, RDF.type, RDF.Statement, g
-        yield e, RDF.subject, s, g
-        yield e, RDF.predicate, PREDICATES.get(edge.type, _FALLBACK_PREDICATE), g
-        yield e, RDF.object, o, g
-        yield e, DCTERMS.identifier, _text(edge.id), g
-        yield e, GEOKG.edgeCategory, _text(edge.category), g
-        yield e, GEOKG.edgeType, _text(str(edge.type)), g
-        if edge.analyst_assertion:
-            yield e, GEOKG.analystAssertion, _boolean(True), g
-        for key, value in sorted(edge.attributes.items()):
-            literals = _values(value)
-            if key in _EDGE_ATTRIBUTES:
-                for lit in literals:
-                    yield e, _EDGE_ATTRIBUTES[key], lit, g
-                continue
-            if not literals:
-                continue
-            a = URIRef(f"{e}#attribute-{quote(key, safe='')}")
-            yield e, SDO.additionalProperty, a, g
-            yield a, RDF.type, SDO.PropertyValue, g
-            yield a, SDO.name, _text(key), g
-            for lit in literals:
-                yield a, SDO.value, lit, g
-        yield from self.evidence(e, edge.evidence)
+    def statements(self, out: list[Edge]) -> Iterator[Block]:
+        """The reified statement of each edge (all leave one node), with its parts and quotes."""
+        s = f"{_NODE}{_segment(out[0].source)}>"
+        for edge in out:
+            e = f"{_EDGE}{_segment(edge.id)}>"
+            g = self.graphs(edge.evidence) if edge.evidence else _DEFAULT
+            props: Props = [
+                _IS_STATEMENT,
+                (_SUBJECT, s),
+                (_PREDICATE, _PREDICATE_OF.get(edge.type, _FALLBACK)),
+                (_OBJECT, f"{_NODE}{_segment(edge.target)}>"),
+                (_ID, literal(edge.id)),
+                (_CATEGORY, literal(edge.category)),
+                (_EDGE_TYPE, literal(str(edge.type))),
+            ]
+            if edge.analyst_assertion:
+                props.append((_ASSERTED, _TRUE))
+            later: list[Block] = []
+            if edge.attributes:
+                for key, value in sorted(edge.attributes.items()):
+                    literals = _values(value)
+                    predicate = _ATTRIBUTE_PREDICATES.get(key)
+                    if predicate is not None:
+                        props += [(predicate, lit) for lit in literals]
+                    elif literals:
+                        a = f"{e[:-1]}#attribute-{quote(key, safe='')}>"
+                        props.append((_ADDITIONAL, a))
+                        part: Props = [_IS_PROPERTY_VALUE, (_NAME, literal(key))]
+                        part += [(_VALUE, lit) for lit in literals]
+                        later.append((a, [(g, part)]))
+            runs: list[Run] = [(g, props)]
+            self.evidence(edge.evidence, runs, later)
+            yield e, runs
+            yield from later
 
 
-def _cameo(code: CameoCode) -> Iterator[Quad]:
-    c = cameo_iri(code.code)
-    g: tuple[GraphName, ...] = (None,)
-    yield c, RDF.type, SKOS.Concept, g
-    yield c, RDF.type, SEM.EventType, g
-    yield c, SKOS.notation, _text(code.code), g
-    yield c, SKOS.prefLabel, _text(code.name), g
+def _cameo(code: CameoCode) -> Block:
+    props: Props = [
+        *_IS_CAMEO,
+        (_NOTATION, literal(code.code)),
+        (_PREF_LABEL, literal(code.name)),
+    ]
     if code.goldstein is not None:
-        yield c, GEOKG.goldsteinScale, _number(code.goldstein), g
-    yield c, GEOKG.quadClass, _integer(code.quad_class), g
-    yield c, GEOKG.origin, _text(code.origin), g
+        props.append((_GOLDSTEIN, _number(code.goldstein)))
+    props.append((_QUAD_CLASS, typed(str(code.quad_class), _INTEGER)))
+    props.append((_ORIGIN, literal(code.origin)))
+    return f"{_CAMEO}{_segment(code.code)}>", [(_DEFAULT, props)]
 
 
-def _quads(store: GraphStore, scope: set[str] | None) -> Iterator[Quad]:
-    return _Projection(store, scope).quads()
+def _blocks(store: GraphStore, scope: set[str] | None) -> Iterator[Block]:
+    return _Projection(store, scope).blocks()
 
 
 # -- output -----------------------------------------------------------------------------------
 
 
-def _nt_term(term: RdfNode) -> str:
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        text = f'"{str(term).translate(_NT_ESCAPES)}"'
-        if term.language:
-            return f"{text}@{term.language}"
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f"{text}^^<{term.datatype}>"
-        return text
-    raise TypeError(f"geokg writes no blank nodes; got {term!r}")
+def _term(term: str) -> URIRef | Literal:
+    value, datatype, is_iri = parse_term(term)
+    if is_iri:
+        return URIRef(value)
+    return Literal(value, datatype=None if datatype is None else URIRef(datatype))
 
 
-def _nt_lines(scope_quads: Iterator[Quad], *, named: bool) -> Iterator[str]:
-    for s, p, o, graphs in scope_quads:
-        triple = f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)}"
-        if not named:
-            yield f"{triple} .\n"
-            continue
-        for name in graphs:
-            yield f"{triple} .\n" if name is None else f"{triple} <{name}> .\n"
+def _quads(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[Any, ...]]:
+    for subject, runs in _blocks(store, scope):
+        s = _term(subject)
+        for graphs, props in runs:
+            names = tuple(None if name is None else _term(name) for name in graphs)
+            for p, o in props:
+                yield s, _term(p), _term(o), names
 
 
 def _bind(graph: Graph) -> None:
@@ -719,7 +849,8 @@ def build_rdf(store: GraphStore, node_ids: Iterable[str] | None = None) -> Datas
 
     ``node_ids`` restricts the export to those nodes and the edges between them (e.g. a
     neighbourhood from :func:`graph.queries.reachable`). Raises
-    :class:`~graph.errors.NodeNotFoundError` for an id the store does not hold.
+    :class:`~graph.errors.NodeNotFoundError` for an id the store does not hold. The dataset is
+    held in memory, for notebooks and small graphs: :func:`export_rdf` streams any size.
 
     Examples
     --------
@@ -765,17 +896,26 @@ def build_rdf_graph(store: GraphStore, node_ids: Iterable[str] | None = None) ->
     return graph
 
 
+_WRITERS: dict[str, Callable[[Iterable[Block]], Iterator[str]]] = {
+    "turtle": lambda blocks: turtle(blocks, PREFIXES),
+    "ntriples": ntriples,
+    "jsonld": lambda blocks: jsonld(blocks, PREFIXES),
+    "rdfxml": lambda blocks: rdfxml(blocks, PREFIXES),
+    "nquads": nquads,
+}
+
+
 def export_rdf(
     store: GraphStore, fmt: str, node_ids: Iterable[str] | None = None
 ) -> Iterator[bytes]:
     """Serialise the store (or the nodes ``node_ids`` and the edges between them) as RDF.
 
-    ``fmt`` is a key of :data:`RDF_FORMATS`. N-Triples and N-Quads are written as the triples
-    are made, in chunks, so memory stays flat however large the graph. Turtle, JSON-LD and
-    RDF/XML build an in-memory rdflib graph first (a known limit for very large graphs; use
-    N-Triples or N-Quads there). Arguments are checked before the first chunk: an unknown
-    format raises :class:`~graph.errors.UnsupportedFormatError`, an unknown node id
-    :class:`~graph.errors.NodeNotFoundError`.
+    ``fmt`` is a key of :data:`RDF_FORMATS`. Every syntax is written as a stream, record by
+    record, in chunks: the first chunk is ready after a few records and memory stays flat however
+    large the graph. Arguments are checked before the first chunk: an unknown format raises
+    :class:`~graph.errors.UnsupportedFormatError`, an unknown node id
+    :class:`~graph.errors.NodeNotFoundError`. An error while writing is raised from the
+    iterator: the document is then incomplete, never silently cut short.
 
     Examples
     --------
@@ -789,16 +929,4 @@ def export_rdf(
     if fmt not in RDF_FORMATS:
         raise UnsupportedFormatError(fmt, list(RDF_FORMATS))
     scope = check_scope(store, node_ids)
-    if fmt in ("ntriples", "nquads"):
-        return chunked(_nt_lines(_quads(store, scope), named=fmt == "nquads"))
-    return _serialised(store, scope, RDF_FORMATS[fmt])
-
-
-def _serialised(store: GraphStore, scope: set[str] | None, rdflib_name: str) -> Iterator[bytes]:
-    graph = build_rdf_graph(store, scope)
-    options: dict[str, Any] = {}
-    if rdflib_name == "json-ld":
-        options["context"] = {prefix: ns for prefix, ns in PREFIXES.items()}
-    data = graph.serialize(format=rdflib_name, encoding="utf-8", **options)
-    for start in range(0, len(data), CHUNK):
-        yield data[start : start + CHUNK]
+    return chunked(_WRITERS[fmt](_blocks(store, scope)))
