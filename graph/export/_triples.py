@@ -167,55 +167,60 @@ class _Names:
 # -- N-Triples and N-Quads ---------------------------------------------------------------------
 
 
-def ntriples(blocks: Iterable[Block]) -> Iterator[str]:
-    """Write blocks as N-Triples, one string of lines per block.
+def ntriples(batches: Iterable[list[Block]]) -> Iterator[str]:
+    """Write batches of blocks as N-Triples, one string of lines per batch.
 
     Examples
     --------
     >>> block = ("<http://e.org/a>", [((None,), [("<http://e.org/p>", literal('say "hi"'))])])
-    >>> print("".join(ntriples([block])), end="")
+    >>> print("".join(ntriples([[block]])), end="")
     <http://e.org/a> <http://e.org/p> "say \\"hi\\"" .
     """
-    for subject, runs in blocks:
-        if len(runs) == 1:
-            yield "".join([f"{subject} {p} {o} .\n" for p, o in runs[0][1]])
-        else:
-            yield "".join([f"{subject} {p} {o} .\n" for _, props in runs for p, o in props])
+    for batch in batches:
+        yield "".join(
+            [
+                f"{subject} {p} {o} .\n"
+                for subject, runs in batch
+                for _, props in runs
+                for p, o in props
+            ]
+        )
 
 
-def nquads(blocks: Iterable[Block]) -> Iterator[str]:
-    """Write blocks as N-Quads: each triple once per named graph of its run.
+def nquads(batches: Iterable[list[Block]]) -> Iterator[str]:
+    """Write batches of blocks as N-Quads: each triple once per named graph of its run.
 
     Examples
     --------
     >>> g = iri("http://e.org/g")
     >>> block = ("<http://e.org/a>", [((g, None), [("<http://e.org/p>", "<http://e.org/b>")])])
-    >>> print("".join(nquads([block])), end="")
+    >>> print("".join(nquads([[block]])), end="")
     <http://e.org/a> <http://e.org/p> <http://e.org/b> <http://e.org/g> .
     <http://e.org/a> <http://e.org/p> <http://e.org/b> .
     """
     endings: dict[GraphNames, tuple[str, ...]] = {}
-    for subject, runs in blocks:
+    for batch in batches:
         lines = []
-        for graphs, props in runs:
-            ends = endings.get(graphs)
-            if ends is None:
-                ends = endings[graphs] = tuple(
-                    " .\n" if name is None else f" {name} .\n" for name in graphs
-                )
-            if len(ends) == 1:
-                end = ends[0]
-                lines += [f"{subject} {p} {o}{end}" for p, o in props]
-            else:
-                lines += [f"{subject} {p} {o}{end}" for p, o in props for end in ends]
+        for subject, runs in batch:
+            for graphs, props in runs:
+                ends = endings.get(graphs)
+                if ends is None:
+                    ends = endings[graphs] = tuple(
+                        " .\n" if name is None else f" {name} .\n" for name in graphs
+                    )
+                if len(ends) == 1:
+                    end = ends[0]
+                    lines += [f"{subject} {p} {o}{end}" for p, o in props]
+                else:
+                    lines += [f"{subject} {p} {o}{end}" for p, o in props for end in ends]
         yield "".join(lines)
 
 
 # -- Turtle ------------------------------------------------------------------------------------
 
 
-def turtle(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str]:
-    """Write blocks as Turtle: the prefixes first, then one paragraph per subject.
+def turtle(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Iterator[str]:
+    """Write batches of blocks as Turtle: the prefixes first, then a paragraph per subject.
 
     Examples
     --------
@@ -223,7 +228,7 @@ def turtle(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str
     >>> block = ("<http://e.org/a>", [((None,), [
     ...     (RDF_TYPE, "<http://e.org/C>"), (RDF_TYPE, "<http://e.org/D>"),
     ...     ("<http://e.org/p>", typed("2022-02-15", xsd + "date"))])])
-    >>> print("".join(turtle([block], {"e": "http://e.org/", "xsd": xsd})), end="")
+    >>> print("".join(turtle([[block]], {"e": "http://e.org/", "xsd": xsd})), end="")
     @prefix e: <http://e.org/> .
     @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
     <BLANKLINE>
@@ -233,42 +238,47 @@ def turtle(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str
     name = _Names(prefixes, _TURTLE_LOCAL, iri)
     name.cache[RDF_TYPE] = "a"
     yield "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in prefixes.items())
-    for subject, runs in blocks:
-        parts = ["\n", name(subject)]
-        previous = None
-        for _, props in runs:
-            for p, o in props:
-                if p == previous:
-                    parts.append(", ")
-                else:
-                    parts.append(" ;\n    " if previous is not None else " ")
-                    parts.append(name(p))
-                    parts.append(" ")
-                    previous = p
-                if o[0] == "<":
-                    parts.append(name(o))
-                elif o[-1] == '"':
-                    parts.append(o)  # a plain literal is written as N-Triples writes it
-                else:
-                    end = o.rindex("^^<") + 2
-                    parts.append(o[:end])
-                    parts.append(name(o[end:]))
-        parts.append(" .\n")
+    for batch in batches:
+        parts = []
+        for subject, runs in batch:
+            parts.append("\n")
+            parts.append(name(subject))
+            previous = None
+            for _, props in runs:
+                for p, o in props:
+                    if p == previous:
+                        parts.append(", ")
+                    else:
+                        parts.append(" ;\n    " if previous is not None else " ")
+                        parts.append(name(p))
+                        parts.append(" ")
+                        previous = p
+                    if o[0] == "<":
+                        parts.append(name(o))
+                    elif o[-1] == '"':
+                        parts.append(o)  # a plain literal is written as N-Triples writes it
+                    else:
+                        end = o.rindex("^^<") + 2
+                        parts.append(o[:end])
+                        parts.append(name(o[end:]))
+            parts.append(" .\n")
         yield "".join(parts)
 
 
 # -- JSON-LD -----------------------------------------------------------------------------------
 
 
-def jsonld(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str]:
-    """Write blocks as JSON-LD: an inline ``@context`` and a flat ``@graph``, one object each.
+def jsonld(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Iterator[str]:
+    """Write batches of blocks as JSON-LD: an inline ``@context`` and a flat ``@graph``.
+
+    Each block is one object of the ``@graph``.
 
     Examples
     --------
     >>> block = ("<http://e.org/a>", [((None,), [
     ...     (RDF_TYPE, "<http://e.org/C>"), ("<http://e.org/p>", "<http://e.org/b>"),
     ...     ("<http://e.org/p>", literal("x"))])])
-    >>> doc = json.loads("".join(jsonld([block], {"e": "http://e.org/"})))
+    >>> doc = json.loads("".join(jsonld([[block]], {"e": "http://e.org/"})))
     >>> doc["@graph"]
     [{'@id': 'e:a', '@type': 'e:C', 'e:p': [{'@id': 'e:b'}, 'x']}]
     """
@@ -278,33 +288,36 @@ def jsonld(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str
     context = json.dumps(dict(prefixes), indent=2, ensure_ascii=False).replace("\n", "\n  ")
     yield f'{{\n  "@context": {context},\n  "@graph": [\n'
     separator = "    "
-    for subject, runs in blocks:
-        types: list[str] = []
-        values: dict[str, list[str]] = {}
-        for _, props in runs:
-            for p, o in props:
-                if o[0] == "<":
-                    if p == RDF_TYPE:
-                        types.append(f'"{name(o)}"')
-                        continue
-                    value = f'{{"@id": "{name(o)}"}}'
-                elif o[-1] == '"':
-                    value = o
-                else:
-                    end = o.rindex("^^<")
-                    value = f'{{"@value": {o[:end]}, "@type": "{name(o[end + 2 :])}"}}'
-                found = values.get(p)
-                if found is None:
-                    values[p] = [value]
-                else:
-                    found.append(value)
-        members = [f'"@id": "{name(subject)}"']
-        if types:
-            members.append(f'"@type": {_one_or_list(types)}')
-        for p, found in values.items():
-            members.append(f'"{name(p)}": {_one_or_list(found)}')
-        yield f"{separator}{{{', '.join(members)}}}"
-        separator = ",\n    "
+    for batch in batches:
+        objects = []
+        for subject, runs in batch:
+            types: list[str] = []
+            values: dict[str, list[str]] = {}
+            for _, props in runs:
+                for p, o in props:
+                    if o[0] == "<":
+                        if p == RDF_TYPE:
+                            types.append(f'"{name(o)}"')
+                            continue
+                        value = f'{{"@id": "{name(o)}"}}'
+                    elif o[-1] == '"':
+                        value = o
+                    else:
+                        end = o.rindex("^^<")
+                        value = f'{{"@value": {o[:end]}, "@type": "{name(o[end + 2 :])}"}}'
+                    found = values.get(p)
+                    if found is None:
+                        values[p] = [value]
+                    else:
+                        found.append(value)
+            members = [f'"@id": "{name(subject)}"']
+            if types:
+                members.append(f'"@type": {_one_or_list(types)}')
+            for p, found in values.items():
+                members.append(f'"{name(p)}": {_one_or_list(found)}')
+            objects.append(f"{separator}{{{', '.join(members)}}}")
+            separator = ",\n    "
+        yield "".join(objects)
     yield "\n  ]\n}\n"
 
 
@@ -319,8 +332,8 @@ def _one_or_list(values: list[str]) -> str:
 # -- RDF/XML -----------------------------------------------------------------------------------
 
 
-def rdfxml(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str]:
-    """Write blocks as RDF/XML, one ``rdf:Description`` per subject.
+def rdfxml(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Iterator[str]:
+    """Write batches of blocks as RDF/XML, one ``rdf:Description`` per subject.
 
     Raises ``ValueError`` for a predicate that no prefix turns into an XML element name.
 
@@ -328,7 +341,7 @@ def rdfxml(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str
     --------
     >>> block = ("<http://e.org/a>", [((None,), [
     ...     ("<http://e.org/p>", "<http://e.org/b>"), ("<http://e.org/q>", literal("1 < 2"))])])
-    >>> print("".join(rdfxml([block], {"e": "http://e.org/", "rdf": RDF_NS})), end="")
+    >>> print("".join(rdfxml([[block]], {"e": "http://e.org/", "rdf": RDF_NS})), end="")
     <?xml version="1.0" encoding="utf-8"?>
     <rdf:RDF
        xmlns:e="http://e.org/"
@@ -345,25 +358,28 @@ def rdfxml(blocks: Iterable[Block], prefixes: Mapping[str, str]) -> Iterator[str
     namespaces = "".join(f'   xmlns:{p}="{_xml_attr(ns)}"\n' for p, ns in prefixes.items())
     yield f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF\n{namespaces}>\n'
     elements: dict[str, str] = {}
-    for subject, runs in blocks:
-        parts = [f'  <rdf:Description rdf:about="{_xml_attr(subject[1:-1])}">\n']
-        for _, props in runs:
-            for p, o in props:
-                element = elements.get(p)
-                if element is None:
-                    element = elements[p] = _element_name(p[1:-1], prefixes)
-                if o[0] == "<":
-                    parts.append(f'    <{element} rdf:resource="{_xml_attr(o[1:-1])}"/>\n')
-                    continue
-                body, datatype = _split_literal(o)
-                text = _xml_text(_unescape(body))
-                if datatype is None:
-                    parts.append(f"    <{element}>{text}</{element}>\n")
-                else:
-                    parts.append(
-                        f'    <{element} rdf:datatype="{_xml_attr(datatype)}">{text}</{element}>\n'
-                    )
-        parts.append("  </rdf:Description>\n")
+    for batch in batches:
+        parts = []
+        for subject, runs in batch:
+            parts.append(f'  <rdf:Description rdf:about="{_xml_attr(subject[1:-1])}">\n')
+            for _, props in runs:
+                for p, o in props:
+                    element = elements.get(p)
+                    if element is None:
+                        element = elements[p] = _element_name(p[1:-1], prefixes)
+                    if o[0] == "<":
+                        parts.append(f'    <{element} rdf:resource="{_xml_attr(o[1:-1])}"/>\n')
+                        continue
+                    body, datatype = _split_literal(o)
+                    text = _xml_text(_unescape(body))
+                    if datatype is None:
+                        parts.append(f"    <{element}>{text}</{element}>\n")
+                    else:
+                        datatype = _xml_attr(datatype)
+                        parts.append(
+                            f'    <{element} rdf:datatype="{datatype}">{text}</{element}>\n'
+                        )
+            parts.append("  </rdf:Description>\n")
         yield "".join(parts)
     yield "</rdf:RDF>\n"
 

@@ -535,17 +535,13 @@ _IS_QUOTATION = (RDF_TYPE, iri(SDO.Quotation))
 _IS_PROPERTY_VALUE = (RDF_TYPE, iri(SDO.PropertyValue))
 _IS_QUANTITATIVE_VALUE = (RDF_TYPE, iri(SDO.QuantitativeValue))
 _IS_CAMEO = [(RDF_TYPE, iri(SKOS.Concept)), (RDF_TYPE, iri(SEM.EventType))]
-_DATES = (
-    ("value", iri(SEM.hasTimeStamp)),
-    ("start", iri(SEM.hasBeginTimeStamp)),
-    ("end", iri(SEM.hasEndTimeStamp)),
-)
-_DATE_TEXTS = (
-    ("granularity", iri(GEOKG.dateGranularity)),
-    ("rule", iri(GEOKG.dateRule)),
-    ("expression", iri(GEOKG.dateExpression)),
-    ("note", iri(GEOKG.dateNote)),
-)
+_TIME_STAMP = iri(SEM.hasTimeStamp)
+_BEGIN = iri(SEM.hasBeginTimeStamp)
+_END_STAMP = iri(SEM.hasEndTimeStamp)
+_GRANULARITY = iri(GEOKG.dateGranularity)
+_RULE = iri(GEOKG.dateRule)
+_EXPRESSION = iri(GEOKG.dateExpression)
+_NOTE = iri(GEOKG.dateNote)
 _PREDICATE_OF = {str(name): iri(predicate) for name, predicate in PREDICATES.items()}
 _FALLBACK = iri(_FALLBACK_PREDICATE)
 _CATEGORY_OF = {
@@ -563,6 +559,10 @@ _ENTITY_TYPES = {
 _SOURCE_TYPES = {
     kind: [(RDF_TYPE, iri(cls)) for cls in classes] for kind, classes in _SOURCE_CLASSES.items()
 }
+_THING = [(RDF_TYPE, iri(SDO.Thing))]
+_CREATIVE_WORK = [(RDF_TYPE, iri(SDO.CreativeWork))]
+_UNNAMED_TRUE = (_UNNAMED, _TRUE)
+_UNNAMED_FALSE = (_UNNAMED, _FALSE)
 _NODE = f"<{ID_BASE}"
 _EDGE = f"<{EDGE_BASE}"
 _CAMEO = f"<{CAMEO_BASE}"
@@ -572,30 +572,32 @@ _DEFAULT: GraphNames = (None,)
 class _Projection:
     """Turns the records of a store (or of the nodes in ``scope``) into blocks of triples.
 
-    Walks each node once, in load order, with the edges it sends (:func:`walk`); every subject
-    gets exactly one block: a node's block holds its own triples and the direct triples of its
-    edges; its parts, its edges' statements, new quotes and new CAMEO codes follow as blocks of
-    their own. Quotes and CAMEO codes are written the first time a record cites them; the sets
-    that remember them grow with the number of distinct quotes and codes, not of triples.
+    Walks each node once, in load order, with the edges it sends (:func:`walk`), and yields the
+    node's blocks as one batch: every subject gets exactly one block. A node's block holds its
+    own triples and the direct triples of its edges; its parts, its edges' statements, new
+    quotes and new CAMEO codes follow as blocks of their own. Quotes and CAMEO codes are written
+    the first time a record cites them; the sets that remember them grow with the number of
+    distinct quotes and codes, not of triples.
     """
 
     def __init__(self, store: GraphStore, scope: set[str] | None) -> None:
         self.store = store
         self.scope = scope
-        self.quotes: set[tuple[str, int, int]] = set()
+        self.quotes: set[str] = set()
         self.codes: set[str] = set()
         self.sources: dict[str, tuple[str, str, GraphNames]] = {}
 
-    def blocks(self) -> Iterator[Block]:
+    def batches(self) -> Iterator[list[Block]]:
+        entity, event, source = self.entity, self.event, self.source
         for _, record, out in walk(self.store, self.scope):
+            batch: list[Block] = []
             if isinstance(record, Entity):
-                yield from self.entity(record, out)
+                entity(record, out, batch)
             elif isinstance(record, Event):
-                yield from self.event(record, out)
+                event(record, out, batch)
             else:
-                yield from self.source(record, out)
-            if out:
-                yield from self.statements(out)
+                source(record, out, batch)
+            yield batch
 
     # -- shared pieces ----------------------------------------------------------------------
 
@@ -609,29 +611,38 @@ class _Projection:
         return found
 
     def graphs(self, evidence: tuple[Evidence, ...]) -> GraphNames:
+        """The named graphs of a record: those of the sources it quotes, else the default."""
         if len(evidence) == 1:
             return self.source_graph(evidence[0].source)[2]
         names = tuple(dict.fromkeys(self.source_graph(ev.source)[1] for ev in evidence))
         return names or _DEFAULT
 
-    def evidence(self, evidence: tuple[Evidence, ...], runs: list[Run], later: list[Block]) -> None:
+    def evidence(self, evidence: tuple[Evidence, ...], runs: list[Run], batch: list[Block]) -> None:
         """Link a record to its quotes (in ``runs``); blocks for quotes not yet written."""
         for ev in evidence:
             source, source_term, graphs = self.source_graph(ev.source)
             quote_term = f"{source}#char={ev.start},{ev.end}>"
-            runs.append((graphs, [(_DERIVED_FROM, quote_term)]))
-            key = (ev.source, ev.start, ev.end)
-            if key in self.quotes:
-                continue
-            self.quotes.add(key)
-            props: Props = [
-                _IS_QUOTATION,
-                (_TEXT, literal(ev.quote)),
-                (_START, f'"{ev.start}{_INTEGER_END}'),
-                (_END, f'"{ev.end}{_INTEGER_END}'),
-                (_QUOTED_FROM, source_term),
-            ]
-            later.append((quote_term, [(graphs, props)]))
+            last = runs[-1]
+            if last[0] is graphs:
+                last[1].append((_DERIVED_FROM, quote_term))
+            else:
+                runs.append((graphs, [(_DERIVED_FROM, quote_term)]))
+            if quote_term not in self.quotes:
+                self.quote(ev, quote_term, source_term, graphs, batch)
+
+    def quote(
+        self, ev: Evidence, term: str, source: str, graphs: GraphNames, batch: list[Block]
+    ) -> None:
+        """The block of a quote, the first time a record cites it."""
+        self.quotes.add(term)
+        props: Props = [
+            _IS_QUOTATION,
+            (_TEXT, literal(ev.quote)),
+            (_START, f'"{ev.start}{_INTEGER_END}'),
+            (_END, f'"{ev.end}{_INTEGER_END}'),
+            (_QUOTED_FROM, source),
+        ]
+        batch.append((term, [(graphs, props)]))
 
     def in_export(self, node_id: str) -> bool:
         if self.scope is not None:
@@ -648,44 +659,95 @@ class _Projection:
                 return None
         return predicate
 
-    def direct(self, out: list[Edge], runs: list[Run]) -> None:
-        """The direct triple of each edge; parallel edges with one predicate give one triple."""
-        seen: dict[tuple[str, str], GraphNames] = {}
+    def edges(self, s: str, out: list[Edge], runs: list[Run], batch: list[Block]) -> None:
+        """The edges a node sends: direct triples (in ``runs``), statements (in ``batch``).
+
+        Parallel edges with one predicate give one direct triple, in the graphs of them all.
+        """
+        direct: dict[tuple[str, str], GraphNames] = {}
+        sources, quotes = self.sources, self.quotes
         for edge in out:
-            key = (_PREDICATE_OF.get(edge.type, _FALLBACK), edge.target)
-            graphs = self.graphs(edge.evidence) if edge.evidence else _DEFAULT
-            found = seen.get(key)
+            o = f"{_NODE}{_segment(edge.target)}>"
+            predicate = _PREDICATE_OF.get(edge.type)
+            props: Props = [
+                (_SUBJECT, s),
+                (_PREDICATE, _FALLBACK if predicate is None else predicate),
+                (_OBJECT, o),
+            ]
+            if predicate is None or edge.category != _CATEGORY_OF[edge.type]:
+                # Only what the predicate does not already say (never, for a valid edge).
+                props.append((_CATEGORY, literal(edge.category)))
+                props.append((_EDGE_TYPE, literal(str(edge.type))))
+            if edge.analyst_assertion:
+                props.append((_ASSERTED, _TRUE))
+            e = f"{_EDGE}{_segment(edge.id)}>"
+            evidence = edge.evidence
+            if len(evidence) == 1:  # the common case, inline: one quote, its source's graph
+                ev = evidence[0]
+                source, source_term, g = sources.get(ev.source) or self.source_graph(ev.source)
+                statement: list[Run] = [(g, props)]
+                batch.append((e, statement))
+                if edge.attributes:
+                    self.attributes(e, edge.attributes, g, props, batch)
+                quote_term = f"{source}#char={ev.start},{ev.end}>"
+                props.append((_DERIVED_FROM, quote_term))
+                if quote_term not in quotes:
+                    self.quote(ev, quote_term, source_term, g, batch)
+            else:
+                g = self.graphs(evidence) if evidence else _DEFAULT
+                statement = [(g, props)]
+                batch.append((e, statement))
+                if edge.attributes:
+                    self.attributes(e, edge.attributes, g, props, batch)
+                self.evidence(evidence, statement, batch)
+            key = (props[1][1], o)
+            found = direct.get(key)
             if found is None:
-                seen[key] = graphs
-            elif found != graphs:
-                seen[key] = tuple(dict.fromkeys(found + graphs))
-        by_graphs: dict[GraphNames, Props] = {}
-        for (predicate, target), graphs in seen.items():
-            props = by_graphs.get(graphs)
-            if props is None:
-                props = by_graphs[graphs] = []
-            props.append((predicate, f"{_NODE}{_segment(target)}>"))
-        runs.extend(by_graphs.items())
+                direct[key] = g
+            elif found is not g and found != g:
+                direct[key] = tuple(dict.fromkeys(found + g))
+        for (p, o), g in direct.items():
+            last = runs[-1]
+            if last[0] is g:
+                last[1].append((p, o))
+            else:
+                runs.append((g, [(p, o)]))
+
+    @staticmethod
+    def attributes(
+        e: str, attributes: dict[str, Any], g: GraphNames, props: Props, batch: list[Block]
+    ) -> None:
+        for key, value in sorted(attributes.items()):
+            literals = _values(value)
+            predicate = _ATTRIBUTE_PREDICATES.get(key)
+            if predicate is not None:
+                props += [(predicate, lit) for lit in literals]
+            elif literals:
+                a = f"{e[:-1]}#attribute-{quote(key, safe='')}>"
+                props.append((_ADDITIONAL, a))
+                part: Props = [_IS_PROPERTY_VALUE, (_NAME, literal(key))]
+                part += [(_VALUE, lit) for lit in literals]
+                batch.append((a, [(g, part)]))
 
     # -- records ----------------------------------------------------------------------------
 
-    def entity(self, record: Entity, out: list[Edge]) -> Iterator[Block]:
+    def entity(self, record: Entity, out: list[Edge], batch: list[Block]) -> None:
         s = f"{_NODE}{_segment(record.id)}>"
         g = self.graphs(record.evidence) if record.evidence else _DEFAULT
         kind = str(record.kind)
         props: Props = [(_ID, literal(record.id))]
-        props += _ENTITY_TYPES.get(kind, [(RDF_TYPE, iri(SDO.Thing))])
+        props += _ENTITY_TYPES.get(kind, _THING)
         props.append((_LABEL, literal(record.label)))
         for alias in dict.fromkeys(record.aliases):
             props.append((_ALT_LABEL, literal(alias)))
         props.append((_KIND, literal(kind)))
-        props.append((_UNNAMED, _TRUE if record.unnamed else _FALSE))
+        props.append(_UNNAMED_TRUE if record.unnamed else _UNNAMED_FALSE)
         if record.description:
             props.append((_DESCRIPTION, literal(record.description)))
         if record.analyst_assertion:
             props.append((_ASSERTED, _TRUE))
         runs: list[Run] = [(g, props)]
-        later: list[Block] = []
+        batch.append((s, runs))
         if record.identifiers:
             links: Props = []
             for i, ident in enumerate(record.identifiers):
@@ -697,17 +759,15 @@ class _Projection:
                     (_VALUE, literal(ident.value)),
                     (_ORIGIN, literal(ident.origin)),
                 ]
-                later.append((part_iri, [(_DEFAULT, part)]))
+                batch.append((part_iri, [(_DEFAULT, part)]))
                 if ident.scheme == "wikidata" and _QID.match(ident.value):
                     links.append((_SAME_AS, iri(WIKIDATA_ENTITY + ident.value)))
             runs.append((_DEFAULT, links))
-        self.evidence(record.evidence, runs, later)
+        self.evidence(record.evidence, runs, batch)
         if out:
-            self.direct(out, runs)
-        yield s, runs
-        yield from later
+            self.edges(s, out, runs, batch)
 
-    def event(self, record: Event, out: list[Edge]) -> Iterator[Block]:
+    def event(self, record: Event, out: list[Edge], batch: list[Block]) -> None:
         s = f"{_NODE}{_segment(record.id)}>"
         g = self.graphs(record.evidence) if record.evidence else _DEFAULT
         code = record.cameo.code
@@ -722,12 +782,18 @@ class _Projection:
         if record.analyst_assertion:
             props.append((_ASSERTED, _TRUE))
         date = record.date
-        for field, predicate in _DATES:
-            day = getattr(date, field)
-            if day is not None:
-                props.append((predicate, f'"{day.isoformat()}{_DATE_END}'))
-        for field, predicate in _DATE_TEXTS:
-            text = getattr(date, field)
+        if date.value is not None:
+            props.append((_TIME_STAMP, f'"{date.value.isoformat()}{_DATE_END}'))
+        if date.start is not None:
+            props.append((_BEGIN, f'"{date.start.isoformat()}{_DATE_END}'))
+        if date.end is not None:
+            props.append((_END_STAMP, f'"{date.end.isoformat()}{_DATE_END}'))
+        for text, predicate in (
+            (date.granularity, _GRANULARITY),
+            (date.rule, _RULE),
+            (date.expression, _EXPRESSION),
+            (date.note, _NOTE),
+        ):
             if text is not None:
                 props.append((predicate, literal(str(text))))
         if record.place is not None:
@@ -737,7 +803,7 @@ class _Projection:
             if link is not None:
                 props.append((link, place))
         runs: list[Run] = [(g, props)]
-        later: list[Block] = []
+        batch.append((s, runs))
         for i, qty in enumerate(record.quantities):
             q = f"{s[:-1]}#quantity-{i}>"
             qg = self.graphs(qty.evidence) if qty.evidence else g
@@ -750,24 +816,20 @@ class _Projection:
             part.append((_MEASURE, literal(qty.measure)))
             part.append((_LABEL, literal(qty.text)))
             part_runs: list[Run] = [(qg, part)]
-            quotes: list[Block] = []
-            self.evidence(qty.evidence, part_runs, quotes)
-            later.append((q, part_runs))
-            later += quotes
-        self.evidence(record.evidence, runs, later)
+            batch.append((q, part_runs))
+            self.evidence(qty.evidence, part_runs, batch)
+        self.evidence(record.evidence, runs, batch)
         if out:
-            self.direct(out, runs)
-        yield s, runs
-        yield from later
+            self.edges(s, out, runs, batch)
         if code not in self.codes:
             self.codes.add(code)
-            yield _cameo(record.cameo)
+            batch.append(_cameo(record.cameo))
 
-    def source(self, record: Source, out: list[Edge]) -> Iterator[Block]:
+    def source(self, record: Source, out: list[Edge], batch: list[Block]) -> None:
         s = self.source_graph(record.id)[1]
         kind = str(record.kind)
         props: Props = [(_ID, literal(record.id))]
-        props += _SOURCE_TYPES.get(kind, [(RDF_TYPE, iri(SDO.CreativeWork))])
+        props += _SOURCE_TYPES.get(kind, _CREATIVE_WORK)
         props.append((_LABEL, literal(record.label)))
         props.append((_HEADLINE, literal(record.label)))
         props.append((_KIND, literal(kind)))
@@ -786,45 +848,9 @@ class _Projection:
             if link is not None:
                 props.append((link, f"{_NODE}{_segment(other)}>"))
         runs: list[Run] = [(_DEFAULT, props)]
+        batch.append((s, runs))
         if out:
-            self.direct(out, runs)
-        yield s, runs
-
-    def statements(self, out: list[Edge]) -> Iterator[Block]:
-        """The statement of each edge (all leave one node), with its parts and quotes."""
-        s = f"{_NODE}{_segment(out[0].source)}>"
-        for edge in out:
-            e = f"{_EDGE}{_segment(edge.id)}>"
-            g = self.graphs(edge.evidence) if edge.evidence else _DEFAULT
-            predicate = _PREDICATE_OF.get(edge.type)
-            props: Props = [
-                (_SUBJECT, s),
-                (_PREDICATE, _FALLBACK if predicate is None else predicate),
-                (_OBJECT, f"{_NODE}{_segment(edge.target)}>"),
-            ]
-            if predicate is None or edge.category != _CATEGORY_OF[edge.type]:
-                # Only what the predicate does not already say (never, for a valid edge).
-                props.append((_CATEGORY, literal(edge.category)))
-                props.append((_EDGE_TYPE, literal(str(edge.type))))
-            if edge.analyst_assertion:
-                props.append((_ASSERTED, _TRUE))
-            later: list[Block] = []
-            if edge.attributes:
-                for key, value in sorted(edge.attributes.items()):
-                    literals = _values(value)
-                    predicate = _ATTRIBUTE_PREDICATES.get(key)
-                    if predicate is not None:
-                        props += [(predicate, lit) for lit in literals]
-                    elif literals:
-                        a = f"{e[:-1]}#attribute-{quote(key, safe='')}>"
-                        props.append((_ADDITIONAL, a))
-                        part: Props = [_IS_PROPERTY_VALUE, (_NAME, literal(key))]
-                        part += [(_VALUE, lit) for lit in literals]
-                        later.append((a, [(g, part)]))
-            runs: list[Run] = [(g, props)]
-            self.evidence(edge.evidence, runs, later)
-            yield e, runs
-            yield from later
+            self.edges(s, out, runs, batch)
 
 
 def _cameo(code: CameoCode) -> Block:
@@ -840,8 +866,8 @@ def _cameo(code: CameoCode) -> Block:
     return f"{_CAMEO}{_segment(code.code)}>", [(_DEFAULT, props)]
 
 
-def _blocks(store: GraphStore, scope: set[str] | None) -> Iterator[Block]:
-    return _Projection(store, scope).blocks()
+def _blocks(store: GraphStore, scope: set[str] | None) -> Iterator[list[Block]]:
+    return _Projection(store, scope).batches()
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -855,7 +881,7 @@ def _term(term: str) -> URIRef | Literal:
 
 
 def _quads(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[Any, ...]]:
-    for subject, runs in _blocks(store, scope):
+    for subject, runs in (block for batch in _blocks(store, scope) for block in batch):
         s = _term(subject)
         for graphs, props in runs:
             names = tuple(None if name is None else _term(name) for name in graphs)
@@ -920,7 +946,7 @@ def build_rdf_graph(store: GraphStore, node_ids: Iterable[str] | None = None) ->
     return graph
 
 
-_WRITERS: dict[str, Callable[[Iterable[Block]], Iterator[str]]] = {
+_WRITERS: dict[str, Callable[[Iterable[list[Block]]], Iterator[str]]] = {
     "turtle": lambda blocks: turtle(blocks, PREFIXES),
     "ntriples": ntriples,
     "jsonld": lambda blocks: jsonld(blocks, PREFIXES),
