@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from graph.errors import NodeNotFoundError
 from graph.model import Edge, Node
@@ -250,14 +251,19 @@ def source_text(store: GraphStore, source_id: str) -> str | None:
 def chunked(lines: Iterable[str]) -> Iterator[bytes]:
     """Join lines into UTF-8 chunks of at least :data:`CHUNK` characters (the last may be less).
 
+    The first chunk is made before this returns, so a failure in it is raised here, before any
+    byte of the document could have been sent (an HTTP layer can still answer with an error);
+    a failure after it is raised by the iterator, and the document is left incomplete. Writers
+    read a bounded number of records for a chunk, so the first one is quick on any graph.
+
     Parameters
     ----------
     lines : iterable of str
         The document, in pieces.
 
-    Yields
-    ------
-    bytes
+    Returns
+    -------
+    iterator of bytes
         The document, encoded, in chunks.
 
     Examples
@@ -266,7 +272,20 @@ def chunked(lines: Iterable[str]) -> Iterator[bytes]:
     [b'a\\nb\\n']
     >>> len(list(chunked("x" * CHUNK for _ in range(3))))
     3
+    >>> def failing():
+    ...     yield "a"
+    ...     raise OSError("disk gone")
+    >>> chunked(failing())
+    Traceback (most recent call last):
+    ...
+    OSError: disk gone
     """
+    chunks = _chunks(lines)
+    first = next(chunks, None)
+    return chain((first,), chunks) if first is not None else iter(())
+
+
+def _chunks(lines: Iterable[str]) -> Iterator[bytes]:
     buffer: list[str] = []
     size = 0
     for line in lines:
