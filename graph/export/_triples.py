@@ -67,6 +67,8 @@ _XML_ATTR = {'"': "&quot;"}
 _TURTLE_LOCAL = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?"
 # An XML name that can follow a namespace prefix in an element name.
 _NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_NEXT = " ;\n    "
+"""What separates the predicates of a Turtle paragraph."""
 _CACHE_SIZE = 1 << 14
 """How many rendered IRIs a writer remembers (subjects and quotes recur in nearby blocks)."""
 
@@ -139,29 +141,34 @@ def parse_term(term: str) -> tuple[str, str | None, bool]:
     return _unescape(body), datatype, False
 
 
-class _Names:
-    """Shortens rendered IRIs to prefixed names where the local part allows, caching recent ones.
+def _namer(
+    prefixes: Mapping[str, str], local: str, other: Callable[[str], str]
+) -> tuple[Callable[[str], str], Callable[[str], str | None]]:
+    """Functions that shorten rendered IRIs to prefixed names: one that names any IRI, and one
+    that only recalls the names of recent ones (``None`` for others; cheaper where most recur).
 
-    ``local`` is the pattern of the local parts to shorten; ``form`` renders any other IRI.
+    An IRI's namespace is taken to end at its last ``/`` or ``#`` (as all of geokg's do); it is
+    shortened when that namespace has a prefix and the rest matches ``local``. ``other``
+    renders any other IRI.
     """
+    names = {f"<{ns}": f"{prefix}:" for prefix, ns in prefixes.items()}
+    is_local = re.compile(local).fullmatch
+    cache: dict[str, str] = {}
+    recall = cache.get
 
-    def __init__(self, prefixes: Mapping[str, str], local: str, form: Callable[[str], str]) -> None:
-        by_length = sorted(prefixes.items(), key=lambda item: -len(item[1]))
-        self.prefix = {ns: prefix for prefix, ns in by_length}
-        alternatives = "|".join(re.escape(ns) for _, ns in by_length)
-        self.pattern = re.compile(f"<({alternatives})({local})>")
-        self.form = form
-        self.cache: dict[str, str] = {}
+    def name(term: str) -> str:
+        found = recall(term)
+        if found is None:
+            cut = max(term.rfind("/"), term.rfind("#")) + 1
+            prefix = names.get(term[:cut])
+            rest = term[cut:-1]
+            found = other(term) if prefix is None or not is_local(rest) else prefix + rest
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[term] = found
+        return found
 
-    def __call__(self, term: str) -> str:
-        name = self.cache.get(term)
-        if name is None:
-            match = self.pattern.fullmatch(term)
-            name = self.form(term[1:-1]) if match is None else f"{self.prefix[match[1]]}:{match[2]}"
-            if len(self.cache) >= _CACHE_SIZE:
-                self.cache.clear()
-            self.cache[term] = name
-        return name
+    return name, recall
 
 
 # -- N-Triples and N-Quads ---------------------------------------------------------------------
@@ -235,33 +242,33 @@ def turtle(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Itera
     e:a a e:C, e:D ;
         e:p "2022-02-15"^^xsd:date .
     """
-    name = _Names(prefixes, _TURTLE_LOCAL, iri)
-    name.cache[RDF_TYPE] = "a"
+    name, recall = _namer(prefixes, _TURTLE_LOCAL, str)  # other IRIs stay as they are
+    # Each predicate with what comes before it within a paragraph: a few dozen in all.
+    opening = {RDF_TYPE: f"{_NEXT}a "}
     yield "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in prefixes.items())
     for batch in batches:
         parts = []
         for subject, runs in batch:
-            parts.append("\n")
-            parts.append(name(subject))
+            items = []
             previous = None
             for _, props in runs:
-                for p, o in props:
+                for p, term in props:
+                    if term[0] == "<":
+                        o = recall(term) or name(term)
+                    elif term[-1] == '"':
+                        o = term  # a plain literal is written as N-Triples writes it
+                    else:  # a typed literal, its datatype as a prefixed name
+                        end = term.rindex("^^<") + 2
+                        o = term[:end] + name(term[end:])
                     if p == previous:
-                        parts.append(", ")
+                        items.append(f", {o}")
                     else:
-                        parts.append(" ;\n    " if previous is not None else " ")
-                        parts.append(name(p))
-                        parts.append(" ")
+                        before = opening.get(p)
+                        if before is None:
+                            before = opening[p] = f"{_NEXT}{name(p)} "
+                        items.append(f"{before}{o}")
                         previous = p
-                    if o[0] == "<":
-                        parts.append(name(o))
-                    elif o[-1] == '"':
-                        parts.append(o)  # a plain literal is written as N-Triples writes it
-                    else:
-                        end = o.rindex("^^<") + 2
-                        parts.append(o[:end])
-                        parts.append(name(o[end:]))
-            parts.append(" .\n")
+            parts.append(f"\n{name(subject)} {''.join(items)[len(_NEXT) :]} .\n")
         yield "".join(parts)
 
 
@@ -284,7 +291,8 @@ def jsonld(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Itera
     """
     # A literal's rendered body is already a valid JSON string body (same escapes); IRIs are
     # written as compact IRIs when a prefix fits (JSON-LD takes any text after the colon).
-    name = _Names(prefixes, r"[^<>\"\\{}|^`\s]+", _json_body)
+    name, recall = _namer(prefixes, r"[^<>\"\\{}|^`\s]*", _json_body)
+    keys: dict[str, str] = {}  # a few dozen: the mapping's predicates, as member names
     context = json.dumps(dict(prefixes), indent=2, ensure_ascii=False).replace("\n", "\n  ")
     yield f'{{\n  "@context": {context},\n  "@graph": [\n'
     separator = "    "
@@ -294,17 +302,17 @@ def jsonld(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Itera
             types: list[str] = []
             values: dict[str, list[str]] = {}
             for _, props in runs:
-                for p, o in props:
-                    if o[0] == "<":
+                for p, term in props:
+                    if term[0] == "<":
                         if p == RDF_TYPE:
-                            types.append(f'"{name(o)}"')
+                            types.append(f'"{recall(term) or name(term)}"')
                             continue
-                        value = f'{{"@id": "{name(o)}"}}'
-                    elif o[-1] == '"':
-                        value = o
-                    else:
-                        end = o.rindex("^^<")
-                        value = f'{{"@value": {o[:end]}, "@type": "{name(o[end + 2 :])}"}}'
+                        value = f'{{"@id": "{recall(term) or name(term)}"}}'
+                    elif term[-1] == '"':
+                        value = term  # a plain literal's rendering is already a JSON string
+                    else:  # a typed literal
+                        end = term.rindex("^^<")
+                        value = f'{{"@value": {term[:end]}, "@type": "{name(term[end + 2 :])}"}}'
                     found = values.get(p)
                     if found is None:
                         values[p] = [value]
@@ -314,15 +322,21 @@ def jsonld(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Itera
             if types:
                 members.append(f'"@type": {_one_or_list(types)}')
             for p, found in values.items():
-                members.append(f'"{name(p)}": {_one_or_list(found)}')
+                key = keys.get(p)
+                if key is None:
+                    key = keys[p] = f'"{name(p)}": '
+                members.append(f"{key}{_one_or_list(found)}")
             objects.append(f"{separator}{{{', '.join(members)}}}")
             separator = ",\n    "
         yield "".join(objects)
     yield "\n  ]\n}\n"
 
 
-def _json_body(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+def _json_body(term: str) -> str:
+    inner = term[1:-1]
+    if '"' not in inner and "\\" not in inner:
+        return inner
+    return json.dumps(inner, ensure_ascii=False)[1:-1]
 
 
 def _one_or_list(values: list[str]) -> str:
@@ -369,13 +383,15 @@ def rdfxml(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Itera
                         element = elements[p] = _element_name(p[1:-1], prefixes)
                     if o[0] == "<":
                         parts.append(f'    <{element} rdf:resource="{_xml_attr(o[1:-1])}"/>\n')
-                        continue
-                    body, datatype = _split_literal(o)
-                    text = _xml_text(_unescape(body))
-                    if datatype is None:
+                    elif o[-1] == '"':
+                        text = o[1:-1]
+                        if "\\" in text or "&" in text or "<" in text or ">" in text:
+                            text = _xml_text(_unescape(text))
                         parts.append(f"    <{element}>{text}</{element}>\n")
                     else:
-                        datatype = _xml_attr(datatype)
+                        body, datatype = _split_literal(o)
+                        text = _xml_text(_unescape(body))
+                        datatype = _xml_attr(datatype or "")
                         parts.append(
                             f'    <{element} rdf:datatype="{datatype}">{text}</{element}>\n'
                         )

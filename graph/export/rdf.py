@@ -176,6 +176,7 @@ from rdflib.namespace import (
     DefinedNamespace,
 )
 
+from graph.dates import DATE_RULES
 from graph.errors import UnsupportedFormatError
 from graph.export._common import check_scope, chunked, source_text, walk
 from graph.export._triples import (
@@ -195,7 +196,7 @@ from graph.export._triples import (
     typed,
 )
 from graph.model import CameoCode, Edge, Entity, Event, Evidence, Source
-from graph.ontology import EntityKind, RelationType, Role
+from graph.ontology import EntityKind, EventKind, Granularity, Modality, RelationType, Role
 from graph.store import GraphStore
 
 __all__ = [
@@ -396,13 +397,11 @@ extensions are in the format registry (:data:`graph.formats.FORMATS`)."""
 # -- IRIs -------------------------------------------------------------------------------------
 
 # What urllib.parse.quote(..., safe="") leaves as it is: such ids are their own IRI segment.
-_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 def _segment(value: str) -> str:
-    if not value.encode().rstrip(_UNRESERVED):
-        return value
-    return quote(value, safe="")
+    return value if _PLAIN(value) else quote(value, safe="")
 
 
 def node_iri(node_id: str) -> URIRef:
@@ -544,9 +543,13 @@ _EXPRESSION = iri(GEOKG.dateExpression)
 _NOTE = iri(GEOKG.dateNote)
 _PREDICATE_OF = {str(name): iri(predicate) for name, predicate in PREDICATES.items()}
 _FALLBACK = iri(_FALLBACK_PREDICATE)
-_CATEGORY_OF = {
-    **{str(t): "relation" for t in RelationType},
-    **{str(r): "role" for r in Role},
+# Each edge type's predicate, its rdf:predicate triple, and its category (relation types and
+# roles are disjoint).
+_EDGE_KINDS = {
+    **{
+        str(t): (_PREDICATE_OF[t], (_PREDICATE, _PREDICATE_OF[t]), "relation") for t in RelationType
+    },
+    **{str(r): (_PREDICATE_OF[r], (_PREDICATE, _PREDICATE_OF[r]), "role") for r in Role},
 }
 _ATTRIBUTE_PREDICATES = {key: iri(predicate) for key, predicate in _EDGE_ATTRIBUTES.items()}
 _LINKS = {
@@ -563,6 +566,11 @@ _THING = [(RDF_TYPE, iri(SDO.Thing))]
 _CREATIVE_WORK = [(RDF_TYPE, iri(SDO.CreativeWork))]
 _UNNAMED_TRUE = (_UNNAMED, _TRUE)
 _UNNAMED_FALSE = (_UNNAMED, _FALSE)
+# The triples of values from a closed list, rendered once.
+_KINDS = {str(k): (_KIND, literal(k)) for k in (*EntityKind, *EventKind, "news_article")}
+_MODALITIES = {str(m): (_MODALITY, literal(m)) for m in Modality}
+_GRANULARITIES = {str(g): (_GRANULARITY, literal(g)) for g in Granularity}
+_RULES = {rule: (_RULE, literal(rule)) for rule in DATE_RULES}
 _NODE = f"<{ID_BASE}"
 _EDGE = f"<{EDGE_BASE}"
 _CAMEO = f"<{CAMEO_BASE}"
@@ -666,27 +674,31 @@ class _Projection:
         """
         direct: dict[tuple[str, str], GraphNames] = {}
         sources, quotes = self.sources, self.quotes
+        subject = (_SUBJECT, s)
         for edge in out:
-            o = f"{_NODE}{_segment(edge.target)}>"
-            predicate = _PREDICATE_OF.get(edge.type)
-            props: Props = [
-                (_SUBJECT, s),
-                (_PREDICATE, _FALLBACK if predicate is None else predicate),
-                (_OBJECT, o),
-            ]
-            if predicate is None or edge.category != _CATEGORY_OF[edge.type]:
-                # Only what the predicate does not already say (never, for a valid edge).
-                props.append((_CATEGORY, literal(edge.category)))
-                props.append((_EDGE_TYPE, literal(str(edge.type))))
+            target, edge_id = edge.target, edge.id
+            o = f"{_NODE}{target if _PLAIN(target) else quote(target, safe='')}>"
+            e = f"{_EDGE}{edge_id if _PLAIN(edge_id) else quote(edge_id, safe='')}>"
+            kind = _EDGE_KINDS.get(edge.type)
+            if kind is not None and edge.category == kind[2]:
+                predicate = kind[0]
+                props: Props = [subject, kind[1], (_OBJECT, o)]
+            else:  # only what the predicate cannot say (never, for a valid edge)
+                predicate = _FALLBACK if kind is None else kind[0]
+                props = [
+                    subject,
+                    (_PREDICATE, predicate),
+                    (_OBJECT, o),
+                    (_CATEGORY, literal(edge.category)),
+                    (_EDGE_TYPE, literal(str(edge.type))),
+                ]
             if edge.analyst_assertion:
                 props.append((_ASSERTED, _TRUE))
-            e = f"{_EDGE}{_segment(edge.id)}>"
             evidence = edge.evidence
             if len(evidence) == 1:  # the common case, inline: one quote, its source's graph
                 ev = evidence[0]
                 source, source_term, g = sources.get(ev.source) or self.source_graph(ev.source)
-                statement: list[Run] = [(g, props)]
-                batch.append((e, statement))
+                batch.append((e, [(g, props)]))
                 if edge.attributes:
                     self.attributes(e, edge.attributes, g, props, batch)
                 quote_term = f"{source}#char={ev.start},{ev.end}>"
@@ -695,23 +707,23 @@ class _Projection:
                     self.quote(ev, quote_term, source_term, g, batch)
             else:
                 g = self.graphs(evidence) if evidence else _DEFAULT
-                statement = [(g, props)]
+                statement: list[Run] = [(g, props)]
                 batch.append((e, statement))
                 if edge.attributes:
                     self.attributes(e, edge.attributes, g, props, batch)
                 self.evidence(evidence, statement, batch)
-            key = (props[1][1], o)
-            found = direct.get(key)
+            pair = (predicate, o)  # the direct triple's predicate and object
+            found = direct.get(pair)
             if found is None:
-                direct[key] = g
+                direct[pair] = g
             elif found is not g and found != g:
-                direct[key] = tuple(dict.fromkeys(found + g))
-        for (p, o), g in direct.items():
+                direct[pair] = tuple(dict.fromkeys(found + g))
+        for pair, g in direct.items():
             last = runs[-1]
             if last[0] is g:
-                last[1].append((p, o))
+                last[1].append(pair)
             else:
-                runs.append((g, [(p, o)]))
+                runs.append((g, [pair]))
 
     @staticmethod
     def attributes(
@@ -732,15 +744,15 @@ class _Projection:
     # -- records ----------------------------------------------------------------------------
 
     def entity(self, record: Entity, out: list[Edge], batch: list[Block]) -> None:
-        s = f"{_NODE}{_segment(record.id)}>"
+        s, identified = _node_terms(record.id)
         g = self.graphs(record.evidence) if record.evidence else _DEFAULT
         kind = str(record.kind)
-        props: Props = [(_ID, literal(record.id))]
+        props: Props = [identified]
         props += _ENTITY_TYPES.get(kind, _THING)
         props.append((_LABEL, literal(record.label)))
         for alias in dict.fromkeys(record.aliases):
             props.append((_ALT_LABEL, literal(alias)))
-        props.append((_KIND, literal(kind)))
+        props.append(_KINDS.get(kind) or (_KIND, literal(kind)))
         props.append(_UNNAMED_TRUE if record.unnamed else _UNNAMED_FALSE)
         if record.description:
             props.append((_DESCRIPTION, literal(record.description)))
@@ -768,15 +780,16 @@ class _Projection:
             self.edges(s, out, runs, batch)
 
     def event(self, record: Event, out: list[Edge], batch: list[Block]) -> None:
-        s = f"{_NODE}{_segment(record.id)}>"
+        s, identified = _node_terms(record.id)
         g = self.graphs(record.evidence) if record.evidence else _DEFAULT
         code = record.cameo.code
+        kind, modality = str(record.kind), str(record.modality)
         props: Props = [
-            (_ID, literal(record.id)),
+            identified,
             _IS_EVENT,
             (_LABEL, literal(record.label)),
-            (_KIND, literal(str(record.kind))),
-            (_MODALITY, literal(str(record.modality))),
+            _KINDS.get(kind) or (_KIND, literal(kind)),
+            _MODALITIES.get(modality) or (_MODALITY, literal(modality)),
             (_EVENT_TYPE, f"{_CAMEO}{_segment(code)}>"),
         ]
         if record.analyst_assertion:
@@ -788,14 +801,14 @@ class _Projection:
             props.append((_BEGIN, f'"{date.start.isoformat()}{_DATE_END}'))
         if date.end is not None:
             props.append((_END_STAMP, f'"{date.end.isoformat()}{_DATE_END}'))
-        for text, predicate in (
-            (date.granularity, _GRANULARITY),
-            (date.rule, _RULE),
-            (date.expression, _EXPRESSION),
-            (date.note, _NOTE),
-        ):
-            if text is not None:
-                props.append((predicate, literal(str(text))))
+        if date.granularity is not None:
+            granularity = str(date.granularity)
+            props.append(_GRANULARITIES.get(granularity) or (_GRANULARITY, literal(granularity)))
+        props.append(_RULES.get(date.rule) or (_RULE, literal(date.rule)))
+        if date.expression is not None:
+            props.append((_EXPRESSION, literal(date.expression)))
+        if date.note is not None:
+            props.append((_NOTE, literal(date.note)))
         if record.place is not None:
             place = f"{_NODE}{_segment(record.place)}>"
             props.append((_EVENT_PLACE, place))
@@ -851,6 +864,13 @@ class _Projection:
         batch.append((s, runs))
         if out:
             self.edges(s, out, runs, batch)
+
+
+def _node_terms(node_id: str) -> tuple[str, tuple[str, str]]:
+    """A node's IRI, rendered, and its ``dcterms:identifier`` triple."""
+    if _PLAIN(node_id):  # a slug, as ids are: its own IRI segment and literal
+        return f"{_NODE}{node_id}>", (_ID, f'"{node_id}"')
+    return f"{_NODE}{quote(node_id, safe='')}>", (_ID, literal(node_id))
 
 
 def _cameo(code: CameoCode) -> Block:
