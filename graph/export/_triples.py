@@ -212,6 +212,8 @@ def nquads(batches: Iterable[list[Block]]) -> Iterator[str]:
             for graphs, props in runs:
                 ends = endings.get(graphs)
                 if ends is None:
+                    if len(endings) >= _CACHE_SIZE:
+                        endings.clear()
                     ends = endings[graphs] = tuple(
                         " .\n" if name is None else f" {name} .\n" for name in graphs
                     )

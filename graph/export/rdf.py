@@ -571,6 +571,8 @@ _KINDS = {str(k): (_KIND, literal(k)) for k in (*EntityKind, *EventKind, "news_a
 _MODALITIES = {str(m): (_MODALITY, literal(m)) for m in Modality}
 _GRANULARITIES = {str(g): (_GRANULARITY, literal(g)) for g in Granularity}
 _RULES = {rule: (_RULE, literal(rule)) for rule in DATE_RULES}
+_REMEMBERED = 1 << 16
+"""How many quotes (and sources' renderings) an export remembers: about 10 MB at most."""
 _NODE = f"<{ID_BASE}"
 _EDGE = f"<{EDGE_BASE}"
 _CAMEO = f"<{CAMEO_BASE}"
@@ -581,11 +583,13 @@ class _Projection:
     """Turns the records of a store (or of the nodes in ``scope``) into blocks of triples.
 
     Walks each node once, in load order, with the edges it sends (:func:`walk`), and yields the
-    node's blocks as one batch: every subject gets exactly one block. A node's block holds its
-    own triples and the direct triples of its edges; its parts, its edges' statements, new
-    quotes and new CAMEO codes follow as blocks of their own. Quotes and CAMEO codes are written
-    the first time a record cites them; the sets that remember them grow with the number of
-    distinct quotes and codes, not of triples.
+    node's blocks as one batch. A node's block holds its own triples and the direct triples of
+    its edges; its parts, its edges' statements, new quotes and new CAMEO codes follow as
+    blocks of their own, so every subject gets one block. Quotes and CAMEO codes are written
+    the first time a record cites them. Memory stays flat: the projection remembers at most
+    :data:`_REMEMBERED` quotes (then forgets them all), so a quote cited again by a record far
+    away in load order (never by an event and its role edges, which are written together) is
+    described a second time, with the very same triples: the graph is the same.
     """
 
     def __init__(self, store: GraphStore, scope: set[str] | None) -> None:
@@ -615,6 +619,8 @@ class _Projection:
         if found is None:
             open_iri = _NODE + _segment(source_id)
             closed = f"{open_iri}>"
+            if len(self.sources) >= _REMEMBERED:
+                self.sources.clear()
             found = self.sources[source_id] = (open_iri, closed, (closed,))
         return found
 
@@ -642,6 +648,8 @@ class _Projection:
         self, ev: Evidence, term: str, source: str, graphs: GraphNames, batch: list[Block]
     ) -> None:
         """The block of a quote, the first time a record cites it."""
+        if len(self.quotes) >= _REMEMBERED:
+            self.quotes.clear()
         self.quotes.add(term)
         props: Props = [
             _IS_QUOTATION,
@@ -747,8 +755,7 @@ class _Projection:
         s, identified = _node_terms(record.id)
         g = self.graphs(record.evidence) if record.evidence else _DEFAULT
         kind = str(record.kind)
-        props: Props = [identified]
-        props += _ENTITY_TYPES.get(kind, _THING)
+        props: Props = [*_ENTITY_TYPES.get(kind, _THING), identified]
         props.append((_LABEL, literal(record.label)))
         for alias in dict.fromkeys(record.aliases):
             props.append((_ALT_LABEL, literal(alias)))
@@ -785,8 +792,8 @@ class _Projection:
         code = record.cameo.code
         kind, modality = str(record.kind), str(record.modality)
         props: Props = [
-            identified,
             _IS_EVENT,
+            identified,
             (_LABEL, literal(record.label)),
             _KINDS.get(kind) or (_KIND, literal(kind)),
             _MODALITIES.get(modality) or (_MODALITY, literal(modality)),
@@ -841,8 +848,7 @@ class _Projection:
     def source(self, record: Source, out: list[Edge], batch: list[Block]) -> None:
         s = self.source_graph(record.id)[1]
         kind = str(record.kind)
-        props: Props = [(_ID, literal(record.id))]
-        props += _SOURCE_TYPES.get(kind, _CREATIVE_WORK)
+        props: Props = [*_SOURCE_TYPES.get(kind, _CREATIVE_WORK), (_ID, literal(record.id))]
         props.append((_LABEL, literal(record.label)))
         props.append((_HEADLINE, literal(record.label)))
         props.append((_KIND, literal(kind)))
