@@ -115,14 +115,15 @@ and its quote), so each edge needs a resource of its own that says which triple 
 RDF reification does that with three triples that every RDF tool and SPARQL query understands.
 The first release also wrote ``rdf:type rdf:Statement`` (implied by ``rdf:subject``'s domain),
 the edge id (already in the IRI), its type and its category (already in ``rdf:predicate``):
-four triples in nine for an edge with one quote. Dropping them makes a million-edge export a
-fifth smaller (22 % fewer triples, 21 % fewer bytes on a synthetic graph with a quote per
-event; 19 % and 20 % on the seed graph) and loses nothing: :mod:`graph.imports.rdf` derives
-them, and still reads exports that carry them. The alternatives were measured against the
-same need: RDF-star (RDF 1.2 triple terms) names a *triple*, so parallel edges with the same
-predicate would share one annotation and mix their quotes, and rdflib (the importer's parser,
-and most notebooks') does not read it; a named graph per edge would clash with the named graph
-per source that N-Quads already uses, and Turtle and RDF/XML cannot carry graphs at all.
+nine triples for an edge with one quote, where five say everything. Dropping them loses
+nothing (:mod:`graph.imports.rdf` derives them, and still reads exports that carry them) and
+makes exports a fifth smaller: 19 % fewer triples and 20 % fewer bytes on the seed graph,
+22 % and 20 % on a synthetic graph where every event and relation has its own quote. The
+alternatives do not fit: RDF-star (RDF 1.2 triple terms) names a *triple*, so parallel edges
+with the same predicate would share one annotation and mix their quotes, and rdflib (the
+importer's parser, and most notebooks') does not read it; a named graph per edge would clash
+with the named graph per source that N-Quads already uses, and Turtle and RDF/XML cannot carry
+graphs at all.
 
 Evidence
 --------
@@ -144,6 +145,15 @@ one graph, the union.
 Strings are written verbatim except for characters XML 1.0 cannot carry (C0 controls other than
 tab, newline and carriage return, lone surrogates, U+FFFE/U+FFFF), which are dropped in every
 format so that all formats hold the same graph.
+
+Writing
+-------
+Every syntax is a stream (:func:`export_rdf`): each node record is read once, in load order,
+with the edges it sends, and turned into blocks of triples whose terms are rendered once, as
+N-Triples writes them (:mod:`graph.export._triples` writes the syntaxes); no rdflib term or
+graph is built. A node's block holds its direct edge triples too, so Turtle, JSON-LD and
+RDF/XML group everything said of a subject in one place. :func:`build_rdf` and
+:func:`build_rdf_graph` load the same blocks into rdflib, for notebooks and small graphs.
 """
 
 # RDF terms keep their vocabularies' camelCase names (GEOKG.hasTarget is geokg:hasTarget).
