@@ -19,7 +19,9 @@ router = APIRouter(tags=["export"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     200: {
-        "description": "The graph in the requested format (streamed).",
+        "description": "The graph in the requested format, streamed (chunked). A failure "
+        "part-way through ends the connection without the last chunk: the response is then "
+        "incomplete, never a shorter document that looks whole.",
         "content": {f.media_type: {"example": f.example} for f in FORMATS.values()},
     },
     400: {"model": Problem, "description": "Unsupported `format`; lists the supported ones."},
@@ -62,7 +64,9 @@ def export_graph(
     """The whole graph, or the neighbourhood of `root`, as RDF or GraphML."""
     fmt = choose_format(format, accept)
     with graph.reading() as store:
-        # Exports stream after the handler returns: they read a snapshot, not the live model.
+        # The writer makes its first chunk now (a failure there is an error status) and the
+        # rest as the response streams, from a snapshot: a failure then cuts the chunked body
+        # short of its last chunk, which every client reports as an incomplete response.
         chunks = fmt.writer(store.snapshot(), queries.export_scope(store, root, depth))
     return StreamingResponse(
         chunks,

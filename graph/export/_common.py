@@ -1,19 +1,35 @@
-"""Helpers the exporters share: scope checks, the walk over the store, XML-safe text, chunks.
+"""Helpers the exporters share: scope checks, the walks over the store, XML-safe text, chunks.
 
 Private to :mod:`graph.export`; the public API is in :mod:`graph.export.rdf` and
 :mod:`graph.export.graphml`.
+
+Every exporter reads the store through the walks below, and only through the read interface
+(``node_ids``, ``node``, ``successors``, ``type_of``, ``source_text``): each node record is read
+once, in load order (sorted ids for a scope), and each edge once, with the node it leaves. So the
+first chunk of an export is ready after a bounded number of records, and memory does not grow
+with the graph.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from graph.errors import NodeNotFoundError
 from graph.model import Edge, Node
 from graph.store import GraphStore
 
-__all__ = ["CHUNK", "check_scope", "chunked", "edge_groups", "nodes", "source_text", "xml_safe"]
+__all__ = [
+    "CHUNK",
+    "check_scope",
+    "chunked",
+    "edge_groups",
+    "nodes",
+    "source_text",
+    "walk",
+    "xml_safe",
+]
 
 CHUNK = 1 << 16
 """Size of the chunks the exporters yield (in characters before encoding, or in bytes)."""
@@ -157,6 +173,47 @@ def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge
                 yield edges
 
 
+def walk(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[str, Node, list[Edge]]]:
+    """Walk the nodes of an export, each with the edges it sends to nodes of the export.
+
+    Nodes come in the order of :func:`nodes`; a node's edges are grouped by the node they reach
+    (parallel edges are adjacent), in the store's order.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store to export.
+    scope : set of str or None
+        The ids from :func:`check_scope` (only edges with both ends in it are walked), or ``None``
+        for every node and edge.
+
+    Yields
+    ------
+    tuple of (str, Node, list of Edge)
+        Each node's id, its record and its outgoing edges (maybe none).
+
+    Examples
+    --------
+    >>> from graph.model import Edge, Entity
+    >>> store = GraphStore()
+    >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="ukraine", kind="state", label="Ukraine"))
+    >>> store.put_edge(Edge(id="kyiv.located_in.ukraine", category="relation",
+    ...                     type="located_in", source="kyiv", target="ukraine"))
+    >>> [(node_id, [e.id for e in out]) for node_id, _, out in walk(store, None)]
+    [('kyiv', ['kyiv.located_in.ukraine']), ('ukraine', [])]
+    >>> [(node_id, len(out)) for node_id, _, out in walk(store, {"kyiv"})]
+    [('kyiv', 0)]
+    """
+    for node_id in _node_ids(store, scope):
+        record = store.node(node_id)
+        out: list[Edge] = []
+        for target, edges in store.successors(node_id):
+            if scope is None or target in scope:
+                out += edges
+        yield node_id, record, out
+
+
 def source_text(store: GraphStore, source_id: str) -> str | None:
     """The text of a source document, or ``None`` if the store holds none for it.
 
@@ -194,14 +251,19 @@ def source_text(store: GraphStore, source_id: str) -> str | None:
 def chunked(lines: Iterable[str]) -> Iterator[bytes]:
     """Join lines into UTF-8 chunks of at least :data:`CHUNK` characters (the last may be less).
 
+    The first chunk is made before this returns, so a failure in it is raised here, before any
+    byte of the document could have been sent (an HTTP layer can still answer with an error);
+    a failure after it is raised by the iterator, and the document is left incomplete. Writers
+    read a bounded number of records for a chunk, so the first one is quick on any graph.
+
     Parameters
     ----------
     lines : iterable of str
         The document, in pieces.
 
-    Yields
-    ------
-    bytes
+    Returns
+    -------
+    iterator of bytes
         The document, encoded, in chunks.
 
     Examples
@@ -210,7 +272,20 @@ def chunked(lines: Iterable[str]) -> Iterator[bytes]:
     [b'a\\nb\\n']
     >>> len(list(chunked("x" * CHUNK for _ in range(3))))
     3
+    >>> def failing():
+    ...     yield "a"
+    ...     raise OSError("disk gone")
+    >>> chunked(failing())
+    Traceback (most recent call last):
+    ...
+    OSError: disk gone
     """
+    chunks = _chunks(lines)
+    first = next(chunks, None)
+    return chain((first,), chunks) if first is not None else iter(())
+
+
+def _chunks(lines: Iterable[str]) -> Iterator[bytes]:
     buffer: list[str] = []
     size = 0
     for line in lines:

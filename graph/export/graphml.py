@@ -105,10 +105,28 @@ _HEADER = (
     ' xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns'
     ' http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
 )
+_NODE_DATA = {name: (f'<data key="n_{name}">', kind) for name, kind in NODE_KEYS.items()}
+_N = {name: f'<data key="n_{name}">' for name in NODE_KEYS}
+_EDGE_OPEN = {name: f'<data key="e_{name}">' for name in EDGE_KEYS}
+
+
+def _text(value: str) -> str:
+    """Element content: markup escaped, characters XML cannot carry dropped."""
+    if value.isprintable() and "&" not in value and "<" not in value and ">" not in value:
+        return value
+    return escape(xml_safe(value), _TEXT_ENTITIES)
 
 
 def _attr(value: str) -> str:
+    if value.isprintable() and "&" not in value and "<" not in value and '"' not in value:
+        return value
     return escape(xml_safe(value), _ATTR_ENTITIES)
+
+
+def _json_string(value: str) -> str:
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _joined(items: Iterable[str]) -> str | None:
@@ -120,87 +138,54 @@ def _json(items: Iterable[Any]) -> str | None:
     return json.dumps(values, ensure_ascii=False) if values else None
 
 
-def _evidence(evidence: tuple[Evidence, ...]) -> dict[str, Value]:
+def _evidence_json(evidence: tuple[Evidence, ...]) -> str:
+    """The evidence as ``json.dumps`` of its records would write it, without building them."""
+    return f"[{', '.join(map(_quote_json, evidence))}]"
+
+
+def _quote_json(ev: Evidence) -> str:
+    return (
+        f'{{"source": {_json_string(ev.source)}, "quote": {_json_string(ev.quote)}, '
+        f'"start": {int(ev.start)}, "end": {int(ev.end)}}}'
+    )
+
+
+def _evidence(evidence: tuple[Evidence, ...], opening: dict[str, str]) -> str:
+    """The evidence keys of a record: all quotes, their count, their sources, and the JSON."""
+    if len(evidence) == 1 and evidence[0].quote and evidence[0].source:  # the common case
+        ev = evidence[0]
+        return (
+            f"{opening['evidence']}{_text(ev.quote)}</data>"
+            f"{opening['evidence_count']}1</data>"
+            f"{opening['evidence_sources']}{_text(ev.source)}</data>"
+            f"{opening['evidence_json']}[{_text(_quote_json(ev))}]</data>"
+        )
+    if not evidence:
+        return f"{opening['evidence_count']}0</data>"
+    quotes = SEPARATOR.join(ev.quote for ev in evidence)
+    sources = SEPARATOR.join(dict.fromkeys(ev.source for ev in evidence))
+    return "".join(
+        [
+            f"{opening['evidence']}{_text(quotes)}</data>" if quotes else "",
+            f"{opening['evidence_count']}{len(evidence)}</data>",
+            f"{opening['evidence_sources']}{_text(sources)}</data>" if sources else "",
+            f"{opening['evidence_json']}{_text(_evidence_json(evidence))}</data>",
+        ]
+    )
+
+
+def _source_values(record: Source, text: str | None) -> dict[str, Value]:
     return {
-        "evidence": _joined(ev.quote for ev in evidence),
-        "evidence_count": len(evidence),
-        "evidence_sources": _joined(dict.fromkeys(ev.source for ev in evidence)),
-        "evidence_json": _json(evidence),
-    }
-
-
-def _asserted(record: Entity | Event | Edge) -> dict[str, Value]:
-    return {"analyst_assertion": True if record.analyst_assertion else None}
-
-
-def _node_values(record: Node, text: str | None) -> dict[str, Value]:
-    values: dict[str, Value] = {
         "label": record.label,
         "node_type": record.node_type,
         "kind": str(record.kind),
-    }
-    if isinstance(record, Entity):
-        wikidata = [i.value for i in record.identifiers if i.scheme == "wikidata"]
-        values |= {
-            "aliases": _joined(record.aliases),
-            "unnamed": record.unnamed,
-            "description": record.description,
-            "identifiers": _joined(f"{i.scheme}:{i.value}" for i in record.identifiers),
-            "wikidata": wikidata[0] if wikidata else None,
-            "aliases_json": _json(record.aliases),
-            "identifiers_json": _json(record.identifiers),
-            **_evidence(record.evidence),
-            **_asserted(record),
-        }
-    elif isinstance(record, Event):
-        date = record.date
-        values |= {
-            "modality": str(record.modality),
-            "cameo_code": record.cameo.code,
-            "cameo_name": record.cameo.name,
-            "goldstein": record.cameo.goldstein,
-            "quad_class": record.cameo.quad_class,
-            "date": date.value.isoformat() if date.value else None,
-            "date_start": date.start.isoformat() if date.start else None,
-            "date_end": date.end.isoformat() if date.end else None,
-            "date_granularity": str(date.granularity) if date.granularity else None,
-            "date_rule": date.rule,
-            "date_expression": date.expression,
-            "date_note": date.note,
-            "place": record.place,
-            "quantities": _joined(q.text for q in record.quantities),
-            "quantities_json": _json(record.quantities),
-            **_evidence(record.evidence),
-            **_asserted(record),
-        }
-    elif isinstance(record, Source):
-        values |= {
-            "published": record.published.isoformat(),
-            "publisher": record.publisher,
-            "contributors": _joined(record.contributors),
-            "language": record.language,
-            "metadata_origin": record.metadata_origin,
-            "url": record.url,
-            "text": text,
-        }
-    return values
-
-
-def _edge_values(edge: Edge) -> dict[str, Value]:
-    title = edge.attributes.get("title")
-    return {
-        "edge_id": edge.id,
-        "label": str(edge.type),
-        "type": str(edge.type),
-        "category": edge.category,
-        "title": _flat(title) if title is not None else None,
-        "attributes": (
-            json.dumps(edge.attributes, sort_keys=True, ensure_ascii=False, default=str)
-            if edge.attributes
-            else None
-        ),
-        **_evidence(edge.evidence),
-        **_asserted(edge),
+        "published": record.published.isoformat(),
+        "publisher": record.publisher,
+        "contributors": _joined(record.contributors),
+        "language": record.language,
+        "metadata_origin": record.metadata_origin,
+        "url": record.url,
+        "text": text,
     }
 
 
@@ -210,29 +195,137 @@ def _flat(value: Any) -> str:
     return str(value)
 
 
-def _data(key_id: str, kind: KeyType, value: Value) -> str:
-    """One ``<data>`` element, or "" for a missing value."""
+def _data(kind: KeyType, value: Value) -> str | None:
+    """The content of a ``<data>`` element, or ``None`` for a missing value."""
     if value is None or value == "":
-        return ""
+        return None
+    if kind == "string":
+        return _text(str(value))
     if kind == "boolean":
-        text = "true" if value else "false"
-    elif kind == "int":
-        text = str(int(value))
-    elif kind == "double":
-        number = float(value)
-        if not math.isfinite(number):
-            return ""
-        text = repr(number)
+        return "true" if value else "false"
+    if kind == "int":
+        return str(int(value))
+    number = float(value)
+    return repr(number) if math.isfinite(number) else None
+
+
+def _node(node_id: str, record: Node, text: str | None, cameo: dict[str, str]) -> str:
+    """One ``<node>``; ``cameo`` remembers the rendered keys of each CAMEO code."""
+    parts = [f'    <node id="{_attr(node_id)}">']
+    if isinstance(record, Entity):
+        _entity(record, parts)
+    elif isinstance(record, Event):
+        _event(record, parts, cameo)
     else:
-        text = escape(xml_safe(str(value)), _TEXT_ENTITIES)
-    return f'<data key="{key_id}">{text}</data>'
+        for name, value in _source_values(record, text).items():
+            opening, kind = _NODE_DATA[name]
+            content = _data(kind, value)
+            if content is not None:
+                parts.append(f"{opening}{content}</data>")
+    parts.append("</node>\n")
+    return "".join(parts)
 
 
-def _element(
-    start: str, keys: dict[str, KeyType], prefix: str, values: dict[str, Value], end: str
-) -> str:
-    data = "".join(_data(f"{prefix}{name}", keys[name], values.get(name)) for name in keys)
-    return f"{start}{data}{end}\n"
+def _labelled(record: Node, parts: list[str]) -> None:
+    if record.label:
+        parts.append(f"{_N['label']}{_text(record.label)}</data>")
+    parts.append(
+        f"{_N['node_type']}{record.node_type}</data>{_N['kind']}{_text(str(record.kind))}</data>"
+    )
+
+
+def _entity(record: Entity, parts: list[str]) -> None:
+    _labelled(record, parts)
+    if record.aliases and (aliases := SEPARATOR.join(record.aliases)):
+        parts.append(f"{_N['aliases']}{_text(aliases)}</data>")
+    parts.append(f"{_N['unnamed']}{'true' if record.unnamed else 'false'}</data>")
+    if record.description:
+        parts.append(f"{_N['description']}{_text(record.description)}</data>")
+    if record.identifiers:
+        flat = SEPARATOR.join(f"{i.scheme}:{i.value}" for i in record.identifiers)
+        parts.append(f"{_N['identifiers']}{_text(flat)}</data>")
+        wikidata = [i.value for i in record.identifiers if i.scheme == "wikidata"]
+        if wikidata and wikidata[0]:
+            parts.append(f"{_N['wikidata']}{_text(wikidata[0])}</data>")
+    if record.aliases:
+        parts.append(f"{_N['aliases_json']}{_text(_json(record.aliases) or '')}</data>")
+    if record.identifiers:
+        parts.append(f"{_N['identifiers_json']}{_text(_json(record.identifiers) or '')}</data>")
+    parts.append(_evidence(record.evidence, _N))
+    if record.analyst_assertion:
+        parts.append(f"{_N['analyst_assertion']}true</data>")
+
+
+def _event(record: Event, parts: list[str], cameo: dict[str, str]) -> None:
+    _labelled(record, parts)
+    parts.append(f"{_N['modality']}{_text(str(record.modality))}</data>")
+    code = record.cameo
+    rendered = cameo.get(code.code)
+    if rendered is None:
+        values: dict[str, Value] = {
+            "cameo_code": code.code,
+            "cameo_name": code.name,
+            "goldstein": code.goldstein,
+            "quad_class": code.quad_class,
+        }
+        rendered = cameo[code.code] = "".join(
+            f"{_N[name]}{content}</data>"
+            for name, value in values.items()
+            if (content := _data(NODE_KEYS[name], value)) is not None
+        )
+    parts.append(rendered)
+    date = record.date
+    for name, day in (("date", date.value), ("date_start", date.start), ("date_end", date.end)):
+        if day is not None:
+            parts.append(f"{_N[name]}{day.isoformat()}</data>")
+    for name, text in (
+        ("date_granularity", date.granularity),
+        ("date_rule", date.rule),
+        ("date_expression", date.expression),
+        ("date_note", date.note),
+        ("place", record.place),
+    ):
+        if text:
+            parts.append(f"{_N[name]}{_text(str(text))}</data>")
+    if record.quantities:
+        texts = SEPARATOR.join(q.text for q in record.quantities)
+        if texts:
+            parts.append(f"{_N['quantities']}{_text(texts)}</data>")
+        parts.append(f"{_N['quantities_json']}{_text(_json(record.quantities) or '')}</data>")
+    parts.append(_evidence(record.evidence, _N))
+    if record.analyst_assertion:
+        parts.append(f"{_N['analyst_assertion']}true</data>")
+
+
+def _edge(edge: Edge, kinds: dict[tuple[str, str], str]) -> str:
+    """One ``<edge>``, written directly (edges are most of a large graph).
+
+    ``kinds`` remembers the rendered label, type and category of each (type, category).
+    """
+    rendered = kinds.get((edge.type, edge.category))
+    if rendered is None:
+        kind = _text(str(edge.type))
+        rendered = kinds[edge.type, edge.category] = (
+            f"{_EDGE_OPEN['label']}{kind}</data>{_EDGE_OPEN['type']}{kind}</data>"
+            f"{_EDGE_OPEN['category']}{_text(edge.category)}</data>"
+        )
+    edge_id = _text(edge.id)
+    parts = [
+        f'    <edge id="{_attr(edge.id)}" source="{_attr(edge.source)}"'
+        f' target="{_attr(edge.target)}">{_EDGE_OPEN["edge_id"]}{edge_id}</data>{rendered}'
+    ]
+    attributes = edge.attributes
+    if attributes:
+        title = attributes.get("title")
+        if title is not None and (flat := _flat(title)):
+            parts.append(f"{_EDGE_OPEN['title']}{_text(flat)}</data>")
+        encoded = json.dumps(attributes, sort_keys=True, ensure_ascii=False, default=str)
+        parts.append(f"{_EDGE_OPEN['attributes']}{_text(encoded)}</data>")
+    parts.append(_evidence(edge.evidence, _EDGE_OPEN))
+    if edge.analyst_assertion:
+        parts.append(f"{_EDGE_OPEN['analyst_assertion']}true</data>")
+    parts.append("</edge>\n")
+    return "".join(parts)
 
 
 def _lines(store: GraphStore, scope: set[str] | None) -> Iterator[str]:
@@ -244,23 +337,13 @@ def _lines(store: GraphStore, scope: set[str] | None) -> Iterator[str]:
                 f' attr.name="{name}" attr.type="{kind}"/>\n'
             )
     yield '  <graph id="geokg" edgedefault="directed">\n'
+    cameo: dict[str, str] = {}  # a few hundred at most: the CAMEO codebook
     for node_id, record in nodes(store, scope):
-        yield _element(
-            f'    <node id="{_attr(node_id)}">',
-            NODE_KEYS,
-            "n_",
-            _node_values(
-                record, source_text(store, node_id) if record.node_type == "source" else None
-            ),
-            "</node>",
-        )
+        text = source_text(store, node_id) if record.node_type == "source" else None
+        yield _node(node_id, record, text, cameo)
+    kinds: dict[tuple[str, str], str] = {}  # a few dozen: the edge types in use
     for edges in edge_groups(store, scope):
-        for edge in edges:
-            start = (
-                f'    <edge id="{_attr(edge.id)}" source="{_attr(edge.source)}"'
-                f' target="{_attr(edge.target)}">'
-            )
-            yield _element(start, EDGE_KEYS, "e_", _edge_values(edge), "</edge>")
+        yield "".join([_edge(edge, kinds) for edge in edges])
     yield "  </graph>\n</graphml>\n"
 
 

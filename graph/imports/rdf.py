@@ -1,8 +1,11 @@
 """Read geokg's RDF exports back into records: the mapping of :mod:`graph.export.rdf`, reversed.
 
 Nodes are read from their own triples (``geokg:kind`` tells entity, event and source apart),
-edges from their reified ``rdf:Statement`` (id, category, type, attributes, evidence), quotes
-from their ``schema:Quotation`` (source, verbatim text, offsets), sources' texts from
+edges from their statement (``rdf:subject``, ``rdf:predicate``, ``rdf:object``, attributes,
+evidence): the id is the end of the statement's IRI and the type and category follow from the
+predicate, unless ``dcterms:identifier``, ``geokg:edgeType`` and ``geokg:edgeCategory`` say
+them (the first release wrote them for every edge; they must then agree). Quotes are read from
+their ``schema:Quotation`` (source, verbatim text, offsets), sources' texts from
 ``schema:text``. Derived triples (``rdf:type``, ``owl:sameAs``, CAMEO concepts, the direct
 triple of each edge) are not read back: they follow from the records. Anything else is refused:
 blank nodes, subjects outside geokg's IRIs, unknown properties, several values of a one-valued
@@ -43,7 +46,7 @@ from graph.export.rdf import (
 )
 from graph.imports._items import Item, Where
 from graph.imports._xml import LocatedHandler, parse_xml
-from graph.ontology import EntityKind, EventKind
+from graph.ontology import EntityKind, EventKind, RelationType, Role
 
 __all__ = [
     "RDF_READERS",
@@ -59,6 +62,9 @@ Triple = tuple[Any, Any, Any, int | None]
 
 _FALLBACK = DCTERMS.relation
 _EDGE_PREDICATES = {*PREDICATES.values(), _FALLBACK}
+_TYPE_OF = {predicate: str(edge_type) for edge_type, predicate in PREDICATES.items()}
+_ROLES = {str(role) for role in Role}
+_RELATIONS = {str(relation) for relation in RelationType}
 _ENTITY_KINDS = {k.value for k in EntityKind}
 _EVENT_KINDS = {k.value for k in EventKind}
 _PART = re.compile(r"^(identifier|quantity)-([0-9]{1,9})$")
@@ -373,8 +379,16 @@ class _Reader:
         data["id"] = data["id"] or edge_id
         if data["id"] != edge_id:
             self.refuse_at(where, "id", f"{data['id']!r} is not the id in the IRI, {edge_id!r}")
+        predicate = data.pop("predicate")
+        if data["type"] is None:
+            data["type"] = _TYPE_OF.get(predicate)
+        if data["category"] is None:
+            edge_type = data["type"]
+            data["category"] = (
+                "role" if edge_type in _ROLES else "relation" if edge_type in _RELATIONS else None
+            )
         expected = PREDICATES.get(data["type"] or "", _FALLBACK)
-        if data.pop("predicate") != expected:
+        if predicate != expected:
             self.refuse_at(where, "predicate", f"an edge of type {data['type']!r} is <{expected}>")
         attributes: dict[str, Any] = {}
         for name in ("title", "origin"):

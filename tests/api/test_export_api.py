@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 import networkx as nx
 import pytest
@@ -10,7 +12,13 @@ import rdflib
 from fastapi.testclient import TestClient
 from rdflib.compare import isomorphic
 
+from app.config import Settings
+from app.main import create_app
+from graph.export._common import chunked
 from graph.formats import FORMATS
+from graph.service import KnowledgeGraph
+from graph.store import GraphStore
+from tests.conftest import MINI
 
 RDF_PARSERS = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml"}
 
@@ -118,3 +126,29 @@ def test_root_without_depth_is_its_first_neighbourhood(seed_client: TestClient) 
     params = {"format": "ntriples", "root": "zbigniew-rau"}
     one = seed_client.get("/export", params={**params, "depth": "1"}).content
     assert seed_client.get("/export", params=params).content == one
+
+
+@pytest.fixture
+def lenient_client() -> Iterator[TestClient]:
+    """The mini seed, answering 500s instead of raising them into the test."""
+    graph = KnowledgeGraph.open(":memory:", MINI)
+    with TestClient(create_app(Settings(db=":memory:"), graph), raise_server_exceptions=False) as c:
+        yield c
+    graph.close()
+
+
+def test_an_export_failing_before_its_first_byte_is_an_error_status(
+    lenient_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreadable(store: GraphStore, node_ids: Iterable[str] | None) -> Iterator[bytes]:
+        def lines() -> Iterator[str]:
+            raise OSError("/var/lib/geokg/geokg.sqlite3 is unreadable")
+            yield ""  # a generator, as the writers' are
+
+        return chunked(lines())  # the writers' chunking makes the first chunk in the call
+
+    monkeypatch.setitem(FORMATS, "turtle", replace(FORMATS["turtle"], writer=unreadable))
+    response = lenient_client.get("/export", params={"format": "turtle"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "sqlite3" not in response.text and "unreadable" in caplog.text

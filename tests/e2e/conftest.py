@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.serving import ServerProcess
+from tests.e2e.serving import APP_FACTORY, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 20.0
@@ -83,12 +83,13 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def launch(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Makes server processes (not yet started) over ``tmp_path/geokg.sqlite3`` or a given file,
-    with a write token (``serving.WRITE``); every one still running is killed at the end."""
+    with a write token (``serving.WRITE``); every one still running is killed at the end.
+    ``factory`` names another application factory than geokg's own."""
     made: list[ServerProcess] = []
 
-    def make(db: Path | None = None, **env: str) -> ServerProcess:
+    def make(db: Path | None = None, factory: str = APP_FACTORY, **env: str) -> ServerProcess:
         log = tmp_path / f"uvicorn-{len(made)}.log"
-        server = ServerProcess(db or tmp_path / "geokg.sqlite3", log, env)
+        server = ServerProcess(db or tmp_path / "geokg.sqlite3", log, env, factory)
         made.append(server)
         return server
 

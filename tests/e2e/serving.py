@@ -36,12 +36,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ServerProcess:
-    """One uvicorn process serving the store at ``db`` (the real seed on first start)."""
+APP_FACTORY = "app.main:create_app"
 
-    def __init__(self, db: Path, log: Path, env: Mapping[str, str] | None = None) -> None:
+
+class ServerProcess:
+    """One uvicorn process serving the store at ``db`` (the real seed on first start).
+
+    ``factory`` is the application factory uvicorn calls (``module:function``).
+    """
+
+    def __init__(
+        self,
+        db: Path,
+        log: Path,
+        env: Mapping[str, str] | None = None,
+        factory: str = APP_FACTORY,
+    ) -> None:
         self.db = db
         self.log = log
+        self.factory = factory
         self.env = {
             **os.environ,
             "GEOKG_DB": str(db),
@@ -65,7 +78,7 @@ class ServerProcess:
         """Start on a fresh port and wait until ``/health`` answers."""
         assert self.process is None, "already running"
         self.port = free_port()
-        args = ["--factory", "app.main:create_app", "--host", "127.0.0.1", "--port", str(self.port)]
+        args = ["--factory", self.factory, "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", *args],

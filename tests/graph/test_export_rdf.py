@@ -32,7 +32,7 @@ from graph.export.rdf import (
     quote_iri,
 )
 from graph.formats import FORMATS, export, get_format
-from graph.model import Entity, Source
+from graph.model import Edge, Entity, Source
 from graph.ontology import EntityKind, RelationType, Role
 from graph.queries import reachable
 from graph.store import GraphStore
@@ -318,7 +318,7 @@ def test_record_links_without_edges_are_still_written() -> None:
 # -- edges ------------------------------------------------------------------------------------
 
 
-def test_every_edge_is_a_direct_triple_and_a_statement(
+def test_every_edge_is_a_direct_triple_and_a_lean_statement(
     parsed: tuple[str, Graph], store: GraphStore
 ) -> None:
     fmt, graph = parsed
@@ -330,10 +330,33 @@ def test_every_edge_is_a_direct_triple_and_a_statement(
         assert (s, o) == (node_iri(edge.source), node_iri(edge.target)), edge.id
         assert p == PREDICATES[edge.type]
         assert (s, p, o) in graph, f"{fmt}: no direct triple for {edge.id}"
-        assert graph.value(statement, DCTERMS.identifier) == Literal(edge.id)
-        assert graph.value(statement, GEOKG.edgeType) == Literal(edge.type)
-        assert graph.value(statement, GEOKG.edgeCategory) == Literal(edge.category)
         assert len(list(graph.objects(statement, PROV.wasDerivedFrom))) == len(edge.evidence)
+        # The id is in the IRI, the type and category in the predicate: not said again.
+        for derivable in (RDF.type, DCTERMS.identifier, GEOKG.edgeType, GEOKG.edgeCategory):
+            assert graph.value(statement, derivable) is None, (fmt, edge.id, derivable)
+
+
+def test_an_edge_type_without_a_predicate_keeps_its_name_and_category() -> None:
+    store = GraphStore()
+    for node_id in ("a", "b"):
+        store.put_node(Entity(id=node_id, kind="person", label=node_id.upper()))
+    store.put_edge(
+        Edge.model_construct(
+            id="a.knows.b",
+            category="relation",
+            type="knows",
+            source="a",
+            target="b",
+            attributes={},
+            evidence=(),
+            analyst_assertion=False,
+        )
+    )
+    graph = build_rdf_graph(store)
+    statement = edge_iri("a.knows.b")
+    assert graph.value(statement, RDF.predicate) == DCTERMS.relation
+    assert graph.value(statement, GEOKG.edgeType) == Literal("knows")
+    assert graph.value(statement, GEOKG.edgeCategory) == Literal("relation")
 
 
 def test_edge_attributes_become_properties(reference: Graph) -> None:
@@ -352,8 +375,10 @@ def test_selection_keeps_its_nodes_and_the_edges_between_them(store: GraphStore)
     keep = reachable(store, "kyiv", 1)
     graph = build_rdf_graph(store, keep)
     described = {str(o) for o in graph.objects(None, DCTERMS.identifier)}
+    statements = set(graph.subjects(RDF.subject, None))
     edge_ids = {e.id for e in store.edges() if {e.source, e.target} <= keep}
-    assert described == keep | edge_ids
+    assert described == keep
+    assert statements == {edge_iri(edge_id) for edge_id in edge_ids}
     assert not any(graph.triples((node_iri("sergey-lavrov"), None, None)))
 
 

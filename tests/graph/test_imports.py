@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from graph.imports import (
 )
 from graph.service import KnowledgeGraph
 from graph.writes import plan_create
-from tests.conftest import MINI
+from tests.conftest import DATA, MINI
 from tests.graph.exportfixtures import parse_dataset, parse_graph
 
 SOURCE = "ap-2022-02-15-russia-forces-pulling-back"
@@ -442,3 +443,31 @@ def test_rdf_from_elsewhere_is_refused() -> None:
 
 def test_rdf_formats_are_named_like_the_exports() -> None:
     assert set(RDF_FORMATS) < set(READERS)
+
+
+def test_first_release_rdf_with_full_reification_still_imports() -> None:
+    # The first release said every edge's id, type and category, and rdf:type rdf:Statement.
+    first_release = gzip.decompress((DATA / "golden" / "mini.nq.gz").read_bytes())
+    assert b"ontology#edgeType>" in first_release
+    mini = KnowledgeGraph.open(":memory:", MINI)
+    empty = KnowledgeGraph.open(":memory:")
+    report = _import(empty, first_release, "nquads")
+    assert sum(report.added.values()) == report.items
+    assert _records(_dump(empty, "json"), False) == _records(_dump(mini, "json"), False)
+
+
+def test_an_edge_type_that_contradicts_its_predicate_is_refused() -> None:
+    mini = KnowledgeGraph.open(":memory:", MINI)
+    lines = _dump(mini, "ntriples").decode().splitlines()
+    n, line = next(
+        (n, line)
+        for n, line in enumerate(lines, 1)
+        if "/id/edge/" in line and "#predicate>" in line
+    )
+    edge = line.split(" ", 1)[0]
+    lines.append(f'{edge} <https://geokg.example.org/ontology#edgeType> "ally_of" .')
+    with pytest.raises(RecordValidationError) as caught:
+        _import(KnowledgeGraph.open(":memory:"), "\n".join(lines).encode(), "ntriples")
+    problem = next(p for p in caught.value.problems if p.location.endswith(".predicate"))
+    assert problem.location == f"line {n}: {edge}.predicate"
+    assert "an edge of type 'ally_of' is" in problem.reason
