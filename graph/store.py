@@ -607,7 +607,9 @@ class GraphStore:
 
     def source_text(self, source_id: str) -> str:
         """Return the full text of a source document."""
-        self.source(source_id)
+        slot = self._topo.node_index.get(source_id)
+        if slot is None or NODE_TYPES[self._topo.type_code(slot)] != "source":
+            raise NodeNotFoundError(source_id, "source")
         text = self._records.text(source_id)
         if text is None:
             raise KeyError(source_id)
@@ -974,6 +976,12 @@ class GraphStore:
         store.settle()
         return store
 
+    def nodes_and_out_edges(self) -> Iterator[tuple[Node, list[Edge]]]:
+        """Every node record in load order, each with the edges leaving it (grouped by the node
+        they reach, parallel edges adjacent, in load order): what a whole-graph export walks."""
+        for node_id in self.node_ids():
+            yield self.node(node_id), [e for _, group in self.successors(node_id) for e in group]
+
     def snapshot(self) -> GraphStore:
         """A view of the records and adjacency that later writes leave alone, for exports.
 
@@ -1109,3 +1117,16 @@ class _PinnedView(GraphStore):
 
     def edges(self) -> Iterator[Edge]:
         return (Edge.model_validate_json(body) for body in self._snapshot.edges())
+
+    def nodes_and_out_edges(self) -> Iterator[tuple[Node, list[Edge]]]:
+        # Two streams in the same node order, merged: one pass over each table, no query per
+        # node (edges come grouped by their source in node load order).
+        edges = self.edges()
+        pending = next(edges, None)
+        for _, _, body in self._snapshot.nodes():
+            node = _NODE.validate_json(body)
+            groups: dict[str, list[Edge]] = {}
+            while pending is not None and pending.source == node.id:
+                groups.setdefault(pending.target, []).append(pending)
+                pending = next(edges, None)
+            yield node, [e for group in groups.values() for e in group]

@@ -205,6 +205,10 @@ def walk(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[str, Node,
     >>> [(node_id, len(out)) for node_id, _, out in walk(store, {"kyiv"})]
     [('kyiv', 0)]
     """
+    if scope is None:
+        for record, edges in store.nodes_and_out_edges():
+            yield record.id, record, edges
+        return
     for node_id in _node_ids(store, scope):
         record = store.node(node_id)
         out: list[Edge] = []

@@ -90,3 +90,19 @@ def test_a_model_saved_from_a_copy_that_went_another_way_is_not_used(tmp_path: P
     finally:
         graph.close()
         other.close()
+
+
+def test_a_snapshot_walks_the_same_nodes_and_edges_as_the_model(tmp_path: Path) -> None:
+    graph = KnowledgeGraph.open(tmp_path / "a.sqlite3", DEFAULT_SEEDS)
+    try:
+        with graph.reading() as store:
+            walked = [
+                (n.id, [e.id for e in out]) for n, out in store.snapshot().nodes_and_out_edges()
+            ]
+            expected = [
+                (n.id, [e.id for e in out]) for n, out in GraphStore.nodes_and_out_edges(store)
+            ]
+        assert walked == expected
+        assert sum(len(out) for _, out in walked) == store.edge_count() > 200
+    finally:
+        graph.close()
