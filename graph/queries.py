@@ -561,12 +561,14 @@ def find_events(
             return False
         if place_events is not None and event_id not in place_events:
             return False
-        if not (cameo or start or end):
-            return True
-        event = store.event(event_id)
-        if cameo and not event.cameo.code.startswith(cameo):
+        if cameo and not store.cameo_of(event_id).startswith(cameo):
             return False
-        return not (start or end) or _overlaps(event, start, end)
+        if not (start or end):
+            return True
+        first, last = store.event_days(event_id)  # from the index: no record read
+        if first is None or last is None:
+            return False
+        return not ((start and last < start) or (end and first > end))
 
     if actor or place:
         role = "actor" if actor else "place"
@@ -722,15 +724,6 @@ def detail_of(store: GraphStore, event: Event, roles: Iterable[Edge]) -> EventDe
             )
         )
     return EventDetail(**dict(event), participants=participants)
-
-
-def _overlaps(event: Event, start: dt.date | None, end: dt.date | None) -> bool:
-    """Whether the event's dates meet the window; a missing bound counts as the known one."""
-    first = event.date.start or event.date.end
-    last = event.date.end or event.date.start
-    if first is None or last is None:
-        return False
-    return not ((start and last < start) or (end and first > end))
 
 
 def find_relations(

@@ -448,6 +448,21 @@ class GraphStore:
             self._records.nodes.pop(node_id, None)
             self._records.texts.pop(node_id, None)
 
+    def event_days(self, event_id: str) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day of an event's date interval (a missing bound is the known
+        one; both None if undated), from the index: no record is read."""
+        slot = self._topo.node_index[event_id]
+        first, last = int(self._topo.first_day.data[slot]), int(self._topo.last_day.data[slot])
+        return (
+            None if first == NO_DATE else dt.date.fromordinal(first),
+            None if last == NO_DATE else dt.date.fromordinal(last),
+        )
+
+    def cameo_of(self, event_id: str) -> str:
+        """An event's CAMEO code, from the index ("" for a node without one)."""
+        topo = self._topo
+        return topo.cameos.names[int(topo.node_cameo.data[topo.node_index[event_id]])]
+
     def event_sort_key(self, event_id: str) -> EventKey:
         """The key that orders events by date (undated last), then by load order."""
         slot = self._topo.node_index[event_id]
