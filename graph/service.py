@@ -30,7 +30,14 @@ from pydantic import BaseModel
 from graph.changes import Change
 from graph.errors import IdempotencyKeyReusedError
 from graph.seed import has_seed_files, seed_changes, seed_files
-from graph.storage import Commit, RecordStore, StaleError, StoredResponse, open_record_store
+from graph.storage import (
+    Commit,
+    RecordSnapshot,
+    RecordStore,
+    StaleError,
+    StoredResponse,
+    open_record_store,
+)
 from graph.store import GraphStore
 from graph.writes import Plan
 
@@ -219,22 +226,33 @@ class KnowledgeGraph:
     def _catch_up(self) -> int:
         snapshot = self.records.pin()
         if snapshot.position == self.position:
-            # Nothing new; still move to the fresh snapshot, so the old read transaction ends
-            # and the store can checkpoint its journal.
-            self._view.advance(snapshot, [])
+            # Nothing new: let the store fold its journal into the file (nothing of ours reads
+            # past this position), then move to a fresh snapshot, which ends the old read
+            # transaction so that the journal can start over at the next write.
+            self.records.checkpoint()
+            self._view.advance(self.records.pin(), [])
             return self.position
         with self._lock.write():
-            changes: list[Change] = []
-            for logged in snapshot.changes_since(self.position):
-                changes.append(logged.change)
-                if len(changes) >= SYNC_BATCH:
-                    self._view.apply(changes)
-                    self._view.forget(changes)
-                    changes = []
-            self._view.advance(snapshot, changes)
+            try:
+                changes: list[Change] = []
+                for logged in snapshot.changes_since(self.position):
+                    changes.append(logged.change)
+                    if len(changes) >= SYNC_BATCH:
+                        self._view.apply(changes)
+                        self._view.forget(changes)
+                        changes = []
+                self._view.advance(snapshot, changes)
+            except Exception:
+                self._rebuild(snapshot)
             self.position = snapshot.position
         self._notify(snapshot.position)
         return self.position
+
+    def _rebuild(self, snapshot: RecordSnapshot) -> None:
+        """Build the read model afresh from the store (when following the log failed, so that
+        one bad entry cannot leave the model half-applied)."""
+        log.exception("could not apply the change log; building the read model from the store")
+        self._view = GraphStore.from_snapshot(snapshot)
 
     def _applied(self, changes: list[Change], position: int) -> None:
         """Move the read model on after this process committed ``changes`` at ``position``."""
@@ -243,7 +261,10 @@ class KnowledgeGraph:
             self._catch_up()
             return
         with self._lock.write():
-            self._view.advance(snapshot, changes)
+            try:
+                self._view.advance(snapshot, changes)
+            except Exception:
+                self._rebuild(snapshot)
             self.position = position
         self._notify(position)
 

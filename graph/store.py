@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import tempfile
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -48,6 +48,8 @@ __all__ = [
     "StoredRecords",
     "TraversalFilter",
 ]
+
+log = logging.getLogger(__name__)
 
 EventKey = tuple[dt.date, int, str]
 """How events sort: (sort date, load order, id); undated events have ``date.max``."""
@@ -959,6 +961,8 @@ class GraphStore:
         """The read model saved at ``path`` (:meth:`save`), brought to ``snapshot``'s position
         by the log; None if the file is missing, damaged, of another format, of another store,
         or ahead of the store (then the caller builds the model afresh)."""
+        if not path.is_file():
+            return None
         try:
             with path.open("rb") as file, np.load(file, allow_pickle=False) as archive:
                 saved = {name: archive[name] for name in archive.files}
@@ -971,9 +975,12 @@ class GraphStore:
                 ):
                     return None
                 store = cls._from_saved(saved, meta, snapshot)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            # Then the log after it. Anything going wrong here (a damaged file of any kind, a
+            # log that does not apply) means: build the model afresh from the store instead.
+            store.apply(logged.change for logged in snapshot.changes_since(int(meta["position"])))
+        except Exception as exc:
+            log.warning("saved read model %s not used (%s); building it from the store", path, exc)
             return None
-        store.apply(logged.change for logged in snapshot.changes_since(int(meta["position"])))
         return store
 
     @classmethod

@@ -796,7 +796,8 @@ def plan_delete(
     )
     changes: list[Change] = []
     refs: list[Edge] = []
-    for e in [*store.out_edges(object_id), *store.in_edges(object_id)]:
+    touching = {e.id: e for e in [*store.out_edges(object_id), *store.in_edges(object_id)]}
+    for e in touching.values():  # a self-loop leaves and enters: once
         if e.source == object_id and e.type in owned:
             changes.append(Change.delete("edge", e.id, record_json(e)))
         else:

@@ -117,6 +117,10 @@ class RecordStore(Protocol):
         """A consistent view of every record at the current position."""
         ...
 
+    def checkpoint(self) -> None:
+        """Fold the store's journal into its file when that costs no waiting (may do nothing)."""
+        ...
+
     def stored_response(self, actor: str, key: str) -> StoredResponse | None:
         """The response kept for an idempotency key, if any."""
         ...

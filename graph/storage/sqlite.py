@@ -211,6 +211,12 @@ class SQLiteRecordStore:
 
         return position, rows()
 
+    def checkpoint(self) -> None:
+        """Copy what the journal (WAL) holds into the database file, without waiting for
+        readers; the journal then starts over at the next write once no reader needs it."""
+        with self._write_lock:
+            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def pin(self) -> SQLiteSnapshot:
         """A consistent, read-only view of every record at the current position."""
         return SQLiteSnapshot(self._connect())
