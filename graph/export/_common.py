@@ -167,9 +167,19 @@ def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge
     >>> list(edge_groups(store, {"kyiv"}))
     []
     """
+    if scope is None:  # one pass over every edge (grouped by source), no lookup per node
+        current: str | None = None
+        groups: dict[str, list[Edge]] = {}
+        for edge in store.edges():
+            if edge.source != current:
+                yield from groups.values()
+                current, groups = edge.source, {}
+            groups.setdefault(edge.target, []).append(edge)
+        yield from groups.values()
+        return
     for node_id in _node_ids(store, scope):
         for target, edges in store.successors(node_id):
-            if scope is None or target in scope:
+            if target in scope:
                 yield edges
 
 

@@ -42,6 +42,11 @@ class CountingStore(GraphStore):
         self.reads += 1
         return super().successors(node_id)
 
+    def edges(self) -> Iterator[Edge]:
+        # One pass over every node's edges: counted as one read of each node's edges.
+        self.reads += self.node_count()
+        return super().edges()
+
     def edges_between(self, u: str, v: str) -> list[Edge]:
         self.reads += 1
         return super().edges_between(u, v)
