@@ -17,12 +17,14 @@ write is finished by :meth:`GraphStore.settle`, which every write path calls).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -943,7 +945,12 @@ class GraphStore:
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         # A file of its own, then renamed over the old one: processes sharing the store may
-        # save at the same time, and a crash leaves the old file or none.
+        # save at the same time, and a crash leaves the old file or none (and a stray temporary
+        # file, removed by a later save once it is an hour old: no save takes that long).
+        for stray in path.parent.glob(f".{path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if time.time() - stray.stat().st_mtime > 3600:
+                    stray.unlink()
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         partial = Path(name)
         try:

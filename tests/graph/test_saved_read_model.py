@@ -156,3 +156,23 @@ def test_the_journal_stops_growing_when_the_service_is_idle_between_writes(
     # The journal starts over after each idle moment: it stays the size of one round's writes
     # (it used to grow by that much every round while a read transaction stayed pinned).
     assert sizes[-1] <= sizes[0] * 1.2, sizes
+
+
+def test_a_save_removes_temporary_files_that_a_crash_left_behind(tmp_path: Path) -> None:
+    import os
+    import time
+
+    graph = KnowledgeGraph.open(tmp_path / "a.sqlite3", DEFAULT_SEEDS)
+    saved = tmp_path / "model.npz"
+    old = tmp_path / ".model.npz.abc123.tmp"
+    fresh = tmp_path / ".model.npz.def456.tmp"  # maybe another process saving right now
+    old.write_bytes(b"half a model")
+    fresh.write_bytes(b"half a model")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    try:
+        with graph.reading() as store:
+            store.save(saved, graph.records.store_id())
+        assert not old.exists() and fresh.exists() and saved.exists()
+    finally:
+        graph.close()
