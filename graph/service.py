@@ -223,14 +223,17 @@ class KnowledgeGraph:
         with self._writing:
             return self._catch_up()
 
-    def _catch_up(self) -> int:
-        snapshot = self.records.pin()
+    def _catch_up(self, snapshot: RecordSnapshot | None = None) -> int:
+        """Apply the log up to ``snapshot`` (a fresh one if not given) and read records from it."""
+        if snapshot is None:
+            if self.records.position() == self.position:
+                # Nothing new: let the store fold its journal into the file (nothing of ours
+                # reads past this position); the fresh snapshot below ends the old read
+                # transaction, so that the journal can start over at the next write.
+                self.records.checkpoint()
+            snapshot = self.records.pin()
         if snapshot.position == self.position:
-            # Nothing new: let the store fold its journal into the file (nothing of ours reads
-            # past this position), then move to a fresh snapshot, which ends the old read
-            # transaction so that the journal can start over at the next write.
-            self.records.checkpoint()
-            self._view.advance(self.records.pin(), [])
+            self._view.advance(snapshot, [])
             return self.position
         with self._lock.write():
             try:
@@ -258,7 +261,7 @@ class KnowledgeGraph:
         """Move the read model on after this process committed ``changes`` at ``position``."""
         snapshot = self.records.pin()
         if snapshot.position != position:  # another process committed right after: follow
-            self._catch_up()
+            self._catch_up(snapshot)
             return
         with self._lock.write():
             try:
