@@ -159,10 +159,6 @@ class IdTable:
         self.__dict__.update({k: v for k, v in rebuilt.__dict__.items() if k != "index"})
         self._recent = {}
 
-    def nbytes(self) -> int:
-        """Bytes held by the compact part's buffers (for measurements)."""
-        return len(self._blob) + self._offsets.nbytes + self._hashes.nbytes + self._order.nbytes
-
 
 class IdIndex:
     """The slot of each id, as a read-only mapping (``get``, ``in``, ``[]``, ``len``)."""

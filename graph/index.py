@@ -9,10 +9,11 @@ a fraction of the graph the CSR is rebuilt (:meth:`Topology.compact`), which kee
 edges in load order. Deleted slots are marked dead and never reused while the process runs, so
 a slot named by a search stays valid.
 
-Searches (:meth:`Topology.bfs`, :meth:`Topology.walk`) expand whole frontiers at once with
-numpy, so a hub with tens of thousands of edges costs a few array operations, not a Python loop
-per edge. Records (labels, evidence) are not here at all: the :class:`graph.store.GraphStore`
-fetches them for the nodes and edges an answer returns.
+The path search (:meth:`Topology.bfs`) reads each node's neighbours as one slice of the CSR
+and stops at the first node both sides reach; :meth:`Topology.expand` gathers the edges of a
+whole set of nodes at once with numpy, so a hub with tens of thousands of edges costs a few
+array operations, not a Python loop per edge. Records (labels, evidence) are not here at all:
+the :class:`graph.store.GraphStore` fetches them for the nodes and edges an answer returns.
 """
 
 from __future__ import annotations
@@ -643,33 +644,6 @@ class Topology:
         if not keep.all():
             slots, owners = slots[keep], owners[keep]
         return owners, slots, far[slots].astype(np.int32)
-
-    def walk(
-        self, start: int, depth: int, types: frozenset[str] | None, limit: int
-    ) -> tuple[list[int], bool]:
-        """Nodes within ``depth`` hops (edges followed both ways) in the order met, at most
-        ``limit``; and whether the walk was cut. Each level is expanded at once (numpy)."""
-        ok = _NodeTest(self, TraversalFilter(types=types), (start,), ())
-        seen: dict[int, None] = {start: None}
-        frontier = np.array([start], dtype=np.int32)
-        for _ in range(depth):
-            parts = [self.expand(frontier, True), self.expand(frontier, False)]
-            owners = np.concatenate([p[0] for p in parts])
-            slots = np.concatenate([p[1] for p in parts])
-            others = np.concatenate([p[2] for p in parts])
-            order = np.argsort(owners, kind="stable")
-            others = others[order][ok.edges(slots[order])]
-            level: list[int] = []
-            for node in others.tolist():
-                if node not in seen:
-                    if len(seen) >= limit:
-                        return list(seen), True
-                    seen[node] = None
-                    level.append(node)
-            if not level:
-                break
-            frontier = np.asarray(level, dtype=np.int32)
-        return list(seen), False
 
     def neighbours(self, node: int, out: bool, types: frozenset[str] | None = None) -> I32:
         """Distinct nodes one hop away in one direction, ordered by their first edge."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol, overload
 
@@ -49,6 +51,8 @@ __all__ = [
     "Records",
     "StoredRecords",
     "TraversalFilter",
+    "by_source",
+    "by_target",
 ]
 
 log = logging.getLogger(__name__)
@@ -276,12 +280,17 @@ class StoredRecords:
     def text(self, source_id: str) -> str | None:
         return self.snapshot.text(source_id)
 
-    def advance(self, snapshot: RecordSnapshot, changed: Iterable[tuple[str, str]]) -> None:
-        """Read from a later snapshot; forget the parsed records the changes touched."""
+    def forget(self, changes: Iterable[Change]) -> None:
+        """Drop the parsed records the changes touched."""
         with self._lock:
-            for object_type, object_id in changed:
-                self._cache.pop(("e:" if object_type == "edge" else "n:") + object_id, None)
-            self.snapshot = snapshot
+            for change in changes:
+                key = ("e:" if change.object_type == "edge" else "n:") + change.id
+                self._cache.pop(key, None)
+
+    def advance(self, snapshot: RecordSnapshot, changes: Iterable[Change]) -> None:
+        """Read from a later snapshot; forget the parsed records the changes touched."""
+        self.forget(changes)
+        self.snapshot = snapshot
 
 
 def _day(value: Any) -> int:
@@ -552,12 +561,12 @@ class GraphStore:
             raise TypeError("only a read model over a store of record advances")
         if changes:
             self.apply(changes)
-        self._records.advance(snapshot, ((c.object_type, c.id) for c in changes))
+        self._records.advance(snapshot, changes)
 
     def forget(self, changes: Iterable[Change]) -> None:
         """Drop parsed records the changes touched (while catching up in several batches)."""
         if isinstance(self._records, StoredRecords):
-            self._records.advance(self._records.snapshot, ((c.object_type, c.id) for c in changes))
+            self._records.forget(changes)
 
     def settle(self) -> None:
         """Finish index work left pending by writes, so that reads never modify the store."""
@@ -1034,6 +1043,22 @@ def _log_mark(snapshot: RecordSnapshot, position: int) -> list[Any] | None:
     return None
 
 
+def by_target(edges: Iterable[Edge]) -> dict[str, list[Edge]]:
+    """Edges grouped by the node they reach, groups in the order first met (parallel edges
+    together, each group in the given order)."""
+    groups: dict[str, list[Edge]] = {}
+    for edge in edges:
+        groups.setdefault(edge.target, []).append(edge)
+    return groups
+
+
+def by_source(edges: Iterable[Edge]) -> Iterator[tuple[str, dict[str, list[Edge]]]]:
+    """A stream of edges grouped by their source node (as :meth:`GraphStore.edges` gives them),
+    each source with its edges grouped :func:`by_target`."""
+    for source, run in itertools.groupby(edges, key=attrgetter("source")):
+        yield source, by_target(run)
+
+
 SNAPSHOT_FORMAT = 1
 """The layout :meth:`GraphStore.save` writes; a file of another layout is rebuilt."""
 
@@ -1062,9 +1087,7 @@ class _MemorySnapshot(GraphStore):
     def __init__(self, store: GraphStore) -> None:
         super().__init__()
         self._copied: dict[str, Node] = {n: store.node(n) for n in store.node_ids()}
-        self._succ: dict[str, dict[str, list[Edge]]] = {}
-        for edge in store.edges():
-            self._succ.setdefault(edge.source, {}).setdefault(edge.target, []).append(edge)
+        self._succ: dict[str, dict[str, list[Edge]]] = dict(by_source(store.edges()))
         records = store._records
         assert isinstance(records, MemoryRecords)
         self._texts = dict(records.texts)
@@ -1135,11 +1158,8 @@ class _PinnedView(GraphStore):
         return (_NODE.validate_json(row[2]) for row in self._snapshot.nodes())
 
     def successors(self, node_id: str) -> Iterator[tuple[str, list[Edge]]]:
-        groups: dict[str, list[Edge]] = {}
-        for body in self._snapshot.edges_from(node_id):
-            edge = Edge.model_validate_json(body)
-            groups.setdefault(edge.target, []).append(edge)
-        return iter(groups.items())
+        edges = (Edge.model_validate_json(body) for body in self._snapshot.edges_from(node_id))
+        return iter(by_target(edges).items())
 
     def edges_between(self, u: str, v: str) -> list[Edge]:
         return [e for target, group in self.successors(u) if target == v for e in group]
@@ -1150,12 +1170,12 @@ class _PinnedView(GraphStore):
     def nodes_and_out_edges(self) -> Iterator[tuple[Node, list[Edge]]]:
         # Two streams in the same node order, merged: one pass over each table, no query per
         # node (edges come grouped by their source in node load order).
-        edges = self.edges()
-        pending = next(edges, None)
+        runs = by_source(self.edges())
+        pending = next(runs, None)
         for _, _, body in self._snapshot.nodes():
             node = _NODE.validate_json(body)
-            groups: dict[str, list[Edge]] = {}
-            while pending is not None and pending.source == node.id:
-                groups.setdefault(pending.target, []).append(pending)
-                pending = next(edges, None)
-            yield node, [e for group in groups.values() for e in group]
+            out: list[Edge] = []
+            if pending is not None and pending[0] == node.id:
+                out = [e for group in pending[1].values() for e in group]
+                pending = next(runs, None)
+            yield node, out

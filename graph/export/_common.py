@@ -18,7 +18,7 @@ from itertools import chain
 
 from graph.errors import NodeNotFoundError
 from graph.model import Edge, Node
-from graph.store import GraphStore
+from graph.store import GraphStore, by_source
 
 __all__ = [
     "CHUNK",
@@ -168,14 +168,8 @@ def edge_groups(store: GraphStore, scope: set[str] | None) -> Iterator[list[Edge
     []
     """
     if scope is None:  # one pass over every edge (grouped by source), no lookup per node
-        current: str | None = None
-        groups: dict[str, list[Edge]] = {}
-        for edge in store.edges():
-            if edge.source != current:
-                yield from groups.values()
-                current, groups = edge.source, {}
-            groups.setdefault(edge.target, []).append(edge)
-        yield from groups.values()
+        for _, groups in by_source(store.edges()):
+            yield from groups.values()
         return
     for node_id in _node_ids(store, scope):
         for target, edges in store.successors(node_id):
