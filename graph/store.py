@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, Protocol, overload
+from typing import Any, Protocol, TypeVar, overload
 
 import numpy as np
 from pydantic import TypeAdapter
@@ -61,6 +61,7 @@ EventKey = tuple[dt.date, int, str]
 """How events sort: (sort date, load order, id); undated events have ``date.max``."""
 
 _NODE = TypeAdapter[Node](AnyNode)
+R = TypeVar("R")
 
 
 _EVENT = NODE_TYPES.index("event")
@@ -239,43 +240,39 @@ class StoredRecords:
 
     def __init__(self, snapshot: RecordSnapshot) -> None:
         self.snapshot = snapshot
-        self._cache: OrderedDict[str, Node | Edge] = OrderedDict()
+        self._cache: OrderedDict[str, Any] = OrderedDict()  # parsed nodes and edges
         self._lock = threading.Lock()
 
-    def _cached(self, key: str) -> Node | Edge | None:
+    def _record(
+        self, key: str, body: Callable[[], str | None], parse: Callable[[str], R]
+    ) -> R | None:
+        """The parsed record under ``key``: from the cache, or read (``body``) and parsed."""
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
-            return found
-
-    def _keep(self, key: str, record: Node | Edge) -> None:
+                return found  # type: ignore[no-any-return]
+        text = body()
+        if text is None:
+            return None
+        record = parse(text)
         with self._lock:
             self._cache[key] = record
             if len(self._cache) > self.CACHE:
                 self._cache.popitem(last=False)
+        return record
 
     def node(self, node_id: str) -> Node | None:
-        found = self._cached("n:" + node_id)
-        if found is not None:
-            return found  # type: ignore[return-value]
-        row = self.snapshot.node(node_id)
-        if row is None:
-            return None
-        record = _NODE.validate_json(row[1])
-        self._keep("n:" + node_id, record)
-        return record
+        def body() -> str | None:
+            row = self.snapshot.node(node_id)
+            return None if row is None else row[1]
+
+        return self._record("n:" + node_id, body, _NODE.validate_json)
 
     def edge(self, edge_id: str) -> Edge | None:
-        found = self._cached("e:" + edge_id)
-        if found is not None:
-            return found  # type: ignore[return-value]
-        body = self.snapshot.edge(edge_id)
-        if body is None:
-            return None
-        record = Edge.model_validate_json(body)
-        self._keep("e:" + edge_id, record)
-        return record
+        return self._record(
+            "e:" + edge_id, lambda: self.snapshot.edge(edge_id), Edge.model_validate_json
+        )
 
     def text(self, source_id: str) -> str | None:
         return self.snapshot.text(source_id)
