@@ -18,7 +18,8 @@ the :class:`graph.store.GraphStore` fetches them for the nodes and edges an answ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,7 +126,96 @@ class TraversalFilter:
     end: int = NO_DATE
 
 
-_ROOT = -2
+_LAST_NUMBER = 2**31 - 1
+
+
+class _Side:
+    """One side of a bidirectional search: the nodes it reached and the node each was reached
+    from.
+
+    A side starts small, in a dict. When a level grows large it moves to two numpy arrays
+    over every node slot: a node is reached when its stamp equals the current search's
+    number, so the arrays are never cleared between searches.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.stamp = np.zeros(size, dtype=np.int32)
+        self.parent = np.zeros(size, dtype=np.int32)
+        self.number = 0
+        self.seen: dict[int, int] | None = {}
+
+    def start(self, root: int) -> _Side:
+        self.number += 1
+        if self.number == _LAST_NUMBER:
+            self.stamp[:] = 0
+            self.number = 1
+        self.seen = {root: -1}
+        return self
+
+    def to_arrays(self) -> None:
+        """Move what the side reached from its dict to the arrays."""
+        if self.seen is None:
+            return
+        nodes = np.fromiter(self.seen.keys(), dtype=np.int32, count=len(self.seen))
+        parents = np.fromiter(self.seen.values(), dtype=np.int32, count=len(self.seen))
+        self.stamp[nodes] = self.number
+        self.parent[nodes] = parents
+        self.seen = None
+
+    def reached(self, node: int) -> bool:
+        if self.seen is not None:
+            return node in self.seen
+        return bool(self.stamp[node] == self.number)
+
+    def has(self, nodes: I32) -> Mask:
+        """Which of ``nodes`` the side reached (the side must be in its arrays)."""
+        found: Mask = self.stamp[nodes] == self.number
+        return found
+
+    def first(self, nodes: I32) -> I32:
+        """Where each distinct node of ``nodes`` (none of them reached yet) first occurs, in
+        order. Uses the parent array of nodes not reached as scratch, without a sort."""
+        order = np.arange(len(nodes), dtype=np.int32)
+        self.parent[nodes] = _LAST_NUMBER
+        np.minimum.at(self.parent, nodes, order)
+        found: I32 = np.flatnonzero(self.parent[nodes] == order).astype(np.int32)
+        return found
+
+    def add(self, nodes: I32, parents: I32) -> None:
+        self.stamp[nodes] = self.number
+        self.parent[nodes] = parents
+
+    def path_to(self, node: int) -> list[int]:
+        """From ``node`` back to this side's root."""
+        path = [node]
+        seen = self.seen
+        while (node := seen[node] if seen is not None else int(self.parent[node])) != -1:
+            path.append(node)
+        return path
+
+
+class _Marks:
+    """Reusable search state, one pair of sides per search running at once (searches run in
+    several threads), so a search allocates nothing in proportion to the graph."""
+
+    _KEEP = 4
+
+    def __init__(self) -> None:
+        self._free: list[tuple[_Side, _Side]] = []
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> tuple[_Side, _Side]:
+        with self._lock:
+            pair = self._free.pop() if self._free else None
+        if pair is None or len(pair[0].stamp) < size:
+            room = size + size // 4 + 64
+            pair = (_Side(room), _Side(room))
+        return pair
+
+    def give_back(self, pair: tuple[_Side, _Side]) -> None:
+        with self._lock:
+            if len(self._free) < self._KEEP:
+                self._free.append(pair)
 
 
 class Topology:
@@ -181,6 +271,7 @@ class Topology:
         self._far: I32 = _EMPTY
         self._out_extra: dict[int, list[int]] = {}
         self._in_extra: dict[int, list[int]] = {}
+        self._marks = _Marks()
         self._dirty: set[int] = set()
         self._overlay = 0
 
@@ -536,6 +627,63 @@ class Topology:
 
     # -- searches ---------------------------------------------------------------------------
 
+    def bfs(
+        self,
+        source: int,
+        target: int,
+        flt: TraversalFilter,
+        *,
+        max_hops: int,
+        banned_nodes: Iterable[int] = (),
+        banned_hops: Iterable[tuple[int, int]] = (),
+    ) -> list[int] | None:
+        """A shortest path of at most ``max_hops`` hops as node slots, or None.
+
+        Bidirectional breadth-first search, a level at a time on the smaller side, stopping at
+        the level where both sides meet. A small level is walked node by node; a large one
+        (hubs) is gathered from the CSR with numpy (:meth:`reach`). Both give the same answer:
+        ties are broken by frontier order, then, for each node, the edges in its direction of
+        travel first, each group in load order; the first node in that order reached from both
+        sides is where the path meets, so the same graph gives the same path on every run.
+        ``banned_nodes`` may not be entered; ``banned_hops`` (u, v) may not be taken (either
+        way when undirected).
+        """
+        if source == target:
+            return [source]
+        ok = _NodeTest(self, flt, (source, target), banned_nodes)
+        hops_banned = set(banned_hops)
+        if not flt.directed:
+            hops_banned |= {(v, u) for u, v in hops_banned}
+        marks = self._marks.take(len(self.node_ids))
+        try:
+            ahead = _Walk(
+                self,
+                ok,
+                marks[0].start(source),
+                (True,) if flt.directed else (True, False),
+                hops_banned,
+            )
+            behind = _Walk(
+                self,
+                ok,
+                marks[1].start(target),
+                (False,) if flt.directed else (False, True),
+                {(v, u) for u, v in hops_banned},
+            )
+            ahead.frontier, behind.frontier = [source], [target]
+            hops = 0
+            while len(ahead.frontier) and len(behind.frontier) and hops < max_hops:
+                hops += 1
+                if len(ahead.frontier) <= len(behind.frontier):
+                    meet = ahead.step(behind.side)
+                else:
+                    meet = behind.step(ahead.side)
+                if meet is not None:
+                    return ahead.side.path_to(meet)[::-1] + behind.side.path_to(meet)[1:]
+            return None
+        finally:
+            self._marks.give_back(marks)
+
     def _hop(self, node: int, out: bool, ok: _NodeTest | None) -> list[int]:
         """Nodes one edge away in one direction (one entry per edge, in load order), through
         edges and to nodes the test allows."""
@@ -551,54 +699,109 @@ class Topology:
         found = far.tolist()
         return found
 
-    def bfs(
-        self,
-        source: int,
-        target: int,
-        flt: TraversalFilter,
-        *,
-        max_hops: int,
-        banned_nodes: Iterable[int] = (),
-        banned_hops: Iterable[tuple[int, int]] = (),
-    ) -> list[int] | None:
-        """A shortest path of at most ``max_hops`` hops as node slots, or None.
+    def reach(self, frontier: I32, parts: tuple[bool, ...]) -> tuple[I32, I32, I32]:
+        """Every live edge of each frontier node, in the directions ``parts`` names (True: the
+        edges leaving it; False: those entering it).
 
-        Bidirectional breadth-first search, a level at a time on the smaller side, stopping at
-        the first node both sides reach. Ties are broken by load order (for each node, edges in
-        its direction first), so the same graph gives the same path on every run.
-        ``banned_nodes`` may not be entered; ``banned_hops`` (u, v) may not be taken (either
-        way when undirected).
+        Returns (position in the frontier, edge slot, node at the other end), ordered by
+        frontier position, then by the order of ``parts``, then load order. CSR entries of
+        clean nodes are taken as they are; those of dirty nodes and the overlay's are checked
+        against the edge arrays.
         """
-        if source == target:
-            return [source]
-        ok = _NodeTest(self, flt, (source, target), banned_nodes)
-        test = None if ok.trivial else ok
-        hops_banned = set(banned_hops)
-        if not flt.directed:
-            hops_banned |= {(v, u) for u, v in hops_banned}
-
-        def forward(node: int) -> list[int]:
-            found = self._hop(node, True, test)
-            return found if flt.directed else found + self._hop(node, False, test)
-
-        def backward(node: int) -> list[int]:
-            found = self._hop(node, False, test)
-            return found if flt.directed else found + self._hop(node, True, test)
-
-        before: dict[int, int] = {source: _ROOT}
-        after: dict[int, int] = {target: _ROOT}
-        ahead, behind = [source], [target]
-        hops = 0
-        while ahead and behind and hops < max_hops:
-            hops += 1
-            if len(ahead) <= len(behind):
-                ahead, meet = _level(ahead, forward, before, after, hops_banned)
+        count = len(parts)
+        in_base = frontier < self._base_nodes
+        base_nodes = frontier[in_base]
+        positions = np.flatnonzero(in_base).astype(np.int32)
+        starts = np.empty((len(base_nodes), count), dtype=np.int64)
+        ends = np.empty((len(base_nodes), count), dtype=np.int64)
+        for i, out in enumerate(parts):
+            if out:
+                starts[:, i], ends[:, i] = self._ptr[base_nodes], self._split[base_nodes]
             else:
-                reversed_hops = {(v, u) for u, v in hops_banned}
-                behind, meet = _level(behind, backward, after, before, reversed_hops)
-            if meet is not None:
-                return _join(meet, before, after)
-        return None
+                starts[:, i], ends[:, i] = self._split[base_nodes], self._ptr[base_nodes + 1]
+        lengths = (ends - starts).ravel()
+        total = int(lengths.sum())
+        if not total:
+            slots, owners, far = _EMPTY, _EMPTY, _EMPTY
+            part = np.zeros(0, dtype=np.int8)
+        else:
+            entries = np.repeat(starts.ravel() - (np.cumsum(lengths) - lengths), lengths)
+            entries += np.arange(total)
+            slots, far = self._slot[entries], self._far[entries]
+            owners = np.repeat(np.repeat(positions, count), lengths)
+            part = np.repeat(np.tile(np.arange(count, dtype=np.int8), len(base_nodes)), lengths)
+            if self._dirty:
+                dirty = np.fromiter(self._dirty, dtype=np.int32, count=len(self._dirty))
+                stale = np.isin(frontier, dirty)[owners]
+                if stale.any():
+                    keep, far = self._check(frontier, parts, slots, owners, part)
+                    keep |= ~stale
+                    slots, owners, part, far = slots[keep], owners[keep], part[keep], far[keep]
+        if self._out_extra or self._in_extra:
+            slots, owners, part, far = self._with_overlay(
+                frontier, parts, slots=slots, owners=owners, part=part, far=far
+            )
+        return owners, slots, far
+
+    def _check(
+        self,
+        frontier: I32,
+        parts: tuple[bool, ...],
+        slots: I32,
+        owners: I32,
+        part: npt.NDArray[np.int8],
+    ) -> tuple[Mask, I32]:
+        """Which entries are live edges of their frontier node, and each one's other end, read
+        from the edge arrays."""
+        outward = np.asarray(parts, dtype=np.bool_)[part]
+        sources = self.edge_source.data[slots]
+        targets = self.edge_target.data[slots]
+        near = np.where(outward, sources, targets)
+        keep: Mask = self.edge_alive.data[slots] & (near == frontier[owners])
+        far: I32 = np.where(outward, targets, sources).astype(np.int32)
+        return keep, far
+
+    def _with_overlay(
+        self,
+        frontier: I32,
+        parts: tuple[bool, ...],
+        *,
+        slots: I32,
+        owners: I32,
+        part: npt.NDArray[np.int8],
+        far: I32,
+    ) -> tuple[I32, I32, npt.NDArray[np.int8], I32]:
+        """Add the overlay's live edges of the frontier nodes, in order and without repeats."""
+        more_slots: list[int] = []
+        more_owners: list[int] = []
+        more_part: list[int] = []
+        for i, out in enumerate(parts):
+            extra = self._out_extra if out else self._in_extra
+            if not extra:
+                continue
+            keys = np.fromiter(extra.keys(), dtype=np.int32, count=len(extra))
+            for position in np.flatnonzero(np.isin(frontier, keys)).tolist():
+                added = extra[int(frontier[position])]
+                more_slots.extend(added)
+                more_owners.extend([position] * len(added))
+                more_part.extend([i] * len(added))
+        if not more_slots:
+            return slots, owners, part, far
+        add_slots = np.asarray(more_slots, dtype=np.int32)
+        add_owners = np.asarray(more_owners, dtype=np.int32)
+        add_part = np.asarray(more_part, dtype=np.int8)
+        keep, add_far = self._check(frontier, parts, add_slots, add_owners, add_part)
+        slots = np.concatenate([slots, add_slots[keep]])
+        owners = np.concatenate([owners, add_owners[keep]])
+        part = np.concatenate([part, add_part[keep]])
+        far = np.concatenate([far, add_far[keep]])
+        order = np.lexsort((slots, part, owners))
+        slots, owners, part, far = slots[order], owners[order], part[order], far[order]
+        fresh = np.ones(len(slots), dtype=np.bool_)
+        fresh[1:] = (
+            (slots[1:] != slots[:-1]) | (owners[1:] != owners[:-1]) | (part[1:] != part[:-1])
+        )
+        return slots[fresh], owners[fresh], part[fresh], far[fresh]
 
     def expand(self, frontier: I32, out: bool) -> tuple[I32, I32, I32]:
         """Every live edge leaving (``out``) or entering each frontier node.
@@ -606,44 +809,7 @@ class Topology:
         Returns (position in the frontier, edge slot, node at the other end), ordered by
         frontier position and then load order.
         """
-        in_base = frontier < self._base_nodes
-        base_nodes = frontier[in_base]
-        positions = np.flatnonzero(in_base).astype(np.int32)
-        if out:
-            starts, ends = self._ptr[base_nodes], self._split[base_nodes]
-        else:
-            starts, ends = self._split[base_nodes], self._ptr[base_nodes + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
-        if total:
-            offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-            slots = self._slot[offsets + np.arange(total)]
-            owners = np.repeat(positions, lengths)
-        else:
-            slots, owners = _EMPTY, _EMPTY
-        extra = self._out_extra if out else self._in_extra
-        if extra:
-            more_slots: list[int] = []
-            more_owners: list[int] = []
-            for position, node in enumerate(frontier.tolist()):
-                added = extra.get(node)
-                if added:
-                    more_slots.extend(added)
-                    more_owners.extend([position] * len(added))
-            if more_slots:
-                slots = np.concatenate([slots, np.asarray(more_slots, dtype=np.int32)])
-                owners = np.concatenate([owners, np.asarray(more_owners, dtype=np.int32)])
-                order = np.lexsort((slots, owners))
-                slots, owners = slots[order], owners[order]
-                fresh = np.ones(len(slots), dtype=np.bool_)
-                fresh[1:] = (slots[1:] != slots[:-1]) | (owners[1:] != owners[:-1])
-                slots, owners = slots[fresh], owners[fresh]
-        near = self.edge_source.data if out else self.edge_target.data
-        far = self.edge_target.data if out else self.edge_source.data
-        keep = self.edge_alive.data[slots] & (near[slots] == frontier[owners])
-        if not keep.all():
-            slots, owners = slots[keep], owners[keep]
-        return owners, slots, far[slots].astype(np.int32)
+        return self.reach(frontier, (out,))
 
     def neighbours(self, node: int, out: bool, types: frozenset[str] | None = None) -> I32:
         """Distinct nodes one hop away in one direction, ordered by their first edge."""
@@ -658,24 +824,93 @@ class Topology:
         return found
 
 
-def _level(
-    frontier: list[int],
-    step: Callable[[int], list[int]],
-    seen: dict[int, int],
-    other_side: dict[int, int],
-    banned_hops: set[tuple[int, int]],
-) -> tuple[list[int], int | None]:
-    """One level of one side of a bidirectional search; returns it and any meeting node."""
-    level: list[int] = []
-    for u in frontier:
-        for v in step(u):
-            if v in seen or (banned_hops and (u, v) in banned_hops):
-                continue
-            seen[v] = u
-            if v in other_side:
-                return level, v
-            level.append(v)
-    return level, None
+class _Walk:
+    """One side of a bidirectional search in motion: its side, its frontier, and how it steps
+    (the directions it follows and the hops it may not take)."""
+
+    SMALL = 384
+    """A level with at most this many edges is walked node by node; above it, with numpy."""
+
+    def __init__(
+        self,
+        topo: Topology,
+        ok: _NodeTest,
+        side: _Side,
+        parts: tuple[bool, ...],
+        banned_hops: set[tuple[int, int]],
+    ) -> None:
+        self.topo = topo
+        self.ok = ok
+        self.test = None if ok.trivial else ok
+        self.side = side
+        self.parts = parts
+        self.banned_hops = banned_hops
+        self.frontier: list[int] | I32 = []
+
+    def step(self, other: _Side) -> int | None:
+        """Advance one level; returns the node where this side meets ``other``, if it does."""
+        if self.side.seen is not None and len(self.frontier) <= self.SMALL:
+            done, meet = self._small_step(other)
+            if done:
+                return meet
+        self.side.to_arrays()
+        other.to_arrays()
+        return self._large_step(np.asarray(self.frontier, dtype=np.int32), other)
+
+    def _small_step(self, other: _Side) -> tuple[bool, int | None]:
+        """The level node by node: (True, the meeting node or None), or (False, None) with
+        nothing changed when the level turns out to have more than ``SMALL`` edges."""
+        seen = self.side.seen
+        assert seen is not None
+        topo, test, banned = self.topo, self.test, self.banned_hops
+        before = len(seen)
+        budget = self.SMALL
+        level: list[int] = []
+        for u in self.frontier:
+            for out in self.parts:
+                lo, hi = topo._range(u, out)
+                budget -= hi - lo
+                if budget < 0:
+                    for _ in range(len(seen) - before):
+                        seen.popitem()
+                    return False, None
+                for v in topo._hop(u, out, test):
+                    if v in seen or (banned and (u, v) in banned):
+                        continue
+                    seen[v] = u
+                    if other.reached(v):
+                        self.frontier = []
+                        return True, v
+                    level.append(v)
+        self.frontier = level
+        return True, None
+
+    def _large_step(self, frontier: I32, other: _Side) -> int | None:
+        owners, slots, far = self.topo.reach(frontier, self.parts)
+        near = frontier[owners]
+        keep = None
+        if self.test is not None:
+            keep = self.test.edges(slots) & self.test.nodes(far)
+        if self.banned_hops:
+            pairs = near.astype(np.int64) * (1 << 32) + far
+            banned = np.array([u * (1 << 32) + v for u, v in self.banned_hops], dtype=np.int64)
+            allowed = ~np.isin(pairs, banned)
+            keep = allowed if keep is None else keep & allowed
+        if keep is not None:
+            near, far = near[keep], far[keep]
+        fresh = ~self.side.has(far)
+        near, far = near[fresh], far[fresh]
+        first = self.side.first(far)
+        near, far = near[first], far[first]
+        meets = np.flatnonzero(other.has(far))
+        if len(meets):
+            at = int(meets[0])
+            self.side.add(far[at : at + 1], near[at : at + 1])
+            self.frontier = _EMPTY
+            return int(far[at])
+        self.side.add(far, near)
+        self.frontier = far
+        return None
 
 
 class _NodeTest:
@@ -755,16 +990,3 @@ def _tally(names: list[str]) -> dict[str, int]:
     for name in names:
         counts[name] = counts.get(name, 0) + 1
     return counts
-
-
-def _join(meet: int, before: dict[int, int], after: dict[int, int]) -> list[int]:
-    path = [meet]
-    node = before[meet]
-    while node != _ROOT:
-        path.insert(0, node)
-        node = before[node]
-    node = after[meet]
-    while node != _ROOT:
-        path.append(node)
-        node = after[node]
-    return path

@@ -14,7 +14,7 @@ import random
 import networkx as nx
 import pytest
 
-from graph.index import Topology, TraversalFilter
+from graph.index import Topology, TraversalFilter, _Walk
 
 TYPES = ("actor", "target", "located_in", "member_of")
 
@@ -107,6 +107,44 @@ def test_paths_match_networkx_before_and_after_edits_and_compaction(seed: int) -
     in_overlay = _check_paths(topo, reference, seed)
     topo.compact()
     assert _check_paths(topo, reference, seed) == in_overlay
+
+
+def _restricted_answers(topo: Topology, seed: int) -> list[list[int] | None]:
+    """Searches with kinds, banned nodes and banned hops (no networkx view for these)."""
+    rng = random.Random(seed)
+    names = sorted(topo.node_index)
+    answers: list[list[int] | None] = []
+    for _ in range(40):
+        a, b, c, d = (topo.node_index[rng.choice(names)] for _ in range(4))
+        answers.append(
+            topo.bfs(a, b, TraversalFilter(kinds=frozenset({"person"})), max_hops=len(names))
+        )
+        answers.append(topo.bfs(a, b, TraversalFilter(), max_hops=len(names), banned_nodes=[c]))
+        answers.append(
+            topo.bfs(a, b, TraversalFilter(), max_hops=len(names), banned_hops=[(a, c), (d, b)])
+        )
+    return answers
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_level_and_node_by_node_walks_give_the_same_paths(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large levels are walked with numpy, small ones node by node: forcing either everywhere
+    gives the same paths, with edges in the CSR, in the overlay, moved and deleted."""
+    answers = []
+    for small in (0, 16, 10**9):
+        monkeypatch.setattr(_Walk, "SMALL", small)
+        topo, reference = _random_graph(seed, nodes=400, edges=2500)
+        seen = [_check_paths(topo, reference, seed), _restricted_answers(topo, seed)]
+        topo.compact()
+        _edit(topo, reference, seed)
+        seen += [_check_paths(topo, reference, seed), _restricted_answers(topo, seed)]
+        topo.compact()
+        seen += [_check_paths(topo, reference, seed), _restricted_answers(topo, seed)]
+        answers.append(seen)
+    assert answers[0] == answers[1] == answers[2]
+    assert any(path is not None and len(path) > 3 for path in answers[0][1])
 
 
 def test_max_hops_and_banned_nodes_are_respected() -> None:
