@@ -11,8 +11,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from app.auth import TokenError
-from app.config import SettingError, load_settings
+from app.auth import Token, TokenError, parse_tokens
+from app.config import SettingError, Settings, load_settings
 from app.params import comma_separated
 from app.progress import CountingReader, Progress
 from graph import queries
@@ -49,22 +49,63 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
 
-    settings = load_settings(host=args.host, port=args.port, seeds=args.seeds, db=args.db)
-    app = create_app(settings)  # checks the tokens before it opens (and maybe seeds) the store
-    graph: KnowledgeGraph = app.state.graph
+    settings = load_settings(
+        host=args.host,
+        port=args.port,
+        seeds=args.seeds,
+        db=args.db,
+        workers=args.workers,
+        access_log=args.access_log,
+    )
+    if settings.workers > 1 and settings.db == ":memory:":
+        raise OutputError("--workers above 1 needs a store file: a :memory: store is per process")
+    if settings.workers == 1:
+        app = create_app(settings)  # checks the tokens before it opens (and maybe seeds) the store
+        _announce(settings, app.state.graph, app.state.tokens)
+        uvicorn.run(app, host=settings.host, port=settings.port, access_log=settings.access_log)
+        return 0
+    # Several processes: the store is seeded and the read model saved here, once, and let go
+    # of; each worker then opens the store (loading the saved model) with the same settings,
+    # from the environment it inherits.
+    try:
+        tokens = parse_tokens(settings.tokens, settings.tokens_file)
+    except TokenError as exc:
+        raise OutputError(str(exc)) from None
+    graph = KnowledgeGraph.open(settings.db, settings.seeds)
+    try:
+        _announce(settings, graph, tokens)
+    finally:
+        graph.close()
+    del graph
+    os.environ.update(
+        GEOKG_DB=str(Path(settings.db).resolve()),
+        GEOKG_SEEDS=str(settings.seeds.resolve()),
+        GEOKG_WORKERS=str(settings.workers),
+    )
+    print(f"geokg: starting {settings.workers} worker processes", file=sys.stderr)
+    uvicorn.run(
+        "app.main:create_worker_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=settings.access_log,
+    )
+    return 0
+
+
+def _announce(settings: Settings, graph: KnowledgeGraph, tokens: Sequence[Token]) -> None:
     url = f"http://{settings.host}:{settings.port}"
     print(
         f"geokg: store {settings.db} at change {graph.position}: {_counts(graph)}",
         file=sys.stderr,
     )
-    if not any(t.role == "write" for t in app.state.tokens):
+    if not any(t.role == "write" for t in tokens):
         print(
             "geokg: no write token configured: the graph is read-only (see GEOKG_TOKENS)",
             file=sys.stderr,
         )
     print(f"geokg: serving {url}  (docs: {url}/docs, {url}/redoc)", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port)
-    return 0
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -254,6 +295,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (GEOKG_PORT, default 8000)")
     serve.add_argument("--seeds", type=Path, help="seed directory (GEOKG_SEEDS)")
     serve.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes answering requests (GEOKG_WORKERS, default 1; each holds a read model)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log a line per request (GEOKG_ACCESS_LOG, default off)",
+    )
     serve.set_defaults(run=_serve)
 
     validate = sub.add_parser("validate", help="check seed files or directories")

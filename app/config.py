@@ -49,6 +49,20 @@ class Settings(BaseSettings):
         le=3600,
         description="Seconds between looks at the change log for writes by other processes.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes `geokg serve` answers requests with. Each holds its own read "
+        "model (memory grows with each) and follows the store's change log, and every read "
+        "first applies what any of them committed, so a client reads its own writes whichever "
+        "process answers. More than one needs a store file (not `:memory:`).",
+    )
+    access_log: bool = Field(
+        default=False,
+        description="Whether `geokg serve` logs a line per request (off: at thousands of "
+        "requests a second the log line costs more than a path query).",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins whose web pages may call the API from a browser (CORS), "

@@ -65,12 +65,16 @@ async def get_writer(request: Request) -> Token:
 async def get_store(
     graph: Annotated[KnowledgeGraph, Depends(get_graph)],
 ) -> AsyncIterator[GraphStore]:
-    """The read model, held for reading while the handler runs.
+    """The read model, held for reading while the handler runs, with every commit made so far
+    by any process applied (so a client reads its own writes whichever worker answers).
 
     The dependencies are ``async`` so that a request costs no worker-thread hop before its
     handler: the read hold is taken on the event loop when no writer is applying a change (the
     usual case), and only otherwise waited for in a worker thread.
     """
+    if graph.behind():  # another process (or worker) committed: apply it before reading
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(graph.sync)
     store = graph.try_begin_read()
     if store is None:
         with anyio.CancelScope(shield=True):  # a hold taken is always released below

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,7 +47,7 @@ from app.routes import (
 from graph.errors import GeokgError
 from graph.service import KnowledgeGraph
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_worker_app"]
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +132,26 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     for module in (entities, events, relations, paths, sources, export, changes):
         app.include_router(module.router, dependencies=reads)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The application in one of several worker processes of ``geokg serve --workers N``
+    (settings from the environment the parent set). The worker ends when its parent does,
+    even if the parent was killed and could not stop it (Linux), so no orphan keeps serving
+    the port."""
+    _end_with_parent()
+    return create_app()
+
+
+def _end_with_parent() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before the line above took effect
+        raise SystemExit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 async def _follow(graph: KnowledgeGraph, interval: float) -> None:

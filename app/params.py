@@ -51,6 +51,10 @@ def _declared(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     return names, many
 
 
+_DECLARED = "_geokg_declared_query_parameters"
+"""The attribute of a route that keeps what it declares (routes do not change)."""
+
+
 async def check_query_parameters(request: Request) -> None:
     """Refuse a query parameter the route does not declare, or a single one given twice.
 
@@ -62,7 +66,11 @@ async def check_query_parameters(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    names, many = _declared(route)
+    declared = getattr(route, _DECLARED, None)  # worked out on a route's first request
+    if declared is None:
+        declared = _declared(route)
+        setattr(route, _DECLARED, declared)
+    names, many = declared
     known = f"this route takes: {', '.join(sorted(names))}" if names else "this route takes none"
     errors: list[dict[str, Any]] = []
     for name, count in Counter(k for k, _ in request.query_params.multi_items()).items():

@@ -218,6 +218,11 @@ class KnowledgeGraph:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
+    def behind(self) -> bool:
+        """Whether the store has commits this read model has not applied yet (one indexed
+        lookup: cheap enough to ask before every read)."""
+        return self.records.position() != self.position
+
     def sync(self) -> int:
         """Apply what other processes committed since; return the position now applied."""
         with self._writing:
