@@ -47,7 +47,7 @@ def _counts(graph: KnowledgeGraph) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.main import create_app
+    from app.main import create_app, serving_process
 
     settings = load_settings(
         host=args.host,
@@ -59,6 +59,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if settings.workers > 1 and settings.db == ":memory:":
         raise OutputError("--workers above 1 needs a store file: a :memory: store is per process")
+    serving_process()
     if settings.workers == 1:
         app = create_app(settings)  # checks the tokens before it opens (and maybe seeds) the store
         _announce(settings, app.state.graph, app.state.tokens)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -14,7 +15,25 @@ from app.auth import Token, match_token
 from graph.service import KnowledgeGraph
 from graph.store import GraphStore
 
-__all__ = ["GraphDep", "ReaderDep", "StoreDep", "WriterDep"]
+__all__ = ["HEAVY_AT_ONCE", "GraphDep", "ReaderDep", "StoreDep", "WriterDep", "run_heavy"]
+
+HEAVY_AT_ONCE = 1
+"""Heavy queries (k paths, neighbourhoods) a process computes at once; the others wait their
+turn without taking CPU. Python runs one thread at a time, so two heavy queries at once finish
+no sooner than one after the other, and every thread more takes turns from the event loop that
+answers the light requests (a path, an entity) between them."""
+
+T = TypeVar("T")
+
+
+async def run_heavy(request: Request, work: Callable[[], T]) -> T:
+    """Run a CPU-heavy query in a worker thread, at most :data:`HEAVY_AT_ONCE` at a time."""
+    state = request.app.state
+    limiter = getattr(state, "heavy_limiter", None)
+    if limiter is None:  # made on first use: it belongs to the running event loop
+        limiter = state.heavy_limiter = anyio.CapacityLimiter(HEAVY_AT_ONCE)
+    return await anyio.to_thread.run_sync(work, limiter=limiter)
+
 
 _CONFIGURE = (
     "writes are disabled: no write token is configured. Set GEOKG_TOKENS='name:write:<secret "

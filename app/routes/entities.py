@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.deps import StoreDep
+from app.deps import StoreDep, run_heavy
 from app.paging import PAGE_HEADERS, Cursor, Offset, link_next
 from app.problems import PROBLEM_RESPONSES
 from graph import queries
@@ -95,7 +96,8 @@ async def list_entity_relations(
 
 
 @router.get("/entities/{id}/neighbors", summary="Neighbourhood of an entity")
-def get_entity_neighbors(
+async def get_entity_neighbors(
+    request: Request,
     store: StoreDep,
     id: EntityId,
     depth: Annotated[
@@ -116,4 +118,7 @@ def get_entity_neighbors(
     ] = NEIGHBOUR_LIMIT,
 ) -> Subgraph:
     """Nodes within `depth` hops (edges followed both ways) and the edges between them."""
-    return queries.neighbourhood(store, id, depth=depth, kind=kind, type=type, limit=limit)
+    return await run_heavy(
+        request,
+        partial(queries.neighbourhood, store, id, depth=depth, kind=kind, type=type, limit=limit),
+    )

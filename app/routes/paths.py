@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from app.deps import StoreDep
+from app.deps import StoreDep, run_heavy
 from app.params import comma_separated
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit
@@ -87,7 +88,8 @@ async def get_shortest_path(
 
 
 @router.get("/paths", summary="The k shortest paths between two nodes")
-def list_paths(
+async def list_paths(
+    request: Request,
     store: StoreDep,
     source: Source,
     target: Target,
@@ -111,4 +113,7 @@ def list_paths(
     budgets of `GET /limits` (a cut answer says `truncated: true` and which budget)."""
     flt = _filter(directed, types, kinds, start, end)
     ends = queries.resolve_node(store, source), queries.resolve_node(store, target)
-    return queries.k_shortest_paths(store, *ends, max_length=max_length, limit=limit, flt=flt)
+    search = partial(
+        queries.k_shortest_paths, store, *ends, max_length=max_length, limit=limit, flt=flt
+    )
+    return await run_heavy(request, search)
