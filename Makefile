@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SCALE  ?= small
+WORKERS ?= 1
 
 .PHONY: run test lint typecheck pytest browser bench clean
 
@@ -23,9 +24,10 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
-# The benchmark of issue 6: small (~10k edges, minutes), medium (~1M), large (~10M).
+# The benchmark of issue 6: small (~10k edges, minutes), medium (~1M), large (~10M);
+# WORKERS=N runs the server with N worker processes.
 bench: $(VENV)/.installed-bench
-	$(BIN)/python -m bench --scale $(SCALE)
+	$(BIN)/python -m bench --scale $(SCALE) --workers $(WORKERS)
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "geokg needs Python 3.11"'

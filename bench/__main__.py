@@ -132,6 +132,7 @@ class Options:
     startup_budget: float
     step_budget: float
     request_timeout: float
+    workers: int
     memory_cap: int
     data_dir: Path
     results: Path
@@ -212,6 +213,7 @@ class Run:
                 "load_duration": o.duration,
             },
             "server_memory_cap_bytes": o.memory_cap,
+            "workers": o.workers,
         }
         r["machine"] = _machine()
         r["machine"]["loadavg_at_start"] = _loadavg()
@@ -276,7 +278,8 @@ class Run:
     def start_server(self, paths: dict[str, list[str]]) -> dict[str, Any]:
         ds = self.ds
         assert ds is not None
-        self.server = Server(ds.path, self.o.data_dir / f"{ds.path.stem}-serve.log")
+        log = self.o.data_dir / f"{ds.path.stem}-serve.log"
+        self.server = Server(ds.path, log, workers=self.o.workers)
         figures = self.server.start(paths["shortest_path"][0], self.o.startup_budget)
         return _ok(**figures)
 
@@ -894,6 +897,7 @@ def table(r: dict[str, Any]) -> str:
         f"Python {m.get('python')}"
     )
     add(f"command: {_get(r, 'harness', 'command')}")
+    add(f"server: geokg serve --workers {_get(r, 'harness', 'workers') or 1}")
     add(f"graph: {r.get('counts')}")
     hubs = _get(r, "generator", "hubs") or []
     add("hubs: " + ", ".join(f"{h['label']} ({h['events']} events)" for h in hubs[:5]))
@@ -1042,6 +1046,13 @@ def _parser() -> argparse.ArgumentParser:
         "--request-timeout", type=float, default=60.0, help="seconds for one request (default 60)"
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes of the server (geokg serve --workers; default 1); memory "
+        "figures add up every process",
+    )
+    parser.add_argument(
         "--memory-cap-gb",
         type=float,
         default=12.0,
@@ -1076,6 +1087,7 @@ def main(argv: list[str] | None = None) -> int:
         startup_budget=args.startup_budget or budgets["startup"],
         step_budget=args.step_budget or budgets["step"],
         request_timeout=args.request_timeout,
+        workers=args.workers,
         memory_cap=int(args.memory_cap_gb * 2**30),
         data_dir=args.data_dir,
         results=args.results or RESULTS_DIR / f"{args.scale}.json",

@@ -170,10 +170,12 @@ class PeakWatch:
 
 
 class Server:
-    """``geokg serve --db <store>`` on a free port of 127.0.0.1, its output in ``log``."""
+    """``geokg serve --db <store> --workers N`` on a free port of 127.0.0.1, its output in
+    ``log``."""
 
-    def __init__(self, db: Path, log: Path) -> None:
+    def __init__(self, db: Path, log: Path, workers: int = 1) -> None:
         self.db = db
+        self.workers = workers
         self.log_path = log
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -187,7 +189,8 @@ class Server:
     def command(self) -> list[str]:
         script = Path(sys.executable).with_name("geokg")
         entry = [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
-        return [*entry, "serve", "--db", str(self.db), "--host", HOST, "--port", str(self.port)]
+        serve = ["serve", "--db", str(self.db), "--host", HOST, "--port", str(self.port)]
+        return [*entry, *serve, "--workers", str(self.workers)]
 
     def start(self, first_path: str, timeout: float) -> dict[str, Any]:
         """Start the server; time until ``/health`` answers 200 and until ``first_path`` is
