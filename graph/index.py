@@ -9,10 +9,11 @@ a fraction of the graph the CSR is rebuilt (:meth:`Topology.compact`), which kee
 edges in load order. Deleted slots are marked dead and never reused while the process runs, so
 a slot named by a search stays valid.
 
-The path search (:meth:`Topology.bfs`) reads each node's neighbours as one slice of the CSR
-and stops at the first node both sides reach; :meth:`Topology.expand` gathers the edges of a
-whole set of nodes at once with numpy, so a hub with tens of thousands of edges costs a few
-array operations, not a Python loop per edge. Records (labels, evidence) are not here at all:
+The path search (:meth:`Topology.bfs`) is bidirectional, a level at a time on the smaller
+side. A small level is walked node by node, each node's neighbours one slice of the CSR; a
+large one (a hub with tens of thousands of edges) is gathered at once with numpy
+(:meth:`Topology.reach`), its first reaches found with stamp arrays reused between searches,
+so it costs a few array operations, not a Python loop per edge. Both ways break ties alike. Records (labels, evidence) are not here at all:
 the :class:`graph.store.GraphStore` fetches them for the nodes and edges an answer returns.
 """
 
