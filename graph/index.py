@@ -5,23 +5,26 @@ flat arrays indexed by slot: a node's type, kind and date span; an edge's ends, 
 category. Adjacency is a compressed sparse row (CSR) index over edge slots, one for edges
 leaving a node and one for edges entering it, built in one pass, plus an *overlay* of edges
 added since it was built. Writes patch the arrays and the overlay; when the overlay grows past
-a fraction of the graph the CSR is rebuilt (:meth:`Topology.compact`), which keeps each node's
-edges in load order. Deleted slots are marked dead and never reused while the process runs, so
-a slot named by a search stays valid.
+a fraction of the graph the CSR is rebuilt, which keeps each node's edges in load order: at
+once (:meth:`Topology.compact`), or from copies of the arrays in another thread while writes go
+on (:meth:`Topology.start_compaction`, then :meth:`Topology.finish_compaction`). Deleted slots
+are marked dead and never reused while the process runs, so a slot named by a search stays
+valid.
 
 The path search (:meth:`Topology.bfs`) is bidirectional, a level at a time on the smaller
 side. A small level is walked node by node, each node's neighbours one slice of the CSR; a
 large one (a hub with tens of thousands of edges) is gathered at once with numpy
 (:meth:`Topology.reach`), its first reaches found with stamp arrays reused between searches,
-so it costs a few array operations, not a Python loop per edge. Both ways break ties alike. Records (labels, evidence) are not here at all:
-the :class:`graph.store.GraphStore` fetches them for the nodes and edges an answer returns.
+so it costs a few array operations, not a Python loop per edge. Both ways break ties alike.
+Records (labels, evidence) are not here at all: the :class:`graph.store.GraphStore` fetches
+them for the nodes and edges an answer returns.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,7 +32,7 @@ import numpy.typing as npt
 
 from graph.ids import IdTable
 
-__all__ = ["NO_DATE", "Topology", "TraversalFilter"]
+__all__ = ["NO_DATE", "CsrBuild", "Topology", "TraversalFilter"]
 
 NO_DATE = 0
 """The date ordinal stored for an unknown date (no real date has ordinal 0)."""
@@ -219,6 +222,36 @@ class _Marks:
                 self._free.append(pair)
 
 
+@dataclass
+class CsrBuild:
+    """A CSR index built from copies of the edge arrays (see :meth:`Topology.start_compaction`):
+    :meth:`run` needs no lock, as nothing else reads or writes these copies."""
+
+    nodes: int
+    alive: Mask
+    sources: I32
+    targets: I32
+    slot: I32 = field(default_factory=lambda: _EMPTY)
+    far: I32 = field(default_factory=lambda: _EMPTY)
+    ptr: I64 | None = None
+    split: I64 | None = None
+
+    def run(self) -> None:
+        alive = np.flatnonzero(self.alive).astype(np.int32)
+        sources = self.sources[alive]
+        targets = self.targets[alive]
+        owners = np.concatenate([sources, targets])
+        inward = np.repeat(np.array([0, 1], dtype=np.int8), len(alive))
+        slots = np.concatenate([alive, alive])
+        order = np.lexsort((slots, inward, owners))
+        self.slot = slots[order].astype(np.int32)
+        self.far = np.concatenate([targets, sources])[order].astype(np.int32)
+        counts = np.bincount(owners, minlength=self.nodes)
+        self.ptr = np.zeros(self.nodes + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.ptr[1:])
+        self.split = self.ptr[:-1] + np.bincount(sources, minlength=self.nodes)
+
+
 class Topology:
     """Nodes and edges as integer slots with CSR adjacency and a write overlay.
 
@@ -273,6 +306,9 @@ class Topology:
         self._out_extra: dict[int, list[int]] = {}
         self._in_extra: dict[int, list[int]] = {}
         self._marks = _Marks()
+        # While a CSR is built in the background (:meth:`start_compaction`): the slots of the
+        # edges removed or moved since its copy of the arrays was taken.
+        self._journal: list[int] | None = None
         self._dirty: set[int] = set()
         self._overlay = 0
 
@@ -519,6 +555,8 @@ class Topology:
             self.edge_type.data[slot] = type_code
             self.edge_category.data[slot] = EDGE_CATEGORIES.index(category)
             if (int(self.edge_source.data[slot]), int(self.edge_target.data[slot])) != (u, v):
+                if self._journal is not None:
+                    self._journal.append(slot)
                 self._dirty.add(int(self.edge_source.data[slot]))
                 self._dirty.add(int(self.edge_target.data[slot]))
                 self.edge_source.data[slot] = u
@@ -548,39 +586,73 @@ class Topology:
         """Remove an edge: its slot is marked dead (searches skip it)."""
         slot = self.edge_index.pop(edge_id)
         self.edge_alive.data[slot] = False
+        if self._journal is not None:
+            self._journal.append(slot)
         self._dirty.add(int(self.edge_source.data[slot]))
         self._dirty.add(int(self.edge_target.data[slot]))
         name = self.types.names[int(self.edge_type.data[slot])]
         self.type_counts[name] -= 1
 
+    COMPACT_MIN = 4096
+    """The overlay is folded into the CSR when it holds more than this many edges, or an
+    eighth of the graph if that is more."""
+
     def needs_compaction(self) -> bool:
         """Whether the overlay has grown enough to rebuild the CSR index."""
-        return self._overlay > max(4096, len(self.edge_ids) // 8)
+        return self._overlay > max(self.COMPACT_MIN, len(self.edge_ids) // 8)
 
     def compact(self) -> None:
         """Rebuild the CSR index from the arrays: every live edge, each node's in load order."""
-        nodes = len(self.node_ids)
-        alive = np.flatnonzero(self.edge_alive.view).astype(np.int32)
-        sources = self.edge_source.view[alive]
-        targets = self.edge_target.view[alive]
-        owners = np.concatenate([sources, targets])
-        inward = np.repeat(np.array([0, 1], dtype=np.int8), len(alive))
-        slots = np.concatenate([alive, alive])
-        order = np.lexsort((slots, inward, owners))
-        self._slot = slots[order].astype(np.int32)
-        self._far = np.concatenate([targets, sources])[order].astype(np.int32)
-        counts = np.bincount(owners, minlength=nodes)
-        self._ptr = np.zeros(nodes + 1, dtype=np.int64)
-        np.cumsum(counts, out=self._ptr[1:])
-        self._split = self._ptr[:-1] + np.bincount(sources, minlength=nodes)
-        self._base_nodes = nodes
-        self._out_extra = {}
-        self._in_extra = {}
+        build = self.start_compaction()
+        build.run()
+        self.finish_compaction(build)
+
+    def start_compaction(self) -> CsrBuild:
+        """Copy what a CSR rebuild needs; :meth:`CsrBuild.run` may then run in another thread
+        while writes go on (each removed or moved edge is journaled), and
+        :meth:`finish_compaction` swaps the result in (under the caller's write lock)."""
+        self._journal = []
+        return CsrBuild(
+            nodes=len(self.node_ids),
+            alive=self.edge_alive.view.copy(),
+            sources=self.edge_source.view.copy(),
+            targets=self.edge_target.view.copy(),
+        )
+
+    def finish_compaction(self, build: CsrBuild) -> None:
+        """Put a finished build in place. Edges added since its copy was taken go back into
+        the overlay, and the old ends of edges removed or moved since are marked dirty."""
+        assert build.ptr is not None and build.split is not None
+        journal = self._journal if self._journal is not None else []
+        self._journal = None
+        self._slot, self._far = build.slot, build.far
+        self._ptr, self._split = build.ptr, build.split
+        self._base_nodes = build.nodes
+        self._out_extra, self._in_extra = {}, {}
         self._dirty = set()
         self._overlay = 0
+        copied = len(build.alive)
+        later = list(range(copied, self.edge_source.size))
+        for slot in journal:
+            if slot < copied:
+                self._dirty.add(int(build.sources[slot]))
+                self._dirty.add(int(build.targets[slot]))
+                later.append(slot)
+        for slot in sorted(set(later)):
+            if self.edge_alive.data[slot]:
+                self._link(slot, int(self.edge_source.data[slot]), int(self.edge_target.data[slot]))
         for table in (self.node_ids, self.edge_ids):
             if table.needs_consolidation():
                 table.consolidate()
+
+    def abandon_compaction(self) -> None:
+        """Forget a build that will not be put in place."""
+        self._journal = None
+
+    @property
+    def compacting(self) -> bool:
+        """Whether a build started by :meth:`start_compaction` has not been put in place."""
+        return self._journal is not None
 
     # -- adjacency --------------------------------------------------------------------------
 

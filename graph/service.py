@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from graph.changes import Change
 from graph.errors import IdempotencyKeyReusedError
+from graph.index import CsrBuild
 from graph.seed import has_seed_files, seed_changes, seed_files
 from graph.storage import (
     Commit,
@@ -145,11 +146,12 @@ class KnowledgeGraph:
         loaded = None
         if saved_model is not None:
             loaded = GraphStore.load(saved_model, snapshot, records.store_id())
+        self._compaction: threading.Thread | None = None
         if loaded is None:
-            self._view = GraphStore.from_snapshot(snapshot)
+            self._view = _adopt(GraphStore.from_snapshot(snapshot))
             self.save_model()
         else:
-            self._view = loaded
+            self._view = _adopt(loaded)
             log.info("read model loaded from %s and the log after it", saved_model)
         self.position = snapshot.position
         _return_free_memory()
@@ -186,6 +188,7 @@ class KnowledgeGraph:
 
     def close(self) -> None:
         """Save the read model, then close the store of record."""
+        self.wait_for_compaction()
         self.save_model()
         self.records.close()
 
@@ -253,6 +256,7 @@ class KnowledgeGraph:
             except Exception:
                 self._rebuild(snapshot)
             self.position = snapshot.position
+        self._schedule_compaction()
         self._notify(snapshot.position)
         return self.position
 
@@ -260,7 +264,7 @@ class KnowledgeGraph:
         """Build the read model afresh from the store (when following the log failed, so that
         one bad entry cannot leave the model half-applied)."""
         log.exception("could not apply the change log; building the read model from the store")
-        self._view = GraphStore.from_snapshot(snapshot)
+        self._view = _adopt(GraphStore.from_snapshot(snapshot))
 
     def _applied(self, changes: list[Change], position: int) -> None:
         """Move the read model on after this process committed ``changes`` at ``position``."""
@@ -274,7 +278,42 @@ class KnowledgeGraph:
             except Exception:
                 self._rebuild(snapshot)
             self.position = position
+        self._schedule_compaction()
         self._notify(position)
+
+    def _schedule_compaction(self) -> None:
+        """Rebuild the adjacency index in a background thread once enough edges sit in the
+        write overlay. Called with ``_writing`` held: no write changes the arrays while the
+        build copies them; reads and writes go on while it runs, and only the swap at its end
+        excludes them (for a few milliseconds)."""
+        view = self._view
+        if self._compaction is not None or not view.needs_compaction():
+            return
+        build = view.start_compaction()
+        thread = threading.Thread(
+            target=self._compact, args=(view, build), name="geokg-compaction", daemon=True
+        )
+        self._compaction = thread
+        thread.start()
+
+    def _compact(self, view: GraphStore, build: CsrBuild) -> None:
+        try:
+            build.run()
+            with self._lock.write():
+                if self._view is view:
+                    view.finish_compaction(build)
+        except Exception:
+            log.exception("could not rebuild the adjacency index; the write overlay stays")
+            with self._lock.write():
+                view.abandon_compaction()
+        finally:
+            self._compaction = None
+
+    def wait_for_compaction(self, timeout: float | None = None) -> None:
+        """Wait until no adjacency rebuild runs in the background (tests, shutdown)."""
+        thread = self._compaction
+        if thread is not None:
+            thread.join(timeout)
 
     def _notify(self, position: int) -> None:
         for listener in list(self._listeners):
@@ -322,3 +361,9 @@ class KnowledgeGraph:
                 self._applied(planned.changes, position)
                 return WriteOutcome(position, planned.result)
             raise RuntimeError("the store kept moving under this writer")
+
+
+def _adopt(view: GraphStore) -> GraphStore:
+    """A read model this service owns: it rebuilds the adjacency index in the background."""
+    view.defer_compaction = True
+    return view

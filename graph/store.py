@@ -38,7 +38,7 @@ from pydantic import TypeAdapter
 from graph.changes import Change
 from graph.errors import NodeNotFoundError
 from graph.ids import IdTable
-from graph.index import NO_DATE, NODE_TYPES, Topology, TraversalFilter
+from graph.index import NO_DATE, NODE_TYPES, CsrBuild, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
 from graph.search import SEARCH_LIMIT, NameIndex
 from graph.storage.base import RecordSnapshot
@@ -325,6 +325,9 @@ class GraphStore:
         self._events = _EventOrder(self._topo)
         self._event_span = dt.timedelta(0)
         self._names = NameIndex()
+        self.defer_compaction = False
+        """True when the owner rebuilds the adjacency index in the background (see
+        :meth:`start_compaction`); :meth:`settle` then leaves it to the owner."""
 
     @classmethod
     def from_snapshot(cls, snapshot: RecordSnapshot) -> GraphStore:
@@ -568,8 +571,27 @@ class GraphStore:
     def settle(self) -> None:
         """Finish index work left pending by writes, so that reads never modify the store."""
         self._names.flush()
-        if self._topo.needs_compaction():
+        if not self.defer_compaction and self.needs_compaction():
             self._topo.compact()
+
+    def needs_compaction(self) -> bool:
+        """Whether enough edges sit in the write overlay to rebuild the adjacency index (and no
+        rebuild is under way)."""
+        return not self._topo.compacting and self._topo.needs_compaction()
+
+    def start_compaction(self) -> CsrBuild:
+        """Begin a rebuild of the adjacency index: copies the arrays it needs (call it with
+        writes excluded); the build's ``run()`` may then go on in another thread without any
+        lock while reads and writes continue, and :meth:`finish_compaction` (with writes and
+        reads excluded) puts it in place."""
+        return self._topo.start_compaction()
+
+    def finish_compaction(self, build: CsrBuild) -> None:
+        self._topo.finish_compaction(build)
+
+    def abandon_compaction(self) -> None:
+        """Forget a rebuild that failed (the overlay keeps serving; a later one may start)."""
+        self._topo.abandon_compaction()
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ def _random_graph(seed: int, nodes: int, edges: int) -> tuple[Topology, nx.Multi
     return topo, reference
 
 
-def _edit(topo: Topology, reference: nx.MultiDiGraph[str], seed: int) -> None:
+def _edit(topo: Topology, reference: nx.MultiDiGraph[str], seed: int, prefix: str = "new") -> None:
     rng = random.Random(seed)
     names = list(reference.nodes)
     for edge_id in rng.sample(sorted(topo.edge_index), len(topo.edge_index) // 10):
@@ -50,8 +50,8 @@ def _edit(topo: Topology, reference: nx.MultiDiGraph[str], seed: int) -> None:
             topo.add_edge(edge_id, a, b, kind, "relation")
     for j in range(len(names) // 4):
         a, b = rng.choice(names), rng.choice(names)
-        topo.add_edge(f"new{j}", a, b, "actor", "relation")
-        reference.add_edge(a, b, key=f"new{j}", type="actor")
+        topo.add_edge(f"{prefix}{j}", a, b, "actor", "relation")
+        reference.add_edge(a, b, key=f"{prefix}{j}", type="actor")
     lonely = [n for n in names if reference.degree(n) == 0]
     for name in lonely[:3]:
         topo.remove_node(name)
@@ -145,6 +145,24 @@ def test_level_and_node_by_node_walks_give_the_same_paths(
         answers.append(seen)
     assert answers[0] == answers[1] == answers[2]
     assert any(path is not None and len(path) > 3 for path in answers[0][1])
+
+
+@pytest.mark.parametrize("seed", [6, 7, 8])
+def test_a_csr_built_while_writes_go_on_matches_networkx(seed: int) -> None:
+    """A rebuild from copies of the arrays, with edges added, deleted, moved and nodes removed
+    between the copy and the swap, answers as a rebuild done at once."""
+    topo, reference = _random_graph(seed, nodes=300, edges=900)
+    topo.compact()
+    build = topo.start_compaction()
+    assert topo.compacting
+    _edit(topo, reference, seed)  # while the build has not run yet
+    build.run()
+    _edit(topo, reference, seed + 100, prefix="later")  # after it ran, before the swap
+    topo.finish_compaction(build)
+    assert not topo.compacting
+    swapped = _check_paths(topo, reference, seed)
+    topo.compact()
+    assert _check_paths(topo, reference, seed) == swapped
 
 
 def test_max_hops_and_banned_nodes_are_respected() -> None:
