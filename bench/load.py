@@ -11,8 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
+import os
+import re
+import shutil
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +32,7 @@ __all__ = [
     "closed_loop",
     "fetch",
     "summarise",
+    "wrk",
 ]
 
 _READ = 1 << 16
@@ -329,3 +336,67 @@ def closed_loop(
                 merged.statuses[status] = merged.statuses.get(status, 0) + count
         results[name] = merged
     return {name: r.as_json(took) for name, r in results.items()} | {"seconds": round(took, 3)}
+
+
+_WRK_SCRIPT = """-- written by the geokg bench: cycle through the request paths
+local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk(
+    host: str, port: int, paths: Sequence[str], *, connections: int, duration: float
+) -> dict[str, Any] | None:
+    """The same closed loop through ``wrk`` (a C load generator), when it is installed: it
+    needs far less CPU than this Python client, so more of the machine is left to the server.
+    None when there is no ``wrk``."""
+    program = shutil.which("wrk")
+    if program is None:
+        return None
+    listed = ", ".join(json.dumps(p) for p in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT % listed)
+    try:
+        command = [
+            program,
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--latency",
+            "-s",
+            script.name,
+            f"http://{host}:{port}",
+        ]
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration + 60, check=False
+        )
+    finally:
+        os.unlink(script.name)
+    return _parse_wrk(done.stdout) | {"client": "wrk", "exit_status": done.returncode}
+
+
+def _parse_wrk(output: str) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] in ("50%", "99%"):
+            number = re.fullmatch(r"([\d.]+)(us|ms|s|m)", words[1])
+            if number:
+                key = f"p{words[0][:-1]}_ms"
+                figures[key] = round(float(number[1]) * _UNITS[number[2]], 3)
+        elif line.startswith("Requests/sec:"):
+            figures["per_second"] = float(words[1])
+        elif "requests in" in line:
+            figures["requests"] = int(words[0])
+        elif line.startswith("Non-2xx or 3xx responses:"):
+            figures["errors"] = int(words[-1])
+        elif line.strip().startswith("Socket errors:"):
+            figures["socket_errors"] = line.strip().split(":", 1)[1].strip()
+    figures.setdefault("errors", 0)
+    return figures

@@ -127,3 +127,29 @@ def test_bench_runs_end_to_end_and_reports_every_figure(tmp_path: Path) -> None:
         assert set(target) == {"name", "target", "measured", "unit", "met"}
         assert isinstance(target["met"], bool)
         assert target["measured"] is None or isinstance(target["measured"], int | float)
+
+
+def test_wrk_output_is_read_with_its_units() -> None:
+    from bench.load import _parse_wrk
+
+    output = """Running 10s test @ http://127.0.0.1:8011
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    44.67ms   19.18ms 260.25ms   75.34%
+  Latency Distribution
+     50%  890.00us
+     75%   53.77ms
+     90%   67.03ms
+     99%    1.01s
+  1807 requests in 10.01s, 5.86MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:    180.58
+Transfer/sec:    599.50KB
+"""
+    assert _parse_wrk(output) == {
+        "p50_ms": 0.89,
+        "p99_ms": 1010.0,
+        "requests": 1807,
+        "errors": 3,
+        "per_second": 180.58,
+    }
