@@ -394,7 +394,7 @@ def _parse_wrk(output: str) -> dict[str, Any]:
             figures["per_second"] = float(words[1])
         elif "requests in" in line:
             figures["requests"] = int(words[0])
-        elif line.startswith("Non-2xx or 3xx responses:"):
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
             figures["errors"] = int(words[-1])
         elif line.strip().startswith("Socket errors:"):
             figures["socket_errors"] = line.strip().split(":", 1)[1].strip()
