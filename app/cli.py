@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import logging
 import os
@@ -21,7 +22,7 @@ from graph.formats import FORMATS, export
 from graph.imports import READERS, format_for_path, import_items, read_items
 from graph.model import Event
 from graph.seed import validate_seed_paths
-from graph.service import KnowledgeGraph
+from graph.service import KnowledgeGraph, return_free_memory
 from graph.storage import open_record_store
 from graph.storage.sqlite import restore_backup
 from graph.store import GraphStore
@@ -78,6 +79,8 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         graph.close()
     del graph
+    gc.collect()
+    return_free_memory()  # the parent only watches its workers: keep none of the model
     os.environ.update(
         GEOKG_DB=str(Path(settings.db).resolve()),
         GEOKG_SEEDS=str(settings.seeds.resolve()),

@@ -42,16 +42,17 @@ from graph.storage import (
 from graph.store import GraphStore
 from graph.writes import Plan
 
-__all__ = ["KnowledgeGraph", "ReadWriteLock", "WriteOutcome"]
+__all__ = ["KnowledgeGraph", "ReadWriteLock", "WriteOutcome", "return_free_memory"]
 
 log = logging.getLogger(__name__)
 
 SYNC_BATCH = 10_000
 
 
-def _return_free_memory() -> None:
-    """Give the C allocator's free pages back to the system after a build: building the model
-    frees large temporaries that glibc would otherwise keep resident (no-op elsewhere)."""
+def return_free_memory() -> None:
+    """Give the C allocator's free pages back to the system after a build (building the model
+    frees large temporaries) or once a model is dropped: glibc would otherwise keep them
+    resident (no-op elsewhere)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
@@ -154,7 +155,7 @@ class KnowledgeGraph:
             self._view = _adopt(loaded)
             log.info("read model loaded from %s and the log after it", saved_model)
         self.position = snapshot.position
-        _return_free_memory()
+        return_free_memory()
 
     @classmethod
     def open(cls, location: str | Path, seeds: Path | None = None) -> KnowledgeGraph:
