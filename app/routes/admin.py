@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES
-from app.deps import GraphDep, WriterDep
+from app.deps import HEAVY_AT_ONCE, GraphDep, WriterDep
 from app.importing import IMPORT_ITEMS
 from app.problems import PROBLEM_RESPONSES
 from app.routes.changes import MAX_CHANGES
@@ -102,6 +102,13 @@ def limits() -> dict[str, Bound]:
             '`truncated_by: "size"`',
         ),
         ("changes_page_size", MAX_CHANGES, "changes", f"`limit`: {_PARAMETER}"),
+        (
+            "heavy_queries_at_once",
+            HEAVY_AT_ONCE,
+            "queries per worker process",
+            "further `/paths` and `/entities/{id}/neighbors` requests wait their turn (light "
+            "requests are answered meanwhile)",
+        ),
     ]
     rows += [
         (f"record_{name}", value, "items" if name in _COUNTS else "characters", _RECORD)

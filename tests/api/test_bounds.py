@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.deps import HEAVY_AT_ONCE
 from graph import queries
 from tests.api.conftest import WRITE
 
@@ -225,6 +226,7 @@ def test_limits_list_every_bound_with_what_happens_when_reached(seed_client: Tes
         "path_searches": queries.PATH_SEARCHES,
         "path_answer_records": queries.PATH_RECORDS,
         "neighbourhood_walk_nodes": queries.WALK_LIMIT,
+        "heavy_queries_at_once": HEAVY_AT_ONCE,
     }
     assert {name: limits[name]["value"] for name in expected} == expected
     for name, bound in limits.items():
