@@ -134,6 +134,7 @@ class Options:
     step_budget: float
     request_timeout: float
     workers: int
+    skip: frozenset[str]
     memory_cap: int
     data_dir: Path
     results: Path
@@ -262,16 +263,22 @@ class Run:
             r["exports"] = self.exports(paths)
         finally:
             self.stop_server()
-        r["in_process"] = self.step("in-process queries", self.in_process)
-        r["references"] = {
-            "networkx_bfs": self.step("networkx BFS", self.networkx),
-            "oxigraph_ntriples": self.step("pyoxigraph N-Triples", self.oxigraph),
-            "igraph_graphml": self.step("igraph GraphML", self.igraph),
-        }
-        r["imports"] = {
-            fmt: self.step(f"import {fmt}", partial(self.imports, fmt))
-            for fmt in ("ntriples", "graphml")
-        }
+        skip = self.o.skip
+        if "in_process" not in skip:
+            r["in_process"] = self.step("in-process queries", self.in_process)
+        if "references" not in skip:
+            r["references"] = {
+                "networkx_bfs": self.step("networkx BFS", self.networkx),
+                "bare_fastapi_networkx": self.step("bare FastAPI + networkx app", self.bare_app),
+                "oxigraph_ntriples": self.step("pyoxigraph N-Triples", self.oxigraph),
+                "igraph_graphml": self.step("igraph GraphML", self.igraph),
+            }
+        if "imports" not in skip:
+            r["imports"] = {
+                fmt: self.step(f"import {fmt}", partial(self.imports, fmt))
+                for fmt in ("ntriples", "graphml")
+            }
+        r["skipped"] = sorted(skip)
         r["checks"] = {"path_lengths": _compare_lengths(r)}
         r["ratios"] = _ratios(r)
         r["targets"] = _targets(r)
@@ -591,6 +598,14 @@ class Run:
         args = {"db": str(self.ds.path), "pairs": self.ds.plan.pairs, "budget": self.o.query_budget}
         return self.child("networkx_bfs", args, self.o.step_budget)
 
+    def bare_app(self) -> dict[str, Any]:
+        """The issue's reference: a bare FastAPI + networkx app, driven by wrk as geokg is."""
+        assert self.ds is not None
+        if not shutil.which("wrk"):
+            return {"status": "not run: no wrk on this machine"}
+        args = {"db": str(self.ds.path), "pairs": self.ds.plan.pairs, "duration": self.o.duration}
+        return self.child("bare_app", args, self.o.step_budget)
+
     def igraph(self) -> dict[str, Any]:
         assert self.ds is not None
         output = self.exports_dir / f"{self.ds.path.stem}.igraph.graphml"
@@ -716,6 +731,10 @@ def _ratios(r: dict[str, Any]) -> dict[str, Any]:
         "graphml_export_rate_over_igraph_writer": _ratio(
             _get(r, "exports", "graphml", "edges_per_s"),
             _get(r, "references", "igraph_graphml", "edges_per_s"),
+        ),
+        "http_8_connections_rate_over_bare_fastapi_networkx_app": _ratio(
+            _get(r, "throughput_wrk", "8", "per_second"),
+            _get(r, "references", "bare_fastapi_networkx", "throughput", "8", "per_second"),
         ),
     }
 
@@ -937,6 +956,8 @@ def table(r: dict[str, Any]) -> str:
         f"Python {m.get('python')}"
     )
     add(f"command: {_get(r, 'harness', 'command')}")
+    if r.get("skipped"):
+        add(f"skipped: {', '.join(r['skipped'])}")
     add(f"server: geokg serve --workers {_get(r, 'harness', 'workers') or 1}")
     add(f"graph: {r.get('counts')}")
     hubs = _get(r, "generator", "hubs") or []
@@ -1047,6 +1068,14 @@ def table(r: dict[str, Any]) -> str:
         f"  reference igraph write_graphml: {_num(ig.get('edges_per_s'))} edges/s, "
         f"{_num(ig.get('seconds'), 2)} s  [{ig.get('status')}]"
     )
+    bare = refs.get("bare_fastapi_networkx", {})
+    for n, figures in (bare.get("throughput") or {}).items():
+        add(
+            f"  reference bare FastAPI + networkx app (node ids only), {n} connection(s), wrk: "
+            f"{_num(figures.get('per_second'))} requests/s, p50 {_num(figures.get('p50_ms'), 3)} "
+            f"ms, p99 {_num(figures.get('p99_ms'), 3)} ms, server "
+            f"{_num(figures.get('server_cpu_ms_per_request'), 3)} ms/request"
+        )
     add("imports (read_items + import_items into an empty store):")
     for fmt, figures in (r.get("imports") or {}).items():
         add(
@@ -1093,6 +1122,12 @@ def _parser() -> argparse.ArgumentParser:
         "--request-timeout", type=float, default=60.0, help="seconds for one request (default 60)"
     )
     parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated steps to leave out: in_process, references, imports (e.g. at the "
+        "large scale, where the references alone take hours); the results say what was skipped",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -1111,6 +1146,20 @@ def _parser() -> argparse.ArgumentParser:
         "--results", type=Path, help="where to write the JSON (default bench/results/<scale>.json)"
     )
     return parser
+
+
+_SKIPPABLE = frozenset({"in_process", "references", "imports"})
+
+
+def _skips(value: str) -> frozenset[str]:
+    named = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = named - _SKIPPABLE
+    if unknown:
+        raise SystemExit(
+            f"bench: --skip: unknown step(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(sorted(_SKIPPABLE))}"
+        )
+    return named
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1135,6 +1184,7 @@ def main(argv: list[str] | None = None) -> int:
         step_budget=args.step_budget or budgets["step"],
         request_timeout=args.request_timeout,
         workers=args.workers,
+        skip=_skips(args.skip),
         memory_cap=int(args.memory_cap_gb * 2**30),
         data_dir=args.data_dir,
         results=args.results or RESULTS_DIR / f"{args.scale}.json",

@@ -313,7 +313,68 @@ def import_file(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def bare_app(args: dict[str, Any]) -> dict[str, Any]:
+    """The issue's reference server: a bare FastAPI app answering ``/paths/shortest`` with
+    networkx's bidirectional BFS on a topology-only ``nx.Graph`` of the same store (node ids
+    only: no records, no evidence), served by uvicorn in this process and driven by wrk with
+    the same pairs and connections as geokg."""
+    import threading
+    from urllib.parse import urlencode
+
+    import networkx as nx
+    import uvicorn
+    from fastapi import FastAPI, HTTPException
+
+    from bench.load import wrk
+    from bench.server import HOST, cpu_seconds, free_port
+
+    graph: nx.Graph[str] = nx.Graph()
+    for object_type, body in _edges_of(args["db"]):
+        if object_type == "edge":
+            graph.add_edge(body["source"], body["target"])
+        else:
+            graph.add_node(body["id"])
+    app = FastAPI()
+
+    @app.get("/paths/shortest")
+    async def shortest(source: str, target: str) -> dict[str, list[str]]:
+        try:
+            return {"nodes": nx.bidirectional_shortest_path(graph, source, target)}
+        except (nx.NetworkXNoPath, nx.NodeNotFound) as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    port = free_port()
+    config = uvicorn.Config(app, host=HOST, port=port, access_log=False, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    paths = [f"/paths/shortest?{urlencode({'source': a, 'target': b})}" for a, b in args["pairs"]]
+    figures: dict[str, Any] = {}
+    try:
+        for connections in (1, 8):
+            before = cpu_seconds(os.getpid())
+            found = wrk(
+                HOST, port, paths, connections=connections, duration=float(args["duration"])
+            )
+            after = cpu_seconds(os.getpid())
+            if found is None:
+                return {"status": "not run: no wrk on this machine"}
+            if before is not None and after is not None and found.get("requests"):
+                found["server_cpu_ms_per_request"] = round(
+                    (after - before) * 1000 / found["requests"], 3
+                )
+            figures[str(connections)] = found
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    return {"answers": "node ids only (no records, no evidence)", "throughput": figures}
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "bare_app": bare_app,
     "queries": queries,
     "networkx_bfs": networkx_bfs,
     "igraph_graphml": igraph_graphml,
