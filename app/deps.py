@@ -15,7 +15,15 @@ from app.auth import Token, match_token
 from graph.service import KnowledgeGraph
 from graph.store import GraphStore
 
-__all__ = ["HEAVY_AT_ONCE", "GraphDep", "ReaderDep", "StoreDep", "WriterDep", "run_heavy"]
+__all__ = [
+    "HEAVY_AT_ONCE",
+    "FreshGraphDep",
+    "GraphDep",
+    "ReaderDep",
+    "StoreDep",
+    "WriterDep",
+    "run_heavy",
+]
 
 HEAVY_AT_ONCE = 1
 """Heavy queries (k paths, neighbourhoods) a process computes at once; the others wait their
@@ -81,6 +89,22 @@ async def get_writer(request: Request) -> Token:
     return token
 
 
+async def _caught_up(graph: KnowledgeGraph) -> None:
+    """Apply what any other process (or worker) committed, before a read."""
+    if graph.behind():
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(graph.sync)
+
+
+async def get_fresh_graph(
+    graph: Annotated[KnowledgeGraph, Depends(get_graph)],
+) -> KnowledgeGraph:
+    """The knowledge graph with every commit made so far by any process applied (for routes
+    that take their own read hold, such as exports)."""
+    await _caught_up(graph)
+    return graph
+
+
 async def get_store(
     graph: Annotated[KnowledgeGraph, Depends(get_graph)],
 ) -> AsyncIterator[GraphStore]:
@@ -91,9 +115,7 @@ async def get_store(
     handler: the read hold is taken on the event loop when no writer is applying a change (the
     usual case), and only otherwise waited for in a worker thread.
     """
-    if graph.behind():  # another process (or worker) committed: apply it before reading
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(graph.sync)
+    await _caught_up(graph)
     store = graph.try_begin_read()
     if store is None:
         with anyio.CancelScope(shield=True):  # a hold taken is always released below
@@ -106,6 +128,7 @@ async def get_store(
 
 
 GraphDep = Annotated[KnowledgeGraph, Depends(get_graph)]
+FreshGraphDep = Annotated[KnowledgeGraph, Depends(get_fresh_graph)]
 StoreDep = Annotated[GraphStore, Depends(get_store, scope="function")]
 ReaderDep = Annotated[Token | None, Depends(get_reader)]
 WriterDep = Annotated[Token, Depends(get_writer)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from app.deps import GraphDep
+from app.deps import FreshGraphDep
 from app.negotiation import choose_format
 from app.problems import PROBLEM_RESPONSES, Problem
 from graph import queries
@@ -33,7 +33,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     "/export", summary="Export the graph", response_class=StreamingResponse, responses=_RESPONSES
 )
 def export_graph(
-    graph: GraphDep,
+    graph: FreshGraphDep,
     format: Annotated[
         str | None,
         Query(
