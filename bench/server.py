@@ -22,7 +22,15 @@ from typing import IO, Any
 
 from bench.load import fetch
 
-__all__ = ["PeakWatch", "Server", "cpu_seconds", "free_port", "memory", "tree_memory"]
+__all__ = [
+    "PeakWatch",
+    "Server",
+    "cpu_seconds",
+    "descendants",
+    "free_port",
+    "memory",
+    "tree_memory",
+]
 
 HOST = "127.0.0.1"
 _PAGE = os.sysconf("SC_CLK_TCK")
@@ -36,7 +44,7 @@ def free_port() -> int:
         return port
 
 
-def _children(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Every descendant of a process (worker processes a server may start)."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -73,7 +81,7 @@ def tree_memory(pid: int) -> dict[str, int]:
     shared between processes count once per process), ``Pss`` summed (shared pages split
     between their processes: the fair total), and how many ``processes`` there are."""
     total: dict[str, int] = {}
-    pids = [pid, *_children(pid)]
+    pids = [pid, *descendants(pid)]
     for each in pids:
         for name, value in memory(each).items():
             if name != "VmHWM":
@@ -104,7 +112,7 @@ def memory(pid: int) -> dict[str, int]:
 def cpu_seconds(pid: int) -> float | None:
     """User and system CPU time a process and its descendants have used so far."""
     total = 0.0
-    for each in [pid, *_children(pid)]:
+    for each in [pid, *descendants(pid)]:
         try:
             with open(f"/proc/{each}/stat", encoding="ascii") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()

@@ -18,26 +18,12 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from bench.server import descendants
 from tests.e2e.serving import ROOT, WRITE, WRITE_TOKEN, free_port
 
 pytestmark = pytest.mark.e2e
 
 STARTUP_TIMEOUT = 60.0
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == pid:
-            found.append(int(entry))
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -82,7 +68,7 @@ def _serve(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
 def _workers(parent: int) -> list[int]:
     """The uvicorn workers: children of the parent that listen (not its helper processes)."""
     return [
-        pid for pid in _children(parent) if "create_worker_app" in _cmdline(pid) or _serving(pid)
+        pid for pid in descendants(parent) if "create_worker_app" in _cmdline(pid) or _serving(pid)
     ]
 
 
