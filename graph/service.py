@@ -241,7 +241,7 @@ class KnowledgeGraph:
                 for logged in snapshot.changes_since(self.position):
                     changes.append(logged.change)
                     if len(changes) >= SYNC_BATCH:
-                        self._view.apply(changes)
+                        self._view.apply(changes, first=logged.position - len(changes) + 1)
                         self._view.forget(changes)
                         changes = []
                 self._view.advance(snapshot, changes)

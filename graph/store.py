@@ -421,6 +421,7 @@ class GraphStore:
         names: Sequence[str] | None,
         dates: tuple[Any, Any] | None,
         cameo: str,
+        rank: int | None = None,
     ) -> None:
         topo = self._topo
         slot = topo.node_index.get(node_id)
@@ -430,7 +431,7 @@ class GraphStore:
         if dates is not None:
             start, end = dates
             first, last = _day(start or end), _day(end or start)
-        topo.add_node(node_id, node_type, kind, first=first, last=last, cameo=cameo)
+        topo.add_node(node_id, node_type, kind, first=first, last=last, cameo=cameo, rank=rank)
         if names is not None:
             self._names.remove(node_id)
             self._names.add(node_id, list(names))
@@ -489,11 +490,20 @@ class GraphStore:
         self._index_edge(edge.id, edge.source, edge.target, edge.type, edge.category)
         records.edges[edge.id] = edge
 
-    def _index_edge(self, edge_id: str, source: str, target: str, type_: str, cat: str) -> None:
+    def _index_edge(
+        self,
+        edge_id: str,
+        source: str,
+        target: str,
+        type_: str,
+        cat: str,
+        *,
+        rank: int | None = None,
+    ) -> None:
         for end in (source, target):
             if end not in self._topo.node_index:
                 raise NodeNotFoundError(end)
-        self._topo.add_edge(edge_id, source, target, type_, cat)
+        self._topo.add_edge(edge_id, source, target, type_, cat, rank=rank)
 
     def delete_edge(self, edge_id: str) -> None:
         """Remove an edge; raise ``KeyError`` if unknown."""
@@ -510,28 +520,39 @@ class GraphStore:
         """Keep the text of a source document (evidence offsets point into it)."""
         self._memory().texts[source_id] = text
 
-    def apply(self, changes: Iterable[Change]) -> None:
+    def apply(self, changes: Iterable[Change], *, first: int | None = None) -> None:
         """Apply changes from the store of record's log, in order, then settle the indexes.
 
         A read model over memory records takes the records from the changes; one that reads a
-        store of record indexes what the changes say and finds the records in the store.
+        store of record indexes what the changes say and finds the records in the store. It
+        needs ``first``, the log position of the first change (the positions follow on with no
+        gaps): a node or edge ranks in load order by the position of the change that created
+        it, which is the ``ord`` the store of record gives its row, so a model that followed the
+        writes and one built afresh from the store rank everything alike (cursors hold ranks).
         """
         if isinstance(self._records, MemoryRecords):
             for change in changes:
                 change.apply_to(self)
         else:
-            for change in changes:
-                self._apply_skeleton(change)
+            if first is None:
+                raise TypeError("changes from a store of record are applied with their position")
+            for position, change in enumerate(changes, start=first):
+                self._apply_skeleton(change, position)
         self.settle()
 
-    def _apply_skeleton(self, change: Change) -> None:
+    def _apply_skeleton(self, change: Change, position: int) -> None:
         after = change.after
         if change.object_type == "edge":
             if after is None:
                 self.delete_edge(change.id)
             else:
                 self._index_edge(
-                    change.id, after["source"], after["target"], after["type"], after["category"]
+                    change.id,
+                    after["source"],
+                    after["target"],
+                    after["type"],
+                    after["category"],
+                    rank=position,
                 )
             return
         if after is None:
@@ -549,15 +570,16 @@ class GraphStore:
             cameo=(after.get("cameo") or {}).get("code", "")
             if change.object_type == "event"
             else "",
+            rank=position,
         )
 
     def advance(self, snapshot: RecordSnapshot, changes: Sequence[Change]) -> None:
         """Apply changes read from the store of record and read records from ``snapshot``,
-        which is at the position just after them."""
+        whose position is that of the last of them."""
         if not isinstance(self._records, StoredRecords):
             raise TypeError("only a read model over a store of record advances")
         if changes:
-            self.apply(changes)
+            self.apply(changes, first=snapshot.position - len(changes) + 1)
         self._records.advance(snapshot, changes)
 
     def forget(self, changes: Iterable[Change]) -> None:
@@ -990,7 +1012,10 @@ class GraphStore:
                 store = cls._from_saved(saved, meta, snapshot)
             # Then the log after it. Anything going wrong here (a damaged file of any kind, a
             # log that does not apply) means: build the model afresh from the store instead.
-            store.apply(logged.change for logged in snapshot.changes_since(int(meta["position"])))
+            after = int(meta["position"])
+            store.apply(
+                (logged.change for logged in snapshot.changes_since(after)), first=after + 1
+            )
         except Exception as exc:
             log.warning("saved read model %s not used (%s); building it from the store", path, exc)
             return None
@@ -1056,8 +1081,10 @@ def by_source(edges: Iterable[Edge]) -> Iterator[tuple[str, dict[str, list[Edge]
         yield source, by_target(run)
 
 
-SNAPSHOT_FORMAT = 1
-"""The layout :meth:`GraphStore.save` writes; a file of another layout is rebuilt."""
+SNAPSHOT_FORMAT = 2
+"""The layout :meth:`GraphStore.save` writes; a file of another layout is rebuilt. 2: ranks
+are the store's ``ord`` (the position of the change that created the row) in every process;
+format 1 may hold ranks counted by a process that followed writes."""
 
 
 def _blob(text: str) -> Any:

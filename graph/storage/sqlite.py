@@ -261,7 +261,7 @@ class SQLiteRecordStore:
                 at = dt.datetime.now(dt.UTC).isoformat()
                 last = current + len(changes)
                 for i, change in enumerate(changes, start=current + 1):
-                    self._write_row(conn, change)
+                    self._write_row(conn, change, i)
                     conn.execute(
                         "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
@@ -298,7 +298,11 @@ class SQLiteRecordStore:
             return last
 
     @staticmethod
-    def _write_row(conn: sqlite3.Connection, change: Change) -> None:
+    def _write_row(conn: sqlite3.Connection, change: Change, position: int) -> None:
+        """Write one change's row. A new row's ``ord`` (its place in load order) is the
+        position of the change that created it: never reused (SQLite would give a new row the
+        ord of a deleted last one) and known to every process that follows the log, so a read
+        model that followed the writes ranks it as one rebuilt from this table does."""
         after = change.after
         if change.object_type == "edge":
             if after is None:
@@ -311,8 +315,8 @@ class SQLiteRecordStore:
             ).rowcount
             if not updated:
                 conn.execute(
-                    "INSERT INTO edges (id, source, target, body) VALUES (?, ?, ?, ?)",
-                    (change.id, after["source"], after["target"], body),
+                    "INSERT INTO edges (ord, id, source, target, body) VALUES (?, ?, ?, ?, ?)",
+                    (position, change.id, after["source"], after["target"], body),
                 )
             return
         if after is None:
@@ -327,8 +331,8 @@ class SQLiteRecordStore:
         ).rowcount
         if not updated:
             conn.execute(
-                "INSERT INTO nodes (id, node_type, body) VALUES (?, ?, ?)",
-                (change.id, change.object_type, body),
+                "INSERT INTO nodes (ord, id, node_type, body) VALUES (?, ?, ?, ?)",
+                (position, change.id, change.object_type, body),
             )
         if "text" in after:
             conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?)", (change.id, after["text"]))
