@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SEARCH_LIMIT", "NameIndex", "normalise"]
+__all__ = ["SEARCH_LIMIT", "Match", "NameIndex", "normalise"]
 
 Ints = npt.NDArray[np.signedinteger[Any]]
 Codes = npt.NDArray[np.unsignedinteger[Any]]
@@ -668,6 +668,16 @@ _EMPTY = _build([], _Strings.of(np.zeros(0, dtype=np.uint8)), _NONE, _NONE)
 _Match = tuple[int, int, str, str]  # (rank, length of the name, name, id): how matches sort
 
 
+class Match(NamedTuple):
+    """A search match, as matches sort: the kind of match (0 exact name, 1 name prefix, 2 word
+    prefix, 3 substring), the length of the matched name, the name (normalised), the id."""
+
+    rank: int
+    length: int
+    name: str
+    id: str
+
+
 class NameIndex:
     """Index of the names (label and aliases) of nodes, for exact look-up and ranked search.
 
@@ -942,6 +952,17 @@ class NameIndex:
         >>> index.search("kyiv", limit=2)
         ['kyiv', 'kyivstar']
         """
+        return [match.id for match in self.matches(query, limit)]
+
+    def matches(self, query: str, limit: int | None = None) -> list[Match]:
+        """:meth:`search`, with each id's best match: its sort key, which a page of the answer
+        can resume after.
+
+        Examples
+        --------
+        >>> NameIndex.build([("kyiv", ["Kyiv", "Kiev"])]).matches("ki")
+        [Match(rank=1, length=4, name='kiev', id='kyiv')]
+        """
         q = normalise(query)
         if not q or (limit is not None and limit <= 0):
             return []
@@ -950,11 +971,11 @@ class NameIndex:
         if written:
             matches = heapq.merge(matches, written)
         seen: set[str] = set()
-        found: list[str] = []
-        for _, _, _, node_id in matches:
-            if node_id not in seen:
-                seen.add(node_id)
-                found.append(node_id)
+        found: list[Match] = []
+        for match in matches:
+            if match[3] not in seen:
+                seen.add(match[3])
+                found.append(Match(*match))
                 if len(found) == limit:
                     break
         return found

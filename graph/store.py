@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
@@ -40,12 +40,13 @@ from graph.errors import NodeNotFoundError
 from graph.ids import IdTable
 from graph.index import NO_DATE, NODE_TYPES, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
-from graph.search import SEARCH_LIMIT, NameIndex
+from graph.search import SEARCH_LIMIT, Match, NameIndex
 from graph.storage.base import RecordSnapshot
 
 __all__ = [
     "EventKey",
     "GraphStore",
+    "IdView",
     "MemoryRecords",
     "RecordSnapshot",
     "Records",
@@ -160,9 +161,10 @@ class _SortedSlice(Sequence[EventKey]):
         return (order.key(i) for i in range(self._lo, self._hi))
 
 
-class _Ids(Sequence[str]):
+class IdView(Sequence[str]):
     """Ids of the slots a mask selects, in load order: a read-only view, O(1) to take and to
-    count; iterating it scans the mask once (numpy)."""
+    count; iterating it scans the mask once (numpy). Load order is rank order (a slot taken
+    later holds a higher rank), so :meth:`ranked` can resume after the rank of an item seen."""
 
     def __init__(
         self,
@@ -170,8 +172,10 @@ class _Ids(Sequence[str]):
         mask: Callable[[], Any],
         count: int,
         member: Callable[[str], bool],
+        ranks: Callable[[], Any],
     ) -> None:
         self._ids, self._mask, self._count, self._member = ids, mask, count, member
+        self._ranks = ranks
 
     def __len__(self) -> int:
         return self._count
@@ -200,6 +204,21 @@ class _Ids(Sequence[str]):
         item = ids[int(slots[index])]
         assert item is not None
         return item
+
+    def ranked(
+        self, *, after: int | None = None, skip: int = 0, count: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(rank, id) of the items that rank after ``after`` (every item if None), in load
+        order, less the first ``skip`` of them, at most ``count`` (one scan of the mask, in
+        numpy; only those ids are decoded)."""
+        mask = self._mask()
+        ranks = self._ranks()
+        if after is not None:
+            mask = mask & (ranks > after)
+        slots = np.flatnonzero(mask)[skip : None if count is None else skip + count]
+        ids = self._ids
+        found = zip(ranks[slots].tolist(), slots.tolist(), strict=True)
+        return [(rank, item) for rank, slot in found if (item := ids[slot]) is not None]
 
 
 class Records(Protocol):
@@ -666,60 +685,64 @@ class GraphStore:
         """Every node id, in load order."""
         return (i for i in self._topo.node_ids if i is not None)
 
-    def _type_view(self, node_type: str) -> _Ids:
+    def _type_view(self, node_type: str) -> IdView:
         topo = self._topo
         code = NODE_TYPES.index(node_type) if node_type in NODE_TYPES[1:] else -1
-        return _Ids(
+        return IdView(
             topo.node_ids,
             lambda: topo.node_type.view == code,
             topo.nodes_of_type[code] if code > 0 else 0,
             lambda i: self.type_of(i) == node_type,
+            lambda: topo.node_rank.view,
         )
 
-    def ids(self, node_type: str) -> Collection[str]:
+    def ids(self, node_type: str) -> IdView:
         """Ids of all nodes of one type (``entity``, ``event``, ``source``), in load order.
 
         A read-only view: no copy is made.
         """
         return self._type_view(node_type)
 
-    def ids_of_kind(self, kind: str) -> Collection[str]:
+    def ids_of_kind(self, kind: str) -> IdView:
         """Ids of all nodes of one kind, in load order (a read-only view)."""
         topo = self._topo
         code = topo.kinds.codes.get(kind, -1)
-        return _Ids(
+        return IdView(
             topo.node_ids,
             lambda: (topo.node_kind.view == code) & (topo.node_type.view != 0),
             topo.kind_counts.get(kind, 0),
             lambda i: i in topo.node_index and self.kind_of(i) == kind,
+            lambda: topo.node_rank.view,
         )
 
-    def ids_of_cameo(self, code: str) -> Collection[str]:
+    def ids_of_cameo(self, code: str) -> IdView:
         """Ids of the events with exactly this CAMEO code (a read-only view)."""
         topo = self._topo
         value = topo.cameos.codes.get(code, -1)
-        return _Ids(
+        return IdView(
             topo.node_ids,
             lambda: (topo.node_cameo.view == value) & (topo.node_type.view != 0),
             topo.cameo_counts.get(code, 0),
             lambda i: (
                 i in topo.node_index and int(topo.node_cameo.data[topo.node_index[i]]) == value
             ),
+            lambda: topo.node_rank.view,
         )
 
     def cameo_codes_in_use(self) -> list[str]:
         """The CAMEO codes that at least one event has."""
         return [code for code, n in self._topo.cameo_counts.items() if n and code]
 
-    def edge_ids_of_type(self, edge_type: str) -> Collection[str]:
+    def edge_ids_of_type(self, edge_type: str) -> IdView:
         """Ids of the edges of one type, in load order (a read-only view)."""
         topo = self._topo
         code = topo.types.codes.get(edge_type, -1)
-        return _Ids(
+        return IdView(
             topo.edge_ids,
             lambda: (topo.edge_type.view == code) & topo.edge_alive.view,
             topo.type_counts.get(edge_type, 0),
             lambda i: i in topo.edge_index and int(topo.edge_type.data[topo.edge_index[i]]) == code,
+            lambda: topo.edge_rank.view,
         )
 
     def events_by_date(
@@ -825,6 +848,10 @@ class GraphStore:
     def search_entities(self, query: str) -> list[str]:
         """Entity ids whose label or an alias contains ``query``, best match first."""
         return self._names.search(query, limit=SEARCH_LIMIT)
+
+    def search_matches(self, query: str) -> list[Match]:
+        """:meth:`search_entities` with each entity's best match (its sort key)."""
+        return self._names.matches(query, limit=SEARCH_LIMIT)
 
     def node_count(self) -> int:
         """Number of nodes (O(1))."""
