@@ -48,7 +48,10 @@ Ints = npt.NDArray[np.signedinteger[Any]]
 Codes = npt.NDArray[np.unsignedinteger[Any]]
 
 _SEP = "\x00"  # ends each name in the text; :func:`normalise` never keeps it
-_STATE_VERSION = 1
+_STATE_VERSION = 2
+"""The layout of :meth:`NameIndex.state`. 2: names normalised by decomposing before case
+folding; a state of version 1 may hold names that :func:`normalise` no longer makes (capitals
+from mathematical letters), so it is refused and the index is built again."""
 _OVERLAY_LIMIT = 2048  # names in the overlay before a flush rebuilds the arrays
 
 # The block of combining diacritical marks: removed before the character table is applied, so
@@ -58,7 +61,7 @@ _LATIN_MARKS = re.compile("[\u0300-\u036f]+")
 
 
 class _Fold(dict[int, str | None]):
-    """What each character of casefolded, NFKD-decomposed text becomes (filled as met)."""
+    """What each character of NFKD-decomposed, casefolded text becomes (filled as met)."""
 
     def __missing__(self, code: int) -> str | None:
         ch = chr(code)
@@ -86,15 +89,24 @@ SEARCH_LIMIT = 1000
 def normalise(text: str) -> str:
     """Fold case and accents, drop punctuation, collapse spaces.
 
-    Letters and digits are kept (after case folding and compatibility decomposition, without
+    Letters and digits are kept (after compatibility decomposition, then case folding, without
     their combining marks); spaces, ``-`` and ``/`` separate words; everything else is dropped.
+
+    Decomposition comes first because it can make capitals: a mathematical or circled letter
+    ("𝐀", "Ⓐ") has no case mapping of its own and decomposes to a plain capital, which the
+    case folding after it lowers. (``NFKC`` and casefolding in one step is not what is wanted:
+    composing again would keep an accented letter whole, and the accents are to be dropped.)
+    Folding after decomposing leaves nothing that a second pass would change: every character
+    of a normalised name normalises to itself.
 
     Examples
     --------
     >>> normalise("Zelenskyy’s  U.S. Kyïv")
     'zelenskyys us kyiv'
+    >>> normalise("𝐀𝐥𝐞𝐱 Ⓚ")
+    'alex k'
     """
-    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = unicodedata.normalize("NFKD", text).casefold()
     if not folded.isascii():
         folded = _LATIN_MARKS.sub("", folded)
     return " ".join(folded.translate(_FOLD).split())
@@ -164,7 +176,7 @@ def _fold_wide(joined: str) -> Codes:
     """:func:`normalise` of each text in ``joined`` (separated by ``_SEP``), as codes: the
     same steps over the whole text, the table applied to each distinct character once, and
     spaces collapsed with masks."""
-    codes = _codes(unicodedata.normalize("NFKD", joined.casefold()) + _SEP)
+    codes = _codes(unicodedata.normalize("NFKD", joined).casefold() + _SEP)
     distinct = np.flatnonzero(np.bincount(codes))
     kind = np.zeros(int(distinct[-1]) + 1, dtype=np.uint8)  # 0: drop, 1: keep, 2: space
     for code in distinct.tolist():
