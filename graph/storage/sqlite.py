@@ -94,6 +94,7 @@ class SQLiteRecordStore:
     1
     >>> [c.change.id for c in store.changes_since(0, 10)]
     ['kyiv']
+    >>> store.close()  # a throwaway store's scratch directory goes with it
     """
 
     def __init__(self, location: str | Path) -> None:
