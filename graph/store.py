@@ -845,6 +845,24 @@ class GraphStore:
             self._names.exact(name), key=lambda i: int(topo.node_rank.data[topo.node_index[i]])
         )
 
+    def quoting(self, source_id: str) -> list[str]:
+        """Ids of the records whose evidence (or a quantity's) quotes a source: nodes in load
+        order, then edges grouped by the node they leave. Over a store of record, its quotes
+        index answers (no record is read); over memory records, a walk over them."""
+        if isinstance(self._records, StoredRecords):
+            nodes, edges = self._records.snapshot.quoting(source_id)
+            return nodes + edges
+
+        def quotes(record: object) -> bool:
+            items = [
+                *getattr(record, "evidence", ()),
+                *(e for q in getattr(record, "quantities", ()) for e in q.evidence),
+            ]
+            return any(ev.source == source_id for ev in items)
+
+        nodes = [n for n in self.node_ids() if quotes(self._records.nodes[n])]
+        return nodes + [e.id for e in self.edges() if quotes(e)]
+
     def search_entities(self, query: str) -> list[str]:
         """Entity ids whose label or an alias contains ``query``, best match first."""
         return self._names.search(query, limit=SEARCH_LIMIT)
