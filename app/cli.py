@@ -30,14 +30,17 @@ from graph.store import GraphStore
 __all__ = ["main"]
 
 
-def _graph(args: argparse.Namespace) -> KnowledgeGraph:
+def _graph(args: argparse.Namespace, *, reading: bool = False) -> KnowledgeGraph:
     """The store of record (``--db``/``GEOKG_DB``), seeded on first use; with only ``--seeds``
-    on the command line, a throwaway store of those seeds (as before there was a store)."""
+    on the command line, a throwaway store of those seeds (as before there was a store).
+
+    A command that only reads (``reading``) uses the saved read model beside the store when it
+    can, but never writes one there: that file is the service's."""
     db = getattr(args, "db", None)
     if getattr(args, "seeds", None) is not None and db is None:
         db = ":memory:"
     settings = load_settings(db=db, seeds=getattr(args, "seeds", None))
-    return KnowledgeGraph.open(settings.db, settings.seeds)
+    return KnowledgeGraph.open(settings.db, settings.seeds, saving=not reading)
 
 
 def _counts(graph: KnowledgeGraph) -> str:
@@ -149,11 +152,14 @@ def _validate(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     if args.depth != 1 and not args.root:
         raise OutputError("--depth needs --root")
-    graph = _graph(args)
-    with graph.reading() as store:
-        node_ids = queries.export_scope(store, args.root, args.depth) if args.root else None
-        chunks = export(store, args.format, node_ids)
-        return _write_export(args, chunks)
+    graph = _graph(args, reading=True)
+    try:
+        with graph.reading() as store:
+            node_ids = queries.export_scope(store, args.root, args.depth) if args.root else None
+            chunks = export(store, args.format, node_ids)
+            return _write_export(args, chunks)
+    finally:
+        graph.close()
 
 
 def _write_export(args: argparse.Namespace, chunks: Iterator[bytes]) -> int:
@@ -268,8 +274,12 @@ def _describe(node: object) -> str:
 
 
 def _path(args: argparse.Namespace) -> int:
-    with _graph(args).reading() as store:
-        return _print_path(store, args)
+    graph = _graph(args, reading=True)
+    try:
+        with graph.reading() as store:
+            return _print_path(store, args)
+    finally:
+        graph.close()
 
 
 def _print_path(store: GraphStore, args: argparse.Namespace) -> int:
@@ -327,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--output", "-o", help="file to write (default: standard output)")
     exp.add_argument("--seeds", type=Path, help="export these seeds instead of the store")
     exp.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
-    exp.set_defaults(run=_export)
+    exp.set_defaults(run=_export, log_level=logging.WARNING)
 
     imp = sub.add_parser(
         "import", help="import an export (any format) into the store, all or nothing"
@@ -352,7 +362,7 @@ def _parser() -> argparse.ArgumentParser:
     path.add_argument("--kinds", help="comma-separated node kinds allowed")
     path.add_argument("--seeds", type=Path, help="search these seeds instead of the store")
     path.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
-    path.set_defaults(run=_path)
+    path.set_defaults(run=_path, log_level=logging.WARNING)
 
     backup = sub.add_parser("backup", help="copy the store of record, even while it is served")
     backup.add_argument("file", help="the backup file to write")
@@ -368,9 +378,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    """Run the command line; return the exit status.
+
+    Commands that only read (``export``, ``path``) log warnings and errors only: their output
+    is the answer, and stderr is for what went wrong."""
     args = _parser().parse_args(argv)
+    level = getattr(args, "log_level", logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         status: int = args.run(args)
     except SeedValidationError as exc:

@@ -16,8 +16,10 @@ Cursor = Annotated[
     Query(
         max_length=CURSOR_LENGTH,
         description="Where this page starts: the `next_cursor` of the previous page (or the "
-        'URL of its `Link: rel="next"` header). Opaque; one from another query, cut or changed '
-        "is a 422 `invalid-cursor`. Not with `offset`.",
+        'URL of its `Link: rel="next"` header). Opaque: it holds the last item\'s sort key, not '
+        "a position, so writes between pages make no page repeat or skip an item. One from "
+        "another query or an older geokg, cut or changed is a 422 `invalid-cursor`. Not with "
+        "`offset`.",
     ),
 ]
 Offset = Annotated[

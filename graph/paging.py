@@ -38,7 +38,9 @@ __all__ = ["CURSOR_LENGTH", "decode_cursor", "encode_cursor", "query_scope"]
 CURSOR_LENGTH = 1024
 """Longest cursor token accepted (characters); the ones geokg writes are far shorter."""
 
-_VERSION = 1
+_VERSION = 2
+"""2: lists other than events and the edges of a node resume after a (group, rank) key, no
+longer at a position; a cursor of version 1 is refused, not misread."""
 _CHECKSUM = 8
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
-import operator
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice, pairwise
 from operator import itemgetter
@@ -35,8 +34,8 @@ from graph.index import NO_DATE, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event
 from graph.ontology import EntityKind, EventKind, RelationType, Role, entity_kinds_under
 from graph.paging import decode_cursor, encode_cursor, query_scope
-from graph.search import SEARCH_LIMIT, normalise
-from graph.store import EventKey, GraphStore
+from graph.search import SEARCH_LIMIT, Match, normalise
+from graph.store import EventKey, GraphStore, IdView
 
 __all__ = [
     "MAX_DEPTH",
@@ -198,57 +197,92 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _take(views: Sequence[Collection[str]], start: int, stop: int) -> list[str]:
-    """Items ``start`` to ``stop`` of the views read one after another, reaching each view's
-    part by its length (O(1)) and slicing it (an index view slices without a walk)."""
-    taken: list[str] = []
-    for view in views:
-        size = len(view)
-        if start < size and stop > 0:
-            part = view[max(start, 0) : stop] if isinstance(view, Sequence) else None
-            if part is None:
-                part = list(islice(view, max(start, 0), stop))
-            taken.extend(part)
-        start, stop = start - size, stop - size
-        if stop <= 0:
-            break
-    return taken
-
-
-def _position_page(
-    views: Sequence[Collection[str]],
+def _grouped_page(
+    groups: Sequence[tuple[str, IdView]],
     scope: str,
     *,
     cursor: str | None,
     offset: int,
     limit: int,
 ) -> tuple[list[str], str | None]:
-    """One page of a list kept in load order (the views one after another), and the cursor of
-    the next page.
+    """One page of a list made of groups one after another, each in load order, and the cursor
+    of the next page.
 
-    A cursor holds the position after the page and the id of its last item. The next page goes
-    to that position inside the store's indexes (no record is read on the way) and checks the id
-    there: items added meanwhile go to the end and shift nothing. If items before it were
-    deleted, the id is found again earlier in the list; if it was deleted itself (or moved to
-    the end), the page starts at its old place, so no item is answered twice.
+    A cursor holds the last item's group and rank: a stable key, not a place in the list, so
+    the next page starts at the first item ranked after it in that group (then the groups
+    after it), whatever was added or deleted meanwhile. An item added later ranks higher than
+    every other, so it never comes back before the cursor; deleting the last item seen, or any
+    other, moves nothing. Only the page's ids are decoded.
+    """
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    key = _start(cursor, offset, scope)
+    names = [name for name, _ in groups]
+    first, after, skip = 0, None, offset
+    if key is not None:
+        if len(key) != 2 or key[0] not in names or not _is_int(key[1]) or key[1] < 0:
+            raise InvalidCursorError("not a cursor of this list")
+        first, after = names.index(key[0]), key[1]
+    chosen: list[tuple[str, int, str]] = []
+    for name, view in groups[first:]:
+        if after is None and skip >= len(view):
+            skip -= len(view)  # a whole group before the offset: counted, not scanned
+            continue
+        found = view.ranked(after=after, skip=skip, count=limit + 1 - len(chosen))
+        chosen += [(name, rank, item) for rank, item in found]
+        after, skip = None, 0
+        if len(chosen) > limit:
+            break
+    ids = [item for _, _, item in chosen[:limit]]
+    if len(chosen) <= limit:
+        return ids, None
+    name, rank, _ = chosen[limit - 1]
+    return ids, encode_cursor(scope, [name, rank])
+
+
+_NAME_IN_CURSOR = 100
+"""Characters of a matched name a search cursor keeps (a cursor stays short whatever the name)."""
+
+
+def _search_page(
+    matches: list[Match],
+    scope: str,
+    *,
+    cursor: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[str], str | None]:
+    """One page of search matches (in their sort order), and the cursor of the next page.
+
+    A cursor holds the last match's sort key (kind of match, length of the name, name, id), so
+    the next page starts after it even if matches were added before it or it was deleted. A
+    name longer than :data:`_NAME_IN_CURSOR` is cut in the cursor and read again from the
+    match of the same id; if that entity is gone or renamed meanwhile, the matches that share
+    the cut name come again rather than being skipped.
     """
     _check_bound("limit", limit, 1, MAX_LIMIT)
     key = _start(cursor, offset, scope)
     begin = offset
     if key is not None:
-        if len(key) != 2 or not _is_int(key[0]) or key[0] < 1 or not isinstance(key[1], str):
+        if (
+            len(key) != 4
+            or not all(_is_int(k) and k >= 0 for k in key[:2])
+            or not all(isinstance(k, str) for k in key[2:])
+        ):
             raise InvalidCursorError("not a cursor of this list")
-        begin, last = key
-        if _take(views, begin - 1, begin) != [last]:
-            try:
-                begin = operator.indexOf(islice(chain(*views), begin - 1), last) + 1
-            except ValueError:
-                begin -= 1
-    chosen = _take(views, begin, begin + limit + 1)
+        rank, length, name, last = key
+        if length > len(name):
+            for match in matches:
+                if match.id == last and (match.rank, match.length) == (rank, length):
+                    if match.name.startswith(name):
+                        name = match.name
+                    break
+        begin = bisect.bisect_right(matches, (rank, length, name, last))
+    chosen = matches[begin : begin + limit + 1]
+    ids = [match.id for match in chosen[:limit]]
     if len(chosen) <= limit:
-        return chosen, None
-    del chosen[limit:]
-    return chosen, encode_cursor(scope, [begin + limit, chosen[-1]])
+        return ids, None
+    rank, length, name, last = chosen[limit - 1]
+    return ids, encode_cursor(scope, [rank, length, name[:_NAME_IN_CURSOR], last])
 
 
 def _edge_page(
@@ -463,19 +497,24 @@ def find_entities(
     _check_vocab("kind", kind, "entity kind")
     kinds = _kinds(kind)
     scope = query_scope("entities", q=q or None, kind=kind or None)
-    ids: Sequence[Collection[str]]
     total: int | None
     if q:
-        found = store.search_entities(q)
-        matched = found if kinds is None else [i for i in found if store.kind_of(i) in kinds]
-        ids, total = [matched], (len(matched) if len(found) < SEARCH_LIMIT else None)
-    elif kinds is not None:
-        groups = [store.ids_of_kind(k) for k in sorted(kinds)]
-        ids, total = groups, sum(map(len, groups))
+        found = store.search_matches(q)
+        matched = found if kinds is None else [m for m in found if store.kind_of(m.id) in kinds]
+        total = len(matched) if len(found) < SEARCH_LIMIT else None
+        chosen, next_cursor = _search_page(
+            matched, scope, cursor=cursor, offset=offset, limit=limit
+        )
     else:
-        every = store.ids("entity")
-        ids, total = [every], len(every)
-    chosen, next_cursor = _position_page(ids, scope, cursor=cursor, offset=offset, limit=limit)
+        groups = (
+            [("entity", store.ids("entity"))]
+            if kinds is None
+            else [(k, store.ids_of_kind(k)) for k in sorted(kinds)]
+        )
+        total = sum(len(view) for _, view in groups)
+        chosen, next_cursor = _grouped_page(
+            groups, scope, cursor=cursor, offset=offset, limit=limit
+        )
     return EntityPage.model_validate(
         {
             "items": list(store.iter_records(chosen)),
@@ -770,9 +809,9 @@ def find_relations(
         else:
             chosen = store.ranked_edge_ids(target or "", "in", type)
         return _edge_page(store, chosen, scope, **page)  # type: ignore[arg-type]
-    views = [store.edge_ids_of_type(t) for t in ([type] if type else _EDGE_TYPES)]
-    total = len(views[0]) if type else store.edge_count()
-    ids, next_cursor = _position_page(views, scope, **page)  # type: ignore[arg-type]
+    groups = [(t, store.edge_ids_of_type(t)) for t in ([type] if type else _EDGE_TYPES)]
+    total = len(groups[0][1]) if type else store.edge_count()
+    ids, next_cursor = _grouped_page(groups, scope, **page)  # type: ignore[arg-type]
     return EdgePage(
         items=[store.edge(i) for i in ids],
         total=total,

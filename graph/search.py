@@ -42,13 +42,16 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SEARCH_LIMIT", "NameIndex", "normalise"]
+__all__ = ["SEARCH_LIMIT", "Match", "NameIndex", "normalise"]
 
 Ints = npt.NDArray[np.signedinteger[Any]]
 Codes = npt.NDArray[np.unsignedinteger[Any]]
 
 _SEP = "\x00"  # ends each name in the text; :func:`normalise` never keeps it
-_STATE_VERSION = 1
+_STATE_VERSION = 2
+"""The layout of :meth:`NameIndex.state`. 2: names normalised by decomposing before case
+folding; a state of version 1 may hold names that :func:`normalise` no longer makes (capitals
+from mathematical letters), so it is refused and the index is built again."""
 _OVERLAY_LIMIT = 2048  # names in the overlay before a flush rebuilds the arrays
 
 # The block of combining diacritical marks: removed before the character table is applied, so
@@ -58,7 +61,7 @@ _LATIN_MARKS = re.compile("[\u0300-\u036f]+")
 
 
 class _Fold(dict[int, str | None]):
-    """What each character of casefolded, NFKD-decomposed text becomes (filled as met)."""
+    """What each character of NFKD-decomposed, casefolded text becomes (filled as met)."""
 
     def __missing__(self, code: int) -> str | None:
         ch = chr(code)
@@ -86,15 +89,24 @@ SEARCH_LIMIT = 1000
 def normalise(text: str) -> str:
     """Fold case and accents, drop punctuation, collapse spaces.
 
-    Letters and digits are kept (after case folding and compatibility decomposition, without
+    Letters and digits are kept (after compatibility decomposition, then case folding, without
     their combining marks); spaces, ``-`` and ``/`` separate words; everything else is dropped.
+
+    Decomposition comes first because it can make capitals: a mathematical or circled letter
+    ("𝐀", "Ⓐ") has no case mapping of its own and decomposes to a plain capital, which the
+    case folding after it lowers. (``NFKC`` and casefolding in one step is not what is wanted:
+    composing again would keep an accented letter whole, and the accents are to be dropped.)
+    Folding after decomposing leaves nothing that a second pass would change: every character
+    of a normalised name normalises to itself.
 
     Examples
     --------
     >>> normalise("Zelenskyy’s  U.S. Kyïv")
     'zelenskyys us kyiv'
+    >>> normalise("𝐀𝐥𝐞𝐱 Ⓚ")
+    'alex k'
     """
-    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = unicodedata.normalize("NFKD", text).casefold()
     if not folded.isascii():
         folded = _LATIN_MARKS.sub("", folded)
     return " ".join(folded.translate(_FOLD).split())
@@ -164,7 +176,7 @@ def _fold_wide(joined: str) -> Codes:
     """:func:`normalise` of each text in ``joined`` (separated by ``_SEP``), as codes: the
     same steps over the whole text, the table applied to each distinct character once, and
     spaces collapsed with masks."""
-    codes = _codes(unicodedata.normalize("NFKD", joined.casefold()) + _SEP)
+    codes = _codes(unicodedata.normalize("NFKD", joined).casefold() + _SEP)
     distinct = np.flatnonzero(np.bincount(codes))
     kind = np.zeros(int(distinct[-1]) + 1, dtype=np.uint8)  # 0: drop, 1: keep, 2: space
     for code in distinct.tolist():
@@ -668,6 +680,16 @@ _EMPTY = _build([], _Strings.of(np.zeros(0, dtype=np.uint8)), _NONE, _NONE)
 _Match = tuple[int, int, str, str]  # (rank, length of the name, name, id): how matches sort
 
 
+class Match(NamedTuple):
+    """A search match, as matches sort: the kind of match (0 exact name, 1 name prefix, 2 word
+    prefix, 3 substring), the length of the matched name, the name (normalised), the id."""
+
+    rank: int
+    length: int
+    name: str
+    id: str
+
+
 class NameIndex:
     """Index of the names (label and aliases) of nodes, for exact look-up and ranked search.
 
@@ -942,6 +964,17 @@ class NameIndex:
         >>> index.search("kyiv", limit=2)
         ['kyiv', 'kyivstar']
         """
+        return [match.id for match in self.matches(query, limit)]
+
+    def matches(self, query: str, limit: int | None = None) -> list[Match]:
+        """:meth:`search`, with each id's best match: its sort key, which a page of the answer
+        can resume after.
+
+        Examples
+        --------
+        >>> NameIndex.build([("kyiv", ["Kyiv", "Kiev"])]).matches("ki")
+        [Match(rank=1, length=4, name='kiev', id='kyiv')]
+        """
         q = normalise(query)
         if not q or (limit is not None and limit <= 0):
             return []
@@ -950,11 +983,11 @@ class NameIndex:
         if written:
             matches = heapq.merge(matches, written)
         seen: set[str] = set()
-        found: list[str] = []
-        for _, _, _, node_id in matches:
-            if node_id not in seen:
-                seen.add(node_id)
-                found.append(node_id)
+        found: list[Match] = []
+        for match in matches:
+            if match[3] not in seen:
+                seen.add(match[3])
+                found.append(Match(*match))
                 if len(found) == limit:
                     break
         return found

@@ -137,9 +137,16 @@ Render = Callable[[BaseModel | None, int], StoredResponse]
 class KnowledgeGraph:
     """The store of record and its read model, kept in step."""
 
-    def __init__(self, records: RecordStore, saved_model: Path | None = None) -> None:
+    def __init__(
+        self, records: RecordStore, saved_model: Path | None = None, *, saving: bool = True
+    ) -> None:
+        """``saved_model`` is where the read model is loaded from if it is there and usable;
+        with ``saving``, a model built afresh is saved there, and again on :meth:`close`
+        (a read-only user, such as the command line's ``export`` and ``path``, loads it but
+        never writes one next to the store)."""
         self.records = records
         self._saved_model = saved_model
+        self._saving = saving
         self._lock = ReadWriteLock()
         self._writing = threading.Lock()
         self._listeners: list[Callable[[int], None]] = []
@@ -158,11 +165,14 @@ class KnowledgeGraph:
         return_free_memory()
 
     @classmethod
-    def open(cls, location: str | Path, seeds: Path | None = None) -> KnowledgeGraph:
+    def open(
+        cls, location: str | Path, seeds: Path | None = None, *, saving: bool = True
+    ) -> KnowledgeGraph:
         """Open the store at ``location``; a store with no history is seeded from ``seeds``.
 
         Seeds load once: a store that has ever been written to is never seeded again. A seed
-        directory without seed files leaves the new store empty.
+        directory without seed files leaves the new store empty. The read model is loaded from
+        ``<location>.model`` when that is usable; ``saving=False`` never writes that file.
         """
         records = open_record_store(str(location))
         try:
@@ -171,7 +181,7 @@ class KnowledgeGraph:
                 records.commit(changes, Commit(actor="seed", source=str(seeds)), expect=0)
                 log.info("seeded %s with %d records from %s", location, len(changes), seeds)
             saved = None if str(location) == ":memory:" else Path(f"{location}.model")
-            return cls(records, saved)
+            return cls(records, saved, saving=saving)
         except BaseException:
             records.close()
             raise
@@ -179,7 +189,7 @@ class KnowledgeGraph:
     def save_model(self) -> None:
         """Save the read model beside the store, for a fast next start (a failure is logged:
         the next start then builds the model from the store)."""
-        if self._saved_model is None:
+        if self._saved_model is None or not self._saving:
             return
         try:
             with self.reading() as view:
@@ -250,7 +260,7 @@ class KnowledgeGraph:
                 for logged in snapshot.changes_since(self.position):
                     changes.append(logged.change)
                     if len(changes) >= SYNC_BATCH:
-                        self._view.apply(changes)
+                        self._view.apply(changes, first=logged.position - len(changes) + 1)
                         self._view.forget(changes)
                         changes = []
                 self._view.advance(snapshot, changes)

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
@@ -40,12 +40,13 @@ from graph.errors import NodeNotFoundError
 from graph.ids import IdTable
 from graph.index import NO_DATE, NODE_TYPES, CsrBuild, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
-from graph.search import SEARCH_LIMIT, NameIndex
+from graph.search import SEARCH_LIMIT, Match, NameIndex
 from graph.storage.base import RecordSnapshot
 
 __all__ = [
     "EventKey",
     "GraphStore",
+    "IdView",
     "MemoryRecords",
     "RecordSnapshot",
     "Records",
@@ -160,9 +161,10 @@ class _SortedSlice(Sequence[EventKey]):
         return (order.key(i) for i in range(self._lo, self._hi))
 
 
-class _Ids(Sequence[str]):
+class IdView(Sequence[str]):
     """Ids of the slots a mask selects, in load order: a read-only view, O(1) to take and to
-    count; iterating it scans the mask once (numpy)."""
+    count; iterating it scans the mask once (numpy). Load order is rank order (a slot taken
+    later holds a higher rank), so :meth:`ranked` can resume after the rank of an item seen."""
 
     def __init__(
         self,
@@ -170,8 +172,10 @@ class _Ids(Sequence[str]):
         mask: Callable[[], Any],
         count: int,
         member: Callable[[str], bool],
+        ranks: Callable[[], Any],
     ) -> None:
         self._ids, self._mask, self._count, self._member = ids, mask, count, member
+        self._ranks = ranks
 
     def __len__(self) -> int:
         return self._count
@@ -200,6 +204,21 @@ class _Ids(Sequence[str]):
         item = ids[int(slots[index])]
         assert item is not None
         return item
+
+    def ranked(
+        self, *, after: int | None = None, skip: int = 0, count: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(rank, id) of the items that rank after ``after`` (every item if None), in load
+        order, less the first ``skip`` of them, at most ``count`` (one scan of the mask, in
+        numpy; only those ids are decoded)."""
+        mask = self._mask()
+        ranks = self._ranks()
+        if after is not None:
+            mask = mask & (ranks > after)
+        slots = np.flatnonzero(mask)[skip : None if count is None else skip + count]
+        ids = self._ids
+        found = zip(ranks[slots].tolist(), slots.tolist(), strict=True)
+        return [(rank, item) for rank, slot in found if (item := ids[slot]) is not None]
 
 
 class Records(Protocol):
@@ -424,6 +443,7 @@ class GraphStore:
         names: Sequence[str] | None,
         dates: tuple[Any, Any] | None,
         cameo: str,
+        rank: int | None = None,
     ) -> None:
         topo = self._topo
         slot = topo.node_index.get(node_id)
@@ -433,7 +453,7 @@ class GraphStore:
         if dates is not None:
             start, end = dates
             first, last = _day(start or end), _day(end or start)
-        topo.add_node(node_id, node_type, kind, first=first, last=last, cameo=cameo)
+        topo.add_node(node_id, node_type, kind, first=first, last=last, cameo=cameo, rank=rank)
         if names is not None:
             self._names.remove(node_id)
             self._names.add(node_id, list(names))
@@ -492,11 +512,20 @@ class GraphStore:
         self._index_edge(edge.id, edge.source, edge.target, edge.type, edge.category)
         records.edges[edge.id] = edge
 
-    def _index_edge(self, edge_id: str, source: str, target: str, type_: str, cat: str) -> None:
+    def _index_edge(
+        self,
+        edge_id: str,
+        source: str,
+        target: str,
+        type_: str,
+        cat: str,
+        *,
+        rank: int | None = None,
+    ) -> None:
         for end in (source, target):
             if end not in self._topo.node_index:
                 raise NodeNotFoundError(end)
-        self._topo.add_edge(edge_id, source, target, type_, cat)
+        self._topo.add_edge(edge_id, source, target, type_, cat, rank=rank)
 
     def delete_edge(self, edge_id: str) -> None:
         """Remove an edge; raise ``KeyError`` if unknown."""
@@ -513,28 +542,39 @@ class GraphStore:
         """Keep the text of a source document (evidence offsets point into it)."""
         self._memory().texts[source_id] = text
 
-    def apply(self, changes: Iterable[Change]) -> None:
+    def apply(self, changes: Iterable[Change], *, first: int | None = None) -> None:
         """Apply changes from the store of record's log, in order, then settle the indexes.
 
         A read model over memory records takes the records from the changes; one that reads a
-        store of record indexes what the changes say and finds the records in the store.
+        store of record indexes what the changes say and finds the records in the store. It
+        needs ``first``, the log position of the first change (the positions follow on with no
+        gaps): a node or edge ranks in load order by the position of the change that created
+        it, which is the ``ord`` the store of record gives its row, so a model that followed the
+        writes and one built afresh from the store rank everything alike (cursors hold ranks).
         """
         if isinstance(self._records, MemoryRecords):
             for change in changes:
                 change.apply_to(self)
         else:
-            for change in changes:
-                self._apply_skeleton(change)
+            if first is None:
+                raise TypeError("changes from a store of record are applied with their position")
+            for position, change in enumerate(changes, start=first):
+                self._apply_skeleton(change, position)
         self.settle()
 
-    def _apply_skeleton(self, change: Change) -> None:
+    def _apply_skeleton(self, change: Change, position: int) -> None:
         after = change.after
         if change.object_type == "edge":
             if after is None:
                 self.delete_edge(change.id)
             else:
                 self._index_edge(
-                    change.id, after["source"], after["target"], after["type"], after["category"]
+                    change.id,
+                    after["source"],
+                    after["target"],
+                    after["type"],
+                    after["category"],
+                    rank=position,
                 )
             return
         if after is None:
@@ -552,15 +592,16 @@ class GraphStore:
             cameo=(after.get("cameo") or {}).get("code", "")
             if change.object_type == "event"
             else "",
+            rank=position,
         )
 
     def advance(self, snapshot: RecordSnapshot, changes: Sequence[Change]) -> None:
         """Apply changes read from the store of record and read records from ``snapshot``,
-        which is at the position just after them."""
+        whose position is that of the last of them."""
         if not isinstance(self._records, StoredRecords):
             raise TypeError("only a read model over a store of record advances")
         if changes:
-            self.apply(changes)
+            self.apply(changes, first=snapshot.position - len(changes) + 1)
         self._records.advance(snapshot, changes)
 
     def forget(self, changes: Iterable[Change]) -> None:
@@ -666,60 +707,64 @@ class GraphStore:
         """Every node id, in load order."""
         return (i for i in self._topo.node_ids if i is not None)
 
-    def _type_view(self, node_type: str) -> _Ids:
+    def _type_view(self, node_type: str) -> IdView:
         topo = self._topo
         code = NODE_TYPES.index(node_type) if node_type in NODE_TYPES[1:] else -1
-        return _Ids(
+        return IdView(
             topo.node_ids,
             lambda: topo.node_type.view == code,
             topo.nodes_of_type[code] if code > 0 else 0,
             lambda i: self.type_of(i) == node_type,
+            lambda: topo.node_rank.view,
         )
 
-    def ids(self, node_type: str) -> Collection[str]:
+    def ids(self, node_type: str) -> IdView:
         """Ids of all nodes of one type (``entity``, ``event``, ``source``), in load order.
 
         A read-only view: no copy is made.
         """
         return self._type_view(node_type)
 
-    def ids_of_kind(self, kind: str) -> Collection[str]:
+    def ids_of_kind(self, kind: str) -> IdView:
         """Ids of all nodes of one kind, in load order (a read-only view)."""
         topo = self._topo
         code = topo.kinds.codes.get(kind, -1)
-        return _Ids(
+        return IdView(
             topo.node_ids,
             lambda: (topo.node_kind.view == code) & (topo.node_type.view != 0),
             topo.kind_counts.get(kind, 0),
             lambda i: i in topo.node_index and self.kind_of(i) == kind,
+            lambda: topo.node_rank.view,
         )
 
-    def ids_of_cameo(self, code: str) -> Collection[str]:
+    def ids_of_cameo(self, code: str) -> IdView:
         """Ids of the events with exactly this CAMEO code (a read-only view)."""
         topo = self._topo
         value = topo.cameos.codes.get(code, -1)
-        return _Ids(
+        return IdView(
             topo.node_ids,
             lambda: (topo.node_cameo.view == value) & (topo.node_type.view != 0),
             topo.cameo_counts.get(code, 0),
             lambda i: (
                 i in topo.node_index and int(topo.node_cameo.data[topo.node_index[i]]) == value
             ),
+            lambda: topo.node_rank.view,
         )
 
     def cameo_codes_in_use(self) -> list[str]:
         """The CAMEO codes that at least one event has."""
         return [code for code, n in self._topo.cameo_counts.items() if n and code]
 
-    def edge_ids_of_type(self, edge_type: str) -> Collection[str]:
+    def edge_ids_of_type(self, edge_type: str) -> IdView:
         """Ids of the edges of one type, in load order (a read-only view)."""
         topo = self._topo
         code = topo.types.codes.get(edge_type, -1)
-        return _Ids(
+        return IdView(
             topo.edge_ids,
             lambda: (topo.edge_type.view == code) & topo.edge_alive.view,
             topo.type_counts.get(edge_type, 0),
             lambda i: i in topo.edge_index and int(topo.edge_type.data[topo.edge_index[i]]) == code,
+            lambda: topo.edge_rank.view,
         )
 
     def events_by_date(
@@ -822,9 +867,31 @@ class GraphStore:
             self._names.exact(name), key=lambda i: int(topo.node_rank.data[topo.node_index[i]])
         )
 
+    def quoting(self, source_id: str) -> list[str]:
+        """Ids of the records whose evidence (or a quantity's) quotes a source: nodes in load
+        order, then edges grouped by the node they leave. Over a store of record, its quotes
+        index answers (no record is read); over memory records, a walk over them."""
+        if isinstance(self._records, StoredRecords):
+            nodes, edges = self._records.snapshot.quoting(source_id)
+            return nodes + edges
+
+        def quotes(record: object) -> bool:
+            items = [
+                *getattr(record, "evidence", ()),
+                *(e for q in getattr(record, "quantities", ()) for e in q.evidence),
+            ]
+            return any(ev.source == source_id for ev in items)
+
+        nodes = [n for n in self.node_ids() if quotes(self._records.nodes[n])]
+        return nodes + [e.id for e in self.edges() if quotes(e)]
+
     def search_entities(self, query: str) -> list[str]:
         """Entity ids whose label or an alias contains ``query``, best match first."""
         return self._names.search(query, limit=SEARCH_LIMIT)
+
+    def search_matches(self, query: str) -> list[Match]:
+        """:meth:`search_entities` with each entity's best match (its sort key)."""
+        return self._names.matches(query, limit=SEARCH_LIMIT)
 
     def node_count(self) -> int:
         """Number of nodes (O(1))."""
@@ -1012,7 +1079,10 @@ class GraphStore:
                 store = cls._from_saved(saved, meta, snapshot)
             # Then the log after it. Anything going wrong here (a damaged file of any kind, a
             # log that does not apply) means: build the model afresh from the store instead.
-            store.apply(logged.change for logged in snapshot.changes_since(int(meta["position"])))
+            after = int(meta["position"])
+            store.apply(
+                (logged.change for logged in snapshot.changes_since(after)), first=after + 1
+            )
         except Exception as exc:
             log.warning("saved read model %s not used (%s); building it from the store", path, exc)
             return None
@@ -1078,8 +1148,10 @@ def by_source(edges: Iterable[Edge]) -> Iterator[tuple[str, dict[str, list[Edge]
         yield source, by_target(run)
 
 
-SNAPSHOT_FORMAT = 1
-"""The layout :meth:`GraphStore.save` writes; a file of another layout is rebuilt."""
+SNAPSHOT_FORMAT = 2
+"""The layout :meth:`GraphStore.save` writes; a file of another layout is rebuilt. 2: ranks
+are the store's ``ord`` (the position of the change that created the row) in every process;
+format 1 may hold ranks counted by a process that followed writes."""
 
 
 def _blob(text: str) -> Any:

@@ -803,7 +803,7 @@ def plan_delete(
         else:
             refs.append(e)
     if object_type == "source":
-        quoting = _quoting(store, object_id)
+        quoting = store.quoting(object_id)
         if quoting:
             raise ConflictError(
                 f"source {object_id!r} is quoted by {len(quoting)} record(s); "
@@ -839,18 +839,3 @@ def plan_delete(
 
 def _text(store: GraphStore, node_id: str) -> str | None:
     return store.source_text(node_id) if store.type_of(node_id) == "source" else None
-
-
-def _quoting(store: GraphStore, source_id: str) -> list[str]:
-    """Ids of the records whose evidence quotes a source (a scan: deletions are rare)."""
-    found = []
-    for node_id in store.node_ids():
-        record = store.node(node_id)
-        items = [
-            *getattr(record, "evidence", ()),
-            *(e for q in getattr(record, "quantities", ()) for e in q.evidence),
-        ]
-        if any(ev.source == source_id for ev in items):
-            found.append(node_id)
-    found += [e.id for e in store.edges() if any(ev.source == source_id for ev in e.evidence)]
-    return found

@@ -1,18 +1,63 @@
-"""Shared fixtures: the tiny test seed and the real seed."""
+"""Shared fixtures: the tiny test seed and the real seed, throwaway graphs, and a check that
+every throwaway store was closed."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from graph import DEFAULT_SEEDS
 from graph.seed import load_seed_dir
+from graph.service import KnowledgeGraph
 from graph.store import GraphStore
 
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "mini"
+
+OpenGraph = Callable[..., KnowledgeGraph]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _throwaway_stores_are_closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A ``:memory:`` store lives in a scratch directory (``geokg-*``) that closing it removes.
+
+    This session's scratch directories go to a folder of its own (other test runs on the
+    machine use /tmp too, and child processes inherit ``TMPDIR``), and none may be left at the
+    end: a test or fixture that opens a throwaway store closes it.
+    """
+    scratch = tmp_path_factory.mktemp("scratch")
+    before = (tempfile.tempdir, os.environ.get("TMPDIR"))
+    tempfile.tempdir = os.environ["TMPDIR"] = str(scratch)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = before[0]
+        if before[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before[1]
+    left = sorted(path.name for path in scratch.glob("geokg-*"))
+    assert not left, f"{len(left)} throwaway store(s) never closed: {', '.join(left)}"
+
+
+@pytest.fixture
+def open_graph() -> Iterator[OpenGraph]:
+    """Opens throwaway graphs (``open_graph(seeds=None)``), closed when the test ends."""
+    opened: list[KnowledgeGraph] = []
+
+    def open_(seeds: Path | None = None) -> KnowledgeGraph:
+        graph = KnowledgeGraph.open(":memory:", seeds)
+        opened.append(graph)
+        return graph
+
+    yield open_
+    for graph in opened:
+        graph.close()
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ Examples
 (1, 1)
 >>> import_items(graph, read_items(io.BytesIO(data), "turtle"), "turtle", actor="doc")[0].unchanged
 {'source': 0, 'entity': 1, 'event': 0, 'edge': 0}
+>>> graph.close()
 """
 
 from __future__ import annotations

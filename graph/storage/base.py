@@ -69,6 +69,11 @@ class RecordSnapshot(Protocol):
         """JSON bodies of the edges leaving a node, in load order."""
         ...
 
+    def quoting(self, source_id: str) -> tuple[list[str], list[str]]:
+        """Ids of the nodes (in load order) and the edges (in :meth:`edges` order) whose
+        evidence quotes a source, found by an index rather than a walk over every record."""
+        ...
+
     def node_skeletons(self) -> Iterator[tuple[Any, ...]]:
         """(rank, id, node type, kind, date start, date end, CAMEO code, label, aliases JSON)
         of every node, in load order."""

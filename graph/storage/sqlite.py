@@ -2,7 +2,8 @@
 
 Tables: ``nodes`` and ``edges`` hold each record as JSON in load order, ``texts`` the source
 texts, ``changes`` the append-only log, ``idempotency`` the answers kept for retried requests,
-``meta`` the schema version and the store's id. Writes run in ``BEGIN IMMEDIATE``
+``meta`` the schema version and the store's id, ``quotes`` which records quote each source
+(kept by triggers). Writes run in ``BEGIN IMMEDIATE``
 transactions, so one writer at a time holds the database: a change's position is assigned
 inside that lock, which is why positions follow commit order with no gaps.
 """
@@ -74,6 +75,58 @@ CREATE TABLE IF NOT EXISTS idempotency (
 """
 
 
+def _sources_quoted(body: str, is_edge: int) -> str:
+    """The ids of the sources a record's JSON ``body`` quotes (its evidence and, for a node, its
+    quantities' evidence), as a query with one column, ``s``."""
+    quoted = f"SELECT json_extract(e.value, '$.source') AS s FROM json_each({body}, '$.evidence') e"
+    if is_edge:
+        return quoted
+    return (
+        f"{quoted} UNION SELECT json_extract(v.value, '$.source')"
+        f" FROM json_each({body}, '$.quantities') q, json_each(q.value, '$.evidence') v"
+    )
+
+
+def _quote_triggers(table: str, is_edge: int) -> list[str]:
+    keep = (
+        f"INSERT OR IGNORE INTO quotes SELECT s, {is_edge}, NEW.ord"
+        f" FROM ({_sources_quoted('NEW.body', is_edge)}) WHERE s IS NOT NULL;"
+    )
+    drop = (
+        f"DELETE FROM quotes WHERE is_edge = {is_edge} AND ord = OLD.ord"
+        f" AND source_id IN ({_sources_quoted('OLD.body', is_edge)});"
+    )
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_quotes_insert AFTER INSERT ON {table}"
+        f" BEGIN {keep} END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_quotes_update AFTER UPDATE OF body ON {table}"
+        f" BEGIN {drop} {keep} END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_quotes_delete AFTER DELETE ON {table}"
+        f" BEGIN {drop} END",
+    ]
+
+
+_QUOTES = [
+    "CREATE TABLE IF NOT EXISTS quotes ("
+    " source_id TEXT NOT NULL, is_edge INTEGER NOT NULL, ord INTEGER NOT NULL,"
+    " PRIMARY KEY (source_id, is_edge, ord)) WITHOUT ROWID",
+    *_quote_triggers("nodes", 0),
+    *_quote_triggers("edges", 1),
+]
+"""Which records quote each source: (source id, node or edge, the record's ord), kept by
+triggers, so that every writer keeps it, an older geokg included; a store made before it had
+the table is filled in once when opened (:data:`_FILL_QUOTES`)."""
+
+_FILL_QUOTES = [
+    f"INSERT OR IGNORE INTO quotes SELECT * FROM (SELECT json_extract(v.value, '$.source') AS s,"
+    f" {is_edge}, t.ord FROM {table} t, {items}) WHERE s IS NOT NULL"
+    for table, is_edge in (("nodes", 0), ("edges", 1))
+    for items in (
+        "json_each(t.body, '$.evidence') v",
+        "json_each(t.body, '$.quantities') q, json_each(q.value, '$.evidence') v",
+    )
+]
+
 _MAX_INTEGER = 2**63 - 1
 """SQLite's largest integer: no position is larger."""
 
@@ -94,6 +147,7 @@ class SQLiteRecordStore:
     1
     >>> [c.change.id for c in store.changes_since(0, 10)]
     ['kyiv']
+    >>> store.close()  # a throwaway store's scratch directory goes with it
     """
 
     def __init__(self, location: str | Path) -> None:
@@ -146,6 +200,11 @@ class SQLiteRecordStore:
                     raise StoreError(f"{self.location}: an SQLite file, but not a geokg store")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
+                        conn.execute(statement)
+                for statement in _QUOTES:
+                    conn.execute(statement)
+                if "quotes" not in tables:  # a new store, or one made before the table
+                    for statement in _FILL_QUOTES:
                         conn.execute(statement)
                 version = conn.execute(
                     "SELECT value FROM meta WHERE key='schema_version'"
@@ -261,7 +320,7 @@ class SQLiteRecordStore:
                 at = dt.datetime.now(dt.UTC).isoformat()
                 last = current + len(changes)
                 for i, change in enumerate(changes, start=current + 1):
-                    self._write_row(conn, change)
+                    self._write_row(conn, change, i)
                     conn.execute(
                         "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
@@ -298,7 +357,11 @@ class SQLiteRecordStore:
             return last
 
     @staticmethod
-    def _write_row(conn: sqlite3.Connection, change: Change) -> None:
+    def _write_row(conn: sqlite3.Connection, change: Change, position: int) -> None:
+        """Write one change's row. A new row's ``ord`` (its place in load order) is the
+        position of the change that created it: never reused (SQLite would give a new row the
+        ord of a deleted last one) and known to every process that follows the log, so a read
+        model that followed the writes ranks it as one rebuilt from this table does."""
         after = change.after
         if change.object_type == "edge":
             if after is None:
@@ -311,8 +374,8 @@ class SQLiteRecordStore:
             ).rowcount
             if not updated:
                 conn.execute(
-                    "INSERT INTO edges (id, source, target, body) VALUES (?, ?, ?, ?)",
-                    (change.id, after["source"], after["target"], body),
+                    "INSERT INTO edges (ord, id, source, target, body) VALUES (?, ?, ?, ?, ?)",
+                    (position, change.id, after["source"], after["target"], body),
                 )
             return
         if after is None:
@@ -327,8 +390,8 @@ class SQLiteRecordStore:
         ).rowcount
         if not updated:
             conn.execute(
-                "INSERT INTO nodes (id, node_type, body) VALUES (?, ?, ?)",
-                (change.id, change.object_type, body),
+                "INSERT INTO nodes (ord, id, node_type, body) VALUES (?, ?, ?, ?)",
+                (position, change.id, change.object_type, body),
             )
         if "text" in after:
             conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?)", (change.id, after["text"]))
@@ -458,6 +521,22 @@ class SQLiteSnapshot:
         """JSON bodies of the edges leaving a node, in load order."""
         rows = self._all("SELECT body FROM edges WHERE source = ? ORDER BY ord", (node_id,))
         return [row[0] for row in rows]
+
+    def quoting(self, source_id: str) -> tuple[list[str], list[str]]:
+        """Ids of the nodes (in load order) and of the edges (grouped by the node they leave,
+        as :meth:`edges` lists them) whose evidence quotes a source: from the quotes index."""
+        nodes = self._all(
+            "SELECT n.id FROM quotes q JOIN nodes n ON n.ord = q.ord"
+            " WHERE q.source_id = ? AND q.is_edge = 0 ORDER BY n.ord",
+            (source_id,),
+        )
+        edges = self._all(
+            "SELECT e.id FROM quotes q JOIN edges e ON e.ord = q.ord"
+            " JOIN nodes n ON n.id = e.source"
+            " WHERE q.source_id = ? AND q.is_edge = 1 ORDER BY n.ord, e.ord",
+            (source_id,),
+        )
+        return [row[0] for row in nodes], [row[0] for row in edges]
 
     def node_skeletons(self) -> Iterator[tuple[Any, ...]]:
         """What the topology needs of each node, in load order, without parsing bodies:

@@ -166,6 +166,7 @@ def test_a_write_between_pages_shifts_no_page(writable_client: TestClient, url: 
         "not-a-cursor",
         "WzEsImFiYyJd",  # base64url of [1,"abc"], with no checksum
         "%00",
+        "WzEsIjc5ZjUzYzExMjY0MSIsMjVdxTX72B10ItQ",  # one geokg wrote before cursors had keys
     ],
 )
 def test_a_bad_cursor_is_a_problem_naming_it(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 from app.cli import main
+from graph.service import KnowledgeGraph
 from tests.conftest import MINI
 
 
@@ -145,3 +148,39 @@ def test_export_root_takes_a_name_as_the_api_does(
     by_id = capsysbinary.readouterr().out
     assert main(["export", "-f", "ntriples", "--root", "Gamma", "--seeds", str(MINI)]) == 0
     assert capsysbinary.readouterr().out == by_id
+
+
+def _geokg(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own: its real stderr, logging set up as it sets it."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_reading_commands_write_no_model_beside_the_store_and_log_no_noise(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "store.sqlite3"
+    KnowledgeGraph.open(db, MINI).close()  # a store and its saved model, as a service leaves them
+    model = Path(f"{db}.model")
+    saved = model.read_bytes()
+    done = _geokg("path", "delia-quux", "gamma-city", "--db", str(db))  # loads the model
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("3 hop(s)") and model.read_bytes() == saved
+    model.unlink()
+    for args in (["path", "delia-quux", "gamma-city"], ["export", "-f", "ntriples"]):
+        done = _geokg(*args, "--db", str(db))  # builds the model from the store
+        assert (done.returncode, done.stderr) == (0, ""), args
+        assert "gamma-city" in done.stdout
+        assert not model.exists(), args
+    # A model that cannot be used still says so (and is left alone).
+    model.write_bytes(b"not a model")
+    done = _geokg("path", "delia-quux", "gamma-city", "--db", str(db))
+    assert done.returncode == 0 and done.stdout.startswith("3 hop(s)")
+    assert done.stderr.startswith("WARNING graph.store: saved read model")
+    assert model.read_bytes() == b"not a model"

@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import networkx as nx
@@ -26,7 +27,7 @@ from graph.imports import (
 )
 from graph.service import KnowledgeGraph
 from graph.writes import plan_create
-from tests.conftest import DATA, MINI
+from tests.conftest import DATA, MINI, OpenGraph
 from tests.graph.exportfixtures import parse_dataset, parse_graph
 
 SOURCE = "ap-2022-02-15-russia-forces-pulling-back"
@@ -124,8 +125,10 @@ def test_every_export_format_has_a_reader() -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_export_import_export_gives_the_same_graph(fmt: str, exports: dict[str, bytes]) -> None:
-    empty = KnowledgeGraph.open(":memory:")
+def test_export_import_export_gives_the_same_graph(
+    fmt: str, exports: dict[str, bytes], open_graph: OpenGraph
+) -> None:
+    empty = open_graph()
     report = _import(empty, exports[fmt], fmt)
     assert report.rejected == {"source": 0, "entity": 0, "event": 0, "edge": 0}
     assert sum(report.added.values()) == report.items
@@ -148,8 +151,10 @@ def _records(dump: bytes, keep_text_file: bool) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_import_rebuilds_the_very_records(fmt: str, exports: dict[str, bytes]) -> None:
-    empty = KnowledgeGraph.open(":memory:")
+def test_import_rebuilds_the_very_records(
+    fmt: str, exports: dict[str, bytes], open_graph: OpenGraph
+) -> None:
+    empty = open_graph()
     _import(empty, exports[fmt], fmt)
     keep = fmt == "json"  # only the dump carries the seed's text file name
     assert _records(_dump(empty, "json"), keep) == _records(exports["json"], keep)
@@ -166,8 +171,10 @@ def test_reimporting_a_stores_own_export_changes_nothing(
     assert rich.position == before
 
 
-def test_dry_run_reports_and_writes_nothing(exports: dict[str, bytes]) -> None:
-    empty = KnowledgeGraph.open(":memory:")
+def test_dry_run_reports_and_writes_nothing(
+    exports: dict[str, bytes], open_graph: OpenGraph
+) -> None:
+    empty = open_graph()
     report = _import(empty, exports["ntriples"], "ntriples", dry_run=True)
     assert report.dry_run and report.added["edge"] > 0
     assert empty.position == 0
@@ -175,8 +182,8 @@ def test_dry_run_reports_and_writes_nothing(exports: dict[str, bytes]) -> None:
         assert store.node_count() == 0
 
 
-def test_a_different_record_is_changed(exports: dict[str, bytes]) -> None:
-    graph = KnowledgeGraph.open(":memory:")
+def test_a_different_record_is_changed(exports: dict[str, bytes], open_graph: OpenGraph) -> None:
+    graph = open_graph()
     _import(graph, exports["json"], "json")
     dump = json.loads(exports["json"])
     node = next(n for n in dump["nodes"] if n["id"] == "russia")
@@ -188,10 +195,10 @@ def test_a_different_record_is_changed(exports: dict[str, bytes]) -> None:
         assert store.entity("russia").label == "Russian Federation"
 
 
-def test_the_mini_seed_round_trips_in_every_format() -> None:
-    mini = KnowledgeGraph.open(":memory:", MINI)
+def test_the_mini_seed_round_trips_in_every_format(open_graph: OpenGraph) -> None:
+    mini = open_graph(MINI)
     for fmt in FORMATS:
-        empty = KnowledgeGraph.open(":memory:")
+        empty = open_graph()
         _import(empty, _dump(mini, fmt), fmt)
         assert _same(fmt, _dump(mini, fmt), _dump(empty, fmt)), fmt
 
@@ -307,9 +314,11 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_and_broken_documents_are_refused_and_located(case: str) -> None:
+def test_hostile_and_broken_documents_are_refused_and_located(
+    case: str, open_graph: OpenGraph
+) -> None:
     fmt, data, location, reason = HOSTILE[case]
-    graph = KnowledgeGraph.open(":memory:", MINI)
+    graph = open_graph(MINI)
     before = graph.position
     with pytest.raises(RecordValidationError) as caught:
         _import(graph, data, fmt)
@@ -320,8 +329,8 @@ def test_hostile_and_broken_documents_are_refused_and_located(case: str) -> None
 
 
 def _seed_dump() -> dict[str, Any]:
-    graph = KnowledgeGraph.open(":memory:", MINI)
-    dump: dict[str, Any] = json.loads(_dump(graph, "json"))
+    with closing(KnowledgeGraph.open(":memory:", MINI)) as graph:
+        dump: dict[str, Any] = json.loads(_dump(graph, "json"))
     return dump
 
 
@@ -384,10 +393,10 @@ BROKEN = [
 
 
 @pytest.mark.parametrize("case", BROKEN)
-def test_bad_records_are_refused_with_their_json_path(case: str) -> None:
+def test_bad_records_are_refused_with_their_json_path(case: str, open_graph: OpenGraph) -> None:
     dump, location = _break(case)
     data = json.dumps(dump, ensure_ascii=True).encode()
-    graph = KnowledgeGraph.open(":memory:")
+    graph = open_graph()
     with pytest.raises(RecordValidationError) as caught:
         _import(graph, data, "json")
     assert location in [p.location for p in caught.value.problems], caught.value
@@ -396,35 +405,35 @@ def test_bad_records_are_refused_with_their_json_path(case: str) -> None:
     assert sum(report.rejected.values()) >= 1 and report.problems
 
 
-def test_ntriples_problems_name_the_line() -> None:
-    graph = KnowledgeGraph.open(":memory:", MINI)
+def test_ntriples_problems_name_the_line(open_graph: OpenGraph) -> None:
+    graph = open_graph(MINI)
     lines = _dump(graph, "ntriples").decode().splitlines()
     n, line = next(
         (n, line) for n, line in enumerate(lines, 1) if 'rdf-schema#label> "Alpha Land"' in line
     )
     lines[n - 1] = line.replace("Alpha Land", "Alpha\\u0007Land")
     with pytest.raises(RecordValidationError) as caught:
-        _import(KnowledgeGraph.open(":memory:"), "\n".join(lines).encode(), "ntriples")
+        _import(open_graph(), "\n".join(lines).encode(), "ntriples")
     assert (
         caught.value.problems[0].location
         == f"line {n}: <https://geokg.example.org/id/alpha-land>.label"
     )
 
 
-def test_graphml_problems_name_the_line_and_id() -> None:
-    graph = KnowledgeGraph.open(":memory:", MINI)
+def test_graphml_problems_name_the_line_and_id(open_graph: OpenGraph) -> None:
+    graph = open_graph(MINI)
     text = (
         _dump(graph, "graphml").decode().replace('key="n_kind">state<', 'key="n_kind">planet<', 1)
     )
     with pytest.raises(RecordValidationError) as caught:
-        _import(KnowledgeGraph.open(":memory:"), text.encode(), "graphml")
+        _import(open_graph(), text.encode(), "graphml")
     location = caught.value.problems[0].location
     line = next(n for n, row in enumerate(text.splitlines(), 1) if ">planet<" in row)
     assert location.startswith(f"line {line}: ") and location.endswith(".kind")
 
 
-def test_a_sources_text_cannot_change() -> None:
-    graph = KnowledgeGraph.open(":memory:", MINI)
+def test_a_sources_text_cannot_change(open_graph: OpenGraph) -> None:
+    graph = open_graph(MINI)
     dump = json.loads(_dump(graph, "json"))
     k, source = _node(dump, "source")
     source["text"] = source["text"] + " More."
@@ -433,10 +442,10 @@ def test_a_sources_text_cannot_change() -> None:
     assert f"$.nodes[{k}].text" in [p.location for p in caught.value.problems]
 
 
-def test_rdf_from_elsewhere_is_refused() -> None:
+def test_rdf_from_elsewhere_is_refused(open_graph: OpenGraph) -> None:
     data = b'<http://example.org/a> <http://example.org/b> "c" .\n'
     with pytest.raises(RecordValidationError) as caught:
-        _import(KnowledgeGraph.open(":memory:"), data, "ntriples")
+        _import(open_graph(), data, "ntriples")
     assert "not a geokg IRI" in caught.value.problems[0].reason
     assert caught.value.problems[0].location.startswith("line 1: ")
 
@@ -445,19 +454,19 @@ def test_rdf_formats_are_named_like_the_exports() -> None:
     assert set(RDF_FORMATS) < set(READERS)
 
 
-def test_first_release_rdf_with_full_reification_still_imports() -> None:
+def test_first_release_rdf_with_full_reification_still_imports(open_graph: OpenGraph) -> None:
     # The first release said every edge's id, type and category, and rdf:type rdf:Statement.
     first_release = gzip.decompress((DATA / "golden" / "mini.nq.gz").read_bytes())
     assert b"ontology#edgeType>" in first_release
-    mini = KnowledgeGraph.open(":memory:", MINI)
-    empty = KnowledgeGraph.open(":memory:")
+    mini = open_graph(MINI)
+    empty = open_graph()
     report = _import(empty, first_release, "nquads")
     assert sum(report.added.values()) == report.items
     assert _records(_dump(empty, "json"), False) == _records(_dump(mini, "json"), False)
 
 
-def test_an_edge_type_that_contradicts_its_predicate_is_refused() -> None:
-    mini = KnowledgeGraph.open(":memory:", MINI)
+def test_an_edge_type_that_contradicts_its_predicate_is_refused(open_graph: OpenGraph) -> None:
+    mini = open_graph(MINI)
     lines = _dump(mini, "ntriples").decode().splitlines()
     n, line = next(
         (n, line)
@@ -467,7 +476,7 @@ def test_an_edge_type_that_contradicts_its_predicate_is_refused() -> None:
     edge = line.split(" ", 1)[0]
     lines.append(f'{edge} <https://geokg.example.org/ontology#edgeType> "ally_of" .')
     with pytest.raises(RecordValidationError) as caught:
-        _import(KnowledgeGraph.open(":memory:"), "\n".join(lines).encode(), "ntriples")
+        _import(open_graph(), "\n".join(lines).encode(), "ntriples")
     problem = next(p for p in caught.value.problems if p.location.endswith(".predicate"))
     assert problem.location == f"line {n}: {edge}.predicate"
     assert "an edge of type 'ally_of' is" in problem.reason

@@ -40,10 +40,9 @@ def _ids(page: Any) -> list[str]:
     return [item.id for item in page.items]
 
 
-def _follow(run: Callable[..., Any], limit: int) -> list[str]:
-    """Every id of a list, page by page along the cursors (failing on a page that repeats)."""
+def _follow(run: Callable[..., Any], limit: int, cursor: str | None = None) -> list[str]:
+    """Every id of a list, page by page along the cursors (from ``cursor``, or the start)."""
     seen: list[str] = []
-    cursor = None
     for _ in range(1000):
         page = run(limit=limit, cursor=cursor)
         assert len(page.items) <= limit
@@ -129,6 +128,81 @@ def test_a_cursor_page_is_stable_under_writes() -> None:
     assert rest[-1] == "place-new" and len(rest) == len(set(rest)) == 17
 
 
+def _organisations() -> GraphStore:
+    """Organisations of three kinds, all named "Org ...", and places joined by edges of three
+    types: lists made of groups (kinds, edge types, kinds of search match)."""
+    store = GraphStore()
+    for kind in ("media_outlet", "company", "government_body"):
+        for i in range(3):
+            label = f"Org {kind[:3]} {i}"
+            store.put_node(Entity(id=f"{kind[:3]}-{i}", kind=kind, label=label))
+    for i in range(5):
+        store.put_node(Entity(id=f"place-{i}", kind="place", label=f"Place {i}"))
+    for type_ in ("located_in", "part_of", "member_of"):
+        for i in range(1, 5):
+            _link(store, type_, f"place-{i}", "place-0")
+    store.settle()
+    return store
+
+
+def _link(store: GraphStore, type_: str, source: str, target: str) -> None:
+    edge_id = f"{source}.{type_}.{target}"
+    store.put_edge(Edge(id=edge_id, category="relation", type=type_, source=source, target=target))
+
+
+GROUPED: list[tuple[str, Query, dict[str, Any], Callable[[GraphStore], None]]] = [
+    ("entities of several kinds", queries.find_entities, {"kind": "organisation"},
+     lambda s: s.put_node(Entity(id="com-new", kind="company", label="Org com new"))),
+    ("relations of every type", queries.find_relations, {},
+     lambda s: _link(s, "member_of", "place-0", "place-1")),
+    ("entity search", queries.find_entities, {"q": "org"},
+     lambda s: s.put_node(Entity(id="org", kind="company", label="Org"))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "filters", "insert"), GROUPED, ids=[g[0] for g in GROUPED]
+)
+def test_an_item_inserted_before_the_cursor_repeats_nothing(
+    name: str, query: Query, filters: dict[str, Any], insert: Callable[[GraphStore], None]
+) -> None:
+    store = _organisations()
+    whole = _ids(query(store, **filters, limit=100))
+    first = query(store, **filters, limit=5)  # ends in the second group
+    insert(store)  # sorts before the last item seen, in an earlier group or rank of match
+    store.settle()
+    assert _ids(query(store, **filters, limit=100)) != whole
+    rest = _follow(lambda **kw: query(store, **filters, **kw), 5, first.next_cursor)
+    assert _ids(first) + rest == whole
+
+
+DELETABLE: list[tuple[str, Query, dict[str, Any]]] = [
+    ("entities", queries.find_entities, {}),
+    ("entities of several kinds", queries.find_entities, {"kind": "organisation"}),
+    ("entity search", queries.find_entities, {"q": "org"}),
+    ("relations of every type", queries.find_relations, {}),
+    ("relations of a type", queries.find_relations, {"type": "part_of"}),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "filters"), DELETABLE, ids=[d[0] for d in DELETABLE])
+def test_deleting_the_last_item_seen_and_an_earlier_one_skips_nothing(
+    name: str, query: Query, filters: dict[str, Any]
+) -> None:
+    store = _organisations()
+    whole = _ids(query(store, **filters, limit=100))
+    first = query(store, **filters, limit=3)
+    seen = _ids(first)
+    for gone in (seen[-1], seen[0]):
+        if "." in gone:
+            store.delete_edge(gone)
+        else:
+            store.delete_node(gone)
+    store.settle()
+    rest = _follow(lambda **kw: query(store, **filters, **kw), 3, first.next_cursor)
+    assert seen + rest == whole
+
+
 def test_the_edges_of_a_node_are_a_page_in_load_order_with_their_total() -> None:
     store = _places(30)
     for i in range(1, 30):
@@ -171,6 +245,9 @@ def _tampered(token: str) -> str:
         encode_cursor("entities", ["5", "place-04"]),  # a well-made cursor with a bad key
         encode_cursor("entities", [0, "place-04"]),
         encode_cursor("entities", [5]),
+        encode_cursor("entities", ["entity", -1]),  # a group and a rank, but out of range
+        encode_cursor("entities", ["person", 3]),  # a group this list does not have
+        encode_cursor("entities", ["entity", 2.5]),
     ],
 )
 def test_a_bad_cursor_is_refused_naming_it(bad: str) -> None:
@@ -189,6 +266,31 @@ def test_a_bad_cursor_is_refused_naming_it(bad: str) -> None:
 def test_a_bad_event_key_is_refused(seed_store: GraphStore, key: list[Any]) -> None:
     with pytest.raises(InvalidCursorError):
         queries.find_events(seed_store, cursor=encode_cursor("events", key))
+
+
+@pytest.mark.parametrize(
+    "key", [[1, 8, "place 04"], [1, -8, "place 04", "place-04"], [1, 8, 8, "place-04"], ["1"]]
+)
+def test_a_bad_search_key_is_refused(key: list[Any]) -> None:
+    with pytest.raises(InvalidCursorError):
+        queries.find_entities(
+            _places(10), q="place", cursor=encode_cursor("entities q='place'", key)
+        )
+
+
+def test_a_search_cursor_after_a_long_name_resumes_after_it() -> None:
+    """A cursor keeps a long name cut short, and finds the rest in the match of its id."""
+    store = GraphStore()
+    stem = "Org " + "x" * 150
+    for i in range(6):
+        store.put_node(Entity(id=f"org-{i}", kind="company", label=f"{stem} {i}"))
+    store.settle()
+    first = queries.find_entities(store, q="org", limit=2)
+    assert len(first.next_cursor or "") < 400
+    store.put_node(Entity(id="org-0b", kind="company", label=f"{stem} 0"))  # before the cursor
+    store.settle()
+    rest = _follow(lambda **kw: queries.find_entities(store, q="org", **kw), 2, first.next_cursor)
+    assert _ids(first) + rest == [f"org-{i}" for i in range(6)]
 
 
 def test_a_cursor_and_an_offset_together_are_refused() -> None:

@@ -7,7 +7,11 @@ Anything else (another store, a position ahead of the store, a damaged file) is 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from graph import DEFAULT_SEEDS, queries
 from graph.model import Entity
@@ -176,3 +180,54 @@ def test_a_save_removes_temporary_files_that_a_crash_left_behind(tmp_path: Path)
         assert not old.exists() and fresh.exists() and saved.exists()
     finally:
         graph.close()
+
+
+def _open_and_search(db: Path, query: str) -> list[str]:
+    graph = KnowledgeGraph.open(db, None)
+    try:
+        with graph.reading() as store:
+            return store.search_entities(query)
+    finally:
+        graph.close()
+
+
+def test_names_in_mathematical_letters_are_found_and_saved_and_loaded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Such a name used to normalise to a capital: not found, and refused in the saved model,
+    so every start built the model again."""
+    db = tmp_path / "a.sqlite3"
+    graph = KnowledgeGraph.open(db, None)
+    try:
+        body = {"kind": "person", "label": "𝐀𝐥𝐞𝐱 Brown", "analyst_assertion": True}
+        graph.write(lambda s: plan_create(s, "entity", body), actor="test")
+    finally:
+        graph.close()
+    with caplog.at_level(logging.INFO, logger="graph"):
+        assert _open_and_search(db, "alex") == ["alex-brown"]
+    assert "read model loaded" in caplog.text and "not used" not in caplog.text
+
+
+def test_a_model_saved_with_names_of_the_first_normalisation_is_built_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "a.sqlite3"
+    _open_and_search(db, "x")
+    graph = KnowledgeGraph.open(db, None)
+    try:
+        body = {"kind": "person", "label": "Ann", "analyst_assertion": True}
+        graph.write(lambda s: plan_create(s, "entity", body), actor="test")
+    finally:
+        graph.close()
+    saved = Path(f"{db}.model")
+    with np.load(saved, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["names_version"] = np.array([1])  # as an older geokg wrote it
+    with saved.open("wb") as out:
+        np.savez(out, allow_pickle=False, **arrays)
+    with caplog.at_level(logging.INFO, logger="graph"):
+        assert _open_and_search(db, "ANN") == ["ann"]  # built again from the store, and saved
+        assert "name index state: version [1] is not supported" in caplog.text
+        caplog.clear()
+        assert _open_and_search(db, "ann") == ["ann"]
+        assert "read model loaded" in caplog.text and "not used" not in caplog.text
