@@ -28,7 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from graph.changes import Change
-from graph.errors import IdempotencyKeyReusedError
+from graph.errors import IdempotencyKeyReusedError, StoreError
 from graph.index import CsrBuild
 from graph.seed import has_seed_files, seed_changes, seed_files
 from graph.storage import (
@@ -155,6 +155,7 @@ class KnowledgeGraph:
         if saved_model is not None:
             loaded = GraphStore.load(saved_model, snapshot, records.store_id())
         self._compaction: threading.Thread | None = None
+        self._closed = False
         if loaded is None:
             self._view = _adopt(GraphStore.from_snapshot(snapshot))
             self.save_model()
@@ -198,10 +199,15 @@ class KnowledgeGraph:
             log.warning("could not save the read model to %s: %s", self._saved_model, exc)
 
     def close(self) -> None:
-        """Save the read model, then close the store of record."""
-        self.wait_for_compaction()
-        self.save_model()
-        self.records.close()
+        """Save the read model, then close the store of record. A catch-up or write running
+        in another thread finishes first; any later one does nothing."""
+        with self._writing:
+            if self._closed:
+                return
+            self._closed = True
+            self.wait_for_compaction()
+            self.save_model()
+            self.records.close()
 
     @contextmanager
     def reading(self) -> Iterator[GraphStore]:
@@ -235,11 +241,13 @@ class KnowledgeGraph:
     def behind(self) -> bool:
         """Whether the store has commits this read model has not applied yet (one indexed
         lookup: cheap enough to ask before every read)."""
-        return self.records.position() != self.position
+        return not self._closed and self.records.position() != self.position
 
     def sync(self) -> int:
         """Apply what other processes committed since; return the position now applied."""
         with self._writing:
+            if self._closed:
+                return self.position
             return self._catch_up()
 
     def _catch_up(self, snapshot: RecordSnapshot | None = None) -> int:
@@ -346,6 +354,8 @@ class KnowledgeGraph:
         raises :class:`IdempotencyKeyReusedError`. Errors raised by ``plan`` leave no trace.
         """
         with self._writing:
+            if self._closed:
+                raise StoreError("the store is closed")
             for _ in range(100):
                 self._catch_up()
                 if idempotency is not None:

@@ -173,6 +173,7 @@ class SQLiteRecordStore:
         self._release = weakref.finalize(self, os.close, self._lock_fd)
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._closed = False
         self._writer = self._connect()
         self._init_schema()
 
@@ -274,7 +275,8 @@ class SQLiteRecordStore:
         """Copy what the journal (WAL) holds into the database file, without waiting for
         readers; the journal then starts over at the next write once no reader needs it."""
         with self._write_lock:
-            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            if not self._closed:
+                self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def pin(self) -> SQLiteSnapshot:
         """A consistent, read-only view of every record at the current position."""
@@ -418,7 +420,9 @@ class SQLiteRecordStore:
         return self._reader()
 
     def close(self) -> None:
-        self._writer.close()
+        with self._write_lock:  # a checkpoint or commit in another thread finishes first
+            self._closed = True
+            self._writer.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
