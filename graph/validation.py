@@ -204,10 +204,12 @@ def mint_id(label: str, taken: Callable[[str], bool], prefix: str = "node") -> s
     'olaf-scholz-2'
     >>> mint_id("Київ", lambda i: False, "place")
     'place-4ec43ff9'
+    >>> mint_id(":", lambda i: False, "media_outlet")
+    'media-outlet-e7ac0786'
     """
     base = slug(label)[:80].strip("-")
     if not base:
-        base = f"{prefix}-{hashlib.sha256(label.encode()).hexdigest()[:8]}"
+        base = f"{slug(prefix) or 'node'}-{hashlib.sha256(label.encode()).hexdigest()[:8]}"
     candidate, n = base, 1
     while taken(candidate):
         n += 1

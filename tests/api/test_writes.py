@@ -434,3 +434,10 @@ def test_backup_over_http_is_a_store(writable_client: TestClient, tmp_path: Path
     assert restored.position == _position(writable_client)
     restored.close()
     _problem(writable_client.post("/admin/backup", headers=READ), 403)
+
+
+def test_a_label_without_letters_mints_an_id_from_the_kind(writable_client: TestClient) -> None:
+    body = {"kind": "media_outlet", "label": ":", "analyst_assertion": True}
+    created = writable_client.post("/entities", json=body, headers=WRITE)
+    assert created.status_code == 201, created.text
+    assert created.json()["id"].startswith("media-outlet-")
