@@ -135,6 +135,7 @@ class Options:
     request_timeout: float
     workers: int
     skip: frozenset[str]
+    formats: frozenset[str]
     memory_cap: int
     data_dir: Path
     results: Path
@@ -429,6 +430,8 @@ class Run:
         order = [f for f in _EXPORT_ORDER if f in FORMATS] + [
             f for f in FORMATS if f not in _EXPORT_ORDER
         ]
+        if self.o.formats:
+            order = [f for f in order if f in self.o.formats]
         found: dict[str, Any] = {}
         for i, fmt in enumerate(order):
             if self.server is None or not self.server.alive():
@@ -1128,6 +1131,11 @@ def _parser() -> argparse.ArgumentParser:
         "large scale, where the references alone take hours); the results say what was skipped",
     )
     parser.add_argument(
+        "--formats",
+        default="",
+        help="comma-separated export formats to measure (default: every format)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -1162,6 +1170,17 @@ def _skips(value: str) -> frozenset[str]:
     return named
 
 
+def _formats(value: str) -> frozenset[str]:
+    named = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = named - set(FORMATS)
+    if unknown:
+        raise SystemExit(
+            f"bench: --formats: unknown format(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(FORMATS)}"
+        )
+    return named
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table; write the results."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -1185,6 +1204,7 @@ def main(argv: list[str] | None = None) -> int:
         request_timeout=args.request_timeout,
         workers=args.workers,
         skip=_skips(args.skip),
+        formats=_formats(args.formats),
         memory_cap=int(args.memory_cap_gb * 2**30),
         data_dir=args.data_dir,
         results=args.results or RESULTS_DIR / f"{args.scale}.json",
