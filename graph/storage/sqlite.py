@@ -355,7 +355,10 @@ class SQLiteRecordStore:
         return self._reader()
 
     def close(self) -> None:
-        self._writer.close()
+        # Under the write lock: a follower's checkpoint (or a commit) still running in another
+        # thread finishes first; closing the connection under it crashes the process.
+        with self._write_lock:
+            self._writer.close()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
