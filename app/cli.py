@@ -107,8 +107,10 @@ def _export(args: argparse.Namespace) -> int:
     graph = _graph(args)
     with graph.reading() as store:
         node_ids = queries.export_scope(store, args.root, args.depth) if args.root else None
-        chunks = export(store, args.format, node_ids)
-        return _write_export(args, chunks)
+        # From a snapshot, as the service exports: a whole store of record joins its
+        # pre-rendered views.
+        chunks = export(store.snapshot(), args.format, node_ids)
+    return _write_export(args, chunks)
 
 
 def _write_export(args: argparse.Namespace, chunks: Iterator[bytes]) -> int:
