@@ -158,6 +158,7 @@ class SQLiteRecordStore:
     def __init__(self, location: str | Path, renderer: Renderer | None = None) -> None:
         self.location = str(location)
         self._renderer = renderer
+        self._views_key = ""  # what meta.render_views says while the views are this renderer's
         self._fill_after = 0  # where fill_views looks next for nodes without views
         self._scratch: str | None = None
         if self.location == ":memory:":
@@ -237,7 +238,9 @@ class SQLiteRecordStore:
         for view in renderer.views:
             if not _VIEW_NAME.fullmatch(view):
                 raise ValueError(f"a view name must be a lowercase identifier: {view!r}")
-        wanted = _dumps({"version": renderer.version, "views": list(renderer.views)})
+        wanted = self._views_key = _dumps(
+            {"version": renderer.version, "views": list(renderer.views)}
+        )
         conn = self._writer
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
@@ -391,7 +394,7 @@ class SQLiteRecordStore:
                             commit.source,
                         ),
                     )
-                if self._renderer is not None:
+                if self._renderer is not None and self._owns_views(conn):
                     self._render_touched(conn, self._renderer, changes, removed)
                 if commit.idempotency_key is not None and commit.response is not None:
                     r = commit.response
@@ -536,7 +539,7 @@ class SQLiteRecordStore:
         render). Once a whole pass finds none, later calls look at the stale ones only.
         """
         renderer = self._renderer
-        if renderer is None:
+        if renderer is None or not self._owns_views(self._reader()):
             return Filled(0, True)
         first = f"render_view_{renderer.views[0]}"
         missing: list[tuple[int, str]] = []
@@ -555,6 +558,9 @@ class SQLiteRecordStore:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
+                if not self._owns_views(conn):  # another geokg took the views over meanwhile
+                    conn.execute("COMMIT")
+                    return Filled(0, True)
                 stale = conn.execute(
                     "SELECT d.ord, n.id FROM render_dirty d LEFT JOIN nodes n ON n.ord = d.ord"
                     " LIMIT ?",
@@ -584,6 +590,11 @@ class SQLiteRecordStore:
                 conn.execute("ROLLBACK")
                 raise
         return Filled(rendered, done)
+
+    def _owns_views(self, conn: sqlite3.Connection) -> bool:
+        """Whether the views the store keeps are this renderer's (a geokg of another version
+        that opened the store since keeps its own: this one then renders nothing)."""
+        return self._meta_in(conn, "render_views") == self._views_key
 
     def _meta(self, key: str) -> str | None:
         return self._meta_in(self._reader(), key)

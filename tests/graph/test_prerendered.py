@@ -298,6 +298,19 @@ def test_views_of_another_renderer_version_are_dropped(tmp_path: Path) -> None:
     records.close()
 
 
+def test_a_store_whose_views_another_version_took_over_still_writes(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    records = open_store(path, ExportRenderer())
+    write(records, STORES["mini"]())
+    other = open_store(path, _OtherVersion())  # drops this version's views, keeps its own
+    write(records, _event_with_place("nowhere", with_edge=False))  # renders nothing now
+    assert records.fill_views().done
+    assert not any(stored(records).values())
+    assert_exports_the_records(records)
+    other.close()
+    records.close()
+
+
 def test_a_restored_backup_keeps_its_views(seeded: SQLiteRecordStore, tmp_path: Path) -> None:
     backup = tmp_path / "backup.sqlite3"
     seeded.backup(backup)
