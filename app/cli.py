@@ -156,7 +156,9 @@ def _export(args: argparse.Namespace) -> int:
     try:
         with graph.reading() as store:
             node_ids = queries.export_scope(store, args.root, args.depth) if args.root else None
-            chunks = export(store, args.format, node_ids)
+            # From a snapshot, as the service exports: a whole store of record joins its
+            # pre-rendered views.
+            chunks = export(store.snapshot(), args.format, node_ids)
             return _write_export(args, chunks)
     finally:
         graph.close()

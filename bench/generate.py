@@ -24,7 +24,8 @@ Activity follows a power law: actors and places are drawn with Zipf weights (exp
 few hubs take part in tens of thousands of events at the medium scale.
 
 The records go into the store through :meth:`SQLiteRecordStore.commit` in batches of
-:data:`BATCH` changes, as an import does; nothing holds more than one batch of records, and the
+:data:`BATCH` changes, as an import does (each node's export views rendered in the commit that
+writes it, as geokg does); nothing holds more than one batch of records, and the
 per-entity tables (names, weights) grow with the number of entities, not of edges. Every value
 is a pure function of the seed: the same scale and seed give the same store, change for change.
 
@@ -49,6 +50,7 @@ from typing import Any
 
 from graph.changes import Change
 from graph.dates import resolve_date
+from graph.export.prerendered import ExportRenderer
 from graph.model import CameoCode, Edge, Entity, Event, EventDate, Evidence, Node, Source
 from graph.ontology import EntityKind, EventKind, Modality, RelationType, Role
 from graph.reference import cameo_codes
@@ -627,7 +629,8 @@ def generate(path: Path, scale: str, seed: int, edges: int | None = None) -> Dat
     target = edges if edges is not None else SCALES[scale]
     rng = random.Random(f"{seed}:graph")
     names = _Names(target, seed)
-    records = SQLiteRecordStore(str(path))
+    # As geokg writes: each node's export views are rendered in the commit that writes it.
+    records = SQLiteRecordStore(str(path), renderer=ExportRenderer())
     try:
         out = _Writer(records)
         _static(names, rng, out)

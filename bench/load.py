@@ -35,7 +35,10 @@ __all__ = [
     "wrk",
 ]
 
-_READ = 1 << 16
+_READ = 1 << 20
+"""The most a body read takes at once, and a quarter of what a connection buffers: the client
+shares the server's cores, and reading an export of 2.25 GB in pieces of 64 KiB cost it 7.7 s
+of CPU, against 4.3 s in pieces of 1 MiB (the server sending the same bytes as fast as it can)."""
 
 
 @dataclass
@@ -77,7 +80,9 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def open(self) -> None:
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._reader, self._writer = await asyncio.open_connection(
+            self.host, self.port, limit=4 * _READ
+        )
 
     async def close(self) -> None:
         if self._writer is not None:

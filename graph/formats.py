@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from graph.errors import UnsupportedFormatError
+from graph.export import prerendered
 from graph.export.dump import EXTENSION as JSON_EXTENSION
 from graph.export.dump import MEDIA_TYPE as JSON_MEDIA_TYPE
 from graph.export.dump import export_json
@@ -56,6 +57,20 @@ class Format:
 def _rdf(name: str) -> Writer:
     def write(store: GraphStore, node_ids: Iterable[str] | None) -> Iterator[bytes]:
         return export_rdf(store, name, node_ids)
+
+    return _prerendered(name, write) if name in prerendered.FORMATS else write
+
+
+def _prerendered(name: str, project: Writer) -> Writer:
+    """A writer that joins the store's pre-rendered views for a whole graph read from a store
+    of record, and projects the records otherwise (a part of the graph, a graph in memory):
+    the same document either way."""
+
+    def write(store: GraphStore, node_ids: Iterable[str] | None) -> Iterator[bytes]:
+        snapshot = store.record_snapshot() if node_ids is None else None
+        if snapshot is None:
+            return project(store, node_ids)
+        return prerendered.write(snapshot, name)
 
     return write
 
@@ -133,7 +148,13 @@ FORMATS: dict[str, Format] = {
         ),
         Format("rdfxml", ("application/rdf+xml",), "rdf", _RDFXML, _rdf("rdfxml")),
         Format("nquads", ("application/n-quads",), "nq", _NQUADS, _rdf("nquads")),
-        Format("graphml", ("application/graphml+xml",), "graphml", _GRAPHML, export_graphml),
+        Format(
+            "graphml",
+            ("application/graphml+xml",),
+            "graphml",
+            _GRAPHML,
+            _prerendered("graphml", export_graphml),
+        ),
         Format("json", (JSON_MEDIA_TYPE,), JSON_EXTENSION, _JSON, export_json),
     ]
 }

@@ -33,6 +33,7 @@ from graph.index import CsrBuild
 from graph.seed import has_seed_files, seed_changes, seed_files
 from graph.storage import (
     Commit,
+    Filled,
     RecordSnapshot,
     RecordStore,
     StaleError,
@@ -197,6 +198,13 @@ class KnowledgeGraph:
                 view.save(self._saved_model, self.records.store_id())
         except OSError as exc:
             log.warning("could not save the read model to %s: %s", self._saved_model, exc)
+
+    def fill_views(self, budget: int = 500) -> Filled:
+        """Render the pre-rendered export views of up to ``budget`` nodes that lack them or
+        hold stale ones (a store written before they existed, or by a writer without a
+        renderer), in one short transaction; call again until ``done``. Exports are right
+        meanwhile: they render what is missing as they stream."""
+        return self.records.fill_views(budget)
 
     def close(self) -> None:
         """Save the read model, then close the store of record. A catch-up or write running

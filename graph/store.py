@@ -1109,6 +1109,12 @@ class GraphStore:
         for node_id in self.node_ids():
             yield self.node(node_id), [e for _, group in self.successors(node_id) for e in group]
 
+    def record_snapshot(self) -> RecordSnapshot | None:
+        """The snapshot of the store of record this view reads every record from, if it is
+        one (:meth:`snapshot` over a store of record): whole-graph exports read the store's
+        pre-rendered views from it. None otherwise."""
+        return None
+
     def snapshot(self) -> GraphStore:
         """A view of the records and adjacency that later writes leave alone, for exports.
 
@@ -1221,6 +1227,9 @@ class _PinnedView(GraphStore):
     def __init__(self, snapshot: RecordSnapshot) -> None:
         super().__init__()
         self._snapshot = snapshot
+
+    def record_snapshot(self) -> RecordSnapshot:
+        return self._snapshot
 
     def __contains__(self, node_id: object) -> bool:
         return isinstance(node_id, str) and self._snapshot.node(node_id) is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from itertools import chain
+from typing import Protocol
 
 from graph.errors import NodeNotFoundError
 from graph.model import Edge, Node
@@ -22,6 +23,7 @@ from graph.store import GraphStore, by_source
 
 __all__ = [
     "CHUNK",
+    "Lookup",
     "check_scope",
     "chunked",
     "edge_groups",
@@ -37,6 +39,15 @@ CHUNK = 1 << 16
 # Characters XML 1.0 cannot carry: C0 controls other than tab, newline and carriage return,
 # lone surrogates, U+FFFE and U+FFFF.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class Lookup(Protocol):
+    """What a projection asks of the store besides the records it walks: whether a node
+    exists (its type) and a source's text."""
+
+    def type_of(self, node_id: str) -> str | None: ...
+
+    def source_text(self, source_id: str) -> str: ...
 
 
 def xml_safe(text: str) -> str:
@@ -222,12 +233,12 @@ def walk(store: GraphStore, scope: set[str] | None) -> Iterator[tuple[str, Node,
         yield node_id, record, out
 
 
-def source_text(store: GraphStore, source_id: str) -> str | None:
+def source_text(store: Lookup, source_id: str) -> str | None:
     """The text of a source document, or ``None`` if the store holds none for it.
 
     Parameters
     ----------
-    store : GraphStore
+    store : GraphStore or Lookup
         The store to export.
     source_id : str
         The id of a source node.

@@ -28,17 +28,21 @@ from xml.sax.saxutils import escape
 from graph.export._common import xml_safe
 
 __all__ = [
+    "JSONLD_SEPARATOR",
     "RDF_NS",
     "RDF_TYPE",
     "Block",
     "GraphNames",
+    "JsonLdObjects",
     "Props",
     "Run",
+    "TurtleParagraphs",
     "iri",
     "jsonld",
     "literal",
     "nquads",
     "ntriples",
+    "ntriples_lines",
     "parse_term",
     "rdfxml",
     "turtle",
@@ -174,6 +178,17 @@ def _namer(
 # -- N-Triples and N-Quads ---------------------------------------------------------------------
 
 
+def ntriples_lines(subject: str, props: Props) -> str:
+    """The N-Triples lines of one subject's predicates and objects.
+
+    Examples
+    --------
+    >>> print(ntriples_lines("<http://e.org/a>", [("<http://e.org/p>", literal("x"))]), end="")
+    <http://e.org/a> <http://e.org/p> "x" .
+    """
+    return "".join([f"{subject} {p} {o} .\n" for p, o in props])
+
+
 def ntriples(batches: Iterable[list[Block]]) -> Iterator[str]:
     """Write batches of blocks as N-Triples, one string of lines per batch.
 
@@ -228,29 +243,28 @@ def nquads(batches: Iterable[list[Block]]) -> Iterator[str]:
 # -- Turtle ------------------------------------------------------------------------------------
 
 
-def turtle(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Iterator[str]:
-    """Write batches of blocks as Turtle: the prefixes first, then a paragraph per subject.
+class TurtleParagraphs:
+    """Renders blocks as Turtle paragraphs, one per subject (after :meth:`header`).
 
-    Examples
-    --------
-    >>> xsd = "http://www.w3.org/2001/XMLSchema#"
-    >>> block = ("<http://e.org/a>", [((None,), [
-    ...     (RDF_TYPE, "<http://e.org/C>"), (RDF_TYPE, "<http://e.org/D>"),
-    ...     ("<http://e.org/p>", typed("2022-02-15", xsd + "date"))])])
-    >>> print("".join(turtle([[block]], {"e": "http://e.org/", "xsd": xsd})), end="")
-    @prefix e: <http://e.org/> .
-    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-    <BLANKLINE>
-    e:a a e:C, e:D ;
-        e:p "2022-02-15"^^xsd:date .
+    Keeps the prefixed names of recent IRIs, so it is made once per document (or per store,
+    for pre-rendered blocks); what it renders does not depend on what it rendered before.
     """
-    name, recall = _namer(prefixes, _TURTLE_LOCAL, str)  # other IRIs stay as they are
-    # Each predicate with what comes before it within a paragraph: a few dozen in all.
-    opening = {RDF_TYPE: f"{_NEXT}a "}
-    yield "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in prefixes.items())
-    for batch in batches:
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self.prefixes = prefixes
+        self._name, self._recall = _namer(prefixes, _TURTLE_LOCAL, str)  # others stay as they are
+        # Each predicate with what comes before it within a paragraph: a few dozen in all.
+        self._opening = {RDF_TYPE: f"{_NEXT}a "}
+
+    def header(self) -> str:
+        """The ``@prefix`` lines."""
+        return "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in self.prefixes.items())
+
+    def render(self, blocks: Iterable[Block]) -> str:
+        """A paragraph (``\\n`` first) per block."""
+        name, recall, opening = self._name, self._recall, self._opening
         parts = []
-        for subject, runs in batch:
+        for subject, runs in blocks:
             items = []
             previous = None
             for _, props in runs:
@@ -271,36 +285,71 @@ def turtle(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Itera
                         items.append(f"{before}{o}")
                         previous = p
             parts.append(f"\n{name(subject)} {''.join(items)[len(_NEXT) :]} .\n")
-        yield "".join(parts)
+        return "".join(parts)
+
+
+def turtle(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Iterator[str]:
+    """Write batches of blocks as Turtle: the prefixes first, then a paragraph per subject.
+
+    Examples
+    --------
+    >>> xsd = "http://www.w3.org/2001/XMLSchema#"
+    >>> block = ("<http://e.org/a>", [((None,), [
+    ...     (RDF_TYPE, "<http://e.org/C>"), (RDF_TYPE, "<http://e.org/D>"),
+    ...     ("<http://e.org/p>", typed("2022-02-15", xsd + "date"))])])
+    >>> print("".join(turtle([[block]], {"e": "http://e.org/", "xsd": xsd})), end="")
+    @prefix e: <http://e.org/> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    <BLANKLINE>
+    e:a a e:C, e:D ;
+        e:p "2022-02-15"^^xsd:date .
+    """
+    writer = TurtleParagraphs(prefixes)
+    yield writer.header()
+    for batch in batches:
+        yield writer.render(batch)
 
 
 # -- JSON-LD -----------------------------------------------------------------------------------
 
 
-def jsonld(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Iterator[str]:
-    """Write batches of blocks as JSON-LD: an inline ``@context`` and a flat ``@graph``.
+JSONLD_SEPARATOR = ",\n"
+"""What :meth:`JsonLdObjects.render` puts before every object: the document's first object
+goes without it."""
 
-    Each block is one object of the ``@graph``.
 
-    Examples
-    --------
-    >>> block = ("<http://e.org/a>", [((None,), [
-    ...     (RDF_TYPE, "<http://e.org/C>"), ("<http://e.org/p>", "<http://e.org/b>"),
-    ...     ("<http://e.org/p>", literal("x"))])])
-    >>> doc = json.loads("".join(jsonld([[block]], {"e": "http://e.org/"})))
-    >>> doc["@graph"]
-    [{'@id': 'e:a', '@type': 'e:C', 'e:p': [{'@id': 'e:b'}, 'x']}]
+class JsonLdObjects:
+    """Renders blocks as the objects of a flat JSON-LD ``@graph``, one per subject.
+
+    Every object comes after :data:`JSONLD_SEPARATOR` and four spaces: a document drops the
+    separator before its first object. Keeps the compact IRIs of recent IRIs; what it renders
+    does not depend on what it rendered before.
     """
-    # A literal's rendered body is already a valid JSON string body (same escapes); IRIs are
-    # written as compact IRIs when a prefix fits (JSON-LD takes any text after the colon).
-    name, recall = _namer(prefixes, r"[^<>\"\\{}|^`\s]*", _json_body)
-    keys: dict[str, str] = {}  # a few dozen: the mapping's predicates, as member names
-    context = json.dumps(dict(prefixes), indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    yield f'{{\n  "@context": {context},\n  "@graph": [\n'
-    separator = "    "
-    for batch in batches:
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self.prefixes = prefixes
+        # A literal's rendered body is already a valid JSON string body (same escapes); IRIs
+        # are written as compact IRIs when a prefix fits (JSON-LD takes any text after the
+        # colon).
+        self._name, self._recall = _namer(prefixes, r"[^<>\"\\{}|^`\s]*", _json_body)
+        self._keys: dict[str, str] = {}  # a few dozen: the mapping's predicates, as member names
+
+    def header(self) -> str:
+        """The document up to its first object: the inline ``@context``, ``@graph`` opened."""
+        context = json.dumps(dict(self.prefixes), indent=2, ensure_ascii=False)
+        context = context.replace("\n", "\n  ")
+        return f'{{\n  "@context": {context},\n  "@graph": [\n'
+
+    @staticmethod
+    def footer() -> str:
+        """The document after its last object."""
+        return "\n  ]\n}\n"
+
+    def render(self, blocks: Iterable[Block]) -> str:
+        """An object (after :data:`JSONLD_SEPARATOR`) per block."""
+        name, recall, keys = self._name, self._recall, self._keys
         objects = []
-        for subject, runs in batch:
+        for subject, runs in blocks:
             types: list[str] = []
             values: dict[str, list[str]] = {}
             for _, props in runs:
@@ -328,10 +377,33 @@ def jsonld(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Itera
                 if key is None:
                     key = keys[p] = f'"{name(p)}": '
                 members.append(f"{key}{_one_or_list(found)}")
-            objects.append(f"{separator}{{{', '.join(members)}}}")
-            separator = ",\n    "
-        yield "".join(objects)
-    yield "\n  ]\n}\n"
+            objects.append(f"{JSONLD_SEPARATOR}    {{{', '.join(members)}}}")
+        return "".join(objects)
+
+
+def jsonld(batches: Iterable[list[Block]], prefixes: Mapping[str, str]) -> Iterator[str]:
+    """Write batches of blocks as JSON-LD: an inline ``@context`` and a flat ``@graph``.
+
+    Each block is one object of the ``@graph``.
+
+    Examples
+    --------
+    >>> block = ("<http://e.org/a>", [((None,), [
+    ...     (RDF_TYPE, "<http://e.org/C>"), ("<http://e.org/p>", "<http://e.org/b>"),
+    ...     ("<http://e.org/p>", literal("x"))])])
+    >>> doc = json.loads("".join(jsonld([[block]], {"e": "http://e.org/"})))
+    >>> doc["@graph"]
+    [{'@id': 'e:a', '@type': 'e:C', 'e:p': [{'@id': 'e:b'}, 'x']}]
+    """
+    writer = JsonLdObjects(prefixes)
+    yield writer.header()
+    cut = len(JSONLD_SEPARATOR)  # before the first object
+    for batch in batches:
+        objects = writer.render(batch)
+        if objects and cut:
+            objects, cut = objects[cut:], 0
+        yield objects
+    yield writer.footer()
 
 
 def _json_body(term: str) -> str:

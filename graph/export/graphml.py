@@ -32,7 +32,15 @@ from graph.export._common import check_scope, chunked, edge_groups, nodes, sourc
 from graph.model import Edge, Entity, Event, Evidence, Node, Source
 from graph.store import GraphStore
 
-__all__ = ["EDGE_KEYS", "NODE_KEYS", "export_graphml"]
+__all__ = [
+    "EDGE_KEYS",
+    "FOOT",
+    "NODE_KEYS",
+    "edge_element",
+    "export_graphml",
+    "head",
+    "node_element",
+]
 
 SEPARATOR = " | "
 """Joins the items of a list value."""
@@ -209,8 +217,9 @@ def _data(kind: KeyType, value: Value) -> str | None:
     return repr(number) if math.isfinite(number) else None
 
 
-def _node(node_id: str, record: Node, text: str | None, cameo: dict[str, str]) -> str:
-    """One ``<node>``; ``cameo`` remembers the rendered keys of each CAMEO code."""
+def node_element(node_id: str, record: Node, text: str | None, cameo: dict[str, str]) -> str:
+    """One ``<node>``; ``cameo`` remembers the rendered keys of each CAMEO code (its code,
+    name and scores: a cache, never a change to what is written)."""
     parts = [f'    <node id="{_attr(node_id)}">']
     if isinstance(record, Entity):
         _entity(record, parts)
@@ -260,7 +269,8 @@ def _event(record: Event, parts: list[str], cameo: dict[str, str]) -> None:
     _labelled(record, parts)
     parts.append(f"{_N['modality']}{_text(str(record.modality))}</data>")
     code = record.cameo
-    rendered = cameo.get(code.code)
+    key = f"{code.code}\t{code.name}\t{code.goldstein}\t{code.quad_class}"
+    rendered = cameo.get(key)
     if rendered is None:
         values: dict[str, Value] = {
             "cameo_code": code.code,
@@ -268,7 +278,7 @@ def _event(record: Event, parts: list[str], cameo: dict[str, str]) -> None:
             "goldstein": code.goldstein,
             "quad_class": code.quad_class,
         }
-        rendered = cameo[code.code] = "".join(
+        rendered = cameo[key] = "".join(
             f"{_N[name]}{content}</data>"
             for name, value in values.items()
             if (content := _data(NODE_KEYS[name], value)) is not None
@@ -297,7 +307,7 @@ def _event(record: Event, parts: list[str], cameo: dict[str, str]) -> None:
         parts.append(f"{_N['analyst_assertion']}true</data>")
 
 
-def _edge(edge: Edge, kinds: dict[tuple[str, str], str]) -> str:
+def edge_element(edge: Edge, kinds: dict[tuple[str, str], str]) -> str:
     """One ``<edge>``, written directly (edges are most of a large graph).
 
     ``kinds`` remembers the rendered label, type and category of each (type, category).
@@ -328,23 +338,30 @@ def _edge(edge: Edge, kinds: dict[tuple[str, str], str]) -> str:
     return "".join(parts)
 
 
+def head() -> str:
+    """The document before its first node: the keys (the model fixes them) and ``<graph>``."""
+    keys = [
+        f'  <key id="{prefix}{name}" for="{where}" attr.name="{name}" attr.type="{kind}"/>\n'
+        for prefix, where, keys in (("n_", "node", NODE_KEYS), ("e_", "edge", EDGE_KEYS))
+        for name, kind in keys.items()
+    ]
+    return f'{_HEADER}{"".join(keys)}  <graph id="geokg" edgedefault="directed">\n'
+
+
+FOOT = "  </graph>\n</graphml>\n"
+"""The document after its last edge."""
+
+
 def _lines(store: GraphStore, scope: set[str] | None) -> Iterator[str]:
-    yield _HEADER
-    for prefix, where, keys in (("n_", "node", NODE_KEYS), ("e_", "edge", EDGE_KEYS)):
-        for name, kind in keys.items():
-            yield (
-                f'  <key id="{prefix}{name}" for="{where}"'
-                f' attr.name="{name}" attr.type="{kind}"/>\n'
-            )
-    yield '  <graph id="geokg" edgedefault="directed">\n'
+    yield head()
     cameo: dict[str, str] = {}  # a few hundred at most: the CAMEO codebook
     for node_id, record in nodes(store, scope):
         text = source_text(store, node_id) if record.node_type == "source" else None
-        yield _node(node_id, record, text, cameo)
+        yield node_element(node_id, record, text, cameo)
     kinds: dict[tuple[str, str], str] = {}  # a few dozen: the edge types in use
     for edges in edge_groups(store, scope):
-        yield "".join([_edge(edge, kinds) for edge in edges])
-    yield "  </graph>\n</graphml>\n"
+        yield "".join([edge_element(edge, kinds) for edge in edges])
+    yield FOOT
 
 
 def export_graphml(store: GraphStore, node_ids: Iterable[str] | None = None) -> Iterator[bytes]:

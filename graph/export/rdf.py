@@ -188,7 +188,7 @@ from rdflib.namespace import (
 
 from graph.dates import DATE_RULES
 from graph.errors import UnsupportedFormatError
-from graph.export._common import check_scope, chunked, source_text, walk
+from graph.export._common import Lookup, check_scope, chunked, source_text, walk
 from graph.export._triples import (
     RDF_TYPE,
     Block,
@@ -205,7 +205,7 @@ from graph.export._triples import (
     turtle,
     typed,
 )
-from graph.model import CameoCode, Edge, Entity, Event, Evidence, Source
+from graph.model import CameoCode, Edge, Entity, Event, Evidence, Node, Source
 from graph.ontology import EntityKind, EventKind, Granularity, Modality, RelationType, Role
 from graph.store import GraphStore
 
@@ -596,30 +596,41 @@ class _Projection:
     node's blocks as one batch. A node's block holds its own triples and the direct triples of
     its edges; its parts, its edges' statements, new quotes and new CAMEO codes follow as
     blocks of their own, so every subject gets one block. Quotes and CAMEO codes are written
-    the first time a record cites them. Memory stays flat: the projection remembers at most
-    :data:`_REMEMBERED` quotes (then forgets them all), so a quote cited again by a record far
-    away in load order (never by an event and its role edges, which are written together) is
-    described a second time, with the very same triples: the graph is the same.
+    the first time a record cites them. Memory stays flat: once the projection remembers
+    :data:`_REMEMBERED` quotes, it forgets them all before the next batch, so a quote cited
+    again by a record far away in load order (never by an event and its role edges, which are
+    in one batch) is described a second time, with the very same triples: the graph is the
+    same.
     """
 
-    def __init__(self, store: GraphStore, scope: set[str] | None) -> None:
+    def __init__(self, store: Lookup, scope: set[str] | None) -> None:
         self.store = store
         self.scope = scope
         self.quotes: set[str] = set()
         self.codes: set[str] = set()
         self.sources: dict[str, tuple[str, str, GraphNames]] = {}
+        self.marks: dict[int, str] | None = None
+        """When set, the blocks of quotes and CAMEO codes a batch describes, by their place
+        in the batch: ``q`` and the quote's IRI, ``c`` and the code (for
+        :mod:`graph.export.prerendered`)."""
 
     def batches(self) -> Iterator[list[Block]]:
-        entity, event, source = self.entity, self.event, self.source
+        assert isinstance(self.store, GraphStore)
         for _, record, out in walk(self.store, self.scope):
-            batch: list[Block] = []
-            if isinstance(record, Entity):
-                entity(record, out, batch)
-            elif isinstance(record, Event):
-                event(record, out, batch)
-            else:
-                source(record, out, batch)
-            yield batch
+            yield self.batch(record, out)
+
+    def batch(self, record: Node, out: list[Edge]) -> list[Block]:
+        """The blocks of a node and the edges it sends (``out``, as :func:`walk` gives them)."""
+        if len(self.quotes) >= _REMEMBERED:  # between batches: a batch never forgets its own
+            self.quotes.clear()
+        batch: list[Block] = []
+        if isinstance(record, Entity):
+            self.entity(record, out, batch)
+        elif isinstance(record, Event):
+            self.event(record, out, batch)
+        else:
+            self.source(record, out, batch)
+        return batch
 
     # -- shared pieces ----------------------------------------------------------------------
 
@@ -658,9 +669,9 @@ class _Projection:
         self, ev: Evidence, term: str, source: str, graphs: GraphNames, batch: list[Block]
     ) -> None:
         """The block of a quote, the first time a record cites it."""
-        if len(self.quotes) >= _REMEMBERED:
-            self.quotes.clear()
         self.quotes.add(term)
+        if self.marks is not None:  # the IRI without what every quote's IRI starts with
+            self.marks[len(batch)] = f"q{term.removeprefix(_NODE).removesuffix('>')}"
         props: Props = [
             _IS_QUOTATION,
             (_TEXT, literal(ev.quote)),
@@ -678,12 +689,12 @@ class _Projection:
     def link(self, field: str, target: str, out: list[Edge]) -> str | None:
         """The predicate for a record field naming node ``target``, unless an edge says it."""
         edge_type, predicate = _LINKS[field]
-        if not self.in_export(target):
-            return None
         for edge in out:
             if edge.target == target and edge.type == edge_type:
                 return None
-        return predicate
+        # Looked up only when no edge says it: a pre-rendered block depends on the target
+        # only then (see graph.export.prerendered).
+        return predicate if self.in_export(target) else None
 
     def edges(self, s: str, out: list[Edge], runs: list[Run], batch: list[Block]) -> None:
         """The edges a node sends: direct triples (in ``runs``), statements (in ``batch``).
@@ -853,6 +864,8 @@ class _Projection:
             self.edges(s, out, runs, batch)
         if code not in self.codes:
             self.codes.add(code)
+            if self.marks is not None:
+                self.marks[len(batch)] = f"c{code}"
             batch.append(_cameo(record.cameo))
 
     def source(self, record: Source, out: list[Edge], batch: list[Block]) -> None:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from graph.changes import Change, LoggedChange
 
-__all__ = ["Commit", "RecordSnapshot", "RecordStore", "StaleError", "StoredResponse"]
+__all__ = [
+    "Commit",
+    "Filled",
+    "RecordReader",
+    "RecordSnapshot",
+    "RecordStore",
+    "Renderer",
+    "StaleError",
+    "StoredResponse",
+]
 
 
 class StaleError(Exception):
@@ -34,6 +43,50 @@ class Commit:
     source: str | None = None
     idempotency_key: str | None = None
     response: StoredResponse | None = None
+
+
+class RecordReader(Protocol):
+    """Records by id: what a :class:`Renderer` reads (a snapshot, or a write transaction)."""
+
+    def node(self, node_id: str) -> tuple[str, str] | None:
+        """(node type, JSON body) of a node, or None."""
+        ...
+
+    def edges_from(self, node_id: str) -> list[str]:
+        """JSON bodies of the edges leaving a node, in load order."""
+        ...
+
+    def text(self, source_id: str) -> str | None:
+        """The text of a source, or None."""
+        ...
+
+
+class Renderer(Protocol):
+    """Renders what a store keeps pre-rendered for each node (its *views*: an export's
+    blocks, see :mod:`graph.export.prerendered`), from the node's record, the edges it sends,
+    its text and the nodes it names.
+
+    The store calls it for every node a commit touches, in the commit's transaction, and
+    keeps the views beside the records; a view of another ``version`` is never handed out.
+    """
+
+    version: str
+    views: tuple[str, ...]
+
+    def render(
+        self, reader: RecordReader, node_id: str, views: Iterable[str] = ...
+    ) -> dict[str, bytes] | None:
+        """The node's views (all of them by default), or None if there is no such node."""
+        ...
+
+
+class Filled(NamedTuple):
+    """What one call of :meth:`RecordStore.fill_views` did."""
+
+    rendered: int
+    """Nodes rendered."""
+    done: bool
+    """Whether every node now has its views (until the next write without a renderer)."""
 
 
 class RecordSnapshot(Protocol):
@@ -87,6 +140,11 @@ class RecordSnapshot(Protocol):
         """The log after ``position`` up to this snapshot's position (at most ``limit``)."""
         ...
 
+    def rendered(self, view: str, version: str) -> Iterator[tuple[str, bytes | None]]:
+        """(id, the stored view, or None where it is missing or out of date) of every node,
+        in load order; all None if the store keeps no such view of that renderer version."""
+        ...
+
 
 class RecordStore(Protocol):
     """A durable store of records with an append-only, gapless change log.
@@ -124,6 +182,12 @@ class RecordStore(Protocol):
 
     def checkpoint(self) -> None:
         """Fold the store's journal into its file when that costs no waiting (may do nothing)."""
+        ...
+
+    def fill_views(self, budget: int) -> Filled:
+        """Render the views of up to ``budget`` nodes that lack them (or hold stale ones), in
+        one short write transaction; call again until ``done``. Nothing to do without a
+        renderer."""
         ...
 
     def stored_response(self, actor: str, key: str) -> StoredResponse | None:

@@ -6,6 +6,16 @@ texts, ``changes`` the append-only log, ``idempotency`` the answers kept for ret
 (kept by triggers). Writes run in ``BEGIN IMMEDIATE``
 transactions, so one writer at a time holds the database: a change's position is assigned
 inside that lock, which is why positions follow commit order with no gaps.
+
+Pre-rendered views (:class:`~graph.storage.base.Renderer`): ``render_view_<view>`` holds a
+view of each node by its ``ord``, written in the transaction that writes the node, an edge it
+sends or its text. Triggers put the ``ord`` of every node whose views such a write makes stale
+in ``render_dirty``, whoever writes (a writer without a renderer, an older geokg, a hand-made
+change): a view is handed out only if present and not dirty. ``render_deps`` lists the other
+nodes a node's views looked up (a record field that names a node with no edge to it), so
+that creating or deleting one of those makes the views stale too. ``meta.render_views`` names
+the renderer version and views kept; a store opened with another renderer drops them and
+renders them again (:meth:`SQLiteRecordStore.fill_views`).
 """
 
 from __future__ import annotations
@@ -13,7 +23,9 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -26,9 +38,11 @@ from typing import Any
 
 from graph.changes import Change, LoggedChange
 from graph.errors import StoreError
-from graph.storage.base import Commit, StaleError, StoredResponse
+from graph.storage.base import Commit, Filled, Renderer, StaleError, StoredResponse
 
 __all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "SQLiteSnapshot", "restore_backup"]
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 """The schema this code reads and writes; a store with another version is refused."""
@@ -62,6 +76,13 @@ CREATE TABLE IF NOT EXISTS changes (
     actor TEXT NOT NULL,
     source TEXT
 );
+CREATE TABLE IF NOT EXISTS render_dirty (ord INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS render_deps (
+    node TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    PRIMARY KEY (node, ord)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS render_deps_by_ord ON render_deps (ord);
 CREATE TABLE IF NOT EXISTS idempotency (
     actor TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -127,6 +148,45 @@ _FILL_QUOTES = [
     )
 ]
 
+
+# Whoever writes a record marks the nodes whose pre-rendered views it makes stale.
+_STALE = "INSERT OR IGNORE INTO render_dirty"
+_DEPENDENTS = "SELECT ord FROM render_deps WHERE node"
+_TRIGGERS = {
+    "render_node_added": f"""AFTER INSERT ON nodes BEGIN
+        {_STALE} VALUES (NEW.ord);
+        {_STALE} {_DEPENDENTS} = NEW.id;
+    END""",
+    "render_node_changed": f"""AFTER UPDATE ON nodes BEGIN
+        {_STALE} VALUES (OLD.ord);
+        {_STALE} VALUES (NEW.ord);
+        {_STALE} {_DEPENDENTS} IN (OLD.id, NEW.id);
+    END""",
+    "render_node_removed": f"""AFTER DELETE ON nodes BEGIN
+        {_STALE} VALUES (OLD.ord);
+        {_STALE} {_DEPENDENTS} = OLD.id;
+    END""",
+    "render_edge_added": f"""AFTER INSERT ON edges BEGIN
+        {_STALE} SELECT ord FROM nodes WHERE id = NEW.source;
+    END""",
+    "render_edge_changed": f"""AFTER UPDATE ON edges BEGIN
+        {_STALE} SELECT ord FROM nodes WHERE id IN (OLD.source, NEW.source);
+    END""",
+    "render_edge_removed": f"""AFTER DELETE ON edges BEGIN
+        {_STALE} SELECT ord FROM nodes WHERE id = OLD.source;
+    END""",
+    "render_text_added": f"""AFTER INSERT ON texts BEGIN
+        {_STALE} SELECT ord FROM nodes WHERE id = NEW.source_id;
+    END""",
+    "render_text_changed": f"""AFTER UPDATE ON texts BEGIN
+        {_STALE} SELECT ord FROM nodes WHERE id IN (OLD.source_id, NEW.source_id);
+    END""",
+    "render_text_removed": f"""AFTER DELETE ON texts BEGIN
+        {_STALE} SELECT ord FROM nodes WHERE id = OLD.source_id;
+    END""",
+}
+_VIEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
 _MAX_INTEGER = 2**63 - 1
 """SQLite's largest integer: no position is larger."""
 
@@ -150,8 +210,11 @@ class SQLiteRecordStore:
     >>> store.close()  # a throwaway store's scratch directory goes with it
     """
 
-    def __init__(self, location: str | Path) -> None:
+    def __init__(self, location: str | Path, renderer: Renderer | None = None) -> None:
         self.location = str(location)
+        self._renderer = renderer
+        self._views_key = ""  # what meta.render_views says while the views are this renderer's
+        self._fill_after = 0  # where fill_views looks next for nodes without views
         self._scratch: str | None = None
         if self.location == ":memory:":
             # A throwaway file rather than SQLite's memory database, so that every connection
@@ -176,6 +239,8 @@ class SQLiteRecordStore:
         self._closed = False
         self._writer = self._connect()
         self._init_schema()
+        if renderer is not None:
+            self._init_views(renderer)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -207,6 +272,8 @@ class SQLiteRecordStore:
                 if "quotes" not in tables:  # a new store, or one made before the table
                     for statement in _FILL_QUOTES:
                         conn.execute(statement)
+                for name, body in _TRIGGERS.items():
+                    conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
                 version = conn.execute(
                     "SELECT value FROM meta WHERE key='schema_version'"
                 ).fetchone()
@@ -226,6 +293,54 @@ class SQLiteRecordStore:
                 raise
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.location}: not a geokg store ({exc})") from None
+
+    def _init_views(self, renderer: Renderer) -> None:
+        """Make the tables of the renderer's views; drop views another renderer left."""
+        for view in renderer.views:
+            if not _VIEW_NAME.fullmatch(view):
+                raise ValueError(f"a view name must be a lowercase identifier: {view!r}")
+        wanted = self._views_key = _dumps(
+            {"version": renderer.version, "views": list(renderer.views)}
+        )
+        conn = self._writer
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'render_views'").fetchone()
+                if row is None or row[0] != wanted:
+                    self._reset_views(conn, renderer, wanted, None if row is None else row[0])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _reset_views(
+        self, conn: sqlite3.Connection, renderer: Renderer, wanted: str, found: str | None
+    ) -> None:
+        tables = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'render!_view!_%'"
+            " ESCAPE '!'"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DELETE FROM render_dirty")
+        conn.execute("DELETE FROM render_deps")
+        for view in renderer.views:
+            conn.execute(
+                f"CREATE TABLE render_view_{view} (ord INTEGER PRIMARY KEY, body BLOB NOT NULL)"
+            )
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_views', ?)", (wanted,))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_complete', '0')")
+        nodes = conn.execute("SELECT count(*) FROM nodes").fetchone()[0]
+        if nodes:
+            log.info(
+                "%s: %d nodes have no pre-rendered export views of version %s yet (%s); "
+                "exports render them on the fly until they are filled in",
+                self.location,
+                nodes,
+                renderer.version,
+                "the store kept none" if found is None else f"it kept {found}",
+            )
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -321,8 +436,11 @@ class SQLiteRecordStore:
                         raise StaleError("idempotency key committed meanwhile")
                 at = dt.datetime.now(dt.UTC).isoformat()
                 last = current + len(changes)
+                removed: list[int] = []
                 for i, change in enumerate(changes, start=current + 1):
-                    self._write_row(conn, change, i)
+                    gone = self._write_row(conn, change, i)
+                    if gone is not None:
+                        removed.append(gone)
                     conn.execute(
                         "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
@@ -338,6 +456,8 @@ class SQLiteRecordStore:
                             commit.source,
                         ),
                     )
+                if self._renderer is not None and self._owns_views(conn):
+                    self._render_touched(conn, self._renderer, changes, removed)
                 if commit.idempotency_key is not None and commit.response is not None:
                     r = commit.response
                     conn.execute(
@@ -359,16 +479,17 @@ class SQLiteRecordStore:
             return last
 
     @staticmethod
-    def _write_row(conn: sqlite3.Connection, change: Change, position: int) -> None:
-        """Write one change's row. A new row's ``ord`` (its place in load order) is the
-        position of the change that created it: never reused (SQLite would give a new row the
-        ord of a deleted last one) and known to every process that follows the log, so a read
-        model that followed the writes ranks it as one rebuilt from this table does."""
+    def _write_row(conn: sqlite3.Connection, change: Change, position: int) -> int | None:
+        """Write one change's row; return the ``ord`` of a node it deletes. A new row's ``ord``
+        (its place in load order) is the position of the change that created it: never reused
+        (SQLite would give a new row the ord of a deleted last one) and known to every process
+        that follows the log, so a read model that followed the writes ranks it as one rebuilt
+        from this table does."""
         after = change.after
         if change.object_type == "edge":
             if after is None:
                 conn.execute("DELETE FROM edges WHERE id = ?", (change.id,))
-                return
+                return None
             body = _dumps(after)
             updated = conn.execute(
                 "UPDATE edges SET source = ?, target = ?, body = ? WHERE id = ?",
@@ -379,11 +500,12 @@ class SQLiteRecordStore:
                     "INSERT INTO edges (ord, id, source, target, body) VALUES (?, ?, ?, ?, ?)",
                     (position, change.id, after["source"], after["target"], body),
                 )
-            return
+            return None
         if after is None:
-            conn.execute("DELETE FROM nodes WHERE id = ?", (change.id,))
+            row = conn.execute("DELETE FROM nodes WHERE id = ? RETURNING ord", (change.id,))
+            removed = row.fetchone()
             conn.execute("DELETE FROM texts WHERE source_id = ?", (change.id,))
-            return
+            return None if removed is None else int(removed[0])
         record = {k: v for k, v in after.items() if k != "text"}
         body = _dumps(record)
         updated = conn.execute(
@@ -397,6 +519,156 @@ class SQLiteRecordStore:
             )
         if "text" in after:
             conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?)", (change.id, after["text"]))
+        return None
+
+    # -- pre-rendered views -----------------------------------------------------------------
+
+    def _render_touched(
+        self,
+        conn: sqlite3.Connection,
+        renderer: Renderer,
+        changes: Sequence[Change],
+        removed: list[int],
+    ) -> None:
+        """Render again the nodes a commit's changes touch (in its transaction): the nodes it
+        writes, the nodes that send the edges it writes, and those whose views named a node
+        it creates or deletes. Nodes a trigger marked for another reason stay marked."""
+        touched: dict[str, None] = {}
+        named: list[str] = []
+        for change in changes:
+            if change.object_type != "edge":
+                touched[change.id] = None
+                named.append(change.id)
+                continue
+            for body in (change.before, change.after):
+                if body is not None and isinstance(body.get("source"), str):
+                    touched[body["source"]] = None
+        ords: dict[int, str] = {}
+        for node_id in touched:
+            row = conn.execute("SELECT ord FROM nodes WHERE id = ?", (node_id,)).fetchone()
+            if row is not None:
+                ords[int(row[0])] = node_id
+        for node_id in named:
+            for (ord_,) in conn.execute(
+                "SELECT d.ord FROM render_deps d JOIN nodes n ON n.ord = d.ord WHERE d.node = ?",
+                (node_id,),
+            ).fetchall():
+                if ord_ not in ords:
+                    ords[ord_] = conn.execute(
+                        "SELECT id FROM nodes WHERE ord = ?", (ord_,)
+                    ).fetchone()[0]
+        for ord_ in removed:
+            self._drop_views(conn, renderer, ord_)
+        for ord_, node_id in ords.items():
+            self._render_node(conn, renderer, ord_, node_id)
+
+    @staticmethod
+    def _drop_views(conn: sqlite3.Connection, renderer: Renderer, ord_: int) -> None:
+        for view in renderer.views:
+            conn.execute(f"DELETE FROM render_view_{view} WHERE ord = ?", (ord_,))
+        conn.execute("DELETE FROM render_deps WHERE ord = ?", (ord_,))
+        conn.execute("DELETE FROM render_dirty WHERE ord = ?", (ord_,))
+
+    def _render_node(
+        self, conn: sqlite3.Connection, renderer: Renderer, ord_: int, node_id: str
+    ) -> bool:
+        """Render a node's views and keep them (with what they looked up); say if it could."""
+        reader = _TransactionReader(conn, node_id)
+        try:
+            views = renderer.render(reader, node_id)
+        except sqlite3.Error:
+            raise
+        except Exception:
+            # A bug in a renderer must not refuse the write: the node is left without views
+            # (exports render it as they stream, and fill_views tries again at the next start).
+            log.exception("could not pre-render the export views of %r", node_id)
+            views = None
+        if views is None or set(views) != set(renderer.views):
+            self._drop_views(conn, renderer, ord_)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_complete', '0')")
+            return False
+        for view, blob in views.items():
+            conn.execute(f"INSERT OR REPLACE INTO render_view_{view} VALUES (?, ?)", (ord_, blob))
+        conn.execute("DELETE FROM render_deps WHERE ord = ?", (ord_,))
+        conn.executemany(
+            "INSERT OR IGNORE INTO render_deps VALUES (?, ?)",
+            [(named, ord_) for named in reader.named],
+        )
+        conn.execute("DELETE FROM render_dirty WHERE ord = ?", (ord_,))
+        return True
+
+    def fill_views(self, budget: int = 1000) -> Filled:
+        """Render the views of up to ``budget`` nodes that lack them or hold stale ones.
+
+        Stale views (marked by a write without a renderer) come first; then the nodes are
+        checked in load order for missing ones, in a read (the write lock is held only to
+        render). Once a whole pass finds none, later calls look at the stale ones only.
+        """
+        renderer = self._renderer
+        if renderer is None or not self._owns_views(self._reader()):
+            return Filled(0, True)
+        first = f"render_view_{renderer.views[0]}"
+        missing: list[tuple[int, str]] = []
+        if self._meta("render_complete") != "1":
+            missing = (
+                self._reader()
+                .execute(
+                    f"SELECT n.ord, n.id FROM nodes n LEFT JOIN {first} v ON v.ord = n.ord"
+                    " WHERE n.ord > ? AND v.ord IS NULL ORDER BY n.ord LIMIT ?",
+                    (self._fill_after, budget),
+                )
+                .fetchall()
+            )
+        rendered = 0
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._owns_views(conn):  # another geokg took the views over meanwhile
+                    conn.execute("COMMIT")
+                    return Filled(0, True)
+                stale = conn.execute(
+                    "SELECT d.ord, n.id FROM render_dirty d LEFT JOIN nodes n ON n.ord = d.ord"
+                    " LIMIT ?",
+                    (budget,),
+                ).fetchall()
+                for ord_, node_id in stale:
+                    if node_id is None:
+                        self._drop_views(conn, renderer, ord_)
+                    else:
+                        rendered += self._render_node(conn, renderer, ord_, node_id)
+                for ord_, node_id in missing[: max(0, budget - len(stale))]:
+                    self._fill_after = ord_
+                    row = conn.execute(f"SELECT 1 FROM {first} WHERE ord = ?", (ord_,))
+                    if row.fetchone() is None:
+                        same = conn.execute("SELECT id FROM nodes WHERE ord = ?", (ord_,))
+                        if same.fetchone() == (node_id,):
+                            rendered += self._render_node(conn, renderer, ord_, node_id)
+                done = len(stale) < budget and len(missing) < budget - len(stale)
+                if done:
+                    dirty = conn.execute("SELECT 1 FROM render_dirty LIMIT 1").fetchone()
+                    done = dirty is None
+                if done and self._meta_in(conn, "render_complete") != "1":
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_complete', '1')")
+                    self._fill_after = 0
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return Filled(rendered, done)
+
+    def _owns_views(self, conn: sqlite3.Connection) -> bool:
+        """Whether the views the store keeps are this renderer's (a geokg of another version
+        that opened the store since keeps its own: this one then renders nothing)."""
+        return self._meta_in(conn, "render_views") == self._views_key
+
+    def _meta(self, key: str) -> str | None:
+        return self._meta_in(self._reader(), key)
+
+    @staticmethod
+    def _meta_in(conn: sqlite3.Connection, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     # -- backup ---------------------------------------------------------------------------
 
@@ -420,7 +692,9 @@ class SQLiteRecordStore:
         return self._reader()
 
     def close(self) -> None:
-        with self._write_lock:  # a checkpoint or commit in another thread finishes first
+        # Under the write lock: a follower's checkpoint (or a commit) still running in another
+        # thread finishes first; closing the connection under it crashes the process.
+        with self._write_lock:
             self._closed = True
             self._writer.close()
         conn = getattr(self._local, "conn", None)
@@ -561,6 +835,22 @@ class SQLiteSnapshot:
             size=8192,
         )
 
+    def rendered(self, view: str, version: str) -> Iterator[tuple[str, bytes | None]]:
+        """(id, the stored view, or None where it is missing or stale) of every node, in load
+        order; all None unless the store keeps ``view`` of that renderer version."""
+        row = self._one("SELECT value FROM meta WHERE key = 'render_views'", ())
+        kept = json.loads(row[0]) if row is not None else {}
+        if kept.get("version") != version or view not in kept.get("views", []):
+            return (
+                (node_id, None) for (node_id,) in self._stream("SELECT id FROM nodes ORDER BY ord")
+            )
+        return self._stream(
+            "SELECT n.id, CASE WHEN d.ord IS NULL THEN v.body END FROM nodes n"
+            f" LEFT JOIN render_view_{view} v ON v.ord = n.ord"
+            " LEFT JOIN render_dirty d ON d.ord = n.ord ORDER BY n.ord",
+            size=256,
+        )
+
     def changes_since(self, position: int, limit: int | None = None) -> Iterator[LoggedChange]:
         """The log after ``position`` up to this snapshot's position (at most ``limit``
         entries), oldest first."""
@@ -585,6 +875,42 @@ class SQLiteSnapshot:
         if not getattr(self, "_closed", True):
             self._closed = True
             self._conn.close()
+
+
+class _TransactionReader:
+    """Records as a write transaction sees them, for rendering one node's views: notes the
+    other nodes it looks up (its views depend on them)."""
+
+    def __init__(self, conn: sqlite3.Connection, node_id: str) -> None:
+        self._conn = conn
+        self._node_id = node_id
+        self.named: set[str] = set()
+
+    def node(self, node_id: str) -> tuple[str, str] | None:
+        if node_id != self._node_id:
+            self.named.add(node_id)
+        row = self._conn.execute(
+            "SELECT node_type, body FROM nodes WHERE id = ?", (node_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def edges_from(self, node_id: str) -> list[str]:
+        self._own(node_id)
+        rows = self._conn.execute(
+            "SELECT body FROM edges WHERE source = ? ORDER BY ord", (node_id,)
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def text(self, source_id: str) -> str | None:
+        self._own(source_id)
+        row = self._conn.execute(
+            "SELECT text FROM texts WHERE source_id = ?", (source_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _own(self, node_id: str) -> None:
+        if node_id != self._node_id:
+            raise ValueError(f"rendering {self._node_id!r}: only its own edges and text are read")
 
 
 def _lock(path: Path, *, exclusive: bool) -> int:

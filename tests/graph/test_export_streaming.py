@@ -14,7 +14,7 @@ from graph.export._common import CHUNK
 from graph.formats import FORMATS, export
 from graph.model import Edge, Entity, Evidence, Node, Source
 from graph.store import GraphStore
-from tests.graph.exportfixtures import build_export_store, exported, parse_dataset
+from tests.graph.exportfixtures import build_export_store, evidence, exported, parse_dataset
 
 NODES = 3_000
 FIRST_CHUNK_READS = 1_000
@@ -159,9 +159,15 @@ def test_a_failure_later_is_raised_by_the_iterator_after_the_chunks_before_it(
 def test_a_projection_that_forgets_quotes_writes_the_same_graph(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Memory stays flat because the projection forgets the quotes it wrote, past a bound; a
-    # quote cited again later is then described again: more lines, the same quads.
+    # Memory stays flat because the projection forgets the quotes it wrote, past a bound
+    # (between one node's blocks and the next); a quote cited again by a later node is then
+    # described again: more lines, the same quads.
     store = build_export_store()
+    store.put_node(
+        Entity(
+            id="moscow", kind="place", label="Moscow", evidence=evidence("Russia stated Tuesday")
+        )
+    )
     remembering = exported(store, "nquads")
     monkeypatch.setattr(rdf, "_REMEMBERED", 1)
     forgetting = exported(store, "nquads")
