@@ -998,10 +998,11 @@ def table(r: dict[str, Any]) -> str:
     )
     add("imports (read_items + import_items into an empty store):")
     for fmt, figures in (r.get("imports") or {}).items():
+        rss = figures.get("peak_rss")
         add(
             f"  {fmt:<9} {_num(figures.get('triples_per_s'))} triples/s, "
-            f"{_num(figures.get('records_per_s'))} records/s, {_num(figures.get('seconds'), 2)} s  "
-            f"[{figures.get('status')}]"
+            f"{_num(figures.get('records_per_s'))} records/s, {_num(figures.get('seconds'), 2)} s, "
+            f"peak RSS {_num(rss / 2**20 if rss else None)} MiB  [{figures.get('status')}]"
         )
     add("")
     add("ratios: " + ", ".join(f"{k} {_num(v, 3)}" for k, v in (r.get("ratios") or {}).items()))
