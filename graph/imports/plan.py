@@ -27,9 +27,18 @@ import json
 import marshal
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    ValidationError,
+    model_serializer,
+)
 
 from graph.changes import ObjectType, RenderedChange, record_json
 from graph.dates import DATE_RULES
@@ -112,13 +121,19 @@ class _EntityRow(_Row):
 
 
 class _CameoRow(_Row):
-    """A CAMEO code as an export writes it; the codebook, not the file, supplies the rest."""
+    """A CAMEO code as an export writes it; the codebook, not the file, supplies the rest (and
+    the row is written as the codebook's entry, see :func:`_record_json`)."""
 
     code: str = Field(pattern=r"^[0-9]{2,4}$")
     name: str | None = None
     goldstein: float | None = None
     quad_class: int | None = None
     origin: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _as_in_the_codebook(self, write: SerializerFunctionWrapHandler) -> Any:
+        found = _codebook_json().get(self.code)
+        return found if found is not None else write(self)
 
 
 class _DateRow(_Row):
@@ -184,6 +199,37 @@ class _EdgeRow(_Row):
 
 
 _NodeRow = _EntityRow | _EventRow | _SourceRow
+
+
+@cache
+def _codebook_json() -> dict[str, dict[str, Any]]:
+    return {code: entry.model_dump(mode="json") for code, entry in cameo_codes().items()}
+
+
+def _distinct_evidence(items: Sequence[_EvidenceRow]) -> bool:
+    return len(items) < 2 or len({(e.source, e.quote, e.start, e.end) for e in items}) == len(items)
+
+
+def _record_json(row: _EntityRow | _EventRow | _EdgeRow) -> str | None:
+    """The record's JSON written straight from its row, when the row is already as the record
+    has it (no repeated alias, identifier or quote; an event's code is in the codebook): the
+    rows' fields are the records' fields, in the same order. None otherwise."""
+    if not _distinct_evidence(row.evidence):
+        return None
+    if isinstance(row, _EntityRow):
+        aliases = row.aliases
+        if row.label in aliases or len(set(aliases)) != len(aliases):
+            return None
+        if len(row.identifiers) > 1 and len(set(row.identifiers)) != len(row.identifiers):
+            return None
+    elif isinstance(row, _EventRow):
+        if row.cameo.code not in _codebook_json():
+            return None
+        if not all(_distinct_evidence(q.evidence) for q in row.quantities):
+            return None
+    return row.model_dump_json()
+
+
 _NODE_ROWS: dict[str, type[_Row]] = {
     "entity": _EntityRow,
     "event": _EventRow,
@@ -244,17 +290,17 @@ def _where(blob: bytes) -> Where:
 
 _STAGING = """
 CREATE TABLE staged_nodes (
-    idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, node_type TEXT NOT NULL,
+    idx INTEGER PRIMARY KEY, id TEXT NOT NULL, node_type TEXT NOT NULL,
     body TEXT NOT NULL, text TEXT, at BLOB NOT NULL, decision INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE staged_edges (
-    idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    idx INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL,
     target TEXT NOT NULL, type TEXT NOT NULL, category TEXT NOT NULL, body TEXT NOT NULL,
     at BLOB NOT NULL, decision INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE staged_refs (idx INTEGER, path TEXT, node_id TEXT, allowed TEXT);
 CREATE TABLE staged_evidence (
-    idx INTEGER, path TEXT, source TEXT, quote TEXT, start INTEGER, "end" INTEGER
+    idx INTEGER, edge INTEGER, path TEXT, source TEXT, quote TEXT, start INTEGER, "end" INTEGER
 );
 """
 _ADD, _CHANGE, _SAME, _BAD = 0, 1, 2, 3
@@ -287,8 +333,6 @@ class ImportPlanner:
         self._edges: list[tuple[Any, ...]] = []
         self._refs: list[tuple[Any, ...]] = []
         self._evidence: list[tuple[Any, ...]] = []
-        self._staged_where: dict[int, Where] = {}
-        self.repeated: set[int] = set()
         self._created = False
         self._staged: tuple[int, set[int]] | None = None
         self._current = (0, 0)
@@ -346,19 +390,18 @@ class ImportPlanner:
         if isinstance(row, _EntityRow):
             if not row.unnamed:
                 self.supported(where, row)
-            body = self.entity(row).model_dump_json()
+            body = _record_json(row) or self.entity(row).model_dump_json()
         elif isinstance(row, _EventRow):
             self.check_event(index, where, row)
             if row.cameo.code not in self.codes:
                 body = row.model_dump_json()  # refused: never rendered as a record
             else:
-                body = self.event(row).model_dump_json()
+                body = _record_json(row) or self.event(row).model_dump_json()
         else:
             self.source_refs(index, row)
             text = row.text
             body = row.model_dump_json(exclude={"text"})
         self._nodes.append((index, row.id, row.node_type, body, text, _where_blob(where), _ADD))
-        self._staged_where[index] = where
 
     def stage_edge(self, index: int, where: Where, row: _EdgeRow) -> None:
         self.about(index, 1)
@@ -369,8 +412,8 @@ class ImportPlanner:
             self.problem(where, ".type", f"unknown relation type {row.type!r}")
         if row.type not in _SOURCE_LINKS:
             self.supported(where, row)
-        self.evidence_rows(index, ".evidence", row.evidence)
-        body = self.edge(row).model_dump_json()
+        self.evidence_rows(index, ".evidence", row.evidence, edge=1)
+        body = _record_json(row) or self.edge(row).model_dump_json()
         self._edges.append(
             (
                 index,
@@ -384,11 +427,14 @@ class ImportPlanner:
                 _ADD,
             )
         )
-        self._staged_where[index] = where
 
-    def evidence_rows(self, index: int, path: str, items: Sequence[_EvidenceRow]) -> None:
+    def evidence_rows(
+        self, index: int, path: str, items: Sequence[_EvidenceRow], edge: int = 0
+    ) -> None:
         for i, ev in enumerate(items):
-            self._evidence.append((index, f"{path}[{i}]", ev.source, ev.quote, ev.start, ev.end))
+            self._evidence.append(
+                (index, edge, f"{path}[{i}]", ev.source, ev.quote, ev.start, ev.end)
+            )
 
     def source_refs(self, index: int, row: _SourceRow) -> None:
         if row.publisher is not None:
@@ -426,39 +472,45 @@ class ImportPlanner:
             self.evidence_rows(index, f".quantities[{j}].evidence", q.evidence)
 
     def flush(self) -> None:
-        """Write the staged records to the workspace; a repeated id is refused."""
+        """Write the buffered records to the workspace."""
         ws = self.ws
         if not self._created:
             for statement in _STAGING.split(";"):
                 if statement.strip():
                     ws.execute(statement)
             self._created = True
-        self.repeated = set()
-        for table, rows in (("staged_nodes", self._nodes), ("staged_edges", self._edges)):
-            if ws.insert(table, rows, ignore=True) != len(rows):
-                self.refuse_repeated(table, rows)
-        ws.insert("staged_refs", [r for r in self._refs if r[0] not in self.repeated])
-        ws.insert("staged_evidence", [r for r in self._evidence if r[0] not in self.repeated])
+        ws.insert("staged_nodes", self._nodes)
+        ws.insert("staged_edges", self._edges)
+        ws.insert("staged_refs", self._refs)
+        ws.insert("staged_evidence", self._evidence)
         self._nodes, self._edges, self._refs, self._evidence = [], [], [], []
-        self._staged_where.clear()
 
-    def refuse_repeated(self, table: str, rows: list[tuple[Any, ...]]) -> None:
-        """Find the rows a batch did not stage because their id was staged before."""
-        for row in rows:
-            index, object_id = row[0], row[1]
-            first = self.ws.one(f"SELECT idx, at FROM {table} WHERE id = ?", (object_id,))
-            if first is None or first[0] == index:
-                continue
-            self.repeated.add(index)
-            where = self._staged_where[index]
-            self.about(index)
-            self.problem(
-                where,
-                ".id",
-                f"{object_id!r} comes twice in the import ({_where(first[1]).at()})",
-                _PARSE,
+    def index_staged(self) -> None:
+        """Index the staged records by id (faster at once than record by record) and refuse
+        each record whose id came before: the first read with an id stays."""
+        ws = self.ws
+        for table, kind in (("staged_nodes", "s.node_type"), ("staged_edges", "'edge'")):
+            ws.execute(f"CREATE INDEX {table}_id ON {table} (id)")
+            repeated = list(
+                ws.rows(
+                    f"SELECT s.idx, s.id, s.at, {kind}, f.at FROM {table} s"
+                    f" JOIN (SELECT id, min(idx) AS first FROM {table} GROUP BY id"
+                    " HAVING count(*) > 1) d ON d.id = s.id"
+                    f" JOIN {table} f ON f.idx = d.first WHERE s.idx != d.first"
+                )
             )
-            self.rejected[row[2] if table == "staged_nodes" else "edge"] += 1
+            for index, object_id, at, object_type, first in repeated:
+                self.about(index)
+                self.problem(
+                    _where(at),
+                    ".id",
+                    f"{object_id!r} comes twice in the import ({_where(first).at()})",
+                    _PARSE,
+                )
+                self.rejected[object_type] += 1
+            gone = [(row[0],) for row in repeated]
+            for staged in ("staged_refs", "staged_evidence", table):
+                ws.conn.executemany(f"DELETE FROM {staged} WHERE idx = ?", gone)
 
     # -- records ------------------------------------------------------------------------------
 
@@ -533,6 +585,7 @@ class ImportPlanner:
         self.flush()
         ws = self.ws
         if self._staged is None:
+            self.index_staged()
             self._staged = (len(self.problems), set(self.bad))
         else:
             found, bad = self._staged
@@ -622,29 +675,32 @@ class ImportPlanner:
             self.need(where, ".target", target, t_type, wanted[1])
 
     def check_evidence(self, store: GraphStore, conflicted: set[int]) -> None:
+        """Every quote against its source's text (each text read once: rows come by source)."""
         current: str | None = None
         text: str | None = None
         found: str | None = None
-        for index, path, source, quote, start, end, staged, staged_text, table in self.ws.rows(
-            'SELECT v.idx, v.path, v.source, v.quote, v.start, v."end", n.node_type, n.text,'
-            " CASE WHEN e.idx IS NULL THEN 0 ELSE 1 END FROM staged_evidence v"
-            " LEFT JOIN staged_nodes n ON n.id = v.source"
-            " LEFT JOIN staged_edges e ON e.idx = v.idx ORDER BY v.source",
+        for index, edge, path, source, quote, start, end, staged, has_text in self.ws.rows(
+            'SELECT v.idx, v.edge, v.path, v.source, v.quote, v.start, v."end",'
+            " n.node_type, n.text IS NOT NULL FROM staged_evidence v"
+            " LEFT JOIN staged_nodes n ON n.id = v.source ORDER BY v.source",
             size=8192,
         ):
             if source != current:
                 current = source
                 found = self.type_of(store, source, staged)
-                text = staged_text
-                if text is None and found == "source" and store.type_of(source) == "source":
+                text = None
+                if has_text:
+                    row = self.ws.one("SELECT text FROM staged_nodes WHERE id = ?", (source,))
+                    text = row[0] if row is not None else None
+                elif found == "source" and store.type_of(source) == "source":
                     text = store.source_text(source)
             if index in conflicted:
                 continue
             if found != "source" or text is None or end > len(text) or text[start:end] != quote:
-                self.about(index, table)
+                self.about(index, edge)
                 self.quote_problem(
                     index,
-                    table,
+                    edge,
                     path=path,
                     source=source,
                     found=found,

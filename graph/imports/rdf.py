@@ -467,10 +467,8 @@ class _Records:
                 source, text, start, end = sources[0], texts[0], starts[0], ends[0]
             else:
                 source, text, start, end = (self.one(where, "evidence", v) for v in quote)
-            named, span = value.split("#char=", 1) if "#char=" in value else (None, None)
-            if named is not None and (
-                span != f"{_lexical(start)},{_lexical(end)}" or source != named
-            ):
+            named, _, span = value.partition("#char=") if isinstance(value, str) else ("", "", "")
+            if span and (span != f"{_lexical(start)},{_lexical(end)}" or source != named):
                 self.refuse_at(
                     where,
                     "evidence",
