@@ -996,13 +996,12 @@ def table(r: dict[str, Any]) -> str:
         f"  reference igraph write_graphml: {_num(ig.get('edges_per_s'))} edges/s, "
         f"{_num(ig.get('seconds'), 2)} s  [{ig.get('status')}]"
     )
-    add("imports (read_items + import_items into an empty store):")
+    add("imports (import_stream, as geokg import, into an empty store):")
     for fmt, figures in (r.get("imports") or {}).items():
-        rss = figures.get("peak_rss")
         add(
             f"  {fmt:<9} {_num(figures.get('triples_per_s'))} triples/s, "
             f"{_num(figures.get('records_per_s'))} records/s, {_num(figures.get('seconds'), 2)} s, "
-            f"peak RSS {_num(rss / 2**20 if rss else None)} MiB  [{figures.get('status')}]"
+            f"peak RSS {_num(figures.get('peak_rss'))} B  [{figures.get('status')}]"
         )
     add("")
     add("ratios: " + ", ".join(f"{k} {_num(v, 3)}" for k, v in (r.get("ratios") or {}).items()))

@@ -18,6 +18,12 @@ and a source without ``text_file`` keeps the stored one, so importing a store's 
 any format changes nothing. Imports never delete. Any problem refuses the whole import with a
 :class:`~graph.errors.RecordValidationError` listing every problem, each located (JSON path,
 line, id or IRI); a dry run reports them instead.
+
+:class:`ImportPlanner` does this in bounded memory: :meth:`~ImportPlanner.add` checks a record
+on its own and stages it (its JSON, where it came from, the nodes it names, its quotes) in the
+import's workspace, a batch at a time; :meth:`~ImportPlanner.check` runs the checks across
+records and against the store with a few queries over the staged records, and decides for each
+one; :meth:`~ImportPlanner.batches` hands the changes to the store in batches.
 """
 
 from __future__ import annotations

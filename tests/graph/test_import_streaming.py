@@ -481,3 +481,30 @@ def test_a_dry_run_of_an_unsorted_file_past_the_bound_writes_nothing(
     )
     assert report.dry_run and sum(report.added.values()) == report.items
     assert position == 0 and empty.position == 0
+
+
+def test_records_written_from_their_rows_are_the_records_models_write(
+    seed_graph: KnowledgeGraph,
+) -> None:
+    items = read_items(io.BytesIO(_dump(seed_graph, "json")), "json")
+    rows = {"entity": planner_module._EntityRow, "event": planner_module._EventRow}
+    with Workspace() as ws:
+        planner = planner_module.ImportPlanner("json", ws)
+        compared = 0
+        for item in items:
+            model = (
+                planner_module._EdgeRow if item.kind == "edge" else rows.get(item.data["node_type"])
+            )
+            if model is None:
+                continue
+            row: Any = model.model_validate(item.data)
+            record = (
+                planner.edge(row)
+                if item.kind == "edge"
+                else planner.entity(row)
+                if model is planner_module._EntityRow
+                else planner.event(row)
+            )
+            assert planner_module._record_json(row) == record.model_dump_json()
+            compared += 1
+    assert compared > 300
