@@ -19,7 +19,7 @@ from app.progress import CountingReader, Progress
 from graph import queries
 from graph.errors import GeokgError, RecordValidationError, SeedValidationError
 from graph.formats import FORMATS, export
-from graph.imports import READERS, format_for_path, import_items, read_items
+from graph.imports import READERS, format_for_path, import_stream
 from graph.model import Event
 from graph.seed import validate_seed_paths
 from graph.service import KnowledgeGraph, return_free_memory
@@ -237,8 +237,15 @@ def _import(args: argparse.Namespace) -> int:
         ):
             progress.set_items(0)
             stream = io.BufferedReader(CountingReader(raw, progress.add_bytes), 1 << 16)
-            items = read_items(stream, fmt, progress=progress.set_items)
-        report, position = import_items(graph, items, fmt, actor="cli", dry_run=args.dry_run)
+            report, position = import_stream(
+                graph,
+                stream,
+                fmt,
+                actor="cli",
+                dry_run=args.dry_run,
+                progress=progress.set_items,
+                follow=False,  # the next start builds the read model; this process ends here
+            )
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
     except RecordValidationError as exc:

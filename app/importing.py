@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from app.writing import POSITION_HEADER
 from graph.errors import UnsupportedFormatError
 from graph.formats import FORMATS as EXPORT_FORMATS
-from graph.imports import MAX_IMPORT_ITEMS, READERS, ImportReport, import_items, read_items
+from graph.imports import MAX_IMPORT_ITEMS, READERS, ImportReport, import_stream
 from graph.service import KnowledgeGraph
 
 __all__ = ["IMPORT_ITEMS", "import_answer", "import_format", "run_import"]
@@ -38,8 +38,9 @@ def run_import(
     graph: KnowledgeGraph, body: bytes, fmt: str, actor: str, dry_run: bool
 ) -> tuple[ImportReport, int, int]:
     """Read, check and (unless a dry run) commit; return the report, position and status."""
-    items = read_items(io.BytesIO(body), fmt, max_items=IMPORT_ITEMS)
-    report, position = import_items(graph, items, fmt, actor=actor, dry_run=dry_run)
+    report, position = import_stream(
+        graph, io.BytesIO(body), fmt, actor=actor, dry_run=dry_run, max_items=IMPORT_ITEMS
+    )
     wrote = any(report.added.values()) or any(report.changed.values())
     return report, position, 201 if wrote and not dry_run else 200
 

@@ -145,7 +145,11 @@ class Progress:
 
 
 class CountingReader(io.RawIOBase):
-    """A raw binary stream that reports each read's size (wrap it in ``io.BufferedReader``)."""
+    """A raw binary stream that reports each read's size (wrap it in ``io.BufferedReader``).
+
+    It can seek if the stream under it can; a seek reports the move (negative going back), so
+    the bytes counted are always the position in the stream.
+    """
 
     def __init__(self, raw: BinaryIO, on_bytes: Callable[[int], None]) -> None:
         super().__init__()
@@ -161,3 +165,15 @@ class CountingReader(io.RawIOBase):
         memoryview(buffer).cast("B")[:count] = data
         self.on_bytes(count)
         return count
+
+    def seekable(self) -> bool:
+        return self.raw.seekable()
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        before = self.raw.tell()
+        position = self.raw.seek(offset, whence)
+        self.on_bytes(position - before)
+        return position

@@ -1120,12 +1120,12 @@ def table(r: dict[str, Any]) -> str:
             f"ms, p99 {_num(figures.get('p99_ms'), 3)} ms, server "
             f"{_num(figures.get('server_cpu_ms_per_request'), 3)} ms/request"
         )
-    add("imports (read_items + import_items into an empty store):")
+    add("imports (import_stream, as geokg import, into an empty store):")
     for fmt, figures in (r.get("imports") or {}).items():
         add(
             f"  {fmt:<9} {_num(figures.get('triples_per_s'))} triples/s, "
-            f"{_num(figures.get('records_per_s'))} records/s, {_num(figures.get('seconds'), 2)} s  "
-            f"[{figures.get('status')}]"
+            f"{_num(figures.get('records_per_s'))} records/s, {_num(figures.get('seconds'), 2)} s, "
+            f"peak RSS {_num(figures.get('peak_rss'))} B  [{figures.get('status')}]"
         )
     add("")
     add("ratios: " + ", ".join(f"{k} {_num(v, 3)}" for k, v in (r.get("ratios") or {}).items()))

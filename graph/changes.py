@@ -10,6 +10,7 @@ model now, replicas later) apply changes in log order with :meth:`Change.apply_t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +26,7 @@ __all__ = [
     "LoggedChange",
     "ObjectType",
     "Operation",
+    "RenderedChange",
     "edge_record",
     "node_record",
     "record_json",
@@ -104,6 +106,43 @@ class Change:
         store.put_node(node_record(self.after))
         if "text" in self.after:
             store.put_text(self.id, self.after["text"])
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedChange:
+    """A create or update whose record is already rendered as JSON, for bulk writes (imports).
+
+    ``record`` is the record's JSON as :func:`record_json` gives it, without a source's text
+    (``text``); ``before`` is the JSON of the record it replaces (an update); ``ends`` are an
+    edge's source and target. The change it stands for is :meth:`change`.
+
+    Examples
+    --------
+    >>> rendered = RenderedChange("create", "entity", "kyiv", '{"id": "kyiv"}')
+    >>> rendered.change().after
+    {'id': 'kyiv'}
+    """
+
+    op: Operation
+    object_type: ObjectType
+    id: str
+    record: str
+    text: str | None = None
+    before: str | None = None
+    ends: tuple[str, str] | None = None
+
+    def after(self) -> str:
+        """The JSON the log keeps as the object after the change (with a source's text)."""
+        if self.text is None:
+            return self.record
+        body = json.loads(self.record)
+        body["text"] = self.text
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+    def change(self) -> Change:
+        """The same change with its records as dicts."""
+        before = json.loads(self.before) if self.before is not None else None
+        return Change(self.op, self.object_type, self.id, before, json.loads(self.after()))
 
 
 @dataclass(frozen=True)

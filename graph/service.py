@@ -11,7 +11,12 @@
   record in one transaction (with its change-log entries and, if given, its idempotency key),
   and only then applied to the read model. A write that fails leaves no trace.
 - The read model follows the log: :meth:`KnowledgeGraph.sync` applies whatever other processes
-  committed, whole commits at a time; every write catches up first.
+  committed, whole commits at a time; every write catches up first. When the log has moved on
+  by more than :func:`~graph.store.replay_limit` changes (an import of a million records), the
+  read model is built afresh from the store at the new position instead: the same model (it is
+  derived from the store), in a fraction of the time replaying would take.
+- Bulk writes (:meth:`KnowledgeGraph.write_bulk`, imports) hand their changes to the store in
+  batches, in one transaction, with one log entry per change like any write.
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ from graph.storage import (
     StoredResponse,
     open_record_store,
 )
-from graph.store import GraphStore
-from graph.writes import Plan
+from graph.store import GraphStore, replay_limit
+from graph.writes import BulkPlan, Plan
 
 __all__ = ["KnowledgeGraph", "ReadWriteLock", "WriteOutcome", "return_free_memory"]
 
@@ -151,6 +156,7 @@ class KnowledgeGraph:
         self._lock = ReadWriteLock()
         self._writing = threading.Lock()
         self._listeners: list[Callable[[int], None]] = []
+        self._behind = False  # a bulk write did not follow (see write_bulk)
         snapshot = records.pin()
         loaded = None
         if saved_model is not None:
@@ -207,14 +213,16 @@ class KnowledgeGraph:
         return self.records.fill_views(budget)
 
     def close(self) -> None:
-        """Save the read model, then close the store of record. A catch-up or write running
-        in another thread finishes first; any later one does nothing."""
+        """Save the read model (unless a bulk write left it behind), then close the store of
+        record. A catch-up or write running in another thread finishes first; any later one
+        does nothing."""
         with self._writing:
             if self._closed:
                 return
             self._closed = True
             self.wait_for_compaction()
-            self.save_model()
+            if not self._behind:
+                self.save_model()
             self.records.close()
 
     @contextmanager
@@ -267,8 +275,12 @@ class KnowledgeGraph:
                 # transaction, so that the journal can start over at the next write.
                 self.records.checkpoint()
             snapshot = self.records.pin()
+        self._behind = False
         if snapshot.position == self.position:
             self._view.advance(snapshot, [])
+            return self.position
+        if snapshot.position - self.position > replay_limit(self._records_held()):
+            self._build(snapshot)
             return self.position
         with self._lock.write():
             try:
@@ -286,6 +298,21 @@ class KnowledgeGraph:
         self._schedule_compaction()
         self._notify(snapshot.position)
         return self.position
+
+    def _records_held(self) -> int:
+        return self._view.node_count() + self._view.edge_count()
+
+    def _build(self, snapshot: RecordSnapshot) -> None:
+        """Build the read model afresh at ``snapshot`` (far behind the log), then swap it in:
+        readers keep the old model until the new one is ready."""
+        behind = snapshot.position - self.position
+        log.info("read model %d changes behind: building it from the store", behind)
+        view = _adopt(GraphStore.from_snapshot(snapshot))
+        with self._lock.write():
+            self._view = view
+            self.position = snapshot.position
+        return_free_memory()
+        self._notify(snapshot.position)
 
     def _rebuild(self, snapshot: RecordSnapshot) -> None:
         """Build the read model afresh from the store (when following the log failed, so that
@@ -388,6 +415,45 @@ class KnowledgeGraph:
                 except StaleError:
                     continue
                 self._applied(planned.changes, position)
+                return WriteOutcome(position, planned.result)
+            raise RuntimeError("the store kept moving under this writer")
+
+    def write_bulk(
+        self,
+        plan: Callable[[GraphStore], BulkPlan],
+        *,
+        actor: str,
+        source: str | None = None,
+        follow: bool = True,
+    ) -> WriteOutcome:
+        """Plan a large write (an import) against the current graph and commit its changes in
+        batches, in one transaction; then follow the log (or rebuild the read model, past
+        :func:`~graph.store.replay_limit`). Errors raised by ``plan`` leave no trace; so does a
+        crash before the commit ends.
+
+        With ``follow=False`` the read model stays as it was until the next write or
+        :meth:`sync` (and :meth:`close` does not save it): for a process that closes right
+        after, such as ``geokg import``, which would build a model only to throw it away.
+        """
+        with self._writing:
+            if self._closed:
+                raise StoreError("the store is closed")
+            for _ in range(100):
+                self._catch_up()
+                planned = plan(self._view)
+                if not planned.count:
+                    return WriteOutcome(self.position, planned.result)
+                commit = Commit(actor=actor, source=source)
+                try:
+                    position = self.records.commit_bulk(
+                        planned.batches(), planned.count, commit, expect=self.position
+                    )
+                except StaleError:
+                    continue
+                if follow:
+                    self._catch_up()
+                else:
+                    self._behind = True
                 return WriteOutcome(position, planned.result)
             raise RuntimeError("the store kept moving under this writer")
 

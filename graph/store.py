@@ -54,6 +54,7 @@ __all__ = [
     "TraversalFilter",
     "by_source",
     "by_target",
+    "replay_limit",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,22 @@ EventKey = tuple[dt.date, int, str]
 
 _NODE = TypeAdapter[Node](AnyNode)
 R = TypeVar("R")
+
+REPLAY_MIN = 20_000
+"""A read model follows at least this many log entries one by one (see :func:`replay_limit`)."""
+
+
+def replay_limit(records: int) -> int:
+    """How many log entries a read model of ``records`` nodes and edges follows one by one
+    before it is quicker to build it afresh from the store (a change costs about ten times what
+    loading one record does).
+
+    Examples
+    --------
+    >>> replay_limit(0), replay_limit(1_000_000)
+    (20000, 100000)
+    """
+    return max(REPLAY_MIN, records // 10)
 
 
 _EVENT = NODE_TYPES.index("event")
@@ -1077,6 +1094,10 @@ class GraphStore:
                 ):
                     return None
                 store = cls._from_saved(saved, meta, snapshot)
+            behind = snapshot.position - int(meta["position"])
+            if behind > replay_limit(store.node_count() + store.edge_count()):
+                log.info("saved read model %s is %d changes behind: not used", path, behind)
+                return None
             # Then the log after it. Anything going wrong here (a damaged file of any kind, a
             # log that does not apply) means: build the model afresh from the store instead.
             after = int(meta["position"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -28,7 +28,7 @@ from pydantic import (
     ValidationError,
 )
 
-from graph.changes import Change, record_json
+from graph.changes import Change, RenderedChange, record_json
 from graph.dates import DateResolutionError, resolve_date, resolve_relative
 from graph.errors import (
     ConflictError,
@@ -67,6 +67,7 @@ from graph.validation import (
 )
 
 __all__ = [
+    "BulkPlan",
     "DateIn",
     "EntityIn",
     "EventIn",
@@ -220,6 +221,17 @@ class Plan:
     """The changes one write makes, and what it answers with."""
 
     changes: list[Change] = field(default_factory=list)
+    result: BaseModel | None = None
+
+
+@dataclass
+class BulkPlan:
+    """A write too large to hold as a list of changes (an import): ``count`` changes, rendered
+    and handed over in batches by ``batches()`` (which may be called again if the write is
+    retried), and the answer."""
+
+    count: int
+    batches: Callable[[], Iterable[Sequence[RenderedChange]]]
     result: BaseModel | None = None
 
 

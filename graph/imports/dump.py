@@ -9,6 +9,7 @@ from typing import IO
 from graph.errors import Problem, RecordValidationError
 from graph.export.dump import DUMP_FORMAT
 from graph.imports._items import Item, Where
+from graph.imports._workspace import Workspace
 
 __all__ = ["read_json"]
 
@@ -17,7 +18,7 @@ def _refuse(location: str, reason: str) -> RecordValidationError:
     return RecordValidationError([Problem(location, reason)])
 
 
-def read_json(stream: IO[bytes]) -> Iterator[Item]:
+def read_json(stream: IO[bytes], workspace: Workspace | None = None) -> Iterator[Item]:
     """Yield the records of a ``geokg-dump/1`` document, each located by its JSON path.
 
     The document is read whole (JSON has no streaming reader in the standard library). Raises

@@ -1,4 +1,4 @@
-"""Read geokg's GraphML exports back into records, as a stream (memory grows with the records).
+"""Read geokg's GraphML exports back into records, as a stream in bounded memory.
 
 Keys are matched by ``attr.name`` (tools such as Gephi renumber key ids) and values converted by
 their declared ``attr.type``. The structured lists come from the JSON keys the exporter writes
@@ -11,6 +11,10 @@ Refused, with the line and the reason, rather than merged or guessed: a DOCTYPE 
 file, an unknown ``attr.type``, a value that is not of its key's type, a ``<data>`` of an
 undeclared key, several ``<graph>`` elements (or nested ones), undirected graphs or edges, and
 hyperedges and ports.
+
+The document is parsed by expat with defusedxml's guards (:func:`~graph.imports._xml.defused_expat`)
+and no tree is built: each ``<node>`` and ``<edge>`` becomes a record when it ends; node ids,
+edge ids and ends wait in the import's workspace for the checks that need the whole file.
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
+from xml.parsers import expat
+
+from defusedxml import DefusedXmlException
 
 from graph.errors import Problem, RecordValidationError
 from graph.export.graphml import SEPARATOR
 from graph.imports._items import Item, Where
-from graph.imports._xml import LocatedHandler, parse_xml
+from graph.imports._workspace import Workspace
+from graph.imports._xml import CHUNK, defused_expat, refused
 
 __all__ = ["read_graphml"]
 
@@ -38,6 +46,8 @@ _JSON_FIELDS = {
     "evidence_json": "evidence",
     "attributes": "attributes",
 }
+_BATCH = 4096
+"""Ids written to the workspace at a time."""
 _DATE_KEYS = {
     "date": "value",
     "date_start": "start",
@@ -67,15 +77,28 @@ class _Element:
     lines: dict[str, int] = field(default_factory=dict)
 
 
-class _Handler(LocatedHandler):
-    def __init__(self) -> None:
-        super().__init__()
+_NS = f"{GRAPHML_NS} "
+_DATA = (f"{_NS}data", "data")
+_ELEMENTS = {f"{_NS}node": "node", f"{_NS}edge": "edge", "node": "node", "edge": "edge"}
+
+
+class _Handler:
+    """Expat's callbacks for a GraphML document: records as they end, problems as they come.
+
+    Node ids, edge ids and edge ends go to the workspace (memory stays flat): repeated ids are
+    found a batch at a time, edges whose ends are not nodes of the file at the end.
+    """
+
+    def __init__(self, parser: expat.XMLParserType, workspace: Workspace) -> None:
+        self.parser = parser
+        self.ws = workspace
         self.keys: dict[str, _Key] = {}
         self.problems: list[Problem] = []
         self.ready: list[Item] = []
-        self.node_ids: set[str] = set()
-        self.edge_ids: set[str] = set()
-        self.edge_ends: list[tuple[Item, str, str]] = []
+        self.seq = 0
+        self.nodes: list[tuple[str, int, int]] = []
+        self.edges: list[tuple[str, int, int, str, str, int]] = []
+        self.created = False
         self.stack: list[str] = []
         self.graphs = 0
         self.current: _Element | None = None
@@ -83,20 +106,36 @@ class _Handler(LocatedHandler):
         self.data_key: _Key | None = None
         self.text: list[str] = []
         self.skip = 0  # depth inside elements of other vocabularies
+        parser.buffer_text = True
+        parser.ordered_attributes = True
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.text.append
+
+    @property
+    def line(self) -> int:
+        return int(self.parser.CurrentLineNumber)
 
     def refuse(self, reason: str, where: str | None = None) -> None:
         self.problems.append(Problem(f"line {self.line}" + (f": {where}" if where else ""), reason))
 
-    # -- SAX events ---------------------------------------------------------------------------
+    # -- expat's events -----------------------------------------------------------------------
 
-    def startElementNS(  # noqa: N802 (SAX's name)
-        self, name: tuple[str | None, str], qname: str | None, attrs: Any
-    ) -> None:
-        ns, local = name
-        plain = {k[1]: v for k, v in attrs.items() if k[0] is None}
-        if self.skip or (ns not in (GRAPHML_NS, None)):
+    def start(self, name: str, attrs: list[str]) -> None:
+        current = self.current
+        if current is not None and not self.skip and name in _DATA:  # the common case
+            if len(attrs) == 2 and attrs[0] == "key":
+                self.start_data(attrs[1])
+            else:
+                self.start_data(_plain(attrs).get("key", ""))
+            self.stack.append("data")
+            self.text.clear()
+            return
+        ns, _, local = name.rpartition(" ")
+        if self.skip or ns not in (GRAPHML_NS, ""):
             self.skip += 1
             return
+        plain = _plain(attrs)
         if not self.stack and local != "graphml":
             self.refuse(f"not GraphML: the document is a <{local}>, not a <graphml>")
         self.stack.append(local)
@@ -109,21 +148,18 @@ class _Handler(LocatedHandler):
         elif local in ("node", "edge"):
             self.start_element(local, plain)
         elif local == "data":
-            self.start_data(plain)
-        self.text = []
+            self.start_data(plain.get("key", ""))
+        self.text.clear()
 
-    def characters(self, content: str) -> None:
-        if not self.skip:
-            self.text.append(content)
-
-    def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:  # noqa: N802
+    def end(self, name: str) -> None:
         if self.skip:
             self.skip -= 1
             return
         local = self.stack.pop()
-        if local == "data" and self.data_key is not None and self.current is not None:
-            self.end_data(self.current, self.data_key, "".join(self.text))
-            self.data_key = None
+        if local == "data":
+            if self.data_key is not None and self.current is not None:
+                self.end_data(self.current, self.data_key, "".join(self.text))
+                self.data_key = None
         elif local == "default" and self.key is not None:
             self.key.default = self.typed(self.key, "".join(self.text), f"key {self.key.name}")
         elif local == "key":
@@ -167,8 +203,7 @@ class _Handler(LocatedHandler):
             self.refuse("an undirected edge: geokg's edges are directed", element_id)
         self.current = _Element(kind, element_id, self.line, attrs)
 
-    def start_data(self, attrs: dict[str, str]) -> None:
-        key_id = attrs.get("key", "")
+    def start_data(self, key_id: str) -> None:
         key = self.keys.get(key_id)
         where = self.current.id if self.current is not None else None
         if key is None:
@@ -182,7 +217,9 @@ class _Handler(LocatedHandler):
         if key.name in element.data:
             self.refuse(f"{key.name!r} is given twice", element.id)
             return
-        element.data[key.name] = self.typed(key, text, f"{element.id}.{key.name}")
+        element.data[key.name] = (
+            text if key.type == "string" else self.typed(key, text, f"{element.id}.{key.name}")
+        )
         element.lines[key.name] = self.line
 
     def typed(self, key: _Key, text: str, where: str) -> Any:
@@ -208,20 +245,70 @@ class _Handler(LocatedHandler):
         for key in self.keys.values():
             if key.default is not None and key.domain in (element.kind, "all"):
                 element.data.setdefault(key.name, key.default)
+        self.seq += 1
         if element.kind == "node":
-            if element.id in self.node_ids:
-                self.refuse(f"node id {element.id!r} comes twice", element.id)
-                return
-            self.node_ids.add(element.id)
+            self.nodes.append((element.id, self.seq, self.line))
             self.ready.append(self.node_item(element))
-            return
-        item = self.edge_item(element)
-        if item is None:
-            return
-        self.edge_ends.append(
-            (item, element.attrs.get("source", ""), element.attrs.get("target", ""))
-        )
-        self.ready.append(item)
+        else:
+            item = self.edge_item(element)
+            if item is None:
+                return
+            source, target = element.attrs.get("source", ""), element.attrs.get("target", "")
+            self.edges.append((element.id, self.seq, element.line, source, target, self.line))
+            self.ready.append(item)
+        if len(self.nodes) + len(self.edges) >= _BATCH:
+            self.flush()
+
+    # -- ids and ends, in the workspace --------------------------------------------------------
+
+    def flush(self) -> None:
+        ws = self.ws
+        if not self.created:
+            ws.execute(
+                "CREATE TABLE graphml_nodes (id TEXT PRIMARY KEY, seq INTEGER) WITHOUT ROWID"
+            )
+            ws.execute(
+                "CREATE TABLE graphml_edges (id TEXT PRIMARY KEY, seq INTEGER, line INTEGER,"
+                " source TEXT, target TEXT) WITHOUT ROWID"
+            )
+            self.created = True
+        for table, rows, ends, kind in (
+            ("graphml_nodes", [r[:2] for r in self.nodes], [r[2] for r in self.nodes], "node"),
+            ("graphml_edges", [r[:5] for r in self.edges], [r[5] for r in self.edges], "edge"),
+        ):
+            if ws.insert(table, rows, ignore=True) != len(rows):
+                self.repeated(table, rows, ends, kind)
+        self.nodes, self.edges = [], []
+
+    def repeated(self, table: str, rows: list[tuple[Any, ...]], ends: list[int], kind: str) -> None:
+        """Problems for the rows of a batch whose id was taken (the line where each ends)."""
+        for row, line in zip(rows, ends, strict=True):
+            element_id, seq = row[0], row[1]
+            first = self.ws.one(f"SELECT seq FROM {table} WHERE id = ?", (element_id,))
+            if first is not None and first[0] != seq:
+                self.problems.append(
+                    Problem(f"line {line}: {element_id}", f"{kind} id {element_id!r} comes twice")
+                )
+
+    def check_ends(self) -> None:
+        self.flush()
+        for edge_id, line, source, target, source_missing, target_missing in self.ws.rows(
+            "SELECT e.id, e.line, e.source, e.target, s.id IS NULL, t.id IS NULL"
+            " FROM graphml_edges e LEFT JOIN graphml_nodes s ON s.id = e.source"
+            " LEFT JOIN graphml_nodes t ON t.id = e.target"
+            " WHERE s.id IS NULL OR t.id IS NULL ORDER BY e.seq"
+        ):
+            for end, node_id, missing in (
+                ("source", source, source_missing),
+                ("target", target, target_missing),
+            ):
+                if missing:
+                    self.problems.append(
+                        Problem(
+                            f"line {line}: {edge_id}.{end}",
+                            f"the edge's {end} {node_id!r} is not a node of this graph",
+                        )
+                    )
 
     # -- records -------------------------------------------------------------------------------
 
@@ -251,10 +338,11 @@ class _Handler(LocatedHandler):
             "label": d.get("label"),
             "kind": d.get("kind"),
         }
-        flat = {"aliases": _split(d.get("aliases")), "contributors": _split(d.get("contributors"))}
         if node_type == "entity":
             body |= {
-                "aliases": _either(self.json_list(element, "aliases_json"), flat["aliases"]),
+                "aliases": _either(
+                    self.json_list(element, "aliases_json"), _split(d.get("aliases"))
+                ),
                 "unnamed": d.get("unnamed"),
                 "description": d.get("description"),
                 "identifiers": self.json_list(element, "identifiers_json"),
@@ -278,7 +366,7 @@ class _Handler(LocatedHandler):
             body |= {
                 "published": d.get("published"),
                 "publisher": d.get("publisher"),
-                "contributors": flat["contributors"],
+                "contributors": _split(d.get("contributors")),
                 "language": d.get("language"),
                 "metadata_origin": d.get("metadata_origin"),
                 "url": d.get("url"),
@@ -296,10 +384,6 @@ class _Handler(LocatedHandler):
         if not edge_id:
             self.refuse("an <edge> needs an id (its id attribute or an edge_id value)")
             return None
-        if edge_id in self.edge_ids:
-            self.refuse(f"edge id {edge_id!r} comes twice", edge_id)
-            return None
-        self.edge_ids.add(edge_id)
         element.id = edge_id
         attributes = self.json_list(element, "attributes")
         if attributes is None and d.get("title") is not None:
@@ -316,16 +400,10 @@ class _Handler(LocatedHandler):
         }
         return Item("edge", {k: v for k, v in body.items() if v is not None}, self.where(element))
 
-    def check_ends(self) -> None:
-        for item, source, target in self.edge_ends:
-            for end, node_id in (("source", source), ("target", target)):
-                if node_id not in self.node_ids:
-                    self.problems.append(
-                        Problem(
-                            item.where.at(f".{end}"),
-                            f"the edge's {end} {node_id!r} is not a node of this graph",
-                        )
-                    )
+
+def _plain(attrs: list[str]) -> dict[str, str]:
+    """Attributes without a namespace (expat's ordered list: name, value, name, value...)."""
+    return {k: v for k, v in zip(attrs[0::2], attrs[1::2], strict=True) if " " not in k}
 
 
 def _split(value: Any) -> list[str] | None:
@@ -336,8 +414,8 @@ def _either(first: Any, second: Any) -> Any:
     return first if first is not None else second
 
 
-def read_graphml(stream: IO[bytes]) -> Iterator[Item]:
-    """Yield the records of a GraphML export as the parser reaches them.
+def read_graphml(stream: IO[bytes], workspace: Workspace | None = None) -> Iterator[Item]:
+    """Yield the records of a GraphML export as the parser reaches them, in bounded memory.
 
     Raises :class:`~graph.errors.RecordValidationError` (each problem with its line) once the
     whole document is read, or at once for malformed XML, a DOCTYPE or an entity.
@@ -354,12 +432,24 @@ def read_graphml(stream: IO[bytes]) -> Iterator[Item]:
     ...
     graph.errors.RecordValidationError: 1 problem(s): line 4: kyiv: node id 'kyiv' comes twice
     """
-    handler = _Handler()
-    for _ in parse_xml(stream, handler):
+    ws = workspace if workspace is not None else Workspace()
+    try:
+        parser = defused_expat()
+        handler = _Handler(parser, ws)
+        try:
+            while chunk := stream.read(CHUNK):
+                parser.Parse(chunk, False)
+                yield from handler.ready
+                handler.ready.clear()
+            parser.Parse(b"", True)
+        except (expat.ExpatError, DefusedXmlException) as exc:
+            raise refused(exc, handler.line) from None
         yield from handler.ready
-        handler.ready.clear()
-    handler.check_ends()
-    if handler.graphs == 0 and not handler.problems:
-        handler.problems.append(Problem("line 1", "no <graph> element"))
-    if handler.problems:
-        raise RecordValidationError(handler.problems)
+        handler.check_ends()
+        if handler.graphs == 0 and not handler.problems:
+            handler.problems.append(Problem("line 1", "no <graph> element"))
+        if handler.problems:
+            raise RecordValidationError(handler.problems)
+    finally:
+        if workspace is None:
+            ws.close()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from graph.changes import Change, LoggedChange
+from graph.changes import Change, LoggedChange, RenderedChange
 
 __all__ = [
     "Commit",
@@ -170,6 +170,20 @@ class RecordStore(Protocol):
     def commit(self, changes: Sequence[Change], commit: Commit, expect: int) -> int:
         """Write changes and their log entries in one durable transaction; return the new
         position. Raises :class:`StaleError` if the log is no longer at ``expect``."""
+        ...
+
+    def commit_bulk(
+        self,
+        batches: Iterable[Sequence[RenderedChange]],
+        count: int,
+        commit: Commit,
+        expect: int,
+    ) -> int:
+        """Write ``count`` changes handed over in batches, and their log entries, in one durable
+        transaction (one entry per change, as :meth:`commit` writes); return the new position.
+        Raises :class:`StaleError` if the log is no longer at ``expect`` (before any batch is
+        taken), and ``ValueError`` if the batches do not hold ``count`` changes (nothing is
+        written then)."""
         ...
 
     def changes_since(self, position: int, limit: int) -> list[LoggedChange]:

@@ -100,6 +100,10 @@ def test_bench_runs_end_to_end_and_reports_every_figure(tmp_path: Path) -> None:
         command, cwd=ROOT, capture_output=True, text=True, check=True, timeout=300
     ).stdout
     assert "targets (the issue's, for the medium scale):" in out
+    imports = out[out.index("imports (import_stream") :].splitlines()
+    for fmt in ("ntriples", "graphml"):  # the import step prints its rate and its memory
+        line = next(row for row in imports if row.strip().startswith(fmt + " "))
+        assert "triples/s" in line and "peak RSS" in line, line
     body = json.loads(results.read_text())
     for section in _SECTIONS:
         assert section in body, section
