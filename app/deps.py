@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, TypeVar
 
@@ -15,6 +18,8 @@ from app.auth import Token, match_token
 from graph.service import KnowledgeGraph
 from graph.store import GraphStore
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "HEAVY_AT_ONCE",
     "FreshGraphDep",
@@ -22,6 +27,7 @@ __all__ = [
     "ReaderDep",
     "StoreDep",
     "WriterDep",
+    "fill_views",
     "run_heavy",
 ]
 
@@ -48,6 +54,28 @@ _CONFIGURE = (
     "of 16+ characters>' (or GEOKG_TOKENS_FILE) and restart, then send "
     "'Authorization: Bearer <secret>'"
 )
+
+
+async def fill_views(graph: KnowledgeGraph) -> None:
+    """Render the export views the store lacks (written before they existed, by a writer
+    without a renderer, or by an import's bulk commit), a batch at a time, resting as long as
+    each batch took: at most half of one core, and no write waits long for the store."""
+    started = time.monotonic()
+    rendered = 0
+    try:
+        while True:
+            batch = time.monotonic()
+            filled = await run_in_threadpool(graph.fill_views)
+            rendered += filled.rendered
+            if filled.done:
+                break
+            await asyncio.sleep(time.monotonic() - batch)
+    except Exception:
+        log.exception("could not render the missing export views; exports render them instead")
+        return
+    if rendered:
+        took = time.monotonic() - started
+        log.info("rendered the export views of %d nodes in %.0f s", rendered, took)
 
 
 async def get_graph(request: Request) -> KnowledgeGraph:

@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.auth import TokenError, parse_tokens
 from app.bodylimit import BodyLimit
 from app.config import SettingError, Settings, get_settings
-from app.deps import get_reader
+from app.deps import fill_views, get_reader
 from app.docs import install_docs
 from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
@@ -103,7 +102,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("store %s at change %d", settings.db, kg.position)
         follower = asyncio.create_task(_follow(kg, settings.follow_interval))
-        filler = asyncio.create_task(_fill_views(kg))
+        filler = asyncio.create_task(fill_views(kg))
         try:
             yield
         finally:
@@ -169,28 +168,6 @@ def _end_with_parent() -> None:
 
 
 _PR_SET_PDEATHSIG = 1
-
-
-async def _fill_views(graph: KnowledgeGraph) -> None:
-    """Render the export views the store lacks (written before they existed, or by a writer
-    without a renderer), a batch at a time, resting as long as each batch took: at most half
-    of one core, and no write waits long for the store."""
-    started = time.monotonic()
-    rendered = 0
-    try:
-        while True:
-            batch = time.monotonic()
-            filled = await run_in_threadpool(graph.fill_views)
-            rendered += filled.rendered
-            if filled.done:
-                break
-            await asyncio.sleep(time.monotonic() - batch)
-    except Exception:
-        log.exception("could not render the missing export views; exports render them instead")
-        return
-    if rendered:
-        took = time.monotonic() - started
-        log.info("rendered the export views of %d nodes in %.0f s", rendered, took)
 
 
 async def _follow(graph: KnowledgeGraph, interval: float) -> None:

@@ -29,7 +29,7 @@ from graph.imports.rdf import read_nquads, read_ntriples
 from graph.service import KnowledgeGraph
 from graph.storage import Commit, StaleError, open_record_store
 from graph.store import GraphStore
-from tests.conftest import MINI
+from tests.conftest import MINI, OpenGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,9 +115,9 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unsorted_ntriples_are_grouped_by_subject(
-    seed_graph: KnowledgeGraph, ntriples: bytes
+    seed_graph: KnowledgeGraph, ntriples: bytes, open_graph: OpenGraph
 ) -> None:
-    empty = KnowledgeGraph.open(":memory:")
+    empty = open_graph()
     report, _ = import_stream(empty, io.BytesIO(_shuffled(ntriples)), "ntriples", actor="test")
     assert sum(report.added.values()) == report.items and not report.problems
     assert _records(empty) == _records(seed_graph)
@@ -125,7 +125,7 @@ def test_unsorted_ntriples_are_grouped_by_subject(
 
 @pytest.mark.usefixtures("small_chunks")
 def test_unsorted_lines_past_the_bound_are_read_again_sorted(
-    seed_graph: KnowledgeGraph, ntriples: bytes
+    seed_graph: KnowledgeGraph, ntriples: bytes, open_graph: OpenGraph
 ) -> None:
     shuffled = _shuffled(ntriples, seed=11)
     expected = _data(read_items(io.BytesIO(shuffled), "ntriples"))
@@ -140,7 +140,7 @@ def test_unsorted_lines_past_the_bound_are_read_again_sorted(
         assert ws.one("SELECT count(*) FROM spilled") == (ntriples.count(b"\n") - cameo,)
         assert ws.peak <= 200 + 20
     assert _data(items) == expected
-    empty = KnowledgeGraph.open(":memory:")
+    empty = open_graph()
     import_stream(empty, io.BytesIO(shuffled), "ntriples", actor="test", bound=200)
     assert _records(empty) == _records(seed_graph)
 
@@ -221,11 +221,11 @@ def test_records_whose_quotes_come_later_wait_in_the_workspace(ntriples: bytes) 
 
 @pytest.mark.usefixtures("small_chunks")
 def test_a_stream_that_cannot_be_read_again_is_sorted_past_the_bound(
-    seed_graph: KnowledgeGraph, ntriples: bytes
+    seed_graph: KnowledgeGraph, ntriples: bytes, open_graph: OpenGraph
 ) -> None:
     shuffled = _shuffled(ntriples, seed=3)
     stream = io.BufferedReader(_Unseekable(shuffled))
-    empty = KnowledgeGraph.open(":memory:")
+    empty = open_graph()
     report, _ = import_stream(empty, stream, "ntriples", actor="test", bound=100)
     assert not report.problems
     assert _records(empty) == _records(seed_graph)
@@ -421,7 +421,11 @@ def test_kill_9_during_the_commit_leaves_the_store_as_it_was(tmp_path: Path) -> 
     graph = KnowledgeGraph.open(":memory:", DEFAULT_SEEDS)
     source.write_bytes(_dump(graph, "ntriples"))
     graph.close()
-    env = {**os.environ, "GEOKG_SEEDS": str(tmp_path / "no-seeds")}
+    # The killed process leaves its scratch directories behind (that is what kill -9 does):
+    # in a temporary folder of its own, not among this session's throwaway stores.
+    scratch = tmp_path / "killed-tmp"
+    scratch.mkdir()
+    env = {**os.environ, "GEOKG_SEEDS": str(tmp_path / "no-seeds"), "TMPDIR": str(scratch)}
     done = subprocess.run(
         [sys.executable, "-c", _KILL_AFTER_FIRST_BATCH, str(source), str(db)],
         cwd=ROOT,
@@ -473,9 +477,9 @@ def _stream(data: bytes) -> IO[bytes]:
 
 
 def test_a_dry_run_of_an_unsorted_file_past_the_bound_writes_nothing(
-    ntriples: bytes, small_chunks: None
+    ntriples: bytes, small_chunks: None, open_graph: OpenGraph
 ) -> None:
-    empty = KnowledgeGraph.open(":memory:")
+    empty = open_graph()
     report, position = import_stream(
         empty, _stream(_shuffled(ntriples)), "ntriples", actor="t", dry_run=True, bound=100
     )
