@@ -17,8 +17,8 @@ then byte for byte the one the projection writes.
 
 Views (one stored rendering each):
 
-- ``triples``: N-Triples lines, in segments that each belong to one set of named graphs, so
-  that N-Quads are the same lines with the graph names put in;
+- ``ntriples`` and ``nquads``: the node's lines (N-Quads with their graph names: keeping them
+  costs less than putting them in at every export);
 - ``turtle``: one paragraph per subject; ``jsonld``: one ``@graph`` object per subject;
 - ``graphml_node``: the node's ``<node>``; ``graphml_edges``: the ``<edge>`` of every edge it
   sends.
@@ -28,14 +28,10 @@ largest of all).
 
 A view is stored compressed (LZ4: a fifth of the bytes to keep and to read, for about a sixth
 more CPU to read than the bytes themselves). Uncompressed (:func:`encode`), it is UTF-8: either
-the text itself (one segment, no key, the default graph), or a NUL byte, the keys, a NUL byte,
-the runs, a NUL byte, then the segments' texts one after another. The keys are ``key start
-end`` for each keyed segment, separated by spaces: ``q`` and a quote's IRI (less what every
-geokg IRI starts with) or ``c`` and a CAMEO code, and where its text starts and ends; the runs
-(for N-Quads) are ``end TAB graphs`` for each run of segments in the same graphs, separated by
-tabs, the graphs rendered and separated by spaces (an empty name is the default graph), and
-none when every line is in the default graph. A rendered document never starts with a NUL
-byte.
+the text itself (one segment, no key), or a NUL byte, the keys, a NUL byte, then the segments'
+texts one after another. The keys are ``key start end`` for each keyed segment, separated by
+spaces: ``q`` and a quote's IRI (less what every geokg IRI starts with) or ``c`` and a CAMEO
+code, and where its text starts and ends. A rendered document never starts with a NUL byte.
 """
 
 from __future__ import annotations
@@ -53,10 +49,10 @@ from graph.export._common import CHUNK
 from graph.export._triples import (
     JSONLD_SEPARATOR,
     Block,
-    GraphNames,
     JsonLdObjects,
     TurtleParagraphs,
-    ntriples_lines,
+    nquads,
+    ntriples,
 )
 from graph.export.graphml import FOOT, edge_element, head, node_element
 from graph.model import AnyNode, Edge, Node
@@ -81,7 +77,7 @@ RENDER_VERSION = "1"
 """Bump it whenever what the exporters write changes: a store drops blocks of another version
 and renders them again (``tests/graph/test_prerendered.py`` fails until it is bumped)."""
 
-VIEWS = ("triples", "turtle", "jsonld", "graphml_node", "graphml_edges")
+VIEWS = ("ntriples", "nquads", "turtle", "jsonld", "graphml_node", "graphml_edges")
 """The renderings kept for each node."""
 
 FORMATS = ("ntriples", "nquads", "turtle", "jsonld", "graphml")
@@ -91,8 +87,8 @@ BIG_CHUNK = 1 << 20
 """The largest chunk :func:`write` yields: the first is :data:`CHUNK`, each next one twice the
 one before, up to this (a chunk costs the HTTP server a hop to its worker thread)."""
 
-Segment = tuple[str, str, str]
-"""(key, graph names, text): a key names a quote's or a CAMEO code's description (else "")."""
+Segment = tuple[str, str]
+"""(key, text): a key names a quote's or a CAMEO code's description (else "")."""
 
 _NODE = TypeAdapter[Node](AnyNode)
 
@@ -115,73 +111,48 @@ def unpack(stored: bytes) -> bytes:
     return view
 
 
-_STORABLE = re.compile(r"[^\t\0]*").fullmatch
-"""Keys and graph names hold no tab or NUL (they are IRIs and CAMEO codes: never do)."""
+_STORABLE = re.compile(r"[^\s\0]+").fullmatch
+"""Keys hold no white space or NUL (they are IRIs and CAMEO codes: never do)."""
 
 
 def encode(segments: Sequence[Segment]) -> bytes:
-    """A view's segments as stored (see the module's docstring).
+    """A view's segments, uncompressed, as stored (see the module's docstring).
 
     Examples
     --------
-    >>> encode([("", "", "<a> <b> <c> .\\n")])
+    >>> encode([("", "<a> <b> <c> .\\n")])
     b'<a> <b> <c> .\\n'
-    >>> segments = [("", "<g>", "<a> <b> <c> .\\n"), ("qa#char=1,2", "<g>", "<d> <e> <f> .\\n")]
+    >>> segments = [("", "<a> <b> <c> .\\n"), ("qa#char=1,2", "<d> <e> <f> .\\n")]
     >>> encode(segments)
-    b'\\x00qa#char=1,2 14 28\\x0028\\t<g>\\x00<a> <b> <c> .\\n<d> <e> <f> .\\n'
+    b'\\x00qa#char=1,2 14 28\\x00<a> <b> <c> .\\n<d> <e> <f> .\\n'
     >>> decode(encode(segments)) == segments
     True
     """
-    if len(segments) == 1 and not segments[0][0] and not segments[0][1]:
-        text = segments[0][2]
-        if not text.startswith("\0"):
-            return text.encode()
-    bodies = [text.encode() for _, _, text in segments]
+    if len(segments) == 1 and not segments[0][0] and not segments[0][1].startswith("\0"):
+        return segments[0][1].encode()
+    bodies = [text.encode() for _, text in segments]
     keys: list[str] = []
-    runs: list[str] = []  # where each run of segments in the same graphs ends, and its graphs
     at = 0
-    for (key, graphs, _), body in zip(segments, bodies, strict=True):
-        if not _STORABLE(key) or not _STORABLE(graphs) or " " in key:
-            raise ValueError(f"a key or graph name that cannot be stored: {key!r} {graphs!r}")
-        if runs and runs[-1] != graphs:
-            runs.insert(-1, str(at))
-        elif runs:
-            runs.pop()
-        runs.append(graphs)
+    for (key, _), body in zip(segments, bodies, strict=True):
         end = at + len(body)
         if key:
+            if not _STORABLE(key):
+                raise ValueError(f"a key that cannot be stored: {key!r}")
             keys.append(f"{key} {at} {end}")
         at = end
-    if runs == [""]:
-        runs = []  # every line in the default graph
-    else:
-        runs.insert(-1, str(at))
-    header = " ".join(keys) + "\0" + "\t".join(runs)
-    return b"".join([b"\0", header.encode(), b"\0", *bodies])
+    return b"".join([b"\0", " ".join(keys).encode(), b"\0", *bodies])
 
 
 def decode(blob: bytes) -> list[Segment]:
-    """The segments of a stored view (the inverse of :func:`encode`), as text."""
+    """The segments of a view, uncompressed (the inverse of :func:`encode`), as text."""
     if not blob or blob[0]:
-        return [("", "", blob.decode())]
+        return [("", blob.decode())]
     keys_end = blob.index(b"\0", 1)
-    runs_end = blob.index(b"\0", keys_end + 1)
-    text = blob[runs_end + 1 :]
+    text = blob[keys_end + 1 :]
     keys = blob[1:keys_end].decode().split()
     keyed = {int(keys[i + 1]): keys[i] for i in range(0, len(keys), 3)}
-    cuts = {0, len(text)} | set(keyed) | {int(keys[i + 2]) for i in range(0, len(keys), 3)}
-    runs = blob[keys_end + 1 : runs_end].decode().split("\t") if runs_end > keys_end + 1 else []
-    ends = [(int(runs[i]), runs[i + 1]) for i in range(0, len(runs), 2)]
-    cuts |= {end for end, _ in ends}
-    bounds = sorted(cuts)
-    return [
-        (keyed.get(at, ""), next((g for e, g in ends if e >= end), ""), text[at:end].decode())
-        for at, end in pairwise(bounds)
-    ]
-
-
-def _graph_names(graphs: GraphNames) -> str:
-    return " ".join("" if name is None else name for name in graphs)
+    bounds = sorted({0, len(text), *keyed, *(int(keys[i + 2]) for i in range(0, len(keys), 3))})
+    return [(keyed.get(at, ""), text[at:end].decode()) for at, end in pairwise(bounds)]
 
 
 class _Lookup:
@@ -229,8 +200,8 @@ class ExportRenderer:
         >>> kyiv = Entity(id="kyiv", kind="place", label="Kyiv")
         >>> store.commit([Change.put(kyiv, None)], Commit(actor="doc"), expect=0)
         1
-        >>> views = ExportRenderer().render(store.pin(), "kyiv", ["triples"])
-        >>> print(unpack(views["triples"]).decode().splitlines()[-1])
+        >>> views = ExportRenderer().render(store.pin(), "kyiv", ["ntriples"])
+        >>> print(unpack(views["ntriples"]).decode().splitlines()[-1])
         <https://geokg.example.org/id/kyiv> <https://geokg.example.org/ontology#unnamed> \
 "false"^^<http://www.w3.org/2001/XMLSchema#boolean> .
         >>> store.close()
@@ -243,18 +214,19 @@ class ExportRenderer:
         out = [edge for group in by_target(edges).values() for edge in group]
         wanted = set(views)
         rendered: dict[str, str | list[Segment]] = {}
-        if wanted & {"triples", "turtle", "jsonld"}:
+        if wanted & {"ntriples", "nquads", "turtle", "jsonld"}:
             projection = rdf._Projection(_Lookup(reader), None)
             marks: dict[int, str] = {}
             projection.marks = marks
-            batch = projection.batch(record, out)
-            if "triples" in wanted:
-                rendered["triples"] = _triples(batch, marks)
-            groups = _groups(batch, marks)
-            if "turtle" in wanted:
-                rendered["turtle"] = [(k, "", self._turtle.render(b)) for k, b in groups]
-            if "jsonld" in wanted:
-                rendered["jsonld"] = [(k, "", self._jsonld.render(b)) for k, b in groups]
+            groups = _groups(projection.batch(record, out), marks)
+            for view, write in (
+                ("ntriples", lambda blocks: "".join(ntriples([blocks]))),
+                ("nquads", lambda blocks: "".join(nquads([blocks]))),
+                ("turtle", self._turtle.render),
+                ("jsonld", self._jsonld.render),
+            ):
+                if view in wanted:
+                    rendered[view] = [(key, write(blocks)) for key, blocks in groups]
         if "graphml_node" in wanted:
             text = reader.text(node_id) if record.node_type == "source" else None
             rendered["graphml_node"] = node_element(node_id, record, text, {})
@@ -276,23 +248,6 @@ def _groups(batch: list[Block], marks: dict[int, str]) -> list[tuple[str, list[B
         else:
             groups[-1][1].append(block)
     return groups
-
-
-def _triples(batch: list[Block], marks: dict[int, str]) -> list[Segment]:
-    """N-Triples segments: one per keyed block, one per run of lines in the same graphs."""
-    segments: list[Segment] = []
-    for i, (subject, runs) in enumerate(batch):
-        key = marks.get(i, "")
-        if key and len(runs) != 1:
-            raise ValueError(f"a keyed block has {len(runs)} runs: {subject}")
-        for graphs, props in runs:
-            names = _graph_names(graphs)
-            lines = ntriples_lines(subject, props)
-            if not key and segments and not segments[-1][0] and segments[-1][1] == names:
-                segments[-1] = ("", names, segments[-1][2] + lines)
-            else:
-                segments.append((key, names, lines))
-    return segments
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -328,95 +283,46 @@ def _blobs(snapshot: RecordSnapshot, renderer: ExportRenderer, view: str) -> Ite
         yield unpack(made[view])
 
 
-def _joined(blobs: Iterable[bytes], out: _Buffer, quads: bool = False) -> Iterator[bytes]:
+def _joined(blobs: Iterable[bytes], out: _Buffer) -> Iterator[bytes]:
     """Append the views' texts to ``out`` (yielding each chunk it fills), skipping the
     description of a quote or CAMEO code already written: as the projection does, every code
     is remembered, and quotes until ``rdf._REMEMBERED`` of them (then all forgotten before the
-    next node). With ``quads``, each line gets the names of its graphs."""
+    next node)."""
     quotes: set[bytes] = set()
     codes: set[bytes] = set()
-    ends: dict[bytes, list[bytes]] = {}
     limit = rdf._REMEMBERED
     pieces = out.pieces
     for blob in blobs:
         if len(quotes) >= limit:  # forgotten between nodes, as the projection does
             quotes.clear()
-        if not blob or blob[0]:  # one segment, in the default graph
+        if not blob or blob[0]:  # one segment, no key
             pieces.append(blob)
             out.size += len(blob)
         else:
             keys_end = blob.index(b"\0", 1)
-            runs_end = blob.index(b"\0", keys_end + 1)
-            base = runs_end + 1
-            skipped: list[int] = []  # start and end of each description not to write again
-            if keys_end > 1:
-                keys = blob[1:keys_end].split(b" ")
-                for i in range(0, len(keys), 3):
-                    key = keys[i]
-                    if key[0] == 99:  # b"c": a CAMEO code
-                        if key in codes:
-                            skipped += (int(keys[i + 1]), int(keys[i + 2]))
-                        else:
-                            codes.add(key)
-                    elif key in quotes:
-                        skipped += (int(keys[i + 1]), int(keys[i + 2]))
-                    else:
-                        quotes.add(key)
-            if quads and runs_end > keys_end + 1:
-                runs = blob[keys_end + 1 : runs_end].split(b"\t")
-                _quads(blob, base, runs, skipped, pieces, ends=ends)
-            else:
-                at = 0
-                for i in range(0, len(skipped), 2):
-                    if skipped[i] > at:
-                        pieces.append(blob[base + at : base + skipped[i]])
-                    at = skipped[i + 1]
-                pieces.append(blob[base + at :])
+            base = keys_end + 1
+            at = 0  # where the text not written yet starts
+            keys = blob[1:keys_end].split(b" ")
+            for i in range(0, len(keys), 3):
+                key = keys[i]
+                if key[0] == 99:  # b"c": a CAMEO code
+                    if key not in codes:
+                        codes.add(key)
+                        continue
+                elif key not in quotes:
+                    quotes.add(key)
+                    continue
+                start = int(keys[i + 1])  # a description written before: leave it out
+                end = int(keys[i + 2])
+                if start > at:
+                    pieces.append(blob[base + at : base + start])
+                out.size -= end - start
+                at = end
+            pieces.append(blob[base + at :])
             out.size += len(blob) - base
         if out.size >= out.limit:
             yield out.take()
             pieces = out.pieces
-
-
-def _quads(
-    blob: bytes,
-    base: int,
-    runs: list[bytes],
-    skipped: list[int],
-    pieces: list[bytes],
-    *,
-    ends: dict[bytes, list[bytes]],
-) -> None:
-    """The N-Quads of a view: each line once per graph of its run, skipped ranges left out.
-    ``ends`` remembers what ends a line in each set of graphs."""
-    at = 0
-    s = 0
-    for i in range(0, len(runs), 2):
-        end = int(runs[i])
-        graphs = runs[i + 1]
-        kept = []
-        while s < len(skipped) and skipped[s] < end:
-            if skipped[s] > at:
-                kept.append(blob[base + at : base + skipped[s]])
-            at = skipped[s + 1]
-            s += 2
-        if end > at:
-            kept.append(blob[base + at : base + end])
-        at = end
-        if not graphs:  # the default graph
-            pieces += kept
-            continue
-        found = ends.get(graphs)
-        if found is None:
-            found = ends[graphs] = [
-                b" " + g + b" .\n" if g else b" .\n" for g in graphs.split(b" ")
-            ]
-        if len(found) == 1:
-            pieces += [text.replace(b" .\n", found[0]) for text in kept]
-        else:
-            for text in kept:
-                lines = text.split(b" .\n")[:-1]
-                pieces.append(b"".join([line + e for line in lines for e in found]))
 
 
 def _chunks(snapshot: RecordSnapshot, renderer: ExportRenderer, fmt: str) -> Iterator[bytes]:
@@ -431,8 +337,7 @@ def _chunks(snapshot: RecordSnapshot, renderer: ExportRenderer, fmt: str) -> Ite
                     yield out.take()
         out.pieces.append(FOOT.encode())
     elif fmt in ("ntriples", "nquads"):
-        blobs = _blobs(snapshot, renderer, "triples")
-        yield from _joined(blobs, out, quads=fmt == "nquads")
+        yield from _joined(_blobs(snapshot, renderer, fmt), out)
     elif fmt == "turtle":
         out.pieces.append(TurtleParagraphs(rdf.PREFIXES).header().encode())
         yield from _joined(_blobs(snapshot, renderer, "turtle"), out)
@@ -457,7 +362,7 @@ def _first_without_separator(blobs: Iterator[bytes]) -> Iterator[bytes]:
             yield blob[len(JSONLD_SEPARATOR) :]
         else:
             segments = decode(blob)
-            first = (segments[0][0], segments[0][1], segments[0][2][len(JSONLD_SEPARATOR) :])
+            first = (segments[0][0], segments[0][1][len(JSONLD_SEPARATOR) :])
             yield encode([first, *segments[1:]])
         break
     yield from blobs

@@ -37,7 +37,7 @@ def assert_exports_the_records(client: TestClient) -> None:
 def _stale(client: TestClient) -> int:
     """How many nodes have no stored, up-to-date view."""
     snapshot = _graph(client).records.pin()
-    rows = snapshot.rendered("triples", prerendered.RENDER_VERSION)
+    rows = snapshot.rendered("ntriples", prerendered.RENDER_VERSION)
     return sum(1 for _, blob in rows if blob is None)
 
 
