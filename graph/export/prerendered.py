@@ -262,9 +262,6 @@ class _Buffer:
         self.size = 0
         self.limit = CHUNK
 
-    def full(self) -> bool:
-        return self.size >= self.limit
-
     def take(self) -> bytes:
         chunk = b"".join(self.pieces)
         self.pieces, self.size, self.limit = [], 0, min(2 * self.limit, BIG_CHUNK)
