@@ -421,7 +421,8 @@ def test_kill_9_during_the_commit_leaves_the_store_as_it_was(tmp_path: Path) -> 
     graph = KnowledgeGraph.open(":memory:", DEFAULT_SEEDS)
     source.write_bytes(_dump(graph, "ntriples"))
     graph.close()
-    env = {**os.environ, "GEOKG_SEEDS": str(tmp_path / "no-seeds")}
+    # The killed import cannot remove its workspace: keep it under the test's directory.
+    env = {**os.environ, "GEOKG_SEEDS": str(tmp_path / "no-seeds"), "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-c", _KILL_AFTER_FIRST_BATCH, str(source), str(db)],
         cwd=ROOT,
