@@ -79,11 +79,6 @@ class Workspace:
             self._conn = conn
         return self._conn
 
-    @property
-    def used(self) -> bool:
-        """Whether anything was ever written to the workspace's file."""
-        return self._conn is not None
-
     def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run one statement."""
         return self.conn.execute(sql, args)
