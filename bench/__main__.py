@@ -52,7 +52,7 @@ from urllib.parse import quote, urlencode
 
 from bench.generate import DATA_DIR, SCALES, Dataset, dataset
 from bench.load import Connection, Group, Stream, closed_loop, fetch, summarise, wrk
-from bench.server import HOST, PeakWatch, Server, cpu_seconds, tree_memory
+from bench.server import HOST, PeakWatch, Server, cpu_ms_per_request, cpu_seconds, tree_memory
 from graph.formats import FORMATS
 from graph.storage import open_record_store
 
@@ -384,8 +384,9 @@ class Run:
         )
         cpu_after = cpu_seconds(pid)
         done = figures["paths"]["requests"] + figures["health"]["requests"]
-        if cpu_before is not None and cpu_after is not None and done:
-            figures["server_cpu_ms_per_request"] = round((cpu_after - cpu_before) * 1000 / done, 3)
+        cost = cpu_ms_per_request(cpu_before, cpu_after, done)
+        if cost is not None:
+            figures["server_cpu_ms_per_request"] = cost
         figures["connections"] = connections
         figures["health_check_interval_s"] = 1.0
         return _ok(**figures)
@@ -405,9 +406,9 @@ class Run:
         if figures is None:
             return {"status": "not run: no wrk on this machine"}
         cpu_after = cpu_seconds(pid)
-        done = figures.get("requests")
-        if cpu_before is not None and cpu_after is not None and done:
-            figures["server_cpu_ms_per_request"] = round((cpu_after - cpu_before) * 1000 / done, 3)
+        cost = cpu_ms_per_request(cpu_before, cpu_after, figures.get("requests"))
+        if cost is not None:
+            figures["server_cpu_ms_per_request"] = cost
         figures["connections"] = connections
         return _ok(**figures)
 

@@ -25,6 +25,7 @@ from bench.load import fetch
 __all__ = [
     "PeakWatch",
     "Server",
+    "cpu_ms_per_request",
     "cpu_seconds",
     "descendants",
     "free_port",
@@ -107,6 +108,16 @@ def memory(pid: int) -> dict[str, int]:
     except OSError:
         return {}
     return found
+
+
+def cpu_ms_per_request(
+    before: float | None, after: float | None, requests: int | None
+) -> float | None:
+    """Milliseconds of CPU per request between two :func:`cpu_seconds` readings (None when a
+    reading or the count is missing)."""
+    if before is None or after is None or not requests:
+        return None
+    return round((after - before) * 1000 / requests, 3)
 
 
 def cpu_seconds(pid: int) -> float | None:

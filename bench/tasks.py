@@ -334,7 +334,7 @@ def bare_app(args: dict[str, Any]) -> dict[str, Any]:
     from fastapi import FastAPI, HTTPException
 
     from bench.load import wrk
-    from bench.server import HOST, cpu_seconds, free_port
+    from bench.server import HOST, cpu_ms_per_request, cpu_seconds, free_port
 
     graph: nx.Graph[str] = nx.Graph()
     for object_type, body in _edges_of(args["db"]):
@@ -370,10 +370,9 @@ def bare_app(args: dict[str, Any]) -> dict[str, Any]:
             after = cpu_seconds(os.getpid())
             if found is None:
                 return {"status": "not run: no wrk on this machine"}
-            if before is not None and after is not None and found.get("requests"):
-                found["server_cpu_ms_per_request"] = round(
-                    (after - before) * 1000 / found["requests"], 3
-                )
+            cost = cpu_ms_per_request(before, after, found.get("requests"))
+            if cost is not None:
+                found["server_cpu_ms_per_request"] = cost
             figures[str(connections)] = found
     finally:
         server.should_exit = True
