@@ -243,6 +243,8 @@ class Records(Protocol):
 
     def node(self, node_id: str) -> Node | None: ...
     def edge(self, edge_id: str) -> Edge | None: ...
+    def nodes_of(self, node_ids: list[str]) -> list[Node | None]: ...
+    def edges_of(self, edge_ids: list[str]) -> list[Edge | None]: ...
     def text(self, source_id: str) -> str | None: ...
 
 
@@ -259,6 +261,12 @@ class MemoryRecords:
 
     def edge(self, edge_id: str) -> Edge | None:
         return self.edges.get(edge_id)
+
+    def nodes_of(self, node_ids: list[str]) -> list[Node | None]:
+        return [self.nodes.get(i) for i in node_ids]
+
+    def edges_of(self, edge_ids: list[str]) -> list[Edge | None]:
+        return [self.edges.get(i) for i in edge_ids]
 
     def text(self, source_id: str) -> str | None:
         return self.texts.get(source_id)
@@ -309,6 +317,42 @@ class StoredRecords:
         return self._record(
             "e:" + edge_id, lambda: self.snapshot.edge(edge_id), Edge.model_validate_json
         )
+
+    def nodes_of(self, node_ids: list[str]) -> list[Node | None]:
+        """Records of many nodes: those not parsed yet are read in one batch."""
+        return self._many("n:", node_ids, self.snapshot.node_bodies, _NODE.validate_json)
+
+    def edges_of(self, edge_ids: list[str]) -> list[Edge | None]:
+        """Records of many edges: those not parsed yet are read in one batch."""
+        return self._many("e:", edge_ids, self.snapshot.edge_bodies, Edge.model_validate_json)
+
+    def _many(
+        self,
+        prefix: str,
+        ids: list[str],
+        bodies: Callable[[list[str]], dict[str, str]],
+        parse: Callable[[str], R],
+    ) -> list[R | None]:
+        found: list[R | None] = []
+        missing: list[str] = []
+        with self._lock:
+            cache = self._cache
+            for i in ids:
+                record = cache.get(prefix + i)
+                if record is None:
+                    missing.append(i)
+                else:
+                    cache.move_to_end(prefix + i)
+                found.append(record)
+        if not missing:
+            return found
+        parsed = {i: parse(body) for i, body in bodies(missing).items()}
+        with self._lock:
+            for i, record in parsed.items():
+                self._cache[prefix + i] = record
+            while len(self._cache) > self.CACHE:
+                self._cache.popitem(last=False)
+        return [r if r is not None else parsed.get(i) for i, r in zip(ids, found, strict=True)]
 
     def text(self, source_id: str) -> str | None:
         return self.snapshot.text(source_id)
@@ -825,7 +869,12 @@ class GraphStore:
 
     def _edges(self, slots: Iterable[int]) -> list[Edge]:
         ids = self._topo.edge_ids
-        return [self.edge(ids[s]) for s in slots]  # type: ignore[arg-type]
+        wanted: list[str] = [ids[s] for s in slots]  # type: ignore[misc]
+        records = self._records.edges_of(wanted)
+        for edge_id, record in zip(wanted, records, strict=True):
+            if record is None:
+                raise KeyError(edge_id)
+        return records  # type: ignore[return-value]
 
     def edges(self) -> Iterator[Edge]:
         """Every edge record, grouped by the node it leaves (in load order), in load order."""
@@ -929,8 +978,17 @@ class GraphStore:
         }
 
     def iter_records(self, ids: Iterable[str]) -> Iterator[Node]:
-        """Records of the given node ids."""
-        return (self.node(i) for i in ids)
+        """Records of the given node ids (read together); :class:`NodeNotFoundError` if one
+        is unknown."""
+        wanted = [i for i in ids]
+        index = self._topo.node_index
+        records = self._records.nodes_of([i for i in wanted if i in index])
+        if len(records) < len(wanted):
+            raise NodeNotFoundError(next(i for i in wanted if i not in index))
+        for node_id, record in zip(wanted, records, strict=True):
+            if record is None:
+                raise NodeNotFoundError(node_id)
+        return iter(records)  # type: ignore[arg-type]
 
     # -- searches over the topology ----------------------------------------------------------
 

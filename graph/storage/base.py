@@ -110,6 +110,14 @@ class RecordSnapshot(Protocol):
         """The text of a source, or None."""
         ...
 
+    def node_bodies(self, node_ids: Sequence[str]) -> dict[str, str]:
+        """JSON bodies of the given nodes, by id, read together (unknown ids left out)."""
+        ...
+
+    def edge_bodies(self, edge_ids: Sequence[str]) -> dict[str, str]:
+        """JSON bodies of the given edges, by id, read together (unknown ids left out)."""
+        ...
+
     def nodes(self) -> Iterator[tuple[str, str, str]]:
         """(id, node type, JSON body) of every node, in load order."""
         ...

@@ -231,3 +231,29 @@ def test_a_model_saved_with_names_of_the_first_normalisation_is_built_again(
         caplog.clear()
         assert _open_and_search(db, "ann") == ["ann"]
         assert "read model loaded" in caplog.text and "not used" not in caplog.text
+
+
+def test_records_read_in_batches_equal_records_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph.errors import NodeNotFoundError
+    from graph.storage.sqlite import SQLiteSnapshot
+
+    monkeypatch.setattr(SQLiteSnapshot, "BATCH", 7)  # many statements for one read
+    graph = KnowledgeGraph.open(tmp_path / "a.sqlite3", DEFAULT_SEEDS)
+    try:
+        with graph.reading() as store:
+            node_ids = list(store.node_ids())
+            one_by_one = [store.node(i) for i in node_ids]
+            edge_ids = [e.id for e in store.edges()]
+        fresh = GraphStore.from_snapshot(graph.records.pin())  # nothing parsed yet
+        assert list(fresh.iter_records(node_ids)) == one_by_one
+        assert [e.id for e in fresh.edges_among(node_ids)] != []
+        assert sorted(e.id for e in fresh.edges_among(node_ids)) == sorted(edge_ids)
+        snapshot = graph.records.pin()
+        bodies = snapshot.edge_bodies([*edge_ids[:20], "no-such-edge"])
+        assert sorted(bodies) == sorted(edge_ids[:20])
+        with pytest.raises(NodeNotFoundError):
+            list(fresh.iter_records([node_ids[0], "no-such-node"]))
+    finally:
+        graph.close()
