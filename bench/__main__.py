@@ -64,7 +64,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 HARNESS_VERSION = 1
 
-# Budgets (seconds) by scale: start-up, each query list, each export, each child step.
 # Budgets (seconds) by scale: start-up, each query list, each export, the first byte of an
 # export, each import, each other child step.
 _BUDGETS: dict[str, dict[str, float]] = {
@@ -81,7 +80,7 @@ _BUDGETS: dict[str, dict[str, float]] = {
         "queries": 60,
         "export": 720,
         "first_byte": 60,
-        "import": 180,
+        "import": 600,
         "step": 1200,
     },
     "large": {

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from app.deps import FreshGraphDep
 from app.negotiation import choose_format
 from app.problems import PROBLEM_RESPONSES, Problem
+from app.streaming import ahead
 from graph import queries
 from graph.formats import FORMATS
 from graph.queries import MAX_DEPTH
@@ -69,7 +70,7 @@ def export_graph(
         # short of its last chunk, which every client reports as an incomplete response.
         chunks = fmt.writer(store.snapshot(), queries.export_scope(store, root, depth))
     return StreamingResponse(
-        chunks,
+        ahead(chunks),
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'inline; filename="geokg.{fmt.extension}"'},
     )
