@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -22,13 +22,18 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "HEAVY_AT_ONCE",
+    "HEAVY_WAITING",
+    "HEAVY_WAIT_S",
     "FreshGraphDep",
     "GraphDep",
     "ReaderDep",
     "StoreDep",
     "WriterDep",
+    "busy",
     "fill_views",
+    "refill_views",
     "run_heavy",
+    "run_page",
 ]
 
 HEAVY_AT_ONCE = 1
@@ -40,13 +45,54 @@ answers the light requests (a path, an entity) between them."""
 T = TypeVar("T")
 
 
+HEAVY_WAITING = 16
+"""Heavy queries a process keeps waiting for their turn; one more is refused at once (503)."""
+
+HEAVY_WAIT_S = 15.0
+"""Seconds a heavy query waits for its turn before it is refused (503)."""
+
+
+def busy(detail: str, retry_after: int = 5) -> HTTPException:
+    """A 503 ``service-busy`` problem, with ``Retry-After``."""
+    return HTTPException(503, detail, headers={"Retry-After": str(retry_after)})
+
+
 async def run_heavy(request: Request, work: Callable[[], T]) -> T:
-    """Run a CPU-heavy query in a worker thread, at most :data:`HEAVY_AT_ONCE` at a time."""
+    """Run a CPU-heavy query in a worker thread, at most :data:`HEAVY_AT_ONCE` at a time.
+
+    At most :data:`HEAVY_WAITING` wait for their turn, each at most :data:`HEAVY_WAIT_S`
+    seconds; a query whose client has gone away while it waited is not run.
+    """
     state = request.app.state
     limiter = getattr(state, "heavy_limiter", None)
     if limiter is None:  # made on first use: it belongs to the running event loop
         limiter = state.heavy_limiter = anyio.CapacityLimiter(HEAVY_AT_ONCE)
-    return await anyio.to_thread.run_sync(work, limiter=limiter)
+    if limiter.available_tokens == 0 and limiter.statistics().tasks_waiting >= HEAVY_WAITING:
+        raise busy(f"{HEAVY_WAITING} heavy queries are already waiting: ask again later")
+    turn = False
+    with anyio.move_on_after(HEAVY_WAIT_S):
+        await limiter.acquire()
+        turn = True
+    if not turn:
+        raise busy(f"no turn for a heavy query within {HEAVY_WAIT_S:.0f} s: ask again later")
+    try:
+        if await request.is_disconnected():  # nobody is left to read the answer
+            raise busy("the client went away before the query's turn came")
+        return await anyio.to_thread.run_sync(work)
+    finally:
+        limiter.release()
+
+
+INLINE_PAGE = 100
+"""Pages of at most this many items are read on the event loop (a few milliseconds); larger
+ones in a worker thread, so a page of a thousand records never holds up the light requests."""
+
+
+async def run_page(limit: int, work: Callable[[], T]) -> T:
+    """Read a page: on the event loop when it is small, else in a worker thread."""
+    if limit <= INLINE_PAGE:
+        return work()
+    return await run_in_threadpool(work)
 
 
 _CONFIGURE = (
@@ -76,6 +122,15 @@ async def fill_views(graph: KnowledgeGraph) -> None:
     if rendered:
         took = time.monotonic() - started
         log.info("rendered the export views of %d nodes in %.0f s", rendered, took)
+
+
+def refill_views(app: Any) -> None:
+    """Render the missing export views in a task of the application (cancelled when it stops,
+    so a shutdown never waits for it), restarting one already running."""
+    running: asyncio.Task[None] | None = getattr(app.state, "filler", None)
+    if running is not None:
+        running.cancel()
+    app.state.filler = asyncio.create_task(fill_views(app.state.graph))
 
 
 async def get_graph(request: Request) -> KnowledgeGraph:

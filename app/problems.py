@@ -50,6 +50,7 @@ __all__ = [
     "Problem",
     "ProblemType",
     "ProblemTypeInfo",
+    "busy_response",
     "install_problem_handlers",
     "problem_response",
     "problem_type_info",
@@ -243,6 +244,12 @@ PROBLEM_TYPES: list[ProblemType] = [
         "configured at all (the detail says how to configure one).",
     ),
     ProblemType(
+        StarletteHTTPException, 503, "service-busy", "Service busy",
+        "This process already runs or queues as many heavy queries or exports as `GET /limits` "
+        "allows (or a heavy query waited too long for its turn): ask again after the seconds "
+        "that `Retry-After` gives.",
+    ),
+    ProblemType(
         StarletteHTTPException, 413, "payload-too-large", "Content too large",
         "The request body is over the limit that `GET /limits` lists.",
     ),
@@ -290,6 +297,12 @@ def problem_response(
         media_type=PROBLEM_MEDIA_TYPE,
         headers=dict(headers) if headers else None,
     )
+
+
+def busy_response(request: Request, detail: str, retry_after: int) -> JSONResponse:
+    """A 503 ``service-busy`` problem with ``Retry-After`` (for a response not raised)."""
+    problem = _problem_type(StarletteHTTPException(503, detail))
+    return problem_response(problem, 503, detail, request, {"Retry-After": str(retry_after)})
 
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:

@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES
-from app.deps import HEAVY_AT_ONCE, GraphDep, WriterDep
+from app.deps import HEAVY_AT_ONCE, HEAVY_WAIT_S, HEAVY_WAITING, GraphDep, WriterDep
 from app.importing import IMPORT_ITEMS
 from app.problems import PROBLEM_RESPONSES
 from app.routes.changes import MAX_CHANGES
+from app.streaming import EXPORTS_AT_ONCE, SEND_TIMEOUT_S
 from graph import queries
 from graph.paging import CURSOR_LENGTH
 from graph.search import SEARCH_LIMIT
@@ -108,6 +109,32 @@ def limits() -> dict[str, Bound]:
             "queries per worker process",
             "further `/paths` and `/entities/{id}/neighbors` requests wait their turn (light "
             "requests are answered meanwhile)",
+        ),
+        (
+            "heavy_queries_waiting",
+            HEAVY_WAITING,
+            "queries per worker process",
+            "one more heavy query is refused: 503 `service-busy` with `Retry-After`",
+        ),
+        (
+            "heavy_query_wait",
+            HEAVY_WAIT_S,
+            "seconds",
+            "a heavy query still waiting for its turn is refused: 503 `service-busy`; one whose "
+            "client has gone away is not run",
+        ),
+        (
+            "exports_at_once",
+            EXPORTS_AT_ONCE,
+            "exports per worker process",
+            "one more `/export` is refused: 503 `service-busy` with `Retry-After`",
+        ),
+        (
+            "export_send_timeout",
+            SEND_TIMEOUT_S,
+            "seconds",
+            "an export whose client takes no data for this long is cut short (the body ends "
+            "without its last chunk)",
         ),
     ]
     rows += [

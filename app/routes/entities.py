@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.deps import StoreDep, run_heavy
+from app.deps import StoreDep, run_heavy, run_page
 from app.paging import PAGE_HEADERS, Cursor, Offset, link_next
 from app.problems import PROBLEM_RESPONSES
 from graph import queries
@@ -61,7 +61,9 @@ async def list_entities(
     cursor: Cursor = None,
 ) -> EntityPage:
     """List entities, optionally matching a text query and a kind; a page at a time."""
-    page = queries.find_entities(store, q, kind, limit, offset, cursor=cursor)
+    page = await run_page(
+        limit, partial(queries.find_entities, store, q, kind, limit, offset, cursor=cursor)
+    )
     return link_next(request, response, page)
 
 
@@ -89,8 +91,18 @@ async def list_entity_relations(
     cursor: Cursor = None,
 ) -> EdgePage:
     """The edges of a node (relations and event roles) with their evidence, a page at a time."""
-    page = queries.entity_relations(
-        store, id, direction, type, limit=limit, offset=offset, cursor=cursor
+    page = await run_page(
+        limit,
+        partial(
+            queries.entity_relations,
+            store,
+            id,
+            direction,
+            type,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        ),
     )
     return link_next(request, response, page)
 

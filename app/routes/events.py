@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.deps import StoreDep
+from app.deps import StoreDep, run_page
 from app.paging import PAGE_HEADERS, Cursor, Offset, link_next
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import Limit
@@ -53,17 +54,21 @@ async def list_events(
     cursor: Cursor = None,
 ) -> EventPage:
     """Events by kind, actor, place, CAMEO code and date window; dated events first, by date."""
-    page = queries.find_events(
-        store,
-        kind=kind,
-        actor=actor,
-        place=place,
-        cameo=cameo,
-        start=start,
-        end=end,
-        limit=limit,
-        offset=offset,
-        cursor=cursor,
+    page = await run_page(
+        limit,
+        partial(
+            queries.find_events,
+            store,
+            kind=kind,
+            actor=actor,
+            place=place,
+            cameo=cameo,
+            start=start,
+            end=end,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        ),
     )
     return link_next(request, response, page)
 

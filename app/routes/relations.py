@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import StoreDep
+from app.deps import StoreDep, run_page
 from app.paging import PAGE_HEADERS, Cursor, Offset, link_next
 from app.problems import PROBLEM_RESPONSES
 from app.routes.entities import EdgeType, Limit
@@ -41,7 +42,17 @@ async def list_relations(
     cursor: Cursor = None,
 ) -> EdgePage:
     """Binary relations and event role edges, each with its evidence."""
-    page = queries.find_relations(
-        store, type=type, source=source, target=target, limit=limit, offset=offset, cursor=cursor
+    page = await run_page(
+        limit,
+        partial(
+            queries.find_relations,
+            store,
+            type=type,
+            source=source,
+            target=target,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        ),
     )
     return link_next(request, response, page)

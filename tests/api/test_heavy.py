@@ -75,3 +75,73 @@ def test_heavy_queries_take_turns_and_light_ones_pass_them(
     assert gauge.done == 8
     # The light request was answered while the heavy ones still queued (each takes 50 ms).
     assert heavy_done_before_light < 4
+
+
+def _scenario(app: Any, count: int) -> list[httpx.Response]:
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://geokg") as client:
+            params = {"source": "olaf-scholz", "target": "dmytro-kuleba"}
+            return list(
+                await asyncio.gather(*(client.get("/paths", params=params) for _ in range(count)))
+            )
+
+    return asyncio.run(run())
+
+
+def test_heavy_queries_past_the_queue_or_the_wait_are_refused_as_busy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gauge = _Gauge()
+    monkeypatch.setattr(queries, "k_shortest_paths", gauge.wrap(queries.k_shortest_paths))
+    monkeypatch.setattr(deps, "HEAVY_WAITING", 2)
+    graph = KnowledgeGraph.open(":memory:", DEFAULT_SEEDS)
+    app = create_app(Settings(seeds=DEFAULT_SEEDS, db=":memory:"), graph)
+    try:
+        queued = _scenario(app, 6)  # one runs, two wait, three are refused at once
+        monkeypatch.setattr(deps, "HEAVY_WAITING", 100)
+        monkeypatch.setattr(deps, "HEAVY_WAIT_S", 0.02)  # each query takes 50 ms
+        waited = _scenario(app, 3)
+    finally:
+        graph.close()
+    statuses = sorted(r.status_code for r in queued)
+    assert statuses == [200, 200, 200, 503, 503, 503]
+    refused = next(r for r in queued if r.status_code == 503)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("service-busy")
+    assert int(refused.headers["retry-after"]) > 0
+    assert sorted(r.status_code for r in waited) == [200, 503, 503]
+    assert gauge.done == 4  # refused queries never ran
+
+
+@pytest.mark.parametrize(
+    "path", ["/events", "/entities", "/relations", "/entities/russia/relations"]
+)
+def test_large_pages_are_read_in_a_worker_thread_with_the_same_answer(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    real = deps.run_in_threadpool
+
+    async def recorded(work: Any, *args: Any) -> Any:
+        threads.append(path)
+        return await real(work, *args)
+
+    monkeypatch.setattr(deps, "run_in_threadpool", recorded)
+    graph = KnowledgeGraph.open(":memory:", DEFAULT_SEEDS)
+    app = create_app(Settings(seeds=DEFAULT_SEEDS, db=":memory:"), graph)
+
+    async def pages() -> tuple[dict[str, Any], dict[str, Any]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://geokg") as client:
+            small = await client.get(path, params={"limit": deps.INLINE_PAGE})
+            assert threads == []
+            large = await client.get(path, params={"limit": deps.INLINE_PAGE + 1})
+            assert threads == [path]
+            return small.json(), large.json()
+
+    try:
+        small, large = asyncio.run(pages())
+    finally:
+        graph.close()
+    assert large["items"][: deps.INLINE_PAGE] == small["items"]
