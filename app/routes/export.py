@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from app.deps import FreshGraphDep
 from app.negotiation import choose_format
 from app.problems import PROBLEM_RESPONSES, Problem
-from app.streaming import ahead
+from app.streaming import ExportStream
 from graph import queries
 from graph.formats import FORMATS
 from graph.queries import MAX_DEPTH
@@ -61,7 +61,7 @@ def export_graph(
         ),
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> StreamingResponse:
+) -> ExportStream:
     """The whole graph, or the neighbourhood of `root`, as RDF or GraphML."""
     fmt = choose_format(format, accept)
     with graph.reading() as store:
@@ -69,8 +69,8 @@ def export_graph(
         # rest as the response streams, from a snapshot: a failure then cuts the chunked body
         # short of its last chunk, which every client reports as an incomplete response.
         chunks = fmt.writer(store.snapshot(), queries.export_scope(store, root, depth))
-    return StreamingResponse(
-        ahead(chunks),
+    return ExportStream(
+        chunks,
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'inline; filename="geokg.{fmt.extension}"'},
     )

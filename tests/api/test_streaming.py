@@ -63,3 +63,73 @@ def test_the_maker_stays_at_most_depth_ahead_and_stops_with_its_reader() -> None
     asyncio.run(read_three())
     assert closed.wait(5), "the maker did not stop when its reader went away"
     assert len(log) < 10
+
+
+class _App:
+    class state:  # noqa: N801 - stands for Starlette's app.state
+        exports_running = 0
+
+
+def _scope() -> dict[str, object]:
+    return {"type": "http", "app": _App, "method": "GET", "path": "/export", "headers": []}
+
+
+async def _no_body() -> dict[str, object]:
+    await asyncio.sleep(3600)
+    return {"type": "http.disconnect"}
+
+
+def _chunks(closed: threading.Event) -> Iterator[bytes]:
+    try:
+        for i in range(1_000):
+            yield b"x" * 1000 + b"%d" % i
+    finally:
+        closed.set()
+
+
+def test_an_export_whose_client_takes_nothing_is_cut_and_lets_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app import streaming
+
+    monkeypatch.setattr(streaming, "SEND_TIMEOUT_S", 0.1)
+    closed = threading.Event()
+    sent: list[dict[str, object]] = []
+
+    async def stalled_send(message: dict[str, object]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            await asyncio.sleep(3600)  # the client reads nothing
+
+    response = streaming.ExportStream(_chunks(closed), "text/plain", {})
+    asyncio.run(asyncio.wait_for(response(_scope(), _no_body, stalled_send), 10))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[-1]["more_body"] is True  # never the last chunk: the body is cut
+    assert _App.state.exports_running == 0
+    assert closed.wait(5), "the stalled export still holds its writer"
+
+
+def test_one_export_more_than_the_bound_is_busy_and_never_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app import streaming
+
+    closed = threading.Event()
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    monkeypatch.setattr(_App.state, "exports_running", streaming.EXPORTS_AT_ONCE)
+    chunks = _chunks(closed)
+    next(chunks)  # as an exporter makes its first chunk before the response starts
+    response = streaming.ExportStream(chunks, "text/plain", {})
+    asyncio.run(response(_scope(), _no_body, send))
+    start = sent[0]
+    assert start["status"] == 503
+    headers = dict(start["headers"])  # type: ignore[arg-type]
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert int(headers[b"retry-after"]) > 0
+    assert b"service-busy" in sent[1]["body"]  # type: ignore[operator]
+    assert closed.is_set()
+    assert _App.state.exports_running == streaming.EXPORTS_AT_ONCE
