@@ -24,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.auth import TokenError, parse_tokens
 from app.bodylimit import BodyLimit
 from app.config import SettingError, Settings, get_settings
-from app.deps import fill_views, get_reader
+from app.deps import get_reader, refill_views
 from app.docs import install_docs
 from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
@@ -102,11 +102,11 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("store %s at change %d", settings.db, kg.position)
         follower = asyncio.create_task(_follow(kg, settings.follow_interval))
-        filler = asyncio.create_task(fill_views(kg))
+        refill_views(app)
         try:
             yield
         finally:
-            for task in (follower, filler):
+            for task in (follower, app.state.filler):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from starlette.background import BackgroundTask
 
-from app.deps import GraphDep, WriterDep, fill_views
+from app.deps import GraphDep, WriterDep, refill_views
 from app.importing import import_answer, import_format, run_import
 from app.problems import PROBLEM_RESPONSES, Problem
 from graph.formats import FORMATS as EXPORT_FORMATS
@@ -71,7 +70,7 @@ async def import_graph(
     outcome = await run_in_threadpool(run_import, graph, body, fmt, writer.name, dry_run)
     answer = import_answer(outcome)
     if not dry_run and answer.status_code < 300:
-        # An import commits in bulk without rendering export views: render them once the
-        # answer is sent (exports meanwhile render what has no view, as they stream).
-        answer.background = BackgroundTask(fill_views, graph)
+        # An import commits in bulk without rendering export views: render them in the
+        # background (exports meanwhile render what has no view, as they stream).
+        refill_views(request.app)
     return answer

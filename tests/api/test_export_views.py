@@ -3,6 +3,7 @@ imports over HTTP, every document is still the one the projection writes from th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,5 +81,8 @@ def test_exports_follow_an_import(seed_client: TestClient, empty_client: TestCli
         "/import", params={"format": "nquads"}, content=document, headers=WRITE
     )
     assert imported.status_code == 201, imported.text
+    deadline = time.monotonic() + 60  # the views are rendered in the background
+    while _stale(empty_client) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _stale(empty_client) == 0
     assert_exports_the_records(empty_client)
