@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import GraphDep
 from app.problems import PROBLEM_RESPONSES
+from graph.errors import InvalidQueryError
 
 router = APIRouter(tags=["changes"], responses=PROBLEM_RESPONSES)
 
@@ -55,6 +56,7 @@ async def list_changes(
     ] = 100,
 ) -> ChangePage:
     """Committed changes after `since`, in commit order; positions have no gaps."""
+    _check_since(graph, since)
     items = graph.records.changes_since(since, limit)
     return ChangePage(
         items=[c.as_json() for c in items],
@@ -95,11 +97,24 @@ async def stream_changes(
 ) -> StreamingResponse:
     """Every change after `since` (or `Last-Event-ID`), then each new one as it commits."""
     start = last_event_id if last_event_id is not None else since
+    _check_since(graph, start)
     return StreamingResponse(
         _events(graph, request, start, follow),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def _check_since(graph: Any, since: int) -> None:
+    """A position past the log's end is a follower's mistake (another store, or one restored
+    from an older backup): refuse it rather than wait for changes it would then skip."""
+    position = graph.records.position()
+    if since > position:
+        raise InvalidQueryError(
+            "since",
+            f"{since} is past the end of this store's log (position {position}); a follower "
+            "ahead of the store follows another history: start again from 0",
+        )
 
 
 async def _events(graph: Any, request: Request, since: int, follow: bool) -> AsyncIterator[str]:

@@ -87,8 +87,16 @@ def test_generated_requests_with_a_write_token_get_no_server_error(
     assert sent > 300
 
 
-def test_a_position_past_any_the_store_holds_has_no_change_after_it(
-    writable_client: TestClient,
+@pytest.mark.parametrize("path", ["/changes", "/changes/stream"])
+def test_a_position_past_the_end_of_the_log_is_refused_naming_since(
+    writable_client: TestClient, path: str
 ) -> None:
-    response = writable_client.get("/changes", params={"since": 2**63})
-    assert response.status_code == 200 and response.json()["items"] == []
+    position = writable_client.get("/changes", params={"limit": 1}).json()["position"]
+    at_end = writable_client.get("/changes", params={"since": position})
+    assert at_end.status_code == 200 and at_end.json()["items"] == []
+    for since in (position + 1, 2**63):
+        params = {"since": since, **({"follow": "false"} if path.endswith("stream") else {})}
+        response = writable_client.get(path, params=params)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["field"] == "since"
