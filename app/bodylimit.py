@@ -6,11 +6,15 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["MAX_BODY_BYTES", "MAX_IMPORT_BYTES", "BodyLimit"]
+__all__ = ["MAX_BODY_BYTES", "MAX_IMPORT_BYTES", "MAX_WHOLE_IMPORT_BYTES", "BodyLimit"]
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Largest body of a write (a source's text of 2,000,000 characters fits)."""
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
+MAX_WHOLE_IMPORT_BYTES = 16 * 1024 * 1024
+"""The largest import body in a format parsed whole (Turtle, JSON-LD, RDF/XML, the JSON dump):
+rdflib holds such a document in memory at some 35 times its size. N-Triples, N-Quads and
+GraphML stream, up to :data:`MAX_IMPORT_BYTES`."""
 """Largest body of ``POST /import``."""
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
+from app.bodylimit import MAX_WHOLE_IMPORT_BYTES
 from app.writing import POSITION_HEADER
 from graph.errors import UnsupportedFormatError
 from graph.formats import FORMATS as EXPORT_FORMATS
-from graph.imports import MAX_IMPORT_ITEMS, READERS, ImportReport, import_stream
+from graph.imports import MAX_IMPORT_ITEMS, READERS, STREAMED, ImportReport, import_stream
 from graph.service import KnowledgeGraph
 
-__all__ = ["IMPORT_ITEMS", "import_answer", "import_format", "run_import"]
+__all__ = ["IMPORT_ITEMS", "check_import_size", "import_answer", "import_format", "run_import"]
 
 IMPORT_ITEMS = MAX_IMPORT_ITEMS
 """Most records one ``POST /import`` may hold (``import_items`` in ``GET /limits``)."""
@@ -32,6 +34,17 @@ def import_format(given: str | None, content_type: str | None) -> str:
             media_type or "(no format and no Content-Type)", [*READERS, *_BY_MEDIA_TYPE]
         )
     return _BY_MEDIA_TYPE[media_type]
+
+
+def check_import_size(fmt: str, size: int) -> None:
+    """Refuse (413) a body too large for its format: one parsed whole has a smaller cap."""
+    if fmt not in STREAMED and size > MAX_WHOLE_IMPORT_BYTES:
+        raise HTTPException(
+            413,
+            f"a {fmt} import is parsed whole, so its body may hold at most "
+            f"{MAX_WHOLE_IMPORT_BYTES} bytes (this one has {size}); export and import "
+            f"larger graphs as {', '.join(sorted(STREAMED))}, which stream",
+        )
 
 
 def run_import(

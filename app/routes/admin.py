@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES
+from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES, MAX_WHOLE_IMPORT_BYTES
 from app.deps import HEAVY_AT_ONCE, HEAVY_WAIT_S, HEAVY_WAITING, GraphDep, WriterDep
 from app.importing import IMPORT_ITEMS
 from app.problems import PROBLEM_RESPONSES
@@ -42,7 +42,19 @@ def limits() -> dict[str, Bound]:
     """Every documented bound, by name."""
     rows: list[tuple[str, int | float, str, str]] = [
         ("body_bytes", MAX_BODY_BYTES, "bytes", "a larger write body is a 413"),
-        ("import_body_bytes", MAX_IMPORT_BYTES, "bytes", "a larger import body is a 413"),
+        (
+            "import_body_bytes",
+            MAX_IMPORT_BYTES,
+            "bytes",
+            "a larger import body is a 413 (N-Triples, N-Quads and GraphML, which stream)",
+        ),
+        (
+            "import_whole_body_bytes",
+            MAX_WHOLE_IMPORT_BYTES,
+            "bytes",
+            "a larger import body in a format parsed whole (Turtle, JSON-LD, RDF/XML, JSON) is "
+            "a 413 that names the streamed formats",
+        ),
         ("import_items", IMPORT_ITEMS, "records", "a larger import is a 422 `invalid-record`"),
         ("page_size", queries.MAX_LIMIT, "items", f"`limit`: {_PARAMETER}"),
         (

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from app.deps import GraphDep, WriterDep, refill_views
-from app.importing import import_answer, import_format, run_import
+from app.importing import check_import_size, import_answer, import_format, run_import
 from app.problems import PROBLEM_RESPONSES, Problem
 from graph.formats import FORMATS as EXPORT_FORMATS
 from graph.imports import READERS, ImportReport
@@ -67,6 +67,7 @@ async def import_graph(
     """Add or update every record of an export in one commit, or none if any is wrong."""
     fmt = import_format(format, content_type)
     body = await request.body()
+    check_import_size(fmt, len(body))
     outcome = await run_in_threadpool(run_import, graph, body, fmt, writer.name, dry_run)
     answer = import_answer(outcome)
     if not dry_run and answer.status_code < 300:

@@ -64,6 +64,7 @@ __all__ = [
     "MAX_IMPORT_ITEMS",
     "MEMORY_BOUND",
     "READERS",
+    "STREAMED",
     "ImportPlanner",
     "ImportReport",
     "Item",
@@ -86,8 +87,15 @@ raises RecordValidationError for a bad document."""
 READERS: dict[str, Reader] = {**RDF_READERS, "graphml": read_graphml, "json": read_json}
 """A reader for each export format, by the format's name."""
 
+STREAMED = frozenset({"ntriples", "nquads", "graphml"})
+"""Formats read without holding the document (the others are parsed whole)."""
+
 EXTENSIONS: dict[str, str] = {
     ".json": "json",
+    ".turtle": "turtle",
+    ".ntriples": "ntriples",
+    ".nquads": "nquads",
+    ".rdfxml": "rdfxml",
     ".ttl": "turtle",
     ".nt": "ntriples",
     ".nq": "nquads",

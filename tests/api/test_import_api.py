@@ -173,3 +173,22 @@ def test_over_the_item_limit_is_refused(
 
 def test_limits_list_the_items_per_import(empty_client: TestClient) -> None:
     assert empty_client.get("/limits").json()["import_items"]["value"] == 2_000_000
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld", "rdfxml", "json", "ntriples"])
+def test_a_body_over_its_formats_cap_is_413_naming_the_streamed_formats(
+    empty_client: TestClient,
+    seed_exports: dict[str, bytes],
+    fmt: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    document = seed_exports[fmt]
+    monkeypatch.setattr(importing, "MAX_WHOLE_IMPORT_BYTES", len(document) - 1)
+    answer = empty_client.post("/import", params={"format": fmt}, content=document, headers=WRITE)
+    if fmt == "ntriples":  # streamed: only the general body cap applies
+        assert answer.status_code == 201, answer.text
+        return
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "ntriples" in answer.json()["detail"]
+    assert _position(empty_client) == 0

@@ -213,6 +213,10 @@ def test_formats_are_guessed_from_extensions() -> None:
     ] == ["json", "turtle", "ntriples", "nquads", "jsonld", "rdfxml", "rdfxml", "rdfxml", "graphml"]
 
 
+def test_every_format_name_is_also_an_extension() -> None:
+    assert {name: format_for_path(f"g.{name}") for name in READERS} == {n: n for n in READERS}
+
+
 def test_unknown_format_lists_the_readers() -> None:
     with pytest.raises(UnsupportedFormatError) as caught:
         read_items(io.BytesIO(b""), "csv")
