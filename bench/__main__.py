@@ -491,7 +491,9 @@ class Run:
     def export(self, fmt: str) -> dict[str, Any]:
         assert self.server is not None and self.ds is not None
         server = self.server
-        keep = fmt in ("ntriples", "graphml")
+        # The N-Triples and GraphML documents feed the imports and the references; without
+        # those steps nothing is kept (at the large scale they take 25 GB of disk).
+        keep = fmt in ("ntriples", "graphml") and not {"imports", "references"} <= self.o.skip
         target = self.exports_dir / f"{self.ds.path.stem}.{FORMATS[fmt].extension}"
         budget, first_budget = self.o.export_budget, self.o.first_byte_budget
         first: list[float] = []
