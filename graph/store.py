@@ -287,36 +287,11 @@ class StoredRecords:
         self._cache: OrderedDict[str, Any] = OrderedDict()  # parsed nodes and edges
         self._lock = threading.Lock()
 
-    def _record(
-        self, key: str, body: Callable[[], str | None], parse: Callable[[str], R]
-    ) -> R | None:
-        """The parsed record under ``key``: from the cache, or read (``body``) and parsed."""
-        with self._lock:
-            found = self._cache.get(key)
-            if found is not None:
-                self._cache.move_to_end(key)
-                return found  # type: ignore[no-any-return]
-        text = body()
-        if text is None:
-            return None
-        record = parse(text)
-        with self._lock:
-            self._cache[key] = record
-            if len(self._cache) > self.CACHE:
-                self._cache.popitem(last=False)
-        return record
-
     def node(self, node_id: str) -> Node | None:
-        def body() -> str | None:
-            row = self.snapshot.node(node_id)
-            return None if row is None else row[1]
-
-        return self._record("n:" + node_id, body, _NODE.validate_json)
+        return self.nodes_of([node_id])[0]
 
     def edge(self, edge_id: str) -> Edge | None:
-        return self._record(
-            "e:" + edge_id, lambda: self.snapshot.edge(edge_id), Edge.model_validate_json
-        )
+        return self.edges_of([edge_id])[0]
 
     def nodes_of(self, node_ids: list[str]) -> list[Node | None]:
         """Records of many nodes: those not parsed yet are read in one batch."""
@@ -980,11 +955,12 @@ class GraphStore:
     def iter_records(self, ids: Iterable[str]) -> Iterator[Node]:
         """Records of the given node ids (read together); :class:`NodeNotFoundError` if one
         is unknown."""
-        wanted = [i for i in ids]
+        wanted = list(ids)
         index = self._topo.node_index
-        records = self._records.nodes_of([i for i in wanted if i in index])
-        if len(records) < len(wanted):
-            raise NodeNotFoundError(next(i for i in wanted if i not in index))
+        unknown = next((i for i in wanted if i not in index), None)
+        if unknown is not None:
+            raise NodeNotFoundError(unknown)
+        records = self._records.nodes_of(wanted)
         for node_id, record in zip(wanted, records, strict=True):
             if record is None:
                 raise NodeNotFoundError(node_id)
