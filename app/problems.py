@@ -50,7 +50,6 @@ __all__ = [
     "Problem",
     "ProblemType",
     "ProblemTypeInfo",
-    "busy_response",
     "install_problem_handlers",
     "problem_response",
     "problem_type_info",
@@ -297,12 +296,6 @@ def problem_response(
         media_type=PROBLEM_MEDIA_TYPE,
         headers=dict(headers) if headers else None,
     )
-
-
-def busy_response(request: Request, detail: str, retry_after: int) -> JSONResponse:
-    """A 503 ``service-busy`` problem with ``Retry-After`` (for a response not raised)."""
-    problem = _problem_type(StarletteHTTPException(503, detail))
-    return problem_response(problem, 503, detail, request, {"Retry-After": str(retry_after)})
 
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:

@@ -26,11 +26,10 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 
 import anyio
-from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from app.problems import busy_response
+from app.deps import busy
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +101,9 @@ class ExportStream(StreamingResponse):
         running = getattr(state, "exports_running", 0)
         if running >= EXPORTS_AT_ONCE:
             close = getattr(self._chunks, "close", None)
-            if close is not None:
-                close()  # its snapshot of the store, released now
-            detail = f"{EXPORTS_AT_ONCE} exports are already streaming: ask again later"
-            await busy_response(Request(scope), detail, 10)(scope, receive, send)
-            return
+            if close is not None:  # a generator lets its snapshot go now, any other writer
+                close()  # when this response is dropped
+            raise busy(f"{EXPORTS_AT_ONCE} exports are already streaming: ask again later", 10)
         state.exports_running = running + 1
 
         async def send_in_time(message: Message) -> None:

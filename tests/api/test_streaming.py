@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
 from app.streaming import ahead
 
@@ -112,6 +113,8 @@ def test_an_export_whose_client_takes_nothing_is_cut_and_lets_go(
 def test_one_export_more_than_the_bound_is_busy_and_never_starts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from starlette.exceptions import HTTPException
+
     from app import streaming
 
     closed = threading.Event()
@@ -124,12 +127,26 @@ def test_one_export_more_than_the_bound_is_busy_and_never_starts(
     chunks = _chunks(closed)
     next(chunks)  # as an exporter makes its first chunk before the response starts
     response = streaming.ExportStream(chunks, "text/plain", {})
-    asyncio.run(response(_scope(), _no_body, send))
-    start = sent[0]
-    assert start["status"] == 503
-    headers = dict(start["headers"])  # type: ignore[arg-type]
-    assert headers[b"content-type"] == b"application/problem+json"
-    assert int(headers[b"retry-after"]) > 0
-    assert b"service-busy" in sent[1]["body"]  # type: ignore[operator]
+    with pytest.raises(HTTPException) as refused:
+        asyncio.run(response(_scope(), _no_body, send))
+    assert refused.value.status_code == 503
+    assert int((refused.value.headers or {})["Retry-After"]) > 0
+    assert sent == []  # nothing of the export went out
     assert closed.is_set()
     assert _App.state.exports_running == streaming.EXPORTS_AT_ONCE
+
+
+def test_an_export_over_the_bound_is_a_service_busy_problem(seed_client: TestClient) -> None:
+    from app import streaming
+
+    state = seed_client.app.state  # type: ignore[attr-defined]
+    state.exports_running = streaming.EXPORTS_AT_ONCE
+    try:
+        answer = seed_client.get("/export", params={"format": "ntriples"})
+    finally:
+        state.exports_running = 0
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert int(answer.headers["retry-after"]) > 0
+    assert answer.json()["type"].endswith("service-busy")
+    assert seed_client.get("/export", params={"format": "ntriples"}).status_code == 200
