@@ -36,6 +36,28 @@ def _weekday_near_publication(expression: str | None, published: dt.date) -> Eve
     return _day(expression, published + dt.timedelta(days=delta), "weekday_near_publication")
 
 
+def _named_weekday(expression: str | None) -> int:
+    words = re.findall(r"[a-z]+", (expression or "").lower())
+    named = [w for w in words if w in _WEEKDAYS]
+    if len(named) != 1:
+        raise DateResolutionError(f"expected exactly one weekday name in {expression!r}")
+    return _WEEKDAYS.index(named[0])
+
+
+def _last_weekday(expression: str | None, published: dt.date) -> EventDate:
+    """AP style, past tense: the weekday named is the last one before publication (the
+    publication day itself when it is that weekday)."""
+    delta = (published.weekday() - _named_weekday(expression)) % 7
+    return _day(expression, published - dt.timedelta(days=delta), "last_weekday")
+
+
+def _next_weekday(expression: str | None, published: dt.date) -> EventDate:
+    """AP style, future tense: the weekday named is the next one after publication (the
+    publication day itself when it is that weekday)."""
+    delta = (_named_weekday(expression) - published.weekday()) % 7
+    return _day(expression, published + dt.timedelta(days=delta), "next_weekday")
+
+
 def _days_of_month(expression: str | None, published: dt.date) -> EventDate:
     days = sorted({int(d) for d in _DAY_OF_MONTH.findall(expression or "")})
     if not days:
@@ -107,6 +129,8 @@ def _day(expression: str | None, day: dt.date, rule: str) -> EventDate:
 DATE_RULES: dict[str, Callable[[str | None, dt.date], EventDate]] = {
     "publication_day": _publication_day,
     "weekday_near_publication": _weekday_near_publication,
+    "last_weekday": _last_weekday,
+    "next_weekday": _next_weekday,
     "days_of_month": _days_of_month,
     "publication_week": _publication_week,
     "before_publication": _before_publication,
@@ -131,6 +155,13 @@ def resolve_date(rule: str, expression: str | None, published: dt.date) -> Event
     (datetime.date(2022, 2, 16), datetime.date(2022, 2, 17), 'period')
     >>> resolve_date("undated", None, tuesday).value is None
     True
+
+    AP style resolves a weekday by tense: the last one for the past, the next for the future.
+
+    >>> resolve_date("last_weekday", "Thursday", tuesday).value
+    datetime.date(2022, 2, 10)
+    >>> resolve_date("next_weekday", "Monday", tuesday).value
+    datetime.date(2022, 2, 21)
     """
     try:
         resolver = DATE_RULES[rule]

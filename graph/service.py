@@ -400,7 +400,7 @@ class KnowledgeGraph:
                             raise IdempotencyKeyReusedError(idempotency[0])
                         return WriteOutcome(self.position, None, stored)
                 planned = plan(self._view)
-                if not planned.changes and idempotency is None:
+                if not planned.changes and idempotency is None and planned.proposals is None:
                     return WriteOutcome(self.position, planned.result)
                 position = self.position + len(planned.changes)
                 response = render(planned.result, position) if render and idempotency else None
@@ -409,6 +409,7 @@ class KnowledgeGraph:
                     source=source,
                     idempotency_key=idempotency[0] if idempotency else None,
                     response=response,
+                    proposals=planned.proposals,
                 )
                 try:
                     position = self.records.commit(planned.changes, commit, expect=self.position)

@@ -51,6 +51,7 @@ from graph.model import (
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
 from graph.queries import EventDetail, detail_of, event_detail
 from graph.reference import cameo_codes, country_identifiers
+from graph.storage.base import ProposalUpdate
 from graph.store import GraphStore
 from graph.validation import (
     LIMITS,
@@ -218,10 +219,12 @@ _BODIES: dict[WritableType, type[_In]] = {
 
 @dataclass
 class Plan:
-    """The changes one write makes, and what it answers with."""
+    """The changes one write makes, and what it answers with (and, for a review, the new
+    state of the proposal set, written in the same transaction)."""
 
     changes: list[Change] = field(default_factory=list)
     result: BaseModel | None = None
+    proposals: ProposalUpdate | None = None
 
 
 @dataclass

@@ -16,7 +16,9 @@ __all__ = [
     "RecordSnapshot",
     "RecordStore",
     "Renderer",
+    "ProposalUpdate",
     "StaleError",
+    "StoredIngest",
     "StoredResponse",
 ]
 
@@ -36,6 +38,26 @@ class StoredResponse:
 
 
 @dataclass(frozen=True)
+class ProposalUpdate:
+    """A proposal set's new body, written only if it is still at ``version`` (a reviewer's
+    decisions, in the same transaction as the changes they accept)."""
+
+    ingest_id: str
+    body: str
+    version: int
+
+
+class StoredIngest(NamedTuple):
+    """An ingested article kept apart from the graph: its text and its proposal set."""
+
+    seq: int
+    id: str
+    text: str
+    body: str
+    version: int
+
+
+@dataclass(frozen=True)
 class Commit:
     """What one write transaction records besides its changes."""
 
@@ -43,6 +65,7 @@ class Commit:
     source: str | None = None
     idempotency_key: str | None = None
     response: StoredResponse | None = None
+    proposals: ProposalUpdate | None = None
 
 
 class RecordReader(Protocol):
@@ -214,6 +237,24 @@ class RecordStore(Protocol):
 
     def stored_response(self, actor: str, key: str) -> StoredResponse | None:
         """The response kept for an idempotency key, if any."""
+        ...
+
+    def add_ingest(self, ingest_id: str, text: str, body: str) -> None:
+        """Keep an ingested article and its proposal set, apart from the records and outside
+        the change log. Raises :class:`~graph.errors.ConflictError` if the id is in use."""
+        ...
+
+    def ingest(self, ingest_id: str) -> StoredIngest | None:
+        """An ingested article and its proposal set, or None."""
+        ...
+
+    def ingests(self, after: int, limit: int) -> list[StoredIngest]:
+        """Ingested articles after ``seq`` ``after``, oldest first, at most ``limit``."""
+        ...
+
+    def update_ingest(self, update: ProposalUpdate) -> None:
+        """Write a proposal set's new body on its own (decisions that commit no change).
+        Raises :class:`~graph.errors.ConflictError` if it is no longer at the version."""
         ...
 
     def backup(self, target: Path) -> None:

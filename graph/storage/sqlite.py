@@ -37,8 +37,16 @@ from pathlib import Path
 from typing import Any
 
 from graph.changes import Change, LoggedChange, RenderedChange
-from graph.errors import StoreError
-from graph.storage.base import Commit, Filled, Renderer, StaleError, StoredResponse
+from graph.errors import ConflictError, StoreError
+from graph.storage.base import (
+    Commit,
+    Filled,
+    ProposalUpdate,
+    Renderer,
+    StaleError,
+    StoredIngest,
+    StoredResponse,
+)
 
 __all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "SQLiteSnapshot", "restore_backup"]
 
@@ -49,6 +57,13 @@ SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ingests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    body TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS nodes (
     ord INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -461,6 +476,8 @@ class SQLiteRecordStore:
                     )
                 if self._renderer is not None and self._owns_views(conn):
                     self._render_touched(conn, self._renderer, changes, removed)
+                if commit.proposals is not None:
+                    self._update_ingest(conn, commit.proposals)
                 if commit.idempotency_key is not None and commit.response is not None:
                     r = commit.response
                     conn.execute(
@@ -480,6 +497,62 @@ class SQLiteRecordStore:
                 conn.execute("ROLLBACK")
                 raise
             return last
+
+    @staticmethod
+    def _update_ingest(conn: sqlite3.Connection, update: ProposalUpdate) -> None:
+        done = conn.execute(
+            "UPDATE ingests SET body = ?, version = version + 1 WHERE id = ? AND version = ?",
+            (update.body, update.ingest_id, update.version),
+        ).rowcount
+        if done != 1:
+            raise ConflictError(
+                f"proposal set {update.ingest_id!r} was decided by someone else meanwhile; "
+                "read it again and decide what is still pending",
+                [update.ingest_id],
+            )
+
+    def add_ingest(self, ingest_id: str, text: str, body: str) -> None:
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                try:
+                    conn.execute(
+                        "INSERT INTO ingests (id, text, body, version) VALUES (?, ?, ?, 1)",
+                        (ingest_id, text, body),
+                    )
+                except sqlite3.IntegrityError:
+                    raise ConflictError(
+                        f"a proposal set {ingest_id!r} exists already", [ingest_id]
+                    ) from None
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def update_ingest(self, update: ProposalUpdate) -> None:
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._update_ingest(conn, update)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def ingest(self, ingest_id: str) -> StoredIngest | None:
+        row = self._reader().execute(
+            "SELECT seq, id, text, body, version FROM ingests WHERE id = ?", (ingest_id,)
+        ).fetchone()
+        return None if row is None else StoredIngest(*row)
+
+    def ingests(self, after: int, limit: int) -> list[StoredIngest]:
+        rows = self._reader().execute(
+            "SELECT seq, id, '', body, version FROM ingests WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        return [StoredIngest(*row) for row in rows]
 
     def commit_bulk(
         self,

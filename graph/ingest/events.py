@@ -1,0 +1,436 @@
+"""What an article says happened: events from the trigger lexicon, with roles, modality,
+dates and quantities, by the rules of ``docs/codebook.md``.
+
+For each sentence (outside quotation marks: a quotation is what a speaker said, and its
+words are the speaker's, not events the article reports):
+
+- a **trigger** (:data:`graph.ingest.lexicon.TRIGGERS`, longest form first) makes an event of
+  its kind and CAMEO code (or none, with the reason);
+- the **actor** is the nearest entity mentioned before the trigger in its clause (a pronoun
+  is the last person or actor named), or the speaker after a quotation (``“…,” Lavrov
+  said``); the **target** or the other side of a meeting the first entity after it; a name
+  after ``in``/``near`` is the **place**;
+- a **speech act** (said, warned, denied, reported) is ``occurred`` in the article's voice and
+  its clause is its content: an event there is ``asserted`` on the speaker's word
+  (``according_to``), ``reported`` when the speaker is an outlet, company or unnamed official
+  (``reported_by`` for outlets and companies), ``possible`` when warned of, ``denied`` when
+  denied;
+- **modal words** before a trigger (``planned to``, ``will``) make it ``planned``; ``could``,
+  ``may``, ``threat of`` make it ``possible``; a **negation** (``not``, ``n't``, ``never``)
+  drops the event: it is never stored as its positive;
+- **dates** by :mod:`graph.dates`: a weekday by tense (AP style), ``this week``, days of the
+  month, ``a day after`` relative to the sentence's first event, ``over the past few days``;
+  anything else stays undated;
+- **quantities** with their hedge and unit (``more than 130,000 soldiers``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from graph.dates import DateResolutionError, resolve_date, resolve_relative
+from graph.ingest.lexicon import TRIGGERS, Trigger
+from graph.ingest.mentions import Mention, Mentions
+from graph.ingest.text import Sentence
+from graph.model import EventDate
+from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier
+
+__all__ = ["FoundEvent", "FoundQuantity", "find_events"]
+
+
+@dataclass
+class FoundQuantity:
+    """A number with its unit and hedge, and where it is."""
+
+    start: int
+    end: int
+    value: float | None
+    unit: str
+    qualifier: QuantityQualifier
+    measure: str
+
+
+@dataclass
+class FoundEvent:
+    """An event read from one sentence, before it becomes a record."""
+
+    kind: EventKind
+    cameo: str | None
+    cameo_note: str | None
+    modality: Modality
+    trigger: tuple[int, int]
+    quote: tuple[int, int]
+    rule: str
+    confidence: float
+    roles: list[tuple[str, str, Mention]] = field(default_factory=list)
+    """(role, cluster key, the mention it rests on)."""
+    date: EventDate | None = None
+    date_span: tuple[int, int] | None = None
+    anchor: int | None = None
+    """Index of the event this one is dated from ('a day after'), with ``offset``."""
+    offset: int = 0
+    quantities: list[FoundQuantity] = field(default_factory=list)
+    speaker_of: list[int] = field(default_factory=list)
+    """Indexes of the events that are this speech act's content."""
+
+
+_TRIGGER_RE = re.compile(
+    r"(?<![\w-])(" + "|".join(re.escape(t) for t in sorted(TRIGGERS, key=len, reverse=True)) + r")(?![\w-])",
+    re.IGNORECASE,
+)
+_QUOTES = re.compile(r"“[^”]*”?|\"[^\"]*\"?")
+_CLAUSE_BREAK = re.compile(r";|—|:|,\s+(?:but|while|although|though|despite|as|and)\s+|\s+but\s+")
+_NEGATION = re.compile(r"\b(?:not|never|no)\b|n[’']t\b", re.IGNORECASE)
+_PLANNED = re.compile(
+    r"\b(?:plan(?:s|ned)? to|will|would|is to|are to|was to|scheduled to|expected to|set to|"
+    r"intends? to|going to|aims? to)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_POSSIBLE = re.compile(
+    r"\b(?:could|may|might|can|threat of|danger of|risk of|fears? of|fears? that|possible|"
+    r"possibility of|preparing to|prepare to|poised to|ready to)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"\b(he|she|it|they)\s+$", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+                      r"(?:\s+(?:morning|afternoon|evening|night))?\b")
+_THIS_WEEK = re.compile(r"\bthis week\b", re.IGNORECASE)
+_BEFORE = re.compile(r"\b(?:over|in) the (?:past|last) (?:few |several |two |three )?(?:days|weeks|"
+                     r"months)|\bin recent (?:days|weeks)\b|\bearlier this (?:month|year)\b",
+                     re.IGNORECASE)
+_DAYS = re.compile(r"\b(?:on\s+)?(?:\((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\)\s*)?"
+                   r"[0-9]{1,2}(?:st|nd|rd|th)(?:\s+or\s+the\s+[0-9]{1,2}(?:st|nd|rd|th))?")
+_TODAY = re.compile(r"\btoday\b", re.IGNORECASE)
+_DAY_AFTER = re.compile(r"\ba day (?:after|before)\b", re.IGNORECASE)
+_QUANTITY = re.compile(
+    r"(?P<hedge>more than|over|nearly|almost|about|approximately|around|roughly|some|at least|"
+    r"up to|fewer than|less than|an estimated)?\s*(?P<n>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:\.[0-9]+)?)"
+    r"(?:\s+(?P<mult>thousand|million))?\s+(?P<adj>(?:[a-z-]+\s+){0,2}?)"
+    r"(?P<unit>troops|soldiers|servicemen|service members|personnel|tanks|aircraft|planes|jets|"
+    r"helicopters|warships|ships|vessels|missiles|rockets|drones|sites|shelters|people|civilians|"
+    r"refugees|hours|days|weeks|miles|kilometers|kilometres|battalions|battalion tactical groups|"
+    r"vehicles|artillery pieces|units)\b",
+    re.IGNORECASE,
+)
+_SMALL = re.compile(r"\bsmall numbers\b", re.IGNORECASE)
+_UNITS = {
+    "troops": "soldier", "soldiers": "soldier", "servicemen": "soldier",
+    "service members": "soldier", "personnel": "soldier", "tanks": "tank", "aircraft": "aircraft",
+    "planes": "aircraft", "jets": "aircraft", "helicopters": "helicopter", "warships": "ship",
+    "ships": "ship", "vessels": "ship", "missiles": "missile", "rockets": "rocket", "drones": "drone",
+    "sites": "site", "shelters": "shelter", "people": "person", "civilians": "person",
+    "refugees": "person", "hours": "hour", "days": "day", "weeks": "week", "miles": "mile",
+    "kilometers": "kilometre", "kilometres": "kilometre", "battalions": "battalion",
+    "battalion tactical groups": "battalion tactical group", "vehicles": "vehicle",
+    "artillery pieces": "artillery piece", "units": "unit",
+}
+_HEDGES = {
+    "more than": QuantityQualifier.MORE_THAN, "over": QuantityQualifier.MORE_THAN,
+    "at least": QuantityQualifier.MORE_THAN, "nearly": QuantityQualifier.APPROXIMATELY,
+    "almost": QuantityQualifier.APPROXIMATELY, "about": QuantityQualifier.APPROXIMATELY,
+    "approximately": QuantityQualifier.APPROXIMATELY, "around": QuantityQualifier.APPROXIMATELY,
+    "roughly": QuantityQualifier.APPROXIMATELY, "some": QuantityQualifier.APPROXIMATELY,
+    "up to": QuantityQualifier.APPROXIMATELY, "fewer than": QuantityQualifier.APPROXIMATELY,
+    "less than": QuantityQualifier.APPROXIMATELY, "an estimated": QuantityQualifier.APPROXIMATELY,
+}
+_OBSERVERS = (EntityKind.MEDIA_OUTLET, EntityKind.COMPANY)
+_CONTENT_KINDS = frozenset(
+    {EventKind.MEETING, EventKind.VISIT, EventKind.TALKS, EventKind.DEPLOYMENT,
+     EventKind.TROOP_MOVEMENT, EventKind.WITHDRAWAL, EventKind.MILITARY_EXERCISE,
+     EventKind.MILITARY_ACTION, EventKind.OFFER}
+)
+"""Kinds of event that are events of their own when a speaker's clause holds them."""
+_OBJECT_ROLES = {EventKind.MEETING: "participant", EventKind.TALKS: "participant",
+                 EventKind.VISIT: "place"}
+
+
+def _quoted(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [(start + m.start(), start + m.end()) for m in _QUOTES.finditer(text[start:end])]
+
+
+def _inside(spans: list[tuple[int, int]], a: int, b: int) -> bool:
+    return any(s <= a and b <= e for s, e in spans)
+
+
+class _Reader:
+    def __init__(self, text: str, folded: str, mentions: Mentions, published: dt.date) -> None:
+        self.text = text
+        self.folded = folded
+        self.mentions = mentions
+        self.published = published
+        self.events: list[FoundEvent] = []
+        self.last_actor: dict[str, str] = {}
+
+    def kind_of(self, key: str) -> EntityKind:
+        return self.mentions.clusters[key].kind
+
+    def clause(self, s: Sentence, at: int) -> tuple[int, int]:
+        start, end = s.start, s.end
+        for m in _CLAUSE_BREAK.finditer(self.folded, s.start, s.end):
+            if m.end() <= at:
+                start = m.end()
+            elif m.start() >= at:
+                end = m.start()
+                break
+        return start, end
+
+    def sentence(self, s: Sentence, quotes: list[tuple[int, int]]) -> None:
+        found: list[tuple[int, int, Trigger]] = []
+        for m in _TRIGGER_RE.finditer(self.folded, s.start, s.end):
+            a, b = m.start(), m.end()
+            if _inside(quotes, a, b):
+                continue
+            trig = TRIGGERS[m.group(1).lower()]
+            found.append((a, b, trig))
+        mentions = [m for m in self.mentions.at(s.start, s.end) if not _inside(quotes, m.start, m.end)]
+        first_index = len(self.events)
+        speech: list[tuple[int, int, FoundEvent]] = []
+        for a, b, trig in found:
+            before = self.folded[max(s.start, a - 40) : a]
+            if _NEGATION.search(self.folded[max(s.start, a - 14) : a]):
+                continue
+            c_start, c_end = self.clause(s, a)
+            if trig.speech:
+                c_end = s.end
+            owner = next((sp for sp in speech if sp[0] <= a < sp[1]), None)
+            event = self.event(s, a, b, trig, before, mentions, (c_start, c_end), owner)
+            if event is None:
+                continue
+            self.events.append(event)
+            if owner is not None:
+                owner[2].speaker_of.append(len(self.events) - 1)
+            if trig.speech:
+                speech.append((b, c_end, event))
+        self.dates(s, first_index)
+        self.quantities(s, first_index)
+
+    def event(
+        self,
+        s: Sentence,
+        a: int,
+        b: int,
+        trig: Trigger,
+        before: str,
+        mentions: list[Mention],
+        clause: tuple[int, int],
+        owner: tuple[int, int, FoundEvent] | None,
+    ) -> FoundEvent | None:
+        c_start, c_end = clause
+        if owner is not None:
+            c_start = max(c_start, owner[0])
+        left = [m for m in mentions if c_start <= m.start and m.end <= a]
+        right = [m for m in mentions if b <= m.start and m.end <= c_end]
+        roles: list[tuple[str, str, Mention]] = []
+        actor = self.actor(s, a, left, right, trig)
+        if actor is not None:
+            roles.append(("actor", actor.cluster, actor))
+        obj = next((m for m in right if m.role_hint != "place" or trig.kind in _OBJECT_ROLES), None)
+        if trig.needs_object and obj is None:
+            return None
+        if obj is not None and (actor is None or obj.cluster != actor.cluster):
+            gap = self.folded[b : obj.start]
+            role = _OBJECT_ROLES.get(trig.kind, "target")
+            if trig.speech and not re.fullmatch(r"\s*(?:of\s+|on\s+|to\s+|that\s+)?(?:the\s+)?", gap):
+                role = ""
+            if role == "place" and self.kind_of(obj.cluster) not in (EntityKind.PLACE, EntityKind.STATE):
+                role = "participant"
+            if role:
+                roles.append((role, obj.cluster, obj))
+        for m in right:
+            if m.role_hint == "place" and self.kind_of(m.cluster) == EntityKind.PLACE and m is not obj:
+                roles.append(("place", m.cluster, m))
+                break
+        modality = Modality.OCCURRED
+        rule = f"trigger {self.folded[a:b].lower()!r}"
+        confidence = 0.7 if actor is not None else 0.45
+        if _PLANNED.search(before) or trig.tense == "future":
+            modality = Modality.PLANNED
+        elif _POSSIBLE.search(before):
+            modality = Modality.POSSIBLE
+        if owner is not None:
+            speaker_event = owner[2]
+            speaker = next((r for r in speaker_event.roles if r[0] == "actor"), None)
+            if trig.kind not in _CONTENT_KINDS:
+                return None
+            if speaker_event.kind == EventKind.DENIAL:
+                modality = Modality.DENIED
+            elif speaker_event.kind == EventKind.WARNING:
+                modality = Modality.POSSIBLE
+            elif speaker is not None and (
+                self.kind_of(speaker[1]) in _OBSERVERS or self.mentions.clusters[speaker[1]].unnamed
+            ) or speaker_event.kind == EventKind.REPORT:
+                modality = Modality.REPORTED
+            elif modality == Modality.OCCURRED:
+                modality = Modality.ASSERTED
+            if speaker is not None:
+                observer = self.kind_of(speaker[1]) in _OBSERVERS
+                roles.append(("reported_by" if observer else "according_to", speaker[1], speaker[2]))
+            rule += f", content of {self.folded[speaker_event.trigger[0]:speaker_event.trigger[1]]!r}"
+            confidence -= 0.1
+        cited = re.search(r"\bAccording to\b", self.folded[s.start : a], re.IGNORECASE)
+        if cited is not None and owner is None:
+            source = next((m for m in mentions if m.start > s.start + cited.start() and m.end <= a), None)
+            if source is not None:
+                roles = [r for r in roles if r[2] is not source]
+                roles.append(("according_to", source.cluster, source))
+                modality = Modality.REPORTED if self.mentions.clusters[source.cluster].unnamed else Modality.ASSERTED
+        points = [a, b] + [r[2].start for r in roles] + [r[2].end for r in roles]
+        quote = (min(points), max(points))
+        return FoundEvent(
+            kind=trig.kind,
+            cameo=trig.cameo,
+            cameo_note=trig.note,
+            modality=modality,
+            trigger=(a, b),
+            quote=quote,
+            rule=rule,
+            confidence=round(confidence, 2),
+            roles=roles,
+        )
+
+    def actor(
+        self, s: Sentence, a: int, left: list[Mention], right: list[Mention], trig: Trigger
+    ) -> Mention | None:
+        for m in reversed(left):
+            gap = self.folded[m.end : a]
+            if m.role_hint == "place" and len(gap.strip()) > 0:
+                continue
+            if re.search(r"\b(?:of|with|to|from|for|by|against|about)\s+(?:the\s+)?$", self.folded[max(s.start, m.start - 12) : m.start]):
+                continue
+            return m
+        pronoun = _PRONOUN.search(self.folded[max(s.start, a - 30) : a])
+        if pronoun is not None:
+            return self.antecedent(pronoun.group(1).lower(), s.start)
+        if trig.speech and right:
+            m = right[0]
+            if re.fullmatch(r"\s*", self.folded[a + len(self.folded[a:].split()[0]) if False else a : a]):
+                pass
+            after = self.folded[a : m.start]
+            if len(after.split()) <= 1:
+                return m
+        return None
+
+    def antecedent(self, pronoun: str, before: int) -> Mention | None:
+        people = pronoun in ("he", "she")
+        for m in reversed(self.mentions.ordered):
+            if m.start >= before:
+                continue
+            c = self.mentions.clusters[m.cluster]
+            if people == (c.kind == EntityKind.PERSON):
+                return Mention(m.start, m.end, m.cluster, f"antecedent of {pronoun!r}", m.role_hint)
+        return None
+
+    def dates(self, s: Sentence, first: int) -> None:
+        events = self.events[first:]
+        if not events:
+            return
+        spans: list[tuple[int, int, str]] = []
+        for pattern, rule in ((_WEEKDAY, "weekday"), (_THIS_WEEK, "publication_week"),
+                              (_BEFORE, "before_publication"), (_DAYS, "days_of_month"),
+                              (_TODAY, "publication_day"), (_DAY_AFTER, "relative")):
+            for m in pattern.finditer(self.folded, s.start, s.end):
+                spans.append((m.start(), m.end(), rule))
+        for a, b, rule in spans:
+            nearest = min(range(len(events)), key=lambda i: _distance(events[i], a, b))
+            event = events[nearest]
+            if event.date is not None:
+                continue
+            expression = self.text[a:b]
+            try:
+                if rule == "relative":
+                    if nearest == 0:
+                        continue
+                    event.anchor = first
+                    event.offset = -1 if "after" in expression.lower() else 1
+                    event.date_span = (a, b)
+                    continue
+                if rule == "weekday":
+                    named = _WEEKDAY.match(self.folded, a)
+                    assert named is not None
+                    day = named.group().split()[0].lower()
+                    if day == self.published.strftime("%A").lower():
+                        rule = "publication_day"
+                    elif event.modality == Modality.PLANNED or _future(self.folded, s.start, a, b, s.end):
+                        rule = "next_weekday"
+                    else:
+                        rule = "last_weekday"
+                event.date = resolve_date(rule, expression, self.published)
+                event.date_span = (a, b)
+            except DateResolutionError:
+                continue
+
+    def quantities(self, s: Sentence, first: int) -> None:
+        events = self.events[first:]
+        if not events:
+            return
+        found: list[FoundQuantity] = []
+        for m in _QUANTITY.finditer(self.folded, s.start, s.end):
+            number = float(m.group("n").replace(",", ""))
+            if m.group("mult"):
+                number *= 1000 if m.group("mult").lower() == "thousand" else 1_000_000
+            unit = m.group("unit").lower()
+            hedge = (m.group("hedge") or "").lower()
+            start = m.start("hedge") if m.group("hedge") else m.start("n")
+            measure = "duration" if unit in ("hours", "days", "weeks") else (
+                "distance" if unit in ("miles", "kilometers", "kilometres") else "count")
+            found.append(FoundQuantity(start, m.end(), number, _UNITS[unit],
+                                       _HEDGES.get(hedge, QuantityQualifier.EXACT), measure))
+        for m in _SMALL.finditer(self.folded, s.start, s.end):
+            found.append(FoundQuantity(m.start(), m.end(), None, "unit", QuantityQualifier.SMALL_NUMBER, "count"))
+        for q in found:
+            nearest = min(events, key=lambda e: _distance(e, q.start, q.end))
+            nearest.quantities.append(q)
+            if not (nearest.quote[0] <= q.start and q.end <= nearest.quote[1]):
+                nearest.quote = (min(nearest.quote[0], q.start), max(nearest.quote[1], q.end))
+
+
+def _distance(event: FoundEvent, a: int, b: int) -> int:
+    t0, t1 = event.trigger
+    if b <= t0:
+        return t0 - b
+    if a >= t1:
+        return a - t1
+    return 0
+
+
+def _future(folded: str, start: int, a: int, b: int, end: int) -> bool:
+    window = folded[max(start, a - 40) : min(end, b + 40)].lower()
+    return bool(re.search(r"\b(?:will|would|next|plans?|planned|is to|are to|scheduled|to be held|"
+                          r"expected)\b", window))
+
+
+def find_events(
+    text: str, folded: str, sentences: list[Sentence], mentions: Mentions, published: dt.date
+) -> list[FoundEvent]:
+    """Read the events of the sentences, in text order; dates relative to another event are
+    resolved once every event is read.
+
+    Examples
+    --------
+    >>> from graph.ingest.mentions import find_mentions
+    >>> from graph.ingest.text import boilerplate, fold, sentences
+    >>> text = "T\\n\\nGerman Chancellor Olaf Scholz met Russian President Vladimir Putin on Tuesday.\\n"
+    >>> ss = sentences(text, boilerplate(text))
+    >>> found = find_mentions(text, fold(text), ss, None)
+    >>> [e] = find_events(text, fold(text), ss, found, dt.date(2022, 2, 16))
+    >>> e.kind.value, e.cameo, [(r, k) for r, k, _ in e.roles], str(e.date.value)
+    ('meeting', '040', [('actor', 'olaf scholz'), ('participant', 'vladymyr putyn')], '2022-02-15')
+    """
+    reader = _Reader(text, folded, mentions, published)
+    paragraphs: dict[int, list[tuple[int, int]]] = {}
+    for s in sentences:
+        line_start = text.rfind("\n", 0, s.start) + 1
+        line_end = text.find("\n", s.end)
+        line_end = len(text) if line_end < 0 else line_end
+        if line_start not in paragraphs:
+            paragraphs[line_start] = _quoted(folded, line_start, line_end)
+        reader.sentence(s, paragraphs[line_start])
+    for event in reader.events:
+        if event.anchor is not None and event.date is None:
+            anchor = reader.events[event.anchor]
+            if anchor.date is not None and event.date_span is not None:
+                a, b = event.date_span
+                event.date = resolve_relative(text[a:b], f"event {event.anchor}", anchor.date, event.offset)
+    return reader.events

@@ -1,0 +1,275 @@
+"""The word lists ingestion reads by: titles, demonyms, spellings, organisation words, and
+the trigger lexicon that maps a verb or noun to an event kind and a CAMEO code.
+
+Every table is written here, for geokg, from general knowledge of English news style; the
+codes come from the CAMEO codebook (``graph.reference.cameo_codes``) and are checked against
+it by the tests. See ``docs/codebook.md`` for the rules the choices follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.ontology import EntityKind, EventKind
+
+__all__ = [
+    "CAPITALS",
+    "DEMONYMS",
+    "HEAD_TITLES",
+    "HONORIFICS",
+    "KIND_WORDS",
+    "SPELLINGS",
+    "TITLES",
+    "TRIGGERS",
+    "Trigger",
+]
+
+TABLE_ORIGIN = "geokg ingestion tables (graph/ingest/lexicon.py), written from general knowledge"
+
+# Titles an official holds, longest first when matched. Lowercase; matched case-insensitively.
+TITLES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "president", "vice president", "prime minister", "deputy prime minister",
+            "chancellor", "foreign minister", "defense minister", "defence minister",
+            "interior minister", "finance minister", "minister", "deputy foreign minister",
+            "foreign secretary", "defense secretary", "defence secretary", "secretary of state",
+            "secretary-general", "secretary general", "ambassador", "envoy", "special envoy",
+            "spokesman", "spokeswoman", "spokesperson", "press secretary",
+            "principal deputy press secretary", "deputy press secretary", "mayor", "governor",
+            "general", "gen.", "admiral", "commander", "chief of staff", "chief", "king",
+            "queen", "senator", "sen.", "lawmaker", "leader", "head", "security and defense council chief",
+            "national security adviser", "adviser", "advisor", "army chief", "military chief",
+            "chief of the general staff", "colonel", "col.", "lt.", "lieutenant",
+        },
+        key=lambda t: (-len(t), t),
+    )
+)
+
+HEAD_TITLES = frozenset({"president", "prime minister", "chancellor", "king", "queen", "leader"})
+"""Titles whose holder 'the country's leader' refers to."""
+
+HONORIFICS = frozenset({"dr.", "mr.", "mrs.", "ms.", "prof.", "sir", "dame"})
+
+# Demonyms of states, by the state's usual English name (the name a graph entity carries).
+DEMONYMS: dict[str, tuple[str, ...]] = {
+    "Russia": ("Russian",),
+    "Ukraine": ("Ukrainian",),
+    "United States": ("American", "U.S.", "US"),
+    "United Kingdom": ("British", "U.K.", "UK"),
+    "Germany": ("German",),
+    "France": ("French",),
+    "Poland": ("Polish",),
+    "Norway": ("Norwegian",),
+    "Italy": ("Italian",),
+    "Belarus": ("Belarusian",),
+    "China": ("Chinese",),
+    "Japan": ("Japanese",),
+    "Turkey": ("Turkish",),
+    "Spain": ("Spanish",),
+    "Canada": ("Canadian",),
+    "Sweden": ("Swedish",),
+    "Finland": ("Finnish",),
+    "Denmark": ("Danish",),
+    "Netherlands": ("Dutch",),
+    "Lithuania": ("Lithuanian",),
+    "Latvia": ("Latvian",),
+    "Estonia": ("Estonian",),
+    "Romania": ("Romanian",),
+    "Hungary": ("Hungarian",),
+    "Moldova": ("Moldovan",),
+    "Georgia": ("Georgian",),
+    "Israel": ("Israeli",),
+    "Iran": ("Iranian",),
+    "India": ("Indian",),
+    "Pakistan": ("Pakistani",),
+    "Syria": ("Syrian",),
+    "Iraq": ("Iraqi",),
+    "Australia": ("Australian",),
+    "Greece": ("Greek",),
+    "Austria": ("Austrian",),
+    "Switzerland": ("Swiss",),
+    "Czech Republic": ("Czech",),
+    "Slovakia": ("Slovak",),
+    "Bulgaria": ("Bulgarian",),
+    "Serbia": ("Serbian",),
+    "Croatia": ("Croatian",),
+    "Belgium": ("Belgian",),
+    "Ireland": ("Irish",),
+    "Portugal": ("Portuguese",),
+    "Mexico": ("Mexican",),
+    "Brazil": ("Brazilian",),
+    "Egypt": ("Egyptian",),
+    "Saudi Arabia": ("Saudi",),
+    "North Korea": ("North Korean",),
+    "South Korea": ("South Korean",),
+}
+
+# Capitals that stand for their state when the state acts ("Moscow seeks assurances").
+CAPITALS: dict[str, str] = {
+    "Moscow": "Russia", "Kyiv": "Ukraine", "Kiev": "Ukraine", "Washington": "United States",
+    "London": "United Kingdom", "Paris": "France", "Berlin": "Germany", "Warsaw": "Poland",
+    "Beijing": "China", "Minsk": "Belarus", "Tokyo": "Japan", "Ankara": "Turkey",
+    "Rome": "Italy", "Madrid": "Spain", "Ottawa": "Canada", "Oslo": "Norway",
+    "Stockholm": "Sweden", "Helsinki": "Finland", "Tehran": "Iran", "Damascus": "Syria",
+    "Baghdad": "Iraq", "Jerusalem": "Israel", "Tbilisi": "Georgia", "Chisinau": "Moldova",
+    "Vilnius": "Lithuania", "Riga": "Latvia", "Tallinn": "Estonia", "Budapest": "Hungary",
+    "Bucharest": "Romania", "Prague": "Czech Republic", "Pyongyang": "North Korea",
+    "Seoul": "South Korea", "New Delhi": "India", "Islamabad": "Pakistan", "Cairo": "Egypt",
+}
+
+# Spellings the press uses for one name (transliterations): folded to one key when linking.
+SPELLINGS: tuple[tuple[str, ...], ...] = (
+    ("kyiv", "kiev"),
+    ("kharkiv", "kharkov"),
+    ("odesa", "odessa"),
+    ("lviv", "lvov"),
+    ("zelenskyy", "zelensky", "zelenskiy", "zelenski"),
+    ("sergey", "sergei"),
+    ("oleksiy", "oleksii", "alexei"),
+    ("united states", "u.s.", "us", "america", "united states of america"),
+    ("united kingdom", "u.k.", "uk", "britain", "great britain"),
+    ("russia", "russian federation"),
+)
+
+# Words at the end of a name that say what kind of thing it names.
+KIND_WORDS: dict[str, EntityKind] = {
+    **dict.fromkeys(
+        ("ministry", "council", "office", "department", "parliament", "cabinet", "government",
+         "kremlin", "pentagon", "white house", "agency", "commission", "committee", "senate",
+         "duma", "rada", "service", "guard", "directorate", "secretariat", "assembly",
+         "court"),
+        EntityKind.GOVERNMENT_BODY,
+    ),
+    **dict.fromkeys(
+        ("technologies", "technology", "inc", "inc.", "corp", "corp.", "corporation", "company",
+         "co.", "ltd", "ltd.", "group", "industries", "airlines", "bank", "energy", "gas",
+         "oil", "systems", "labs", "plc", "holdings", "gazprom", "exchange"),
+        EntityKind.COMPANY,
+    ),
+    **dict.fromkeys(
+        ("news", "press", "times", "post", "tv", "television", "radio", "broadcasting",
+         "network", "journal", "herald", "telegraph", "tribune", "gazette", "wire", "daily",
+         "channel", "media", "reuters", "bbc", "cnn", "cbs", "nbc", "abc", "interfax", "tass",
+         "ria", "afp", "dpa", "newsweek", "monitor", "observer", "chronicle", "dispatch",
+         "bulletin", "courier"),
+        EntityKind.MEDIA_OUTLET,
+    ),
+    **dict.fromkeys(
+        ("alliance", "nato", "union", "nations", "organization", "organisation", "pact",
+         "treaty organization", "osce", "un", "u.n.", "eu", "e.u.", "league", "bloc", "council of europe",
+         "commonwealth", "partnership", "community", "fund", "imf", "bank group"),
+        EntityKind.INTERNATIONAL_ORGANISATION,
+    ),
+    **dict.fromkeys(
+        ("army", "forces", "force", "navy", "brigade", "division", "battalion", "regiment",
+         "corps", "fleet", "troops", "military", "guards", "command", "militia", "marines",
+         "units", "air force"),
+        EntityKind.MILITARY_FORCE,
+    ),
+    **dict.fromkeys(
+        ("city", "region", "province", "oblast", "district", "river", "sea", "island", "islands",
+         "peninsula", "mountains", "valley", "square", "street", "base", "airport", "port",
+         "border", "crossing", "strait", "bay", "gulf", "county", "territory", "zone"),
+        EntityKind.PLACE,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A word or phrase that signals an event: its kind, CAMEO code, and how it speaks."""
+
+    kind: EventKind
+    cameo: str | None
+    speech: bool = False
+    """A speech act (said, warned): the speaker is its actor; a clause it introduces is the
+    content, asserted on the speaker's word."""
+    tense: str = "past"
+    """'past' or 'future' or 'present': how the form places the event (for weekday dates)."""
+    note: str | None = None
+    """Why there is no code, when ``cameo`` is None."""
+    needs_object: bool = False
+    """Only an event when an entity follows as its object (``met with X``)."""
+
+
+def _tense(form: str) -> str:
+    first = form.split()[0]
+    if first in ("will", "to", "plans", "planned", "would", "is", "are", "was"):
+        return "future"
+    if first.endswith("ing") or (first.endswith("s") and not first.endswith("ss")):
+        return "present"
+    return "past"
+
+
+def _forms(kind: EventKind, cameo: str | None, forms: str, **kw: bool | str) -> dict[str, Trigger]:
+    return {
+        form: Trigger(kind, cameo, tense=_tense(form), **kw)  # type: ignore[arg-type]
+        for form in (f.strip() for f in forms.split("|"))
+    }
+
+
+_NOT_POLITICAL = "not an interaction between political actors"
+
+TRIGGERS: dict[str, Trigger] = {
+    # speech acts
+    **_forms(EventKind.STATEMENT, "010",
+             "said|says|say|stated|states|told|tells|added|adds|noted|notes|argued|argues|"
+             "explained|explains|replied|replies|remarked|commented|declared|insisted|insists|"
+             "reiterated|reiterates|stressed|stresses|emphasized|emphasised|acknowledged|"
+             "indicated|indicates|suggested|wrote|posted|tweeted", speech=True),
+    **_forms(EventKind.STATEMENT, "013", "praised|welcomed|hailed|downplayed|expressed hope",
+             speech=True),
+    **_forms(EventKind.STATEMENT, "012", "expressed skepticism|expressed concern|questioned|"
+             "cautioned|lamented|feared|fears|expressed alarm", speech=True),
+    **_forms(EventKind.WARNING, "012", "warned|warns|warning of|issued a warning|"
+             "issued warnings|issue warnings|issued a similar warning", speech=True),
+    **_forms(EventKind.DENIAL, "016", "denied|denies|deny|rejected claims|dismissed claims",
+             speech=True),
+    **_forms(EventKind.STATEMENT, "111", "criticized|criticised|condemned|denounced|slammed",
+             speech=True),
+    **_forms(EventKind.STATEMENT, "112", "accused|accuses", speech=True),
+    **_forms(EventKind.ANNOUNCEMENT, "010", "announced|announces|announcement", speech=True),
+    **_forms(EventKind.DEMAND, "1042", "demanded|demands|demanding|requested|requests|insisted that",
+             speech=True),
+    **_forms(EventKind.APPEAL, "020", "urged|urges|called on|calls on|called for|calls for|"
+             "appealed|appeals|asked|asks", speech=True),
+    **_forms(EventKind.OFFER, "036", "offered to discuss|offered talks|offered to meet"),
+    **_forms(EventKind.OFFER, "030", "offered|offers|pledged|pledges|promised|promises"),
+    **_forms(EventKind.PROPOSAL, "014", "proposed|proposes|floated|suggested shelving|"
+             "pointed at a possibility"),
+    **_forms(EventKind.REPORT, None, "reported|reports|reporting", speech=True,
+             note="a report of observations, not an interaction between political actors"),
+    # meetings
+    **_forms(EventKind.MEETING, "040", "met|meets|met with|meet with|sat down with|"
+             "held talks with|hold talks with|talked with|spoke with|conferred with",
+             needs_object=True),
+    **_forms(EventKind.MEETING, "036", "to meet|will meet|plans to meet|planned to meet|"
+             "is to meet|was to meet|would meet|are to meet|to hold talks|will hold talks",
+             needs_object=True),
+    **_forms(EventKind.MEETING, "041", "phoned|spoke by phone|phone call|telephoned|"
+             "called", needs_object=True),
+    **_forms(EventKind.MEETING, "043", "hosted|hosts|welcomed"),
+    **_forms(EventKind.VISIT, "042", "visited|visits|arrived in|traveled to|travelled to|"
+             "flew to|was in|were in|was also in|trip to|visit to"),
+    **_forms(EventKind.TALKS, "046", "negotiated|negotiations|talks|negotiating"),
+    # force posture
+    **_forms(EventKind.DEPLOYMENT, "154", "deployed|deploys|deploying|massed|amassed|"
+             "stationed|sent|sends|dispatched|placing|placed|reinforced|mobilized|mobilised|"
+             "build-up|buildup|arrival"),
+    **_forms(EventKind.TROOP_MOVEMENT, "150", "moved|moving|moves|advanced|advancing|"
+             "rolled|headed|heading|relocated|forming convoys|convoys"),
+    **_forms(EventKind.WITHDRAWAL, "0874", "withdrew|withdraws|withdrawing|withdrawal|"
+             "pulled back|pulling back|pull back|pulling out|pulled out|returning to bases|"
+             "returned to bases|return to bases|retreated"),
+    **_forms(EventKind.MILITARY_EXERCISE, "150", "drills|exercises|maneuvers|manoeuvres"),
+    **_forms(EventKind.MILITARY_ACTION, "190", "invade|invaded|invasion|invading|attack|attacked|"
+             "attacks|offensive|shelled|shelling|struck|strikes|bombed|fired"),
+    **_forms(EventKind.STATEMENT, "163", "imposed sanctions|sanctioned|imposes sanctions"),
+    # the rest: no interaction between political actors
+    **_forms(EventKind.MARKET_MOVEMENT, None, "pushed world markets|markets rose|markets fell|"
+             "rallied|tumbled|slumped", note=_NOT_POLITICAL),
+    **_forms(EventKind.CIVIL_PREPARATION, None, "bought|stockpiled|shelters|bomb shelter|"
+             "evacuated|evacuation", note=_NOT_POLITICAL),
+}
+"""Trigger forms, lowercase, matched on word boundaries (longest form first)."""

@@ -1,0 +1,421 @@
+"""From an article's text to a proposal set: the stages, timed, and the proposals built from
+what they found, linked to what the graph already holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from graph.dates import resolve_date
+from graph.ingest.events import FoundEvent, find_events
+from graph.ingest.mentions import Cluster, Mentions, find_mentions
+from graph.ingest.proposals import ProposalItem, ProposalSet, SkippedSpan, Span
+from graph.ingest.text import boilerplate, fold, sentences
+from graph.model import EventDate
+from graph.ontology import EventKind, Modality
+from graph.store import GraphStore
+from graph.validation import mint_id
+
+__all__ = ["OPPOSED", "read_article"]
+
+OPPOSED: dict[EventKind, frozenset[EventKind]] = {
+    EventKind.WITHDRAWAL: frozenset(
+        {EventKind.TROOP_MOVEMENT, EventKind.DEPLOYMENT, EventKind.MILITARY_ACTION}
+    ),
+    EventKind.TROOP_MOVEMENT: frozenset({EventKind.WITHDRAWAL}),
+    EventKind.DEPLOYMENT: frozenset({EventKind.WITHDRAWAL}),
+    EventKind.MILITARY_ACTION: frozenset({EventKind.WITHDRAWAL}),
+}
+"""Kinds of event that contradict each other when the same side is said to do both at the
+same time ('moving to the border' against 'returning to bases'): a proposed ``disputes``."""
+
+_ROLE_NEEDS_PLACE = {"place"}
+
+
+def _span(text: str, a: int, b: int) -> Span:
+    return Span(start=a, end=b, quote=text[a:b])
+
+
+def _evidence(source: str, spans: list[Span]) -> list[dict[str, Any]]:
+    return [{"source": source, "quote": s.quote, "start": s.start, "end": s.end} for s in spans]
+
+
+class _Builder:
+    def __init__(
+        self,
+        text: str,
+        source: str,
+        store: GraphStore | None,
+        taken: Callable[[str], bool],
+    ) -> None:
+        self.text = text
+        self.source = source
+        self.store = store
+        self.taken_outside = taken
+        self.minted: set[str] = set()
+        self.items: list[ProposalItem] = []
+        self.entity_ids: dict[str, str] = {}
+        """cluster key -> graph id (existing or minted)."""
+        self.entity_items: dict[str, str] = {}
+        """cluster key -> item id of a new entity."""
+
+    def taken(self, node_id: str) -> bool:
+        return node_id in self.minted or self.taken_outside(node_id)
+
+    def mint(self, label: str, prefix: str) -> str:
+        new = mint_id(label, self.taken, prefix)
+        self.minted.add(new)
+        return new
+
+    def add(self, **fields: Any) -> ProposalItem:
+        item = ProposalItem(id=f"p{len(self.items) + 1}", **fields)
+        self.items.append(item)
+        return item
+
+    # entities
+
+    def entities(self, found: Mentions) -> None:
+        for c in found.clusters.values():
+            if not c.mentions:
+                continue
+            spans = [_span(self.text, m.start, m.end) for m in c.mentions]
+            spans = list({(s.start, s.end): s for s in spans}.values())
+            if c.linked is not None:
+                self.entity_ids[c.key] = c.linked
+                self.add(
+                    type="entity",
+                    action="add_evidence",
+                    existing=c.linked,
+                    record={"evidence": _evidence(self.source, spans)},
+                    confidence=c.confidence,
+                    rule=c.rule,
+                    evidence=spans,
+                )
+                continue
+            node_id = self.mint(c.label, c.kind.value)
+            self.entity_ids[c.key] = node_id
+            aliases = sorted(a for a in c.aliases if a != c.label)
+            record = {
+                "node_type": "entity",
+                "id": node_id,
+                "kind": c.kind.value,
+                "label": c.label,
+                "aliases": aliases,
+                "unnamed": c.unnamed,
+                "description": None,
+                "identifiers": [],
+                "evidence": _evidence(self.source, spans),
+                "analyst_assertion": False,
+            }
+            item = self.add(
+                type="entity",
+                action="create",
+                record=record,
+                confidence=c.confidence,
+                rule=c.rule,
+                evidence=spans,
+            )
+            self.entity_items[c.key] = item.id
+
+    def titles(self, found: Mentions) -> None:
+        for c in found.clusters.values():
+            for title, of, start, end in c.titles:
+                if of is None or of not in self.entity_ids or c.key not in self.entity_ids:
+                    continue
+                person, body = self.entity_ids[c.key], self.entity_ids[of]
+                edge_id = f"{person}.holds_position.{body}"
+                if self.store is not None and self.store.has_edge(edge_id):
+                    continue
+                span = _span(self.text, start, end)
+                self.add(
+                    type="relation",
+                    action="create",
+                    record={
+                        "id": edge_id,
+                        "category": "relation",
+                        "type": "holds_position",
+                        "source": person,
+                        "target": body,
+                        "attributes": {"title": title},
+                        "evidence": _evidence(self.source, [span]),
+                        "analyst_assertion": False,
+                    },
+                    confidence=0.8,
+                    rule="a title before or beside a name",
+                    evidence=[span],
+                    needs=self.needs([c.key, of]),
+                )
+
+    def needs(self, keys: list[str]) -> list[str]:
+        return list(dict.fromkeys(self.entity_items[k] for k in keys if k in self.entity_items))
+
+    # events
+
+    def events(self, found: list[FoundEvent], clusters: dict[str, Cluster]) -> None:
+        event_items: dict[int, str] = {}
+        event_ids: dict[int, str] = {}
+        for index, e in enumerate(found):
+            span = _span(self.text, *e.quote)
+            roles: list[tuple[str, str, Span]] = []
+            seen: set[tuple[str, str]] = set()
+            for role, key, mention in e.roles:
+                if key not in self.entity_ids or (role, key) in seen:
+                    continue
+                seen.add((role, key))
+                a, b = min(mention.start, e.trigger[0]), max(mention.end, e.trigger[1])
+                roles.append((role, key, _span(self.text, a, b)))
+            existing = self.same_event(e, roles)
+            if existing is not None:
+                item = self.add(
+                    type="event",
+                    action="add_evidence",
+                    existing=existing,
+                    record={"evidence": _evidence(self.source, [span])},
+                    confidence=round(e.confidence * 0.9, 2),
+                    rule=e.rule + "; the same event as one the graph holds",
+                    evidence=[span],
+                )
+                event_items[index] = item.id
+                event_ids[index] = existing
+                continue
+            label = " ".join(span.quote.split())
+            label = label if len(label) <= 120 else label[:117].rsplit(" ", 1)[0] + "…"
+            event_id = self.mint(label[:60], "event")
+            event_ids[index] = event_id
+            date = e.date or resolve_date("undated", None, dt.date(2000, 1, 1))
+            record = {
+                "node_type": "event",
+                "id": event_id,
+                "kind": e.kind.value,
+                "label": label,
+                "cameo": {"code": e.cameo} if e.cameo else None,
+                **({} if e.cameo else {"cameo_note": e.cameo_note}),
+                "modality": e.modality.value,
+                "date": _date_json(date),
+                "place": None,
+                "quantities": [
+                    {
+                        "value": q.value,
+                        "unit": q.unit,
+                        "qualifier": q.qualifier.value,
+                        "measure": q.measure,
+                        "text": self.text[q.start : q.end],
+                        "evidence": _evidence(self.source, [_span(self.text, q.start, q.end)]),
+                    }
+                    for q in e.quantities
+                ],
+                "evidence": _evidence(self.source, [span]),
+                "analyst_assertion": False,
+            }
+            role_edges = [
+                {
+                    "id": f"{event_id}.{role}.{self.entity_ids[key]}",
+                    "category": "role",
+                    "type": role,
+                    "source": event_id,
+                    "target": self.entity_ids[key],
+                    "attributes": {},
+                    "evidence": _evidence(self.source, [rspan]),
+                    "analyst_assertion": False,
+                }
+                for role, key, rspan in roles
+            ]
+            item = self.add(
+                type="event",
+                action="create",
+                record=record,
+                roles=role_edges,
+                confidence=e.confidence,
+                rule=e.rule,
+                evidence=[span],
+                needs=self.needs([key for _, key, _ in roles]),
+            )
+            event_items[index] = item.id
+            self.disputes(e, event_id, item, roles)
+        for index, e in enumerate(found):
+            if e.anchor is not None and index in event_items and e.anchor in event_items:
+                item = self.items[int(event_items[index][1:]) - 1]
+                if item.action == "create" and e.anchor != index:
+                    anchor_item = event_items[e.anchor]
+                    if anchor_item not in item.needs and anchor_item != item.id:
+                        item.needs.append(anchor_item)
+
+    def sides(self, entity_ids: list[str]) -> set[str]:
+        """The states the entities belong to (themselves, for states)."""
+        out: set[str] = set()
+        if self.store is None:
+            return set(entity_ids)
+        for node_id in entity_ids:
+            out.add(node_id)
+            if node_id not in self.store:
+                continue
+            for edge in self.store.out_edges(node_id):
+                if edge.type in ("part_of", "holds_position", "head_of", "affiliated_with"):
+                    out.add(edge.target)
+        return out
+
+    def same_event(self, e: FoundEvent, roles: list[tuple[str, str, Span]]) -> str | None:
+        """The graph's event this one reports again: same kind, same actor, and dates that
+        do not disagree."""
+        if self.store is None:
+            return None
+        actors = [self.entity_ids[k] for r, k, _ in roles if r == "actor"]
+        if not actors or actors[0] not in self.store:
+            return None
+        targets = {self.entity_ids[k] for r, k, _ in roles if r in ("target", "participant")}
+        for edge in self.store.in_edges(actors[0]):
+            if edge.category != "role" or edge.type != "actor":
+                continue
+            event = self.store.event(edge.source)
+            if event.kind != e.kind.value or not _dates_agree(event.date, e.date):
+                continue
+            if _contradicts(event.modality, e.modality):
+                continue
+            if targets:
+                theirs = {x.target for x in self.store.out_edges(event.id) if x.type in ("target", "participant")}
+                if theirs and not theirs & targets:
+                    continue
+            return event.id
+        return None
+
+    def disputes(
+        self, e: FoundEvent, event_id: str, item: ProposalItem, roles: list[tuple[str, str, Span]]
+    ) -> None:
+        """A ``disputes`` relation to each graph event this one contradicts."""
+        opposed = OPPOSED.get(e.kind)
+        if self.store is None or not opposed:
+            return
+        ours = self.sides([self.entity_ids[k] for r, k, _ in roles if r in ("actor", "place", "target")])
+        if not ours:
+            return
+        for side in list(ours):
+            if side not in self.store:
+                continue
+            for edge in self.store.in_edges(side):
+                if edge.category != "role":
+                    continue
+                other = self.store.event(edge.source)
+                if other.kind not in {k.value for k in opposed} or not _dates_agree(other.date, e.date):
+                    continue
+                theirs = self.sides(
+                    [x.target for x in self.store.out_edges(other.id) if x.type in ("actor", "according_to")]
+                )
+                if not theirs & ours:
+                    continue
+                edge_id = f"{event_id}.disputes.{other.id}"
+                if any(i.record.get("id") == edge_id for i in self.items):
+                    continue
+                self.add(
+                    type="relation",
+                    action="create",
+                    record={
+                        "id": edge_id,
+                        "category": "relation",
+                        "type": "disputes",
+                        "source": event_id,
+                        "target": other.id,
+                        "attributes": {},
+                        "evidence": item.record["evidence"],
+                        "analyst_assertion": False,
+                    },
+                    confidence=0.5,
+                    rule=f"{e.kind.value} against {other.kind} by the same side at a time "
+                    "that agrees: sources disagree",
+                    evidence=item.evidence,
+                    needs=[item.id],
+                )
+
+
+def _contradicts(held: str, new: Modality) -> bool:
+    return (held == "denied") != (new == Modality.DENIED)
+
+
+def _dates_agree(held: EventDate, new: EventDate | None) -> bool:
+    if new is None or new.start is None or held.start is None:
+        return True
+    held_end = held.end or held.start
+    new_end = new.end or new.start
+    slack = dt.timedelta(days=3)
+    return new.start <= held_end + slack and held.start <= new_end + slack
+
+
+def _date_json(date: EventDate) -> dict[str, Any]:
+    return date.model_dump(mode="json")
+
+
+def read_article(
+    text: str,
+    *,
+    ingest_id: str,
+    title: str,
+    published: dt.date,
+    url: str | None,
+    source: str,
+    actor: str,
+    store: GraphStore | None,
+    taken: Callable[[str], bool] = lambda _: False,
+) -> ProposalSet:
+    """Read an article into a proposal set (nothing is written anywhere).
+
+    ``store`` is the graph to link against (entities by name, events reported again,
+    contradictions); ``taken`` says which ids are in use elsewhere (other pending sets), so
+    minted ids stay free.
+
+    Examples
+    --------
+    >>> text = ("Talks\\n\\nForeign Minister Anna Berg of Norland met Prime Minister Ivo Tamm "
+    ...         "in Varnia on Monday.\\n")
+    >>> found = read_article(text, ingest_id="i1", title="Talks", published=dt.date(2023, 5, 3),
+    ...                      url=None, source="s", actor="ann", store=None)
+    >>> sorted({(i.type, i.action) for i in found.items})
+    [('entity', 'create'), ('event', 'create'), ('relation', 'create')]
+    >>> [e for e in found.items if e.type == "event"][0].record["date"]["value"]
+    '2023-05-01'
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        timings[stage] = round((now - started) * 1000, 2)
+        started = now
+
+    folded = fold(text)
+    skipped = boilerplate(text)
+    said = sentences(text, skipped)
+    lap("sentences")
+    found = find_mentions(text, folded, said, store)
+    lap("entities")
+    events = find_events(text, folded, said, found, published)
+    lap("events")
+    builder = _Builder(text, source, store, taken)
+    builder.entities(found)
+    builder.titles(found)
+    builder.events(events, found.clusters)
+    lap("proposals")
+    counts = {"pending": len(builder.items), "accepted": 0, "rejected": 0}
+    return ProposalSet(
+        id=ingest_id,
+        title=title,
+        published=published,
+        url=url,
+        source=source,
+        ingested_by=actor,
+        ingested_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        counts=counts,
+        text_length=len(text),
+        sentences=len(said),
+        skipped=[
+            SkippedSpan(start=s.start, end=s.end, reason=s.reason, text=text[s.start : s.end])
+            for s in skipped
+        ],
+        items=builder.items,
+        timings_ms=timings,
+    )
+
+
+

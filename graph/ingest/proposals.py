@@ -1,0 +1,139 @@
+"""A proposal set: what ingestion read from one article, waiting for a reviewer.
+
+An ingested article is kept apart from the committed graph with its text and its proposals.
+Each proposal is one item a reviewer accepts, edits or rejects:
+
+- ``entity``, action ``create``: a new entity (its record as the dump writes records);
+- ``entity``, action ``add_evidence``: a mention of an entity the graph holds (``existing``),
+  to be added to its evidence;
+- ``event``, action ``create``: a new event with its role edges (``record`` and ``roles``);
+- ``event``, action ``add_evidence``: a second report of an event the graph holds: its quote
+  becomes new evidence on it, not a duplicate event;
+- ``relation``, action ``create``: a relation (``holds_position``, ``disputes``...).
+
+Every item carries its evidence: ``[start, end)`` slices of the original text equal to the
+quote, a confidence, the rule that produced it, and ``needs``: the items it refers to (an
+event's new actor), which must be accepted with it or before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Decision",
+    "DecisionIn",
+    "DecisionsIn",
+    "ProposalItem",
+    "ProposalSet",
+    "ProposalSummary",
+    "SkippedSpan",
+    "Span",
+]
+
+ItemType = Literal["entity", "event", "relation"]
+Action = Literal["create", "add_evidence"]
+Status = Literal["pending", "accepted", "rejected"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Span(_Model):
+    """A quote: the ``[start, end)`` slice of the original text, and the slice itself."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    quote: str
+
+
+class SkippedSpan(_Model):
+    """Text that ingestion did not read for facts (title, markup, captions, bylines...)."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    reason: str
+    text: str
+
+
+class Decision(_Model):
+    """Who decided an item, when, and how."""
+
+    by: str = Field(description="The reviewer's token name.")
+    at: dt.datetime
+    decision: Literal["accept", "edit", "reject"]
+    position: int | None = Field(
+        default=None, description="The change-log position of the commit that accepted it."
+    )
+    note: str | None = None
+
+
+class ProposalItem(_Model):
+    """One proposed entity, event or relation."""
+
+    id: str = Field(description="The item's id within its set: p1, p2, ...")
+    type: ItemType
+    action: Action
+    existing: str | None = Field(
+        default=None, description="For add_evidence: the id of the graph's entity or event."
+    )
+    record: dict[str, Any] = Field(
+        description="For create: the record as geokg's JSON dump writes it (an event's role "
+        "edges under roles); for add_evidence: {evidence: [...]}."
+    )
+    roles: list[dict[str, Any]] = Field(default=[], description="An event's role edges.")
+    confidence: float = Field(ge=0, le=1)
+    rule: str = Field(description="The rule that produced it.")
+    evidence: list[Span]
+    needs: list[str] = Field(default=[], description="Items that must be accepted with it.")
+    status: Status = "pending"
+    decision: Decision | None = None
+
+
+class ProposalSummary(_Model):
+    """A proposal set as listed: its id, article and counts."""
+
+    id: str
+    title: str
+    published: dt.date
+    url: str | None = None
+    source: str = Field(description="The id the article's source gets when first accepted.")
+    ingested_by: str
+    ingested_at: dt.datetime
+    counts: dict[str, int] = Field(description="Items by status.")
+
+
+class ProposalSet(ProposalSummary):
+    """Everything read from one article: its proposals and the spans it skipped."""
+
+    text_length: int
+    sentences: int
+    skipped: list[SkippedSpan]
+    items: list[ProposalItem]
+    timings_ms: dict[str, float] = Field(default={}, description="Time spent in each stage.")
+
+
+class DecisionIn(_Model):
+    """A reviewer's decision on one item: accept it, accept it edited, or reject it."""
+
+    item: str = Field(description="The item's id (p1, p2...).")
+    decision: Literal["accept", "edit", "reject"]
+    record: dict[str, Any] | None = Field(
+        default=None,
+        description="For edit: fields of the record to replace (top-level keys, as in the "
+        "item's record).",
+    )
+    roles: list[dict[str, Any]] | None = Field(
+        default=None, description="For edit of an event: its role edges, replacing them."
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionsIn(_Model):
+    """Decisions on items of one proposal set, applied together: all or none."""
+
+    decisions: list[DecisionIn] = Field(min_length=1, max_length=10_000)
