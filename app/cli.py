@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import io
 import logging
 import os
+import re
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from app.auth import Token, TokenError, parse_tokens
 from app.config import SettingError, Settings, load_settings
@@ -221,6 +226,55 @@ def _problem_line(file: str, location: str, reason: str) -> str:
     return f"{file}: {location}: {reason}"
 
 
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from graph.ingest.desk import IngestIn, ingest
+
+    path = Path(args.file)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportFileError(f"{path}:{line}: text: not UTF-8 at byte {exc.start}") from None
+    title = args.title or next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    try:
+        body = IngestIn(text=text, title=title, published=args.published, url=args.url)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"])
+        where = str(path)
+        offset = re.search(r"at offset ([0-9]+)", error["msg"])
+        if field == "text" and offset is not None:
+            at = int(offset.group(1))
+            where = f"{path}:{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
+        raise ImportFileError(f"{where}: {field}: {error['msg']}") from None
+    graph = _graph(args)
+    try:
+        found = ingest(graph, body, "cli")
+    finally:
+        graph.close()
+    if args.json:
+        print(found.model_dump_json(indent=2))
+        return 0
+    kinds = Counter(f"{i.type} ({i.action.replace('_', ' ')})" for i in found.items)
+    print(f"proposal set {found.id}: {len(found.items)} proposals from {found.sentences} sentences")
+    for kind, n in sorted(kinds.items()):
+        print(f"  {n:4d} {kind}")
+    print(f"  {len(found.skipped):4d} spans skipped (title, markup, captions, bylines)")
+    print(f"read in {sum(found.timings_ms.values()):.0f} ms; review: GET /proposals/{found.id}")
+    return 0
+
+
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     fmt = args.format or format_for_path(path)
@@ -360,6 +414,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
     imp.set_defaults(run=_import)
+
+    ing = sub.add_parser(
+        "ingest", help="read an article into proposals for review (nothing enters the graph)"
+    )
+    ing.add_argument("file", help="the article's text, UTF-8")
+    ing.add_argument(
+        "--published", required=True, type=_date, help="publication date, YYYY-MM-DD"
+    )
+    ing.add_argument("--title", help="the title (default: the file's first line)")
+    ing.add_argument("--url", help="where the article was published")
+    ing.add_argument("--json", action="store_true", help="print the whole proposal set as JSON")
+    ing.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
+    ing.set_defaults(run=_ingest)
 
     path = sub.add_parser("path", help="shortest path between two nodes, with evidence")
     path.add_argument("source", help="node id or entity name (a label, alias or surname)")

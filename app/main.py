@@ -38,6 +38,7 @@ from app.routes import (
     export,
     health,
     imports,
+    ingest,
     paths,
     problems,
     relations,
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     install_openapi(app)
     install_docs(app)
     checked = [Depends(check_query_parameters)]
-    for module in (health, vocabulary, problems, admin, writes, imports):
+    for module in (health, vocabulary, problems, admin, writes, imports, ingest):
         app.include_router(module.router, dependencies=checked)
     reads = [*checked, Depends(get_reader)]
     for module in (entities, events, relations, paths, sources, export, changes):

@@ -1,0 +1,71 @@
+"""Ingestion and review: an article in, proposals out, decisions committed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from app.deps import GraphDep, ReaderDep, WriterDep
+from app.problems import PROBLEM_RESPONSES
+from graph.ingest import DecisionsIn, ProposalSet, ProposalSummary
+from graph.ingest.desk import IngestIn, decide, ingest, proposal_set, proposal_sets
+from graph.ingest.review import DecisionReport
+
+router = APIRouter(tags=["ingest"], responses=PROBLEM_RESPONSES)
+
+SetId = Annotated[
+    str,
+    Path(max_length=200, description="The proposal set's id.", examples=["2022-02-16-talks"]),
+]
+
+
+class ProposalPage(BaseModel):
+    """Proposal sets, oldest first."""
+
+    items: list[ProposalSummary]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null at the end.")
+
+
+@router.post(
+    "/ingest",
+    status_code=201,
+    response_model=ProposalSet,
+    summary="Read an article into proposals",
+)
+def ingest_article(graph: GraphDep, writer: WriterDep, body: IngestIn, response: Response) -> ProposalSet:
+    """Read an article's text into proposed entities, events and relations, kept for review."""
+    found = ingest(graph, body, writer.name)
+    response.headers["Location"] = f"/proposals/{found.id}"
+    return found
+
+
+@router.get("/proposals", response_model=ProposalPage, summary="List proposal sets")
+def list_proposal_sets(
+    graph: GraphDep,
+    _reader: ReaderDep,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Start after this set.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="Sets per page.")] = 50,
+) -> ProposalPage:
+    """Ingested articles and how many of their proposals are pending, accepted, rejected."""
+    items, nxt = proposal_sets(graph, after, limit)
+    return ProposalPage(items=items, next_after=nxt)
+
+
+@router.get("/proposals/{set_id}", response_model=ProposalSet, summary="Read a proposal set")
+def get_proposal_set(graph: GraphDep, _reader: ReaderDep, set_id: SetId) -> ProposalSet:
+    """Every proposal of one article, with its evidence, confidence, rule and status."""
+    return proposal_set(graph, set_id)
+
+
+@router.post(
+    "/proposals/{set_id}/decisions",
+    response_model=DecisionReport,
+    summary="Accept, edit or reject proposals",
+)
+def decide_proposals(
+    graph: GraphDep, writer: WriterDep, set_id: SetId, body: DecisionsIn
+) -> DecisionReport:
+    """Commit accepted items in one write (quotes checked again), mark rejected ones."""
+    return decide(graph, set_id, body, writer.name)
