@@ -74,13 +74,17 @@ def ingest(kg: KnowledgeGraph, body: IngestIn, actor: str) -> ProposalSet:
     raise ConflictError("could not find a free id for the proposal set; try again")
 
 
-def proposal_sets(kg: KnowledgeGraph, after: int = 0, limit: int = 100) -> tuple[list[ProposalSummary], int | None]:
+def proposal_sets(
+    kg: KnowledgeGraph, after: int = 0, limit: int = 100
+) -> tuple[list[ProposalSummary], int | None]:
     """Proposal sets after the ``after``-th, oldest first, and where the next page starts."""
     rows = kg.records.ingests(after, limit + 1)
     out = []
     for row in rows[:limit]:
         data = json.loads(row.body)
-        out.append(ProposalSummary.model_validate({k: data[k] for k in ProposalSummary.model_fields}))
+        out.append(
+            ProposalSummary.model_validate({k: data[k] for k in ProposalSummary.model_fields})
+        )
     return out, rows[limit - 1].seq if len(rows) > limit else None
 
 

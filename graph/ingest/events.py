@@ -77,7 +77,9 @@ class FoundEvent:
 
 
 _TRIGGER_RE = re.compile(
-    r"(?<![\w-])(" + "|".join(re.escape(t) for t in sorted(TRIGGERS, key=len, reverse=True)) + r")(?![\w-])",
+    r"(?<![\w-])("
+    + "|".join(re.escape(t) for t in sorted(TRIGGERS, key=len, reverse=True))
+    + r")(?![\w-])",
     re.IGNORECASE,
 )
 _QUOTES = re.compile(r"“[^”]*”?|\"[^\"]*\"?")
@@ -94,19 +96,26 @@ _POSSIBLE = re.compile(
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(r"\b(he|she|it|they)\s+$", re.IGNORECASE)
-_WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-                      r"(?:\s+(?:morning|afternoon|evening|night))?\b")
+_WEEKDAY = re.compile(
+    r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"(?:\s+(?:morning|afternoon|evening|night))?\b"
+)
 _THIS_WEEK = re.compile(r"\bthis week\b", re.IGNORECASE)
-_BEFORE = re.compile(r"\b(?:over|in) the (?:past|last) (?:few |several |two |three )?(?:days|weeks|"
-                     r"months)|\bin recent (?:days|weeks)\b|\bearlier this (?:month|year)\b",
-                     re.IGNORECASE)
-_DAYS = re.compile(r"\b(?:on\s+)?(?:\((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\)\s*)?"
-                   r"[0-9]{1,2}(?:st|nd|rd|th)(?:\s+or\s+the\s+[0-9]{1,2}(?:st|nd|rd|th))?")
+_BEFORE = re.compile(
+    r"\b(?:over|in) the (?:past|last) (?:few |several |two |three )?(?:days|weeks|"
+    r"months)|\bin recent (?:days|weeks)\b|\bearlier this (?:month|year)\b",
+    re.IGNORECASE,
+)
+_DAYS = re.compile(
+    r"\b(?:on\s+)?(?:\((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\)\s*)?"
+    r"[0-9]{1,2}(?:st|nd|rd|th)(?:\s+or\s+the\s+[0-9]{1,2}(?:st|nd|rd|th))?"
+)
 _TODAY = re.compile(r"\btoday\b", re.IGNORECASE)
 _DAY_AFTER = re.compile(r"\ba day (?:after|before)\b", re.IGNORECASE)
 _QUANTITY = re.compile(
     r"(?P<hedge>more than|over|nearly|almost|about|approximately|around|roughly|some|at least|"
-    r"up to|fewer than|less than|an estimated)?\s*(?P<n>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:\.[0-9]+)?)"
+    r"up to|fewer than|less than|an estimated)?\s*"
+    r"(?P<n>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:\.[0-9]+)?)"
     r"(?:\s+(?P<mult>thousand|million))?\s+(?P<adj>(?:[a-z-]+\s+){0,2}?)"
     r"(?P<unit>troops|soldiers|servicemen|service members|personnel|tanks|aircraft|planes|jets|"
     r"helicopters|warships|ships|vessels|missiles|rockets|drones|sites|shelters|people|civilians|"
@@ -116,34 +125,75 @@ _QUANTITY = re.compile(
 )
 _SMALL = re.compile(r"\bsmall numbers\b", re.IGNORECASE)
 _UNITS = {
-    "troops": "soldier", "soldiers": "soldier", "servicemen": "soldier",
-    "service members": "soldier", "personnel": "soldier", "tanks": "tank", "aircraft": "aircraft",
-    "planes": "aircraft", "jets": "aircraft", "helicopters": "helicopter", "warships": "ship",
-    "ships": "ship", "vessels": "ship", "missiles": "missile", "rockets": "rocket", "drones": "drone",
-    "sites": "site", "shelters": "shelter", "people": "person", "civilians": "person",
-    "refugees": "person", "hours": "hour", "days": "day", "weeks": "week", "miles": "mile",
-    "kilometers": "kilometre", "kilometres": "kilometre", "battalions": "battalion",
-    "battalion tactical groups": "battalion tactical group", "vehicles": "vehicle",
-    "artillery pieces": "artillery piece", "units": "unit",
+    "troops": "soldier",
+    "soldiers": "soldier",
+    "servicemen": "soldier",
+    "service members": "soldier",
+    "personnel": "soldier",
+    "tanks": "tank",
+    "aircraft": "aircraft",
+    "planes": "aircraft",
+    "jets": "aircraft",
+    "helicopters": "helicopter",
+    "warships": "ship",
+    "ships": "ship",
+    "vessels": "ship",
+    "missiles": "missile",
+    "rockets": "rocket",
+    "drones": "drone",
+    "sites": "site",
+    "shelters": "shelter",
+    "people": "person",
+    "civilians": "person",
+    "refugees": "person",
+    "hours": "hour",
+    "days": "day",
+    "weeks": "week",
+    "miles": "mile",
+    "kilometers": "kilometre",
+    "kilometres": "kilometre",
+    "battalions": "battalion",
+    "battalion tactical groups": "battalion tactical group",
+    "vehicles": "vehicle",
+    "artillery pieces": "artillery piece",
+    "units": "unit",
 }
 _HEDGES = {
-    "more than": QuantityQualifier.MORE_THAN, "over": QuantityQualifier.MORE_THAN,
-    "at least": QuantityQualifier.MORE_THAN, "nearly": QuantityQualifier.APPROXIMATELY,
-    "almost": QuantityQualifier.APPROXIMATELY, "about": QuantityQualifier.APPROXIMATELY,
-    "approximately": QuantityQualifier.APPROXIMATELY, "around": QuantityQualifier.APPROXIMATELY,
-    "roughly": QuantityQualifier.APPROXIMATELY, "some": QuantityQualifier.APPROXIMATELY,
-    "up to": QuantityQualifier.APPROXIMATELY, "fewer than": QuantityQualifier.APPROXIMATELY,
-    "less than": QuantityQualifier.APPROXIMATELY, "an estimated": QuantityQualifier.APPROXIMATELY,
+    "more than": QuantityQualifier.MORE_THAN,
+    "over": QuantityQualifier.MORE_THAN,
+    "at least": QuantityQualifier.MORE_THAN,
+    "nearly": QuantityQualifier.APPROXIMATELY,
+    "almost": QuantityQualifier.APPROXIMATELY,
+    "about": QuantityQualifier.APPROXIMATELY,
+    "approximately": QuantityQualifier.APPROXIMATELY,
+    "around": QuantityQualifier.APPROXIMATELY,
+    "roughly": QuantityQualifier.APPROXIMATELY,
+    "some": QuantityQualifier.APPROXIMATELY,
+    "up to": QuantityQualifier.APPROXIMATELY,
+    "fewer than": QuantityQualifier.APPROXIMATELY,
+    "less than": QuantityQualifier.APPROXIMATELY,
+    "an estimated": QuantityQualifier.APPROXIMATELY,
 }
 _OBSERVERS = (EntityKind.MEDIA_OUTLET, EntityKind.COMPANY)
 _CONTENT_KINDS = frozenset(
-    {EventKind.MEETING, EventKind.VISIT, EventKind.TALKS, EventKind.DEPLOYMENT,
-     EventKind.TROOP_MOVEMENT, EventKind.WITHDRAWAL, EventKind.MILITARY_EXERCISE,
-     EventKind.MILITARY_ACTION, EventKind.OFFER}
+    {
+        EventKind.MEETING,
+        EventKind.VISIT,
+        EventKind.TALKS,
+        EventKind.DEPLOYMENT,
+        EventKind.TROOP_MOVEMENT,
+        EventKind.WITHDRAWAL,
+        EventKind.MILITARY_EXERCISE,
+        EventKind.MILITARY_ACTION,
+        EventKind.OFFER,
+    }
 )
 """Kinds of event that are events of their own when a speaker's clause holds them."""
-_OBJECT_ROLES = {EventKind.MEETING: "participant", EventKind.TALKS: "participant",
-                 EventKind.VISIT: "place"}
+_OBJECT_ROLES = {
+    EventKind.MEETING: "participant",
+    EventKind.TALKS: "participant",
+    EventKind.VISIT: "place",
+}
 
 
 def _quoted(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -184,17 +234,24 @@ class _Reader:
                 continue
             trig = TRIGGERS[m.group(1).lower()]
             found.append((a, b, trig))
-        mentions = [m for m in self.mentions.at(s.start, s.end) if not _inside(quotes, m.start, m.end)]
+        mentions = [
+            m
+            for m in self.mentions.at(s.start, s.end)
+            if not _inside(quotes, m.start, m.end) and m.role_hint != "modifier"
+        ]
         first_index = len(self.events)
         speech: list[tuple[int, int, FoundEvent]] = []
         for a, b, trig in found:
             before = self.folded[max(s.start, a - 40) : a]
-            if _NEGATION.search(self.folded[max(s.start, a - 14) : a]):
-                continue
             c_start, c_end = self.clause(s, a)
             if trig.speech:
                 c_end = s.end
             owner = next((sp for sp in speech if sp[0] <= a < sp[1]), None)
+            # A negation before the trigger in its clause (or in the speaker's clause, for
+            # content) denies it: never stored as its positive.
+            scope = max(c_start, owner[0]) if owner is not None else max(c_start, a - 14)
+            if _NEGATION.search(self.folded[scope:a]):
+                continue
             event = self.event(s, a, b, trig, before, mentions, (c_start, c_end), owner)
             if event is None:
                 continue
@@ -206,7 +263,7 @@ class _Reader:
         self.dates(s, first_index)
         self.quantities(s, first_index)
 
-    def event(
+    def event(  # noqa: PLR0917 - one sentence's reading, passed along as it is
         self,
         s: Sentence,
         a: int,
@@ -232,14 +289,23 @@ class _Reader:
         if obj is not None and (actor is None or obj.cluster != actor.cluster):
             gap = self.folded[b : obj.start]
             role = _OBJECT_ROLES.get(trig.kind, "target")
-            if trig.speech and not re.fullmatch(r"\s*(?:of\s+|on\s+|to\s+|that\s+)?(?:the\s+)?", gap):
+            if trig.speech and not re.fullmatch(
+                r"\s*(?:of\s+|on\s+|to\s+|that\s+)?(?:the\s+)?", gap
+            ):
                 role = ""
-            if role == "place" and self.kind_of(obj.cluster) not in (EntityKind.PLACE, EntityKind.STATE):
+            if role == "place" and self.kind_of(obj.cluster) not in (
+                EntityKind.PLACE,
+                EntityKind.STATE,
+            ):
                 role = "participant"
             if role:
                 roles.append((role, obj.cluster, obj))
         for m in right:
-            if m.role_hint == "place" and self.kind_of(m.cluster) == EntityKind.PLACE and m is not obj:
+            if (
+                m.role_hint == "place"
+                and self.kind_of(m.cluster) == EntityKind.PLACE
+                and m is not obj
+            ):
                 roles.append(("place", m.cluster, m))
                 break
         modality = Modality.OCCURRED
@@ -258,24 +324,38 @@ class _Reader:
                 modality = Modality.DENIED
             elif speaker_event.kind == EventKind.WARNING:
                 modality = Modality.POSSIBLE
-            elif speaker is not None and (
-                self.kind_of(speaker[1]) in _OBSERVERS or self.mentions.clusters[speaker[1]].unnamed
+            elif (
+                speaker is not None
+                and (
+                    self.kind_of(speaker[1]) in _OBSERVERS
+                    or self.mentions.clusters[speaker[1]].unnamed
+                )
             ) or speaker_event.kind == EventKind.REPORT:
                 modality = Modality.REPORTED
             elif modality == Modality.OCCURRED:
                 modality = Modality.ASSERTED
             if speaker is not None:
                 observer = self.kind_of(speaker[1]) in _OBSERVERS
-                roles.append(("reported_by" if observer else "according_to", speaker[1], speaker[2]))
-            rule += f", content of {self.folded[speaker_event.trigger[0]:speaker_event.trigger[1]]!r}"
+                roles.append(
+                    ("reported_by" if observer else "according_to", speaker[1], speaker[2])
+                )
+            rule += (
+                f", content of {self.folded[speaker_event.trigger[0] : speaker_event.trigger[1]]!r}"
+            )
             confidence -= 0.1
         cited = re.search(r"\bAccording to\b", self.folded[s.start : a], re.IGNORECASE)
         if cited is not None and owner is None:
-            source = next((m for m in mentions if m.start > s.start + cited.start() and m.end <= a), None)
+            source = next(
+                (m for m in mentions if m.start > s.start + cited.start() and m.end <= a), None
+            )
             if source is not None:
                 roles = [r for r in roles if r[2] is not source]
                 roles.append(("according_to", source.cluster, source))
-                modality = Modality.REPORTED if self.mentions.clusters[source.cluster].unnamed else Modality.ASSERTED
+                modality = (
+                    Modality.REPORTED
+                    if self.mentions.clusters[source.cluster].unnamed
+                    else Modality.ASSERTED
+                )
         points = [a, b] + [r[2].start for r in roles] + [r[2].end for r in roles]
         quote = (min(points), max(points))
         return FoundEvent(
@@ -297,7 +377,10 @@ class _Reader:
             gap = self.folded[m.end : a]
             if m.role_hint == "place" and len(gap.strip()) > 0:
                 continue
-            if re.search(r"\b(?:of|with|to|from|for|by|against|about)\s+(?:the\s+)?$", self.folded[max(s.start, m.start - 12) : m.start]):
+            if re.search(
+                r"\b(?:of|with|to|from|for|by|against|about)\s+(?:the\s+)?$",
+                self.folded[max(s.start, m.start - 12) : m.start],
+            ):
                 continue
             return m
         pronoun = _PRONOUN.search(self.folded[max(s.start, a - 30) : a])
@@ -305,7 +388,9 @@ class _Reader:
             return self.antecedent(pronoun.group(1).lower(), s.start)
         if trig.speech and right:
             m = right[0]
-            if re.fullmatch(r"\s*", self.folded[a + len(self.folded[a:].split()[0]) if False else a : a]):
+            if re.fullmatch(
+                r"\s*", self.folded[a + len(self.folded[a:].split()[0]) if False else a : a]
+            ):
                 pass
             after = self.folded[a : m.start]
             if len(after.split()) <= 1:
@@ -327,12 +412,18 @@ class _Reader:
         if not events:
             return
         spans: list[tuple[int, int, str]] = []
-        for pattern, rule in ((_WEEKDAY, "weekday"), (_THIS_WEEK, "publication_week"),
-                              (_BEFORE, "before_publication"), (_DAYS, "days_of_month"),
-                              (_TODAY, "publication_day"), (_DAY_AFTER, "relative")):
+        for pattern, rule in (
+            (_WEEKDAY, "weekday"),
+            (_THIS_WEEK, "publication_week"),
+            (_BEFORE, "before_publication"),
+            (_DAYS, "days_of_month"),
+            (_TODAY, "publication_day"),
+            (_DAY_AFTER, "relative"),
+        ):
             for m in pattern.finditer(self.folded, s.start, s.end):
                 spans.append((m.start(), m.end(), rule))
-        for a, b, rule in spans:
+        for a, b, found_rule in spans:
+            rule = found_rule
             nearest = min(range(len(events)), key=lambda i: _distance(events[i], a, b))
             event = events[nearest]
             if event.date is not None:
@@ -352,7 +443,9 @@ class _Reader:
                     day = named.group().split()[0].lower()
                     if day == self.published.strftime("%A").lower():
                         rule = "publication_day"
-                    elif event.modality == Modality.PLANNED or _future(self.folded, s.start, a, b, s.end):
+                    elif event.modality == Modality.PLANNED or _future(
+                        self.folded, s.start, a, b, s.end
+                    ):
                         rule = "next_weekday"
                     else:
                         rule = "last_weekday"
@@ -373,12 +466,27 @@ class _Reader:
             unit = m.group("unit").lower()
             hedge = (m.group("hedge") or "").lower()
             start = m.start("hedge") if m.group("hedge") else m.start("n")
-            measure = "duration" if unit in ("hours", "days", "weeks") else (
-                "distance" if unit in ("miles", "kilometers", "kilometres") else "count")
-            found.append(FoundQuantity(start, m.end(), number, _UNITS[unit],
-                                       _HEDGES.get(hedge, QuantityQualifier.EXACT), measure))
+            measure = (
+                "duration"
+                if unit in ("hours", "days", "weeks")
+                else ("distance" if unit in ("miles", "kilometers", "kilometres") else "count")
+            )
+            found.append(
+                FoundQuantity(
+                    start,
+                    m.end(),
+                    number,
+                    _UNITS[unit],
+                    _HEDGES.get(hedge, QuantityQualifier.EXACT),
+                    measure,
+                )
+            )
         for m in _SMALL.finditer(self.folded, s.start, s.end):
-            found.append(FoundQuantity(m.start(), m.end(), None, "unit", QuantityQualifier.SMALL_NUMBER, "count"))
+            found.append(
+                FoundQuantity(
+                    m.start(), m.end(), None, "unit", QuantityQualifier.SMALL_NUMBER, "count"
+                )
+            )
         for q in found:
             nearest = min(events, key=lambda e: _distance(e, q.start, q.end))
             nearest.quantities.append(q)
@@ -397,8 +505,13 @@ def _distance(event: FoundEvent, a: int, b: int) -> int:
 
 def _future(folded: str, start: int, a: int, b: int, end: int) -> bool:
     window = folded[max(start, a - 40) : min(end, b + 40)].lower()
-    return bool(re.search(r"\b(?:will|would|next|plans?|planned|is to|are to|scheduled|to be held|"
-                          r"expected)\b", window))
+    return bool(
+        re.search(
+            r"\b(?:will|would|next|plans?|planned|is to|are to|scheduled|to be held|"
+            r"expected)\b",
+            window,
+        )
+    )
 
 
 def find_events(
@@ -411,7 +524,8 @@ def find_events(
     --------
     >>> from graph.ingest.mentions import find_mentions
     >>> from graph.ingest.text import boilerplate, fold, sentences
-    >>> text = "T\\n\\nGerman Chancellor Olaf Scholz met Russian President Vladimir Putin on Tuesday.\\n"
+    >>> text = ("T\\n\\nGerman Chancellor Olaf Scholz met Russian President Vladimir Putin "
+    ...         "on Tuesday.\\n")
     >>> ss = sentences(text, boilerplate(text))
     >>> found = find_mentions(text, fold(text), ss, None)
     >>> [e] = find_events(text, fold(text), ss, found, dt.date(2022, 2, 16))
@@ -432,5 +546,7 @@ def find_events(
             anchor = reader.events[event.anchor]
             if anchor.date is not None and event.date_span is not None:
                 a, b = event.date_span
-                event.date = resolve_relative(text[a:b], f"event {event.anchor}", anchor.date, event.offset)
+                event.date = resolve_relative(
+                    text[a:b], f"event {event.anchor}", anchor.date, event.offset
+                )
     return reader.events

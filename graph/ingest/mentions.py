@@ -98,20 +98,192 @@ _TOKEN = r"(?:(?:[A-Z]\.){2,}|(?<![\w-])[A-Z][\w’'\-]*(?:\.(?=\s+[A-Z]))?)"
 _RUN = re.compile(rf"{_TOKEN}(?:\s+(?:(?:of|for|and|de|von|van|al|the)\s+)?{_TOKEN})*")
 
 _NOT_NAMES = frozenset(
-    "a an the it its it’s this that these those there their they them he she his her we our us "
-    "i you your but and or so yet however still also as if when while after before today "
-    "tomorrow yesterday one two three some many most all any each both other others another "
-    "over under to in on at by for from with without about according reacting despite "
-    "although though since because meanwhile instead then now here where what which who why how "
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december jan feb mar apr aug sept sep oct nov "
-    "dec western eastern northern southern european western’s no not yes mr mrs ms dr "
-    "sen gen lt col capt maj adm rep gov photo photos video related show more back top "
-    "read watch listen advertisement story report tv soviet". split()
+    [
+        "a",
+        "an",
+        "the",
+        "it",
+        "its",
+        "it’s",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "we",
+        "our",
+        "us",
+        "i",
+        "you",
+        "your",
+        "but",
+        "and",
+        "or",
+        "so",
+        "yet",
+        "however",
+        "still",
+        "also",
+        "as",
+        "if",
+        "when",
+        "while",
+        "after",
+        "before",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "one",
+        "two",
+        "three",
+        "some",
+        "many",
+        "most",
+        "all",
+        "any",
+        "each",
+        "both",
+        "other",
+        "others",
+        "another",
+        "over",
+        "under",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "without",
+        "about",
+        "according",
+        "reacting",
+        "despite",
+        "although",
+        "though",
+        "since",
+        "because",
+        "meanwhile",
+        "instead",
+        "then",
+        "now",
+        "here",
+        "where",
+        "what",
+        "which",
+        "who",
+        "why",
+        "how",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "aug",
+        "sept",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "western",
+        "eastern",
+        "northern",
+        "southern",
+        "european",
+        "western’s",
+        "no",
+        "not",
+        "yes",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "sen",
+        "gen",
+        "lt",
+        "col",
+        "capt",
+        "maj",
+        "adm",
+        "rep",
+        "gov",
+        "photo",
+        "photos",
+        "video",
+        "related",
+        "show",
+        "more",
+        "back",
+        "top",
+        "read",
+        "watch",
+        "listen",
+        "advertisement",
+        "story",
+        "report",
+        "tv",
+        "soviet",
+    ]
 )
 
-_PLACE_PREPOSITIONS = ("in", "near", "to", "from", "at", "outside", "inside", "across", "toward",
-                       "towards", "into", "around", "visited", "visit", "of")
+_MODIFIERS = frozenset(
+    {
+        "demonym or state before a name",
+        "state of a title",
+        "state in a description",
+        "state of a group",
+        "state of an unnamed actor",
+        "state in an appositive title",
+        "state after a title",
+    }
+)
+"""Mentions of a state inside another entity's description ('Russian' in 'Russian troops'):
+evidence for the state, never the actor or target of an event themselves."""
+
+_PLACE_PREPOSITIONS = (
+    "in",
+    "near",
+    "to",
+    "from",
+    "at",
+    "outside",
+    "inside",
+    "across",
+    "toward",
+    "towards",
+    "into",
+    "around",
+    "visited",
+    "visit",
+    "of",
+)
 _SPEECH_AFTER = re.compile(
     r"^\s*(?:has |had |have |also |later |then |again )?(?:said|says|told|stated|added|noted|"
     r"warned|argued|explained|replied|wrote|insisted|denied|urged|called|asked|reiterated|"
@@ -273,6 +445,8 @@ class _Reader:
         return entities[0]
 
     def mention(self, c: Cluster, start: int, end: int, rule: str, hint: str = "") -> Mention:
+        if rule in _MODIFIERS:
+            hint = "modifier"
         m = Mention(start, end, c.key, rule, hint)
         c.mentions.append(m)
         self.out.ordered.append(m)
@@ -306,7 +480,7 @@ class _Reader:
 
     def descriptions(self, s: Sentence) -> list[tuple[int, int]]:
         """Unnamed actors and descriptions of named ones; returns the spans they took."""
-        spans = []
+        spans: list[tuple[int, int]] = []
         for pattern, handler in (
             (_LEADER, self.leader),
             (_UNNAMED, self.unnamed),
@@ -342,7 +516,9 @@ class _Reader:
             return None
         for key in list(self.out.clusters):
             c = self.out.clusters[key]
-            if c.kind == EntityKind.STATE and low.startswith(c.label.lower()[: max(4, len(c.label) - 2)]):
+            if c.kind == EntityKind.STATE and low.startswith(
+                c.label.lower()[: max(4, len(c.label) - 2)]
+            ):
                 return c
         return None
 
@@ -355,7 +531,9 @@ class _Reader:
         state_end = a + match.end("state") - match.start()
         if match.group("state").endswith(("’s", "'s")):
             state_end -= 2
-        self.mention(state, a + match.start("state") - match.start(), state_end, "state in a description")
+        self.mention(
+            state, a + match.start("state") - match.start(), state_end, "state in a description"
+        )
         person = self.holder(state, title)
         if person is None:
             self.pending.append((state, title, a, b))
@@ -373,7 +551,9 @@ class _Reader:
             for edge in self.store.in_edges(state.linked):
                 if edge.category != "relation" or edge.type not in ("holds_position", "head_of"):
                     continue
-                held = str(edge.attributes.get("title", "leader" if edge.type == "head_of" else "")).lower()
+                held = str(
+                    edge.attributes.get("title", "leader" if edge.type == "head_of" else "")
+                ).lower()
                 if held in heads or (edge.type == "head_of" and title in ("leader", "head")):
                     person = self.store.entity(edge.source)
                     c = self.cluster(person.label, EntityKind.PERSON, "linked by title", 0.8)
@@ -383,7 +563,9 @@ class _Reader:
     def holder_without_state(self, title: str) -> Cluster | None:
         """The one person the article gives this title without saying of which state."""
         found = [
-            c for c in self.out.clusters.values() if any(t == title and of is None for t, of, *_ in c.titles)
+            c
+            for c in self.out.clusters.values()
+            if any(t == title and of is None for t, of, *_ in c.titles)
         ]
         return found[0] if len(found) == 1 else None
 
@@ -410,13 +592,22 @@ class _Reader:
             if state is not None:
                 c.state = state.key
                 at = a + match.start("state") - match.start()
-                self.mention(state, at, at + len(_POSSESSIVE.sub("", match.group("state"))), "state of an unnamed actor")
+                self.mention(
+                    state,
+                    at,
+                    at + len(_POSSESSIVE.sub("", match.group("state"))),
+                    "state of an unnamed actor",
+                )
         return True
 
     def group(self, match: re.Match[str], a: int, b: int) -> bool:
         who = match.group("who")
         noun = match.group("noun").lower()
-        kind = EntityKind.MILITARY_FORCE if noun in ("troops", "forces", "soldiers", "military", "army") else EntityKind.GROUP
+        kind = (
+            EntityKind.MILITARY_FORCE
+            if noun in ("troops", "forces", "soldiers", "military", "army")
+            else EntityKind.GROUP
+        )
         label = _POSSESSIVE.sub("", who) + " " + match.group("noun")
         if who.endswith(("’s", "'s")):
             label = self.text[a:b]
@@ -452,11 +643,16 @@ class _Reader:
         if len(words) > 1:
             maybe = self.state_from(first, a)
             if maybe is not None and (
-                title_match is not None and title_match.start() == words[1][0]
+                (title_match is not None and title_match.start() == words[1][0])
                 or _kind_from_words(segment) is not None
             ):
                 state = maybe
-                self.mention(state, words[0][0], words[0][1] - (1 if first.endswith("’s") else 0), "demonym or state before a name")
+                self.mention(
+                    state,
+                    words[0][0],
+                    words[0][1] - (1 if first.endswith("’s") else 0),
+                    "demonym or state before a name",
+                )
                 if title_match is None or title_match.start() != words[1][0]:
                     self.organisation(s, a, b, state)
                     return
@@ -481,14 +677,26 @@ class _Reader:
                 + r"))\s*,?\s*$",
                 before,
             )
-            if lower_title is not None and lower_title.group("title").split()[-1].lower() in {t.split()[-1] for t in TITLES}:
+            if lower_title is not None and lower_title.group("title").split()[-1].lower() in {
+                t.split()[-1] for t in TITLES
+            }:
                 title = lower_title.group("title").lower()
                 offset = a - len(before)
-                title_span = (offset + lower_title.start("title"), offset + lower_title.end("title"))
+                title_span = (
+                    offset + lower_title.start("title"),
+                    offset + lower_title.end("title"),
+                )
                 if lower_title.group("state"):
                     state = self.state_from(lower_title.group("state"), offset)
                     if state is not None:
-                        self.mention(state, offset + lower_title.start("state"), offset + lower_title.start("state") + len(_POSSESSIVE.sub("", lower_title.group("state"))), "state of a title")
+                        self.mention(
+                            state,
+                            offset + lower_title.start("state"),
+                            offset
+                            + lower_title.start("state")
+                            + len(_POSSESSIVE.sub("", lower_title.group("state"))),
+                            "state of a title",
+                        )
                         title_span = (offset + lower_title.start("state"), title_span[1])
         # 'of Poland' after the name
         name_end = words[-1][1]
@@ -496,8 +704,12 @@ class _Reader:
         if of is not None and title is not None:
             st = self.state_from(of.group(1), a)
             if st is None and _kind_from_words(of.group(1)) is None:
-                st = self.cluster(_POSSESSIVE.sub("", of.group(1)), EntityKind.STATE,
-                                  "a state named after a title ('of Poland')", 0.6)
+                st = self.cluster(
+                    _POSSESSIVE.sub("", of.group(1)),
+                    EntityKind.STATE,
+                    "a state named after a title ('of Poland')",
+                    0.6,
+                )
             if st is not None:
                 state = st
                 self.mention(st, a + of.start(1), a + of.end(1), "state after a title")
@@ -520,18 +732,25 @@ class _Reader:
                 if after.group("state"):
                     state = self.state_from(after.group("state"), name_end)
                     if state is not None:
-                        self.mention(state, after.start("state"), after.end("state"), "state in an appositive title")
+                        self.mention(
+                            state,
+                            after.start("state"),
+                            after.end("state"),
+                            "state in an appositive title",
+                        )
         if title is not None or honorific in HONORIFICS:
-            c = self.person(name, name_text, a, name_end, "title before a name" if title else "honorific")
+            c = self.person(
+                name, name_text, a, name_end, "title before a name" if title else "honorific"
+            )
             if title is not None and title not in ("leader", "head"):
                 c.titles.append((title, state.key if state else None, title_span[0], name_end))
                 if state is not None:
                     c.state = state.key
             return
-        self.named(s, name, name_text, a, name_end, before)
+        self.named(name, name_text, a, name_end, before)
 
     def person(self, name: str, text: str, a: int, b: int, rule: str) -> Cluster:
-        surname = name.split()[-1]
+        surname = name.rsplit(maxsplit=1)[-1]
         c = self.cluster(name, EntityKind.PERSON, rule, 0.9)
         if len(name.split()) > 1:
             self.by_key.setdefault(name_key(surname), c.key)
@@ -549,7 +768,7 @@ class _Reader:
             c.state = state.key
         self.mention(c, a, b, "organisation word")
 
-    def named(self, s: Sentence, name: str, text: str, a: int, b: int, before: str) -> None:
+    def named(self, name: str, text: str, a: int, b: int, before: str) -> None:
         key = name_key(name)
         prev_word = before.rstrip().split()[-1].lower() if before.strip() else ""
         place_context = prev_word in _PLACE_PREPOSITIONS
@@ -580,9 +799,12 @@ class _Reader:
             kind, rule, conf = EntityKind.STATE, "country name (ISO 3166-1, pycountry)", 0.9
         elif place_context:
             kind, rule, conf = EntityKind.PLACE, "after a preposition of place", 0.6
-        elif re.search(r"^\s*[’']s\s+(?:foreign|defense|defence|prime|president|government|army|"
-                       r"military|troops|forces|border|borders|capital|leader|leaders|ambassador|"
-                       r"ministry|parliament|embassy)", self.folded[b : b + 40]):
+        elif re.search(
+            r"^\s*[’']s\s+(?:foreign|defense|defence|prime|president|government|army|"
+            r"military|troops|forces|border|borders|capital|leader|leaders|ambassador|"
+            r"ministry|parliament|embassy)",
+            self.folded[b : b + 40],
+        ):
             kind, rule, conf = EntityKind.STATE, "possessive of a state's office", 0.7
         elif len(name.split()) >= 2:
             kind, rule, conf = EntityKind.PERSON, "a two- or three-word name", 0.6
@@ -636,9 +858,9 @@ def find_mentions(
     Examples
     --------
     >>> from graph.ingest.text import boilerplate, fold, sentences
-    >>> text = "T\\n\\nGerman Chancellor Olaf Scholz met Putin. Scholz said so.\\n"
+    >>> text = "T\\n\\nGerman Chancellor Olaf Scholz met Vladimir Putin. Scholz said so.\\n"
     >>> found = find_mentions(text, fold(text), sentences(text, boilerplate(text)), None)
     >>> sorted((c.label, c.kind.value, len(c.mentions)) for c in found.clusters.values())
-    [('Germany', 'state', 1), ('Olaf Scholz', 'person', 2), ('Putin', 'person', 1)]
+    [('Germany', 'state', 1), ('Olaf Scholz', 'person', 2), ('Vladimir Putin', 'person', 1)]
     """
     return _Reader(text, folded, store).read(sentences)

@@ -61,6 +61,8 @@ class _Builder:
         """cluster key -> graph id (existing or minted)."""
         self.entity_items: dict[str, str] = {}
         """cluster key -> item id of a new entity."""
+        self.state_of: dict[str, str] = {}
+        """cluster key -> cluster key of the state it belongs to."""
 
     def taken(self, node_id: str) -> bool:
         return node_id in self.minted or self.taken_outside(node_id)
@@ -83,6 +85,8 @@ class _Builder:
                 continue
             spans = [_span(self.text, m.start, m.end) for m in c.mentions]
             spans = list({(s.start, s.end): s for s in spans}.values())
+            if c.state is not None:
+                self.state_of[c.key] = c.state
             if c.linked is not None:
                 self.entity_ids[c.key] = c.linked
                 self.add(
@@ -275,7 +279,11 @@ class _Builder:
             if _contradicts(event.modality, e.modality):
                 continue
             if targets:
-                theirs = {x.target for x in self.store.out_edges(event.id) if x.type in ("target", "participant")}
+                theirs = {
+                    x.target
+                    for x in self.store.out_edges(event.id)
+                    if x.type in ("target", "participant")
+                }
                 if theirs and not theirs & targets:
                     continue
             return event.id
@@ -288,7 +296,9 @@ class _Builder:
         opposed = OPPOSED.get(e.kind)
         if self.store is None or not opposed:
             return
-        ours = self.sides([self.entity_ids[k] for r, k, _ in roles if r in ("actor", "place", "target")])
+        keys = [k for r, k, _ in roles if r in ("actor", "place", "target")]
+        keys += [self.state_of[k] for k in keys if k in self.state_of]
+        ours = self.sides([self.entity_ids[k] for k in keys if k in self.entity_ids])
         if not ours:
             return
         for side in list(ours):
@@ -298,10 +308,16 @@ class _Builder:
                 if edge.category != "role":
                     continue
                 other = self.store.event(edge.source)
-                if other.kind not in {k.value for k in opposed} or not _dates_agree(other.date, e.date):
+                if other.kind not in {k.value for k in opposed} or not _dates_agree(
+                    other.date, e.date
+                ):
                     continue
                 theirs = self.sides(
-                    [x.target for x in self.store.out_edges(other.id) if x.type in ("actor", "according_to")]
+                    [
+                        x.target
+                        for x in self.store.out_edges(other.id)
+                        if x.type in ("actor", "according_to")
+                    ]
                 )
                 if not theirs & ours:
                     continue
@@ -416,6 +432,3 @@ def read_article(
         items=builder.items,
         timings_ms=timings,
     )
-
-
-

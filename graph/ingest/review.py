@@ -21,8 +21,8 @@ from graph.errors import ConflictError, Problem, RecordValidationError
 from graph.imports._items import Item, Where
 from graph.imports.plan import ImportReport, plan_import
 from graph.ingest.proposals import Decision, DecisionsIn, ProposalItem, ProposalSet
-from graph.store import GraphStore
 from graph.storage.base import ProposalUpdate
+from graph.store import GraphStore
 from graph.writes import Plan
 
 __all__ = ["DecisionReport", "plan_decisions"]
@@ -65,7 +65,9 @@ def _source_record(pset: ProposalSet, text: str) -> dict[str, Any]:
     }
 
 
-def _edited(item: ProposalItem, record: dict[str, Any] | None, roles: list[dict[str, Any]] | None) -> ProposalItem:
+def _edited(
+    item: ProposalItem, record: dict[str, Any] | None, roles: list[dict[str, Any]] | None
+) -> ProposalItem:
     changed: dict[str, Any] = {}
     if record is not None:
         changed["record"] = {**item.record, **record}
@@ -74,7 +76,7 @@ def _edited(item: ProposalItem, record: dict[str, Any] | None, roles: list[dict[
     return item.model_copy(update=changed)
 
 
-def plan_decisions(
+def plan_decisions(  # noqa: PLR0917 - the set as stored, read together by the caller
     store: GraphStore,
     pset: ProposalSet,
     text: str,
@@ -100,7 +102,9 @@ def plan_decisions(
             problems.append(Problem(f"{where}.item", f"no item {d.item!r} in {pset.id!r}"))
             continue
         if d.item in decided:
-            problems.append(Problem(f"{where}.item", f"{d.item!r} is decided twice in this request"))
+            problems.append(
+                Problem(f"{where}.item", f"{d.item!r} is decided twice in this request")
+            )
             continue
         if item.status != "pending":
             by = item.decision.by if item.decision else "?"
@@ -131,7 +135,9 @@ def plan_decisions(
     if accepted and store.type_of(pset.source) is None:
         records.append(Item("node", _source_record(pset, text), Where("$.source", json_path=True)))
     elif accepted and store.type_of(pset.source) != "source":
-        raise ConflictError(f"the source id {pset.source!r} is taken by another node", [pset.source])
+        raise ConflictError(
+            f"the source id {pset.source!r} is taken by another node", [pset.source]
+        )
     elif accepted and store.source_text(pset.source) != text:
         raise ConflictError(f"a source {pset.source!r} with another text exists", [pset.source])
     final: dict[str, ProposalItem] = {}
@@ -139,8 +145,7 @@ def plan_decisions(
         _, d = decided[key]
         item = _edited(items[key], d.record, d.roles) if d.decision == "edit" else items[key]
         final[key] = item
-        where = Where(f"$.items[{key}]", json_path=True)
-        records.extend(_records(store, item, where))
+        records.extend(_records(store, item, Where(f"$.items[{key}]", json_path=True)))
     report: ImportReport | None = None
     changes = []
     if records:
@@ -151,11 +156,12 @@ def plan_decisions(
     position = (store.position or 0) + len(changes)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     new_items = []
-    for item in pset.items:
-        if item.id in decided:
-            _, d = decided[item.id]
+    for held in pset.items:
+        item = held
+        if held.id in decided:
+            _, d = decided[held.id]
             status = "rejected" if d.decision == "reject" else "accepted"
-            base = final.get(item.id, item)
+            base = final.get(held.id, held)
             item = base.model_copy(
                 update={
                     "status": status,
@@ -169,7 +175,9 @@ def plan_decisions(
                 }
             )
         new_items.append(item)
-    counts = {s: sum(1 for i in new_items if i.status == s) for s in ("pending", "accepted", "rejected")}
+    counts = {
+        s: sum(1 for i in new_items if i.status == s) for s in ("pending", "accepted", "rejected")
+    }
     updated = pset.model_copy(update={"items": new_items, "counts": counts})
     result = DecisionReport(
         proposal_set=pset.id,

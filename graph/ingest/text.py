@@ -29,7 +29,9 @@ def _lookalikes() -> dict[str, str]:
     for char, glyphs in json.loads(raw).items():
         if len(char) != 1 or char.isascii() or not unicodedata.category(char).startswith("L"):
             continue
-        latin = [g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()]
+        latin = [
+            g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()
+        ]
         if latin:
             table[char] = latin[0]
     return table
@@ -95,7 +97,8 @@ _CREDIT = re.compile(
     r"|\bPhoto(?:graph)?: [A-Z]",
 )
 _CHROME = re.compile(
-    r"^\s*(?:Show (?:More|Less)|Read (?:More|more|Next|next)|Related(?: Articles| Stories| Coverage)?"
+    r"^\s*(?:Show (?:More|Less)|Read (?:More|more|Next|next)"
+    r"|Related(?: Articles| Stories| Coverage)?"
     r"|Back to top(?: button)?|Advertisement|Share(?: this(?: article)?)?|Subscribe\b.*"
     r"|Sign up\b.*|Click here\b.*|Gallery\b.*|Comments?|Copyright\b.*|©.*"
     r"|(?:Image|Photo|Slide) \d+ (?:of|/) \d+.*|Follow\b.* (?:on|at) .*|All rights reserved\.?"
@@ -159,9 +162,55 @@ def boilerplate(text: str) -> list[Skipped]:
 
 
 _ABBREVIATIONS = frozenset(
-    "u.s u.k u.n e.u jan feb mar apr aug sept sep oct nov dec dr mr mrs ms gen lt col sgt "
-    "capt maj adm sen rep gov st no inc corp ltd co jr sr vs e.g i.e a.m p.m pres prof rev "
-    "ft mt gov't".split()
+    [
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.u",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "aug",
+        "sept",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "maj",
+        "adm",
+        "sen",
+        "rep",
+        "gov",
+        "st",
+        "no",
+        "inc",
+        "corp",
+        "ltd",
+        "co",
+        "jr",
+        "sr",
+        "vs",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "pres",
+        "prof",
+        "rev",
+        "ft",
+        "mt",
+        "gov't",
+    ]
 )
 _END = re.compile(r"[.!?]+[”\"’')\]]*(?=\s+[“\"‘'(\[]?[A-Z0-9])|[.!?]+[”\"’')\]]*\s*$")
 
@@ -218,12 +267,16 @@ def sentences(text: str, skipped: list[Skipped]) -> list[Sentence]:
     for line in re.finditer(r"[^\n]+", text):
         pieces = [(line.start(), line.end())]
         for hs, he in holes:
-            pieces = [
-                part
-                for ps, pe in pieces
-                for part in ((ps, min(pe, hs)), (max(ps, he), pe))
-                if part[0] < part[1]
-            ] if any(hs < pe and he > ps for ps, pe in pieces) else pieces
+            pieces = (
+                [
+                    part
+                    for ps, pe in pieces
+                    for part in ((ps, min(pe, hs)), (max(ps, he), pe))
+                    if part[0] < part[1]
+                ]
+                if any(hs < pe and he > ps for ps, pe in pieces)
+                else pieces
+            )
         for ps, pe in pieces:
             for s, e in _split(text, ps, pe):
                 if any(c.isalnum() for c in text[s:e]):

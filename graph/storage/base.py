@@ -12,11 +12,11 @@ from graph.changes import Change, LoggedChange, RenderedChange
 __all__ = [
     "Commit",
     "Filled",
+    "ProposalUpdate",
     "RecordReader",
     "RecordSnapshot",
     "RecordStore",
     "Renderer",
-    "ProposalUpdate",
     "StaleError",
     "StoredIngest",
     "StoredResponse",

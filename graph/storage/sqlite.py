@@ -542,16 +542,22 @@ class SQLiteRecordStore:
                 raise
 
     def ingest(self, ingest_id: str) -> StoredIngest | None:
-        row = self._reader().execute(
-            "SELECT seq, id, text, body, version FROM ingests WHERE id = ?", (ingest_id,)
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute("SELECT seq, id, text, body, version FROM ingests WHERE id = ?", (ingest_id,))
+            .fetchone()
+        )
         return None if row is None else StoredIngest(*row)
 
     def ingests(self, after: int, limit: int) -> list[StoredIngest]:
-        rows = self._reader().execute(
-            "SELECT seq, id, '', body, version FROM ingests WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, limit),
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT seq, id, '', body, version FROM ingests WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit),
+            )
+            .fetchall()
+        )
         return [StoredIngest(*row) for row in rows]
 
     def commit_bulk(

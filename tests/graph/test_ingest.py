@@ -1,0 +1,224 @@
+"""Ingestion: an article's text to proposals, checked on small texts and on the seed graph."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from graph.ingest import ProposalSet, read_article
+from graph.ingest.text import boilerplate, fold, sentences
+from graph.seed import load_seed_dir
+from graph.store import GraphStore
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SEED_TEXT = (SEEDS / "2022-02-15-ap-russia-forces-pulling-back.txt").read_text("utf-8")
+
+SECOND_REPORT = (
+    "Troops Move\n\n"
+    "KIEV, Ukraine (AP) — U.S. officials said Wednesday that Russian troops were moving toward "
+    "the border. President Volodymyr Zelensky met Olaf Scholz in Kiev on Monday. "
+    "Ukr\u0430ine\u2019s foreign minister said Russia would not attack.\n"
+    "Soldiers walk in Kiev. (AP Photo/Jane Doe)\n"
+    "[embed-player id=\u201d7\u201d]\n"
+    "Show More\n"
+)
+
+
+@pytest.fixture(scope="module")
+def seed_store() -> GraphStore:
+    return load_seed_dir(SEEDS)
+
+
+def _read(text: str, published: str, store: GraphStore | None) -> ProposalSet:
+    return read_article(
+        text,
+        ingest_id="i",
+        title="t",
+        published=dt.date.fromisoformat(published),
+        url=None,
+        source="src",
+        actor="test",
+        store=store,
+        taken=(lambda i: i in store) if store is not None else (lambda _: False),
+    )
+
+
+def _events(found: ProposalSet) -> list[dict]:
+    return [i.record for i in found.items if i.type == "event" and i.action == "create"]
+
+
+def test_fold_replaces_lookalikes_inside_latin_words_and_keeps_every_offset() -> None:
+    text = "Ukr\u0430ine, Russi\u0430 and \u041c\u043e\u0441\u043a\u0432\u0430; \u13aaBC"
+    folded = fold(text)
+    assert len(folded) == len(text)
+    assert folded.startswith("Ukraine, Russia and ")
+    assert "\u041c\u043e\u0441\u043a\u0432\u0430" in folded  # a Cyrillic word stays Cyrillic
+    assert folded.endswith("ABC")
+
+
+@pytest.mark.parametrize("store_used", [False, True])
+def test_every_quote_is_the_slice_of_the_original_text(
+    seed_store: GraphStore, store_used: bool
+) -> None:
+    for text, published in ((SEED_TEXT, "2022-02-15"), (SECOND_REPORT, "2022-02-16")):
+        found = _read(text, published, seed_store if store_used else None)
+        assert found.items
+        for item in found.items:
+            for span in item.evidence:
+                assert text[span.start : span.end] == span.quote, item.id
+            for ev in item.record.get("evidence", []):
+                assert text[ev["start"] : ev["end"]] == ev["quote"], item.id
+            for role in item.roles:
+                for ev in role["evidence"]:
+                    assert text[ev["start"] : ev["end"]] == ev["quote"], item.id
+
+
+def test_boilerplate_is_skipped_and_never_quoted() -> None:
+    found = _read(SECOND_REPORT, "2022-02-16", None)
+    reasons = {s.text: s.reason for s in found.skipped}
+    assert reasons["Soldiers walk in Kiev. (AP Photo/Jane Doe)"] == "photo caption or credit"
+    assert reasons["Show More"] == "page chrome"
+    assert reasons["[embed-player id=\u201d7\u201d]"] == "markup"
+    assert reasons["KIEV, Ukraine (AP) \u2014 "] == "dateline"
+    for item in found.items:
+        for span in item.evidence:
+            for s in found.skipped:
+                assert span.end <= s.start or span.start >= s.end, (item.id, s.text)
+
+
+def test_seed_boilerplate_is_skipped() -> None:
+    skipped = {SEED_TEXT[s.start : s.end]: s.reason for s in boilerplate(SEED_TEXT)}
+    assert skipped["[time-brightcove not-tgx=\u201dtrue\u201d]"] == "markup"
+    assert skipped["Related Articles"] == "page chrome"
+    assert any(reason == "byline" for reason in skipped.values())
+
+
+def test_sentences_keep_abbreviations_and_initials_inside() -> None:
+    text = "T\n\nDr. Tamara Ugrich met Jan M. Olsen in the U.S. on (Feb.) 16th. Then she left.\n"
+    said = [text[s.start : s.end] for s in sentences(text, boilerplate(text))]
+    assert said == [
+        "Dr. Tamara Ugrich met Jan M. Olsen in the U.S. on (Feb.) 16th.",
+        "Then she left.",
+    ]
+
+
+def test_names_link_to_the_graph_through_other_spellings_and_lookalikes(
+    seed_store: GraphStore,
+) -> None:
+    found = _read(SECOND_REPORT, "2022-02-16", seed_store)
+    linked = {i.evidence[0].quote: i.existing for i in found.items if i.action == "add_evidence"}
+    assert linked["Volodymyr Zelensky"] == "volodymyr-zelenskyy"
+    assert linked["Kiev"] == "kyiv"
+    assert linked["Ukr\u0430ine"] == "ukraine"  # the quote keeps the Cyrillic letter
+    assert linked["Ukr\u0430ine\u2019s foreign minister"] == "dmytro-kuleba"
+
+
+def test_new_names_are_proposed_never_linked_to_an_outside_id() -> None:
+    text = "T\n\nForeign Minister Anna Berg of Norland met Prime Minister Ivo Tamm in Varnia.\n"
+    found = _read(text, "2023-05-03", None)
+    entities = {i.record["label"]: i.record for i in found.items if i.type == "entity"}
+    assert entities["Anna Berg"]["kind"] == "person"
+    assert entities["Norland"]["kind"] == "state"
+    assert all(not e["identifiers"] for e in entities.values())
+    relations = [i.record for i in found.items if i.type == "relation"]
+    assert {(r["source"], r["type"], r["target"], r["attributes"]["title"]) for r in relations} == {
+        ("anna-berg", "holds_position", "norland", "foreign minister")
+    }
+
+
+def test_a_negated_statement_never_yields_its_positive() -> None:
+    text = (
+        "T\n\nDanilov said that the army does not see that an offensive can take place. "
+        "Lukas Berg said troops would attack.\n"
+    )
+    found = _read(text, "2022-02-15", None)
+    actions = [e for e in _events(found) if e["kind"] == "military_action"]
+    assert len(actions) == 1
+    assert "Lukas Berg" in actions[0]["evidence"][0]["quote"]
+
+
+def test_speech_content_is_asserted_on_the_speakers_word_and_denials_are_denied() -> None:
+    text = (
+        "T\n\nGeneral Ivo Tamm said troops were moving to the border. "
+        "Norland denies it has plans to invade Varnia.\n"
+    )
+    found = _read(text, "2022-02-15", None)
+    by_kind = {e["kind"]: e for e in _events(found)}
+    assert by_kind["statement"]["modality"] == "occurred"
+    assert by_kind["troop_movement"]["modality"] == "asserted"
+    assert by_kind["military_action"]["modality"] == "denied"
+    movement = next(i for i in found.items if i.record.get("kind") == "troop_movement")
+    assert {(r["type"], r["target"]) for r in movement.roles} >= {("according_to", "ivo-tamm")}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "day", "rule"),
+    [
+        ("Anna Berg met Ivo Tamm on Monday.", "2022-02-16", "2022-02-14", "last_weekday"),
+        ("Anna Berg met Ivo Tamm on Thursday.", "2022-02-16", "2022-02-10", "last_weekday"),
+        ("Anna Berg will meet Ivo Tamm on Thursday.", "2022-02-16", "2022-02-17", "next_weekday"),
+        ("Anna Berg will meet Ivo Tamm on Monday.", "2022-02-16", "2022-02-21", "next_weekday"),
+        ("Anna Berg met Ivo Tamm on Wednesday.", "2022-02-16", "2022-02-16", "publication_day"),
+        ("Anna Berg met Ivo Tamm.", "2022-02-16", None, "undated"),
+    ],
+)
+def test_weekdays_resolve_by_tense_as_ap_writes_them(
+    sentence: str, published: str, day: str | None, rule: str
+) -> None:
+    found = _read(f"T\n\n{sentence}\n", published, None)
+    [meeting] = [e for e in _events(found) if e["kind"] == "meeting"]
+    assert meeting["date"]["value"] == day
+    assert meeting["date"]["rule"] == rule
+
+
+def test_a_day_after_dates_from_the_sentences_first_event() -> None:
+    text = "T\n\nAnna Berg met Ivo Tamm on Tuesday, a day after she visited Varnia.\n"
+    found = _read(text, "2022-02-16", None)
+    by_kind = {e["kind"]: e for e in _events(found)}
+    assert by_kind["meeting"]["date"]["value"] == "2022-02-15"
+    assert by_kind["visit"]["date"]["value"] == "2022-02-14"
+    assert by_kind["visit"]["date"]["rule"] == "relative_to_event"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "value", "unit", "qualifier"),
+    [
+        ("more than 130,000 soldiers", 130000, "soldier", "more_than"),
+        ("approximately 4,500 sites", 4500, "site", "approximately"),
+        ("12 tanks", 12, "tank", "exact"),
+        ("small numbers", None, "unit", "small_number"),
+    ],
+)
+def test_quantities_keep_their_hedge_and_unit(
+    phrase: str, value: float | None, unit: str, qualifier: str
+) -> None:
+    found = _read(f"T\n\nNorland has deployed {phrase} near Varnia.\n", "2022-02-15", None)
+    [deployment] = [e for e in _events(found) if e["kind"] == "deployment"]
+    [quantity] = deployment["quantities"]
+    assert (quantity["value"], quantity["unit"], quantity["qualifier"]) == (value, unit, qualifier)
+    assert quantity["text"] == phrase
+
+
+def test_a_contradicting_report_is_proposed_as_disputes(seed_store: GraphStore) -> None:
+    found = _read(SECOND_REPORT, "2022-02-16", seed_store)
+    disputes = [i for i in found.items if i.record.get("type") == "disputes"]
+    assert [d.record["target"] for d in disputes] == ["russian-units-return-to-bases"]
+    [movement] = [i for i in found.items if i.record.get("kind") == "troop_movement"]
+    assert disputes[0].needs == [movement.id]
+
+
+def test_the_same_event_reported_again_is_new_evidence_not_a_duplicate(
+    seed_store: GraphStore,
+) -> None:
+    found = _read(SEED_TEXT, "2022-02-15", seed_store)
+    again = {i.existing for i in found.items if i.type == "event" and i.action == "add_evidence"}
+    assert "russia-deploys-130000-soldiers-near-ukraine" in again
+    created = [e for e in _events(found) if "130,000" in e["evidence"][0]["quote"]]
+    assert created == []
+
+
+def test_a_new_article_without_the_graph_creates_what_it_finds() -> None:
+    found = _read(SEED_TEXT, "2022-02-15", None)
+    assert all(i.action == "create" for i in found.items)
