@@ -820,7 +820,7 @@ class _Reader:
         if kind == EntityKind.PERSON:
             self.person(name, text, a, b, rule)
             return
-        c = self.cluster(text if text.strip() else name, kind, rule, conf)
+        c = self.cluster(name, kind, rule, conf)
         self.mention(c, a, b, rule, hint)
 
 
