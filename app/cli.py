@@ -419,9 +419,7 @@ def _parser() -> argparse.ArgumentParser:
         "ingest", help="read an article into proposals for review (nothing enters the graph)"
     )
     ing.add_argument("file", help="the article's text, UTF-8")
-    ing.add_argument(
-        "--published", required=True, type=_date, help="publication date, YYYY-MM-DD"
-    )
+    ing.add_argument("--published", required=True, type=_date, help="publication date, YYYY-MM-DD")
     ing.add_argument("--title", help="the title (default: the file's first line)")
     ing.add_argument("--url", help="where the article was published")
     ing.add_argument("--json", action="store_true", help="print the whole proposal set as JSON")

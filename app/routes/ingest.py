@@ -25,7 +25,9 @@ class ProposalPage(BaseModel):
     """Proposal sets, oldest first."""
 
     items: list[ProposalSummary]
-    next_after: int | None = Field(description="Pass as `after` for the next page; null at the end.")
+    next_after: int | None = Field(
+        description="Pass as `after` for the next page; null at the end."
+    )
 
 
 @router.post(
@@ -34,7 +36,9 @@ class ProposalPage(BaseModel):
     response_model=ProposalSet,
     summary="Read an article into proposals",
 )
-def ingest_article(graph: GraphDep, writer: WriterDep, body: IngestIn, response: Response) -> ProposalSet:
+def ingest_article(
+    graph: GraphDep, writer: WriterDep, body: IngestIn, response: Response
+) -> ProposalSet:
     """Read an article's text into proposed entities, events and relations, kept for review."""
     found = ingest(graph, body, writer.name)
     response.headers["Location"] = f"/proposals/{found.id}"
