@@ -7,7 +7,7 @@ PORT   ?= 8000
 SCALE  ?= small
 WORKERS ?= 1
 
-.PHONY: run test lint typecheck pytest browser bench clean
+.PHONY: run test lint typecheck pytest browser bench eval clean
 
 run: $(VENV)/.installed
 	$(BIN)/geokg serve --host $(HOST) --port $(PORT)
@@ -28,6 +28,10 @@ pytest: $(VENV)/.installed-dev
 # WORKERS=N runs the server with N worker processes.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench --scale $(SCALE) --workers $(WORKERS)
+
+# Ingestion against the hand-annotated articles (issue 7): per article and overall.
+eval: $(VENV)/.installed
+	$(BIN)/python -m graph.ingest.evaluate evaluation/dev evaluation/unseen
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "geokg needs Python 3.11"'

@@ -89,9 +89,9 @@ class Sentence:
 
 
 # Lines that come with a pasted web page rather than with the story.
-_MARKUP = re.compile(r"^\s*(?:\[[^\]]*\]|<[^>]*>|\{[^}]*\})\s*$")
+_MARKUP = re.compile(r"^\s*(?:(?:\[[^\]]*\]|<[^>]*>|\{[^}]*\})\s*)+$")
 _CREDIT = re.compile(
-    r"\((?:AP|AFP|Reuters|Getty|EPA)[^)]*(?:Photo|Images|/)[^)]*\)\s*$"
+    r"\([^()]*(?:Photo|Images?|Imaging|/| via )[^()]*\)\s*$"
     r"|^\s*(?:Photo|Image|Picture|Credit|Caption|Video)s?\s*(?:by)?\s*[:/|]"
     r"|^\s*(?:AP|AFP|Reuters|Getty) (?:Photo|Images)\b"
     r"|\bPhoto(?:graph)?: [A-Z]",
