@@ -13,7 +13,9 @@ from graph.seed import load_seed_dir
 from graph.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTICLES = sorted((ROOT / "evaluation").glob("*/*.json"))
+ARTICLES = sorted(
+    p for split in ("dev", "unseen") for p in (ROOT / "evaluation" / split).glob("*.json")
+)
 
 
 @pytest.fixture(scope="module")
