@@ -7,9 +7,11 @@ them, its events with the quote and trigger that state them, and its boilerplate
 the seed graph, as ``POST /ingest`` would read it on a fresh service, and the proposals are
 compared with the annotation:
 
-- **entities**: an annotated entity is found when a proposed entity (new, or a link to one
-  the graph holds) of the same kind quotes one of its mentions (spans overlap); a proposed
-  entity is right when it quotes a mention of an annotated entity of its kind;
+- **entities**: an annotated entity named only in boilerplate (a byline's journalist) is left
+  out, since nothing may be proposed from there; any other is found when a proposed entity
+  (new, or a link to one the graph holds) of the same kind quotes one of its mentions (spans
+  overlap); a proposed entity is right when it quotes a mention of an annotated entity of its
+  kind;
 - **events**: an annotated event is found when a proposed event's quote holds its trigger (one
   proposal per annotation, the closest first); a proposed event is right when it finds one;
 - on the events found: CAMEO root code (two digits; no code counts when both have none),
@@ -266,6 +268,8 @@ def score_article(article: Annotated, store: GraphStore | None) -> ArticleScore:
             )
     for entity in article.entities:
         spans = article.mention_spans[entity["id"]]
+        if not spans:
+            continue  # named only in a byline or a caption: never to be proposed
         ok = any(
             _entity_kind(item, store) == entity["kind"]
             and any(_overlap((s.start, s.end), m) for s in item.evidence for m in spans)

@@ -386,6 +386,8 @@ class _Reader:
         """name_key of every name and alias seen -> cluster key."""
         self.last_person: str | None = None
         self.last_unnamed: dict[str, str] = {}
+        self.local_states: dict[str, str] = {}
+        """Names the article uses as states, and their demonyms, by lowercase form -> name."""
         self.pending: list[tuple[Cluster, str, int, int]] = []
         """Descriptions ('Ukraine’s leader') whose person the article names only later."""
 
@@ -457,7 +459,9 @@ class _Reader:
     # reading
 
     def read(self, sentences: Iterable[Sentence]) -> Mentions:
-        for s in sentences:
+        said = list(sentences)
+        self.local_states = _local_states(self.folded, said)
+        for s in said:
             self.sentence(s)
         for state, title, a, b in self.pending:
             person = self.holder(state, title)
@@ -497,7 +501,7 @@ class _Reader:
     def state_from(self, word: str, at: int) -> Cluster | None:
         """A state from a demonym or a state's name (possessive stripped)."""
         bare = _POSSESSIVE.sub("", word.strip())
-        state = _demonyms().get(bare.lower())
+        state = _demonyms().get(bare.lower()) or self.local_states.get(bare.lower())
         if state is None:
             state = _countries().get(name_key(bare))
             if state is None:
@@ -603,11 +607,7 @@ class _Reader:
     def group(self, match: re.Match[str], a: int, b: int) -> bool:
         who = match.group("who")
         noun = match.group("noun").lower()
-        kind = (
-            EntityKind.MILITARY_FORCE
-            if noun in ("troops", "forces", "soldiers", "military", "army")
-            else EntityKind.GROUP
-        )
+        kind = EntityKind.GROUP if noun in _PEOPLE_GROUPS else EntityKind.MILITARY_FORCE
         label = _POSSESSIVE.sub("", who) + " " + match.group("noun")
         if who.endswith(("’s", "'s")):
             label = self.text[a:b]
@@ -658,6 +658,18 @@ class _Reader:
                     return
                 words.pop(0)
                 a = words[0][0]
+        # an organisation before a title ('Aurelian Compact Secretary-General Bruno Castellan')
+        if (
+            state is None
+            and title_match is not None
+            and title_match.start() > a
+            and title_match.end() < b
+            and _kind_from_words(self.folded[a : title_match.start()].strip()) is not None
+        ):
+            org_end = a + len(self.folded[a : title_match.start()].rstrip())
+            state = self.organisation(s, a, org_end, None)
+            words = [w for w in words if w[0] >= title_match.start()]
+            a = words[0][0]
         # a title before the name, in the run or just before it ('security ... chief Oleksiy')
         title: str | None = None
         title_span = (a, a)
@@ -722,6 +734,22 @@ class _Reader:
             name = self.folded[a:name_end]
         if not name.strip(" ,.") or name.lower().strip(".") in _NOT_NAMES:
             return
+        if name == "West" and before.rstrip().lower().endswith("the"):
+            c = self.cluster("the West", EntityKind.GROUP, "the West", 0.7)
+            self.mention(c, a - 4, name_end, "the West")
+            return
+        if (
+            " " not in name
+            and a == s.start + len(s.text) - len(s.text.lstrip("“\"‘'( "))
+            and re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", self.folded)
+        ):
+            return  # a common word that starts the sentence ('Satellite images show')
+        place_noun = _PLACE_NOUN.match(self.folded, name_end)
+        if place_noun is not None and title is None:
+            end = place_noun.end()
+            c = self.cluster(self.folded[a:end], EntityKind.PLACE, "a name and a place noun", 0.7)
+            self.mention(c, a, end, "a name and a place noun")
+            return
         if not honorific and before.strip():
             honorific = before.rstrip().split()[-1].lower()
         if title is None:
@@ -757,7 +785,7 @@ class _Reader:
         self.mention(c, a, b, rule)
         return c
 
-    def organisation(self, s: Sentence, a: int, b: int, state: Cluster | None) -> None:
+    def organisation(self, s: Sentence, a: int, b: int, state: Cluster | None) -> Cluster:
         name = self.folded[a:b]
         if name.endswith(("’s", "'s")):
             b -= 2
@@ -767,6 +795,7 @@ class _Reader:
         if state is not None and c.state is None:
             c.state = state.key
         self.mention(c, a, b, "organisation word")
+        return c
 
     def named(self, name: str, text: str, a: int, b: int, before: str) -> None:
         key = name_key(name)
@@ -774,6 +803,8 @@ class _Reader:
         place_context = prev_word in _PLACE_PREPOSITIONS
         hint = "place" if place_context else ""
         # known in this article already (a surname, an alias)
+        if re.search(r"\bcapital,?\s*$|\bcapital of\s*$", before):
+            place_context, hint = True, "place"
         capital_of = CAPITALS.get(name)
         if capital_of is not None and not place_context:
             c = self.cluster(capital_of, EntityKind.STATE, "a capital standing for its state", 0.8)
@@ -788,13 +819,15 @@ class _Reader:
                 return
         word_kind = _kind_from_words(name)
         country = _countries().get(key)
-        demonym_state = _demonyms().get(name.lower())
+        demonym_state = _demonyms().get(name.lower()) or self.local_states.get(name.lower())
         if demonym_state is not None:
             c = self.cluster(demonym_state, EntityKind.STATE, "demonym", 0.85)
             self.mention(c, a, b, "demonym", hint)
             return
         if word_kind is not None:
             kind, rule, conf = word_kind, "organisation word", 0.8
+        elif name.isupper() and name.endswith("TV"):
+            kind, rule, conf = EntityKind.MEDIA_OUTLET, "a broadcaster's name", 0.7
         elif country is not None:
             kind, rule, conf = EntityKind.STATE, "country name (ISO 3166-1, pycountry)", 0.9
         elif place_context:
@@ -830,6 +863,69 @@ _APPOSITIVE = re.compile(
     + r")\b",
     re.IGNORECASE,
 )
+_PEOPLE_GROUPS = frozenset(
+    {
+        "officials",
+        "leaders",
+        "diplomats",
+        "lawmakers",
+        "residents",
+        "authorities",
+        "negotiators",
+        "allies",
+        "intelligence officials",
+        "defense officials",
+    }
+)
+_OFFICE_OF_STATE = re.compile(
+    r"\b([A-Z][a-z]{3,})[’']s\s+(?:president|prime minister|foreign minister|defen[cs]e minister|"
+    r"government|army|military|troops|forces|border|borders|capital|ambassador|parliament|"
+    r"leader|leaders|foreign ministry|defen[cs]e ministry|navy|air force)\b"
+    r"|\b(?:Republic|Kingdom|Federation|State|Principality) of ([A-Z][a-z]{3,})\b"
+)
+
+
+def _local_states(folded: str, sentences: Iterable[Sentence]) -> dict[str, str]:
+    """Names the article treats as states though no table knows them (an invented or rare
+    state): a name with a demonym beside it (``Varenia`` and ``Varenian``), or one whose
+    president, army or border the text names (``Kestria's foreign minister``). Maps the
+    lowercase name and demonym to the name."""
+    words: set[str] = set()
+    found: dict[str, str] = {}
+    for s in sentences:
+        words.update(re.findall(r"(?<![\w’'-])[A-Z][a-z]{3,}(?![\w-])", s.text))
+        for m in _OFFICE_OF_STATE.finditer(s.text):
+            name = m.group(1) or m.group(2)
+            if name.lower() not in _NOT_NAMES and _kind_from_words(name) is None:
+                found[name.lower()] = name
+    for name in words:
+        if name.lower() in _NOT_NAMES or _kind_from_words(name) is not None:
+            continue
+        stem = name[: max(4, len(name) - 1)]
+        for other in words:
+            if (
+                other != name
+                and other.startswith(stem)
+                and other.endswith(("ian", "an", "ese", "ish", "ic", "i"))
+                and len(other) > len(name) - 1
+            ):
+                found[name.lower()] = name
+                found[other.lower()] = name
+    for name in list(found.values()):
+        for other in words:
+            if (
+                other != name
+                and other.startswith(name[: max(4, len(name) - 1)])
+                and other.endswith(("ian", "an", "ese", "ish", "ic", "i"))
+            ):
+                found[other.lower()] = name
+    return found
+
+
+_PLACE_NOUN = re.compile(
+    r"\s+(?:region|province|district|oblast|area|valley|river|border region|peninsula|"
+    r"mountains|county|airfield|air base|base|port|harbor|harbour)\b"
+)
 _STATE_WORD = r"(?P<state>(?:[A-Z][\w’']+|U\.S\.|U\.K\.)(?:’s|'s)?)"
 _LEADER = re.compile(
     rf"\b(?:the\s+)?{_STATE_WORD}\s+(?P<title>leader|president|prime minister|chancellor|"
@@ -846,7 +942,8 @@ _UNNAMED = re.compile(
 _GROUP = re.compile(
     r"\b(?P<who>(?:[A-Z][\w.’']+)(?:\s+[A-Z][\w.’']+)?)\s+(?P<noun>officials|leaders|diplomats|"
     r"lawmakers|residents|troops|forces|soldiers|military|army|authorities|negotiators|"
-    r"allies|intelligence officials|defense officials)\b"
+    r"allies|intelligence officials|defense officials|paratroopers|tanks|armored vehicles|"
+    r"armoured vehicles|artillery battalions|battalions|warships|jets|units|navy|air force)\b"
 )
 
 
