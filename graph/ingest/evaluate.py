@@ -12,8 +12,9 @@ compared with the annotation:
   (new, or a link to one the graph holds) of the same kind quotes one of its mentions (spans
   overlap); a proposed entity is right when it quotes a mention of an annotated entity of its
   kind;
-- **events**: an annotated event is found when a proposed event's quote holds its trigger (one
-  proposal per annotation, the closest first); a proposed event is right when it finds one;
+- **events**: an annotated event is found when a proposed event's quote overlaps its trigger
+  (one proposal per annotation: one of the annotated kind first, then the shortest quote); a
+  proposed event is right when it finds one;
 - on the events found: CAMEO root code (two digits; no code counts when both have none),
   actor and target (the annotated entity the proposed role points to), date, modality;
 - **quotes exact**: every proposed quote is the slice of the text at its offsets;
@@ -287,11 +288,12 @@ def score_article(article: Annotated, store: GraphStore | None) -> ArticleScore:
         _, trig = article.event_spans[annotation["id"]]
         for n, item in enumerate(events):
             for s in item.evidence:
-                if s.start <= trig[0] and trig[1] <= s.end:
-                    pairs.append((s.end - s.start, annotation["id"], n))
+                if _overlap((s.start, s.end), trig):
+                    same = item.record.get("kind", annotation["kind"]) == annotation["kind"]
+                    pairs.append((not same, s.end - s.start, annotation["id"], n))
     matched: dict[str, int] = {}
     used: set[int] = set()
-    for _, aid, n in sorted(pairs):
+    for _, _, aid, n in sorted(pairs):
         if aid not in matched and n not in used:
             matched[aid] = n
             used.add(n)
@@ -305,16 +307,27 @@ def score_article(article: Annotated, store: GraphStore | None) -> ArticleScore:
             continue
         item = events[n_found]
         cameo = annotation.get("cameo")
-        r["cameo_root"].add(_event_value(item, "cameo", store) == (cameo[:2] if cameo else None))
-        r["date"].add(_event_value(item, "date", store) == annotation.get("date"))
-        r["modality"].add(_event_value(item, "modality", store) == annotation.get("modality"))
+        checks: dict[str, tuple[Any, Any, bool]] = {}
+        for key, want in (
+            ("cameo", cameo[:2] if cameo else None),
+            ("date", annotation.get("date")),
+            ("modality", annotation.get("modality")),
+        ):
+            got = _event_value(item, key, store)
+            checks[key] = (want, got, got == want)
         for role in ("actor", "target"):
             want = annotation.get(role)
             got = _role(item, role, store)
-            r[role].add(
-                (want is None and got is None)
-                or (got is not None and want in to_annotated.get(got, {got}))
+            ok = (want is None and got is None) or (
+                got is not None and want in to_annotated.get(got, {got})
             )
+            checks[role] = (want, got, ok)
+        for key, (want, got, ok) in checks.items():
+            r["cameo_root" if key == "cameo" else key].add(ok)
+            if not ok:
+                score.misses.append(
+                    f"{key} {got!r}, annotated {want!r}: {annotation['quote'][:70]!r}"
+                )
     return score
 
 

@@ -86,10 +86,12 @@ _QUOTES = re.compile(r"“[^”]*”?|\"[^\"]*\"?")
 _CLAUSE_BREAK = re.compile(r";|—|:|,\s+(?:but|while|although|though|despite|as|and)\s+|\s+but\s+")
 _NEGATION = re.compile(r"\b(?:not|never|no)\b|n[’']t\b", re.IGNORECASE)
 _PLANNED = re.compile(
-    r"\b(?:plan(?:s|ned)? to|will|would|is to|are to|was to|scheduled to|expected to|set to|"
-    r"intends? to|going to|aims? to)\s+(?:\w+\s+){0,2}$",
+    r"\b(?:plan(?:s|ned)? to|will|is to|are to|was to|scheduled to|expected to|set to|"
+    r"intends? to|going to|aims? to|due to)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
+_WOULD = re.compile(r"\bwould\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+"""'would' plans in the article's voice; in reported speech it is the past of 'will'."""
 _POSSIBLE = re.compile(
     r"\b(?:could|may|might|can|threat of|danger of|risk of|fears? of|fears? that|possible|"
     r"possibility of|preparing to|prepare to|poised to|ready to)\s+(?:\w+\s+){0,2}$",
@@ -175,19 +177,7 @@ _HEDGES = {
     "an estimated": QuantityQualifier.APPROXIMATELY,
 }
 _OBSERVERS = (EntityKind.MEDIA_OUTLET, EntityKind.COMPANY)
-_CONTENT_KINDS = frozenset(
-    {
-        EventKind.MEETING,
-        EventKind.VISIT,
-        EventKind.TALKS,
-        EventKind.DEPLOYMENT,
-        EventKind.TROOP_MOVEMENT,
-        EventKind.WITHDRAWAL,
-        EventKind.MILITARY_EXERCISE,
-        EventKind.MILITARY_ACTION,
-        EventKind.OFFER,
-    }
-)
+_CONTENT_KINDS = frozenset(EventKind) - {EventKind.STATEMENT, EventKind.ANNOUNCEMENT}
 """Kinds of event that are events of their own when a speaker's clause holds them."""
 _OBJECT_ROLES = {
     EventKind.MEETING: "participant",
@@ -308,6 +298,13 @@ class _Reader:
             ):
                 roles.append(("place", m.cluster, m))
                 break
+        kind, cameo = trig.kind, trig.cameo
+        if (
+            kind == EventKind.VISIT
+            and actor is not None
+            and (self.kind_of(actor.cluster) == EntityKind.MILITARY_FORCE)
+        ):
+            kind, cameo = EventKind.DEPLOYMENT, "154"  # forces arriving are deployed
         modality = Modality.OCCURRED
         rule = f"trigger {self.folded[a:b].lower()!r}"
         confidence = 0.7 if actor is not None else 0.45
@@ -315,10 +312,12 @@ class _Reader:
             modality = Modality.PLANNED
         elif _POSSIBLE.search(before):
             modality = Modality.POSSIBLE
+        elif owner is None and _WOULD.search(before):
+            modality = Modality.PLANNED
         if owner is not None:
             speaker_event = owner[2]
             speaker = next((r for r in speaker_event.roles if r[0] == "actor"), None)
-            if trig.kind not in _CONTENT_KINDS:
+            if kind not in _CONTENT_KINDS:
                 return None
             if speaker_event.kind == EventKind.DENIAL:
                 modality = Modality.DENIED
@@ -357,10 +356,12 @@ class _Reader:
                     else Modality.ASSERTED
                 )
         points = [a, b] + [r[2].start for r in roles] + [r[2].end for r in roles]
+        if actor is None:
+            points.append(self.clause_start(c_start, a))
         quote = (min(points), max(points))
         return FoundEvent(
-            kind=trig.kind,
-            cameo=trig.cameo,
+            kind=kind,
+            cameo=cameo,
             cameo_note=trig.note,
             modality=modality,
             trigger=(a, b),
@@ -369,6 +370,11 @@ class _Reader:
             confidence=round(confidence, 2),
             roles=roles,
         )
+
+    def clause_start(self, start: int, a: int) -> int:
+        """Where the words before a trigger begin in its clause (no leading 'that', quotes)."""
+        lead = re.match(r"[\s“”\"‘’',]*(?:that\s+|and\s+|but\s+|while\s+)?", self.folded[start:a])
+        return start + (lead.end() if lead else 0)
 
     def actor(
         self, s: Sentence, a: int, left: list[Mention], right: list[Mention], trig: Trigger
@@ -494,6 +500,25 @@ class _Reader:
                 nearest.quote = (min(nearest.quote[0], q.start), max(nearest.quote[1], q.end))
 
 
+_MEETS = frozenset({EventKind.MEETING, EventKind.VISIT, EventKind.TALKS})
+
+
+def _code_by_codebook(event: FoundEvent, events: list[FoundEvent]) -> None:
+    """The codebook's rules that look past the trigger (``docs/codebook.md`` section 5): a
+    meeting, visit or talks still to come is 036 "express intent to meet or negotiate"; a
+    plain statement takes its code from what it says: a pull-back it announces is 0356
+    "express intent to de-escalate", a meeting it announces 036."""
+    if event.kind in _MEETS and event.modality == Modality.PLANNED:
+        event.cameo = "036"
+    if event.kind not in (EventKind.STATEMENT, EventKind.ANNOUNCEMENT) or event.cameo != "010":
+        return
+    content = [events[i] for i in event.speaker_of]
+    if any(c.kind == EventKind.WITHDRAWAL for c in content):
+        event.cameo = "0356"
+    elif any(c.kind in _MEETS for c in content):
+        event.cameo = "036"
+
+
 def _distance(event: FoundEvent, a: int, b: int) -> int:
     t0, t1 = event.trigger
     if b <= t0:
@@ -541,6 +566,8 @@ def find_events(
         if line_start not in paragraphs:
             paragraphs[line_start] = _quoted(folded, line_start, line_end)
         reader.sentence(s, paragraphs[line_start])
+    for event in reader.events:
+        _code_by_codebook(event, reader.events)
     for event in reader.events:
         if event.anchor is not None and event.date is None:
             anchor = reader.events[event.anchor]

@@ -557,5 +557,63 @@ TRIGGERS: dict[str, Trigger] = {
         "bought|stockpiled|shelters|bomb shelter|evacuated|evacuation",
         note=_NOT_POLITICAL,
     ),
+    # More forms, from reading the dev articles (evaluation/dev)
+    **_forms(
+        EventKind.DEPLOYMENT,
+        "154",
+        "massing|began massing|would remain|remain|remained|to station|station|stationing|"
+        "arrived at|had arrived at|have arrived|had arrived",
+    ),
+    **_forms(
+        EventKind.WITHDRAWAL,
+        "0874",
+        "return to their bases|returning to their bases|going back to their bases|"
+        "went back to their bases|return to base|returning to|going back to|"
+        "pull its forces back|pull their forces back|pull back|pulled back|withdraw",
+    ),
+    **_forms(
+        EventKind.STATEMENT,
+        "012",
+        "voiced skepticism|voiced concern|voiced doubt|voiced alarm",
+        speech=True,
+    ),
+    **_forms(
+        EventKind.DEMAND,
+        "1042",
+        "wants assurances|seeks assurances|sought assurances|demand that|demanded that|"
+        "repeated its demand|repeated his demand|repeated her demand",
+    ),
+    **_forms(EventKind.APPEAL, "020", "urging|calling on|appealing to", speech=True),
+    **_forms(
+        EventKind.REPORT,
+        None,
+        "to report|first to report|images released|released images|images show|photos show",
+        note="a report of observations, not an interaction between political actors",
+    ),
+    **_forms(EventKind.MEETING, "040", "meeting|emergency session|summit"),
+    **_forms(
+        EventKind.MEETING,
+        "036",
+        "due to meet|is due to meet|are due to meet|to hold talks|will hold talks",
+        needs_object=False,
+    ),
+    **_forms(
+        EventKind.TROOP_MOVEMENT,
+        "150",
+        "leaving|abandoning|moved closer|moving closer|edging closer|had moved",
+    ),
+    **_forms(EventKind.VISIT, "042", "travel to|will travel to|to visit|will visit|traveled to"),
+    **_forms(
+        EventKind.MARKET_MOVEMENT,
+        None,
+        "lifted world markets|lifted markets|lifted the ruble",
+        note=_NOT_POLITICAL,
+    ),
+    **_forms(EventKind.STATEMENT, "013", "played down|plays down|downplays", speech=True),
+    **_forms(
+        EventKind.OBSERVANCE,
+        "017",
+        "day of national unity|day of mourning|day of remembrance|national holiday",
+    ),
 }
 """Trigger forms, lowercase, matched on word boundaries (longest form first)."""
