@@ -84,6 +84,9 @@ _TRIGGER_RE = re.compile(
 )
 _QUOTES = re.compile(r"“[^”]*”?|\"[^\"]*\"?")
 _CLAUSE_BREAK = re.compile(r";|—|:|,\s+(?:but|while|although|though|despite|as|and)\s+|\s+but\s+")
+_CONTENT_END = re.compile(
+    r";|\s+—\s+|,\s+(?:but|while|although|though|despite|whereas)\s+|\s+but\s+"
+)
 _NEGATION = re.compile(r"\b(?:not|never|no)\b|n[’']t\b", re.IGNORECASE)
 _PLANNED = re.compile(
     r"\b(?:plan(?:s|ned)? to|will|is to|are to|was to|scheduled to|expected to|set to|"
@@ -179,6 +182,14 @@ _HEDGES = {
 _OBSERVERS = (EntityKind.MEDIA_OUTLET, EntityKind.COMPANY)
 _CONTENT_KINDS = frozenset(EventKind) - {EventKind.STATEMENT, EventKind.ANNOUNCEMENT}
 """Kinds of event that are events of their own when a speaker's clause holds them."""
+_FORCE_KINDS = frozenset(
+    {
+        EventKind.DEPLOYMENT,
+        EventKind.TROOP_MOVEMENT,
+        EventKind.WITHDRAWAL,
+        EventKind.MILITARY_EXERCISE,
+    }
+)
 _OBJECT_ROLES = {
     EventKind.MEETING: "participant",
     EventKind.TALKS: "participant",
@@ -234,8 +245,10 @@ class _Reader:
         for a, b, trig in found:
             before = self.folded[max(s.start, a - 40) : a]
             c_start, c_end = self.clause(s, a)
+            content: tuple[int, int] | None = None
             if trig.speech:
-                c_end = s.end
+                content = self.content(s, b)
+                c_end = content[1]
             owner = next((sp for sp in speech if sp[0] <= a < sp[1]), None)
             # A negation before the trigger in its clause (or in the speaker's clause, for
             # content) denies it: never stored as its positive.
@@ -248,10 +261,22 @@ class _Reader:
             self.events.append(event)
             if owner is not None:
                 owner[2].speaker_of.append(len(self.events) - 1)
-            if trig.speech:
-                speech.append((b, c_end, event))
+            if content is not None:
+                speech.append((content[0], content[1], event))
         self.dates(s, first_index)
         self.quantities(s, first_index)
+
+    def content(self, s: Sentence, b: int) -> tuple[int, int]:
+        """What a speech act at ``[a, b)`` says: from ``that`` (or a colon) when the sentence
+        has one before its next main clause, else right after the verb; up to a new main
+        clause (``, but``, ``;``) or the sentence's end. Words between the verb and ``that``
+        (an audience, 'at a meeting') are the article's, not the speaker's."""
+        end = s.end
+        stop = _CONTENT_END.search(self.folded, b, s.end)
+        if stop is not None:
+            end = stop.start()
+        that = re.search(r"\bthat\b|:", self.folded[b:end])
+        return (b + that.end() if that else b), end
 
     def event(  # noqa: PLR0917 - one sentence's reading, passed along as it is
         self,
@@ -279,6 +304,8 @@ class _Reader:
         if obj is not None and (actor is None or obj.cluster != actor.cluster):
             gap = self.folded[b : obj.start]
             role = _OBJECT_ROLES.get(trig.kind, "target")
+            if trig.kind in _FORCE_KINDS and self.kind_of(obj.cluster) == EntityKind.MILITARY_FORCE:
+                role = "participant"  # the forces a state moves take part; they are no target
             if trig.speech and not re.fullmatch(
                 r"\s*(?:of\s+|on\s+|to\s+|that\s+)?(?:the\s+)?", gap
             ):
@@ -404,7 +431,17 @@ class _Reader:
         return None
 
     def antecedent(self, pronoun: str, before: int) -> Mention | None:
+        """What a pronoun stands for: the actor of the latest event that has one of its sort
+        (a person for he and she, anything else for it and they), else the last such name."""
         people = pronoun in ("he", "she")
+        for event in reversed(self.events):
+            for role, key, m in event.roles:
+                if (
+                    role == "actor"
+                    and m.start < before
+                    and people == (self.kind_of(key) == EntityKind.PERSON)
+                ):
+                    return Mention(m.start, m.end, key, f"antecedent of {pronoun!r}", m.role_hint)
         for m in reversed(self.mentions.ordered):
             if m.start >= before:
                 continue

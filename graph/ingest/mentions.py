@@ -388,6 +388,7 @@ class _Reader:
         self.last_unnamed: dict[str, str] = {}
         self.local_states: dict[str, str] = {}
         """Names the article uses as states, and their demonyms, by lowercase form -> name."""
+        self.last_forces: dict[str, str] = {}
         self.pending: list[tuple[Cluster, str, int, int]] = []
         """Descriptions ('Ukraine’s leader') whose person the article names only later."""
 
@@ -487,6 +488,7 @@ class _Reader:
         spans: list[tuple[int, int]] = []
         for pattern, handler in (
             (_LEADER, self.leader),
+            (_FORCES, self.forces),
             (_UNNAMED, self.unnamed),
             (_GROUP, self.group),
         ):
@@ -602,6 +604,34 @@ class _Reader:
                     at + len(_POSSESSIVE.sub("", match.group("state"))),
                     "state of an unnamed actor",
                 )
+        return True
+
+    def forces(self, match: re.Match[str], a: int, b: int) -> bool:
+        """Forces the article counts or describes without a name ('about 2,500 Varenian
+        troops', 'some units taking part in military drills'); 'the vehicles' is the last of
+        them with that noun."""
+        noun = match.group("noun").lower()
+        det = match.group("det").lower()
+        if (
+            det in ("the", "those", "these")
+            and not match.group("mods")
+            and noun in self.last_forces
+        ):
+            self.mention(self.out.clusters[self.last_forces[noun]], a, b, "forces named before")
+            return True
+        words = self.folded[a:b]
+        label = re.sub(r"^(?:some|the|those|these)\s+", "", words, flags=re.IGNORECASE)
+        c = self.cluster(label, EntityKind.MILITARY_FORCE, "forces described", 0.6, unnamed=True)
+        c.unnamed = c.linked is None
+        self.mention(c, a, b, "forces described")
+        self.last_forces[noun] = c.key
+        for word in (match.group("mods") or "").split():
+            state = self.state_from(word, a) if word[:1].isupper() else None
+            if state is not None:
+                c.state = state.key
+                at = a + words.find(word)
+                self.mention(state, at, at + len(_POSSESSIVE.sub("", word)), "state of a group")
+                break
         return True
 
     def group(self, match: re.Match[str], a: int, b: int) -> bool:
@@ -938,6 +968,15 @@ _UNNAMED = re.compile(
     r"health|energy|senior|top|local|city|regional)\s+)*(?P<noun>official|officer|diplomat|"
     r"spokesman|spokeswoman|spokesperson|source|commander|analyst|mayor|minister|envoy|"
     r"counterpart|aide|adviser|advisor|resident|witness|lawmaker)\b(?!\s+[A-Z])"
+)
+_FORCES = re.compile(
+    r"\b(?P<det>[Ss]ome|[Tt]he|[Tt]hose|[Tt]hese|[Ss]mall numbers of|(?:[Aa]bout|[Mm]ore than|"
+    r"[Nn]early|[Aa]t least|[Ss]ome|[Aa]pproximately)\s+[0-9][0-9,.]*(?:\s+(?:thousand|million))?|"
+    r"[0-9][0-9,.]*)\s+(?P<mods>(?:(?!and\b|of\b|in\b)[\w’'-]+\s+){0,2}?)(?P<noun>units|troops|"
+    r"forces|soldiers|vehicles|armored vehicles|tanks|paratroopers|planes|aircraft|battalions|"
+    r"combat units|ground forces|warships|jets|helicopters)\b"
+    r"(?:\s+(?:taking part|that had taken part|that took part|involved) in (?:[\w-]+\s+){0,2}?"
+    r"(?:drills|exercises))?"
 )
 _GROUP = re.compile(
     r"\b(?P<who>(?:[A-Z][\w.’']+)(?:\s+[A-Z][\w.’']+)?)\s+(?P<noun>officials|leaders|diplomats|"

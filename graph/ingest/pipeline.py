@@ -269,7 +269,11 @@ class _Builder:
         actors = [self.entity_ids[k] for r, k, _ in roles if r == "actor"]
         if not actors or actors[0] not in self.store:
             return None
-        targets = {self.entity_ids[k] for r, k, _ in roles if r in ("target", "participant")}
+        targets = {
+            self.entity_ids[k]
+            for r, k, _ in roles
+            if r in ("target", "participant") and self.entity_ids[k] in self.store
+        }
         for edge in self.store.in_edges(actors[0]):
             if edge.category != "role" or edge.type != "actor":
                 continue
