@@ -249,7 +249,25 @@ class _Reader:
             if trig.speech:
                 content = self.content(s, b)
                 c_end = content[1]
-            owner = next((sp for sp in speech if sp[0] <= a < sp[1]), None)
+            owner = next((sp for sp in reversed(speech) if sp[0] <= a < sp[1]), None)
+            if trig.continues:
+                if speech:  # 'saying ...': more of what the last speaker said, plainly
+                    start, end = self.content(s, b)
+                    said = speech[-1][2]
+                    plain = FoundEvent(
+                        kind=EventKind.STATEMENT,
+                        cameo=None,
+                        cameo_note=None,
+                        modality=Modality.OCCURRED,
+                        trigger=(a, b),
+                        quote=(a, b),
+                        rule=said.rule,
+                        confidence=said.confidence,
+                        roles=said.roles,
+                        speaker_of=said.speaker_of,
+                    )
+                    speech.append((start, end, plain))
+                continue
             # A negation before the trigger in its clause (or in the speaker's clause, for
             # content) denies it: never stored as its positive.
             scope = max(c_start, owner[0]) if owner is not None else max(c_start, a - 14)
@@ -263,8 +281,77 @@ class _Reader:
                 owner[2].speaker_of.append(len(self.events) - 1)
             if content is not None:
                 speech.append((content[0], content[1], event))
+        self.postposed(s, first_index)
         self.dates(s, first_index)
         self.quantities(s, first_index)
+
+    def as_content(
+        self, modality: Modality, speech: FoundEvent
+    ) -> tuple[Modality, list[tuple[str, str, Mention]]]:
+        """The modality and the attribution roles of an event a speech act reports: denied when
+        denied, possible when warned of, reported from an outlet, company or unnamed source,
+        else asserted on the speaker's word (codebook section 3)."""
+        speaker = next((r for r in speech.roles if r[0] == "actor"), None)
+        if speech.kind == EventKind.DENIAL:
+            modality = Modality.DENIED
+        elif speech.kind == EventKind.WARNING:
+            modality = Modality.POSSIBLE
+        elif (
+            speaker is not None
+            and (
+                self.kind_of(speaker[1]) in _OBSERVERS or self.mentions.clusters[speaker[1]].unnamed
+            )
+        ) or speech.kind == EventKind.REPORT:
+            modality = Modality.REPORTED
+        elif modality in (Modality.OCCURRED, Modality.PLANNED):
+            modality = Modality.ASSERTED
+        if speaker is None:
+            return modality, []
+        observer = self.kind_of(speaker[1]) in _OBSERVERS
+        return modality, [("reported_by" if observer else "according_to", speaker[1], speaker[2])]
+
+    def postposed(self, s: Sentence, first: int) -> None:
+        """'Varenia has moved 12,000 troops, the ministry said Thursday.': a speech act at the
+        end of a sentence, after a comma, with nothing after it, reports what comes before."""
+        events = self.events[first:]
+        for speech in events:
+            speaker = next((r for r in speech.roles if r[0] == "actor"), None)
+            if not self.trigger_speaks(speech) or speaker is None:
+                continue
+            head = min(speaker[2].start, speech.trigger[0])
+            rest = self.folded[speech.trigger[1] : s.end]
+            if not re.fullmatch(
+                r"(?:\s+(?:on\s+)?(?:\w+day|today|in a statement|on \w+|later|afterward)"
+                r"(?:\s+\w+){0,3})?[\s.,”\"]*",
+                rest,
+            ) or not re.search(r"[,”]\s*(?:the\s+|a\s+|an\s+)?$", self.folded[s.start : head]):
+                continue
+            for index, event in enumerate(events):
+                if event is speech or event.trigger[0] >= head or event.speaker_of:
+                    continue
+                if any(r[0] in ("according_to", "reported_by") for r in event.roles):
+                    continue
+                if event.kind not in _CONTENT_KINDS:
+                    continue
+                event.modality, said_by = self.as_content(event.modality, speech)
+                event.roles += said_by
+                event.rule += ", content of the speech act after it"
+                speech.speaker_of.append(first + index)
+
+    @staticmethod
+    def trigger_speaks(event: FoundEvent) -> bool:
+        return (
+            event.kind
+            in (
+                EventKind.STATEMENT,
+                EventKind.ANNOUNCEMENT,
+                EventKind.REPORT,
+                EventKind.DENIAL,
+                EventKind.WARNING,
+            )
+            and event.rule.startswith("trigger")
+            and ", content" not in event.rule
+        )
 
     def content(self, s: Sentence, b: int) -> tuple[int, int]:
         """What a speech act at ``[a, b)`` says: from ``that`` (or a colon) when the sentence
@@ -342,32 +429,11 @@ class _Reader:
         elif owner is None and _WOULD.search(before):
             modality = Modality.PLANNED
         if owner is not None:
-            speaker_event = owner[2]
-            speaker = next((r for r in speaker_event.roles if r[0] == "actor"), None)
             if kind not in _CONTENT_KINDS:
                 return None
-            if speaker_event.kind == EventKind.DENIAL:
-                modality = Modality.DENIED
-            elif speaker_event.kind == EventKind.WARNING:
-                modality = Modality.POSSIBLE
-            elif (
-                speaker is not None
-                and (
-                    self.kind_of(speaker[1]) in _OBSERVERS
-                    or self.mentions.clusters[speaker[1]].unnamed
-                )
-            ) or speaker_event.kind == EventKind.REPORT:
-                modality = Modality.REPORTED
-            elif modality == Modality.OCCURRED:
-                modality = Modality.ASSERTED
-            if speaker is not None:
-                observer = self.kind_of(speaker[1]) in _OBSERVERS
-                roles.append(
-                    ("reported_by" if observer else "according_to", speaker[1], speaker[2])
-                )
-            rule += (
-                f", content of {self.folded[speaker_event.trigger[0] : speaker_event.trigger[1]]!r}"
-            )
+            modality, said_by = self.as_content(modality, owner[2])
+            roles += said_by
+            rule += f", content of {self.folded[owner[2].trigger[0] : owner[2].trigger[1]]!r}"
             confidence -= 0.1
         cited = re.search(r"\bAccording to\b", self.folded[s.start : a], re.IGNORECASE)
         if cited is not None and owner is None:
@@ -487,7 +553,7 @@ class _Reader:
                     if day == self.published.strftime("%A").lower():
                         rule = "publication_day"
                     elif event.modality == Modality.PLANNED or _future(
-                        self.folded, s.start, a, b, s.end
+                        self.folded, s.start, event.trigger[0]
                     ):
                         rule = "next_weekday"
                     else:
@@ -557,20 +623,24 @@ def _code_by_codebook(event: FoundEvent, events: list[FoundEvent]) -> None:
 
 
 def _distance(event: FoundEvent, a: int, b: int) -> int:
+    """How far words at ``[a, b)`` are from the event's trigger; words before the trigger
+    count three times (English puts 'on Tuesday' after its verb)."""
     t0, t1 = event.trigger
     if b <= t0:
-        return t0 - b
+        return 3 * (t0 - b)
     if a >= t1:
         return a - t1
     return 0
 
 
-def _future(folded: str, start: int, a: int, b: int, end: int) -> bool:
-    window = folded[max(start, a - 40) : min(end, b + 40)].lower()
+def _future(folded: str, start: int, trigger: int) -> bool:
+    """Whether the verb of the event is in a future tense, as its auxiliaries before it say
+    ('would hold', 'will meet', 'is due to meet'), in reported speech too."""
+    window = folded[max(start, trigger - 30) : trigger].lower()
     return bool(
         re.search(
-            r"\b(?:will|would|next|plans?|planned|is to|are to|scheduled|to be held|"
-            r"expected)\b",
+            r"\b(?:will|would|plans?\s+to|planned\s+to|is\s+to|are\s+to|scheduled\s+to|"
+            r"due\s+to|expected\s+to|set\s+to|to\s+be\s+held)\s+(?:\w+\s+){0,2}$",
             window,
         )
     )

@@ -404,6 +404,8 @@ class Trigger:
     """Why there is no code, when ``cameo`` is None."""
     needs_object: bool = False
     """Only an event when an entity follows as its object (``met with X``)."""
+    continues: bool = False
+    """Not an event: more of what the last speaker said ('…, saying …', '…, adding …')."""
 
 
 def _tense(form: str) -> str:
@@ -614,6 +616,12 @@ TRIGGERS: dict[str, Trigger] = {
         EventKind.OBSERVANCE,
         "017",
         "day of national unity|day of mourning|day of remembrance|national holiday",
+    ),
+    **_forms(
+        EventKind.STATEMENT,
+        None,
+        "saying|adding|insisting|noting|arguing|explaining|stressing",
+        continues=True,
     ),
 }
 """Trigger forms, lowercase, matched on word boundaries (longest form first)."""
