@@ -32,7 +32,8 @@ OPPOSED: dict[EventKind, frozenset[EventKind]] = {
 """Kinds of event that contradict each other when the same side is said to do both at the
 same time ('moving to the border' against 'returning to bases'): a proposed ``disputes``."""
 
-_ROLE_NEEDS_PLACE = {"place"}
+_SYMMETRIC = frozenset({EventKind.MEETING, EventKind.TALKS})
+"""Kinds where actor and participant are the two sides alike: who met whom."""
 
 
 def _span(text: str, a: int, b: int) -> Span:
@@ -131,7 +132,17 @@ class _Builder:
                     continue
                 person, body = self.entity_ids[c.key], self.entity_ids[of]
                 edge_id = f"{person}.holds_position.{body}"
-                if self.store is not None and self.store.has_edge(edge_id):
+                if self.store is not None and (
+                    self.store.has_edge(edge_id)
+                    or (
+                        person in self.store
+                        and body in self.store
+                        and any(
+                            e.type in ("holds_position", "head_of")
+                            for e in self.store.edges_between(person, body)
+                        )
+                    )
+                ):
                     continue
                 span = _span(self.text, start, end)
                 self.add(
@@ -185,8 +196,7 @@ class _Builder:
                 event_items[index] = item.id
                 event_ids[index] = existing
                 continue
-            label = " ".join(span.quote.split())
-            label = label if len(label) <= 120 else label[:117].rsplit(" ", 1)[0] + "…"
+            label = self.label(e, roles, clusters)
             event_id = self.mint(label[:60], "event")
             event_ids[index] = event_id
             date = e.date or resolve_date("undated", None, dt.date(2000, 1, 1))
@@ -247,6 +257,25 @@ class _Builder:
                     if anchor_item not in item.needs and anchor_item != item.id:
                         item.needs.append(anchor_item)
 
+    def label(
+        self, e: FoundEvent, roles: list[tuple[str, str, Span]], clusters: dict[str, Cluster]
+    ) -> str:
+        """A short label: who, the trigger's words, whom ('Olaf Scholz met Volodymyr
+        Zelenskyy'); the reviewer may edit it."""
+        def name(key: str) -> str:
+            c = clusters[key]
+            if c.linked is not None and self.store is not None:
+                return self.store.entity(c.linked).label
+            return c.label
+
+        by_role = {r: name(k) for r, k, _ in reversed(roles)}
+        words = [by_role.get("actor", ""), " ".join(self.text[e.trigger[0] : e.trigger[1]].split())]
+        other = by_role.get("target") or by_role.get("participant")
+        if other:
+            words.append(other)
+        label = " ".join(w for w in words if w)
+        return label if len(label) <= 120 else label[:117].rsplit(" ", 1)[0] + "…"
+
     def sides(self, entity_ids: list[str]) -> set[str]:
         """The states the entities belong to (themselves, for states)."""
         out: set[str] = set()
@@ -274,10 +303,28 @@ class _Builder:
             for r, k, _ in roles
             if r in ("target", "participant") and self.entity_ids[k] in self.store
         }
+        sides = {"actor", "participant"} if e.kind in _SYMMETRIC else {"actor"}
+        seen: set[str] = set()
         for edge in self.store.in_edges(actors[0]):
-            if edge.category != "role" or edge.type != "actor":
+            if edge.category != "role" or edge.type not in sides or edge.source in seen:
                 continue
+            seen.add(edge.source)
             event = self.store.event(edge.source)
+            if e.kind in _SYMMETRIC:
+                # who met whom: the same people, whoever the article puts first
+                theirs = {
+                    x.target
+                    for x in self.store.out_edges(event.id)
+                    if x.type in ("actor", "participant")
+                }
+                ours = targets | {actors[0]}
+                if (
+                    event.kind == e.kind.value
+                    and ours <= theirs
+                    and _dates_agree(event.date, e.date)
+                ):
+                    return event.id
+                continue
             if event.kind != e.kind.value or not _dates_agree(event.date, e.date):
                 continue
             if _contradicts(event.modality, e.modality):
