@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from app.deps import GraphDep, ReaderDep, WriterDep
@@ -21,6 +21,37 @@ SetId = Annotated[
 ]
 
 
+_ARTICLE = {
+    "title": "Ukraine doubts Russian pullback",
+    "published": "2022-02-16",
+    "text": "Ukraine doubts Russian pullback\n\nKIEV, Ukraine (AP) — U.S. officials said "
+    "Wednesday that Russian troops were moving toward the border.\nShow More\n",
+}
+_DECISIONS = {
+    "decisions": [
+        {"item": "p3", "decision": "accept"},
+        {"item": "p6", "decision": "edit", "record": {"label": "Russian troops move to border"}},
+        {"item": "p7", "decision": "reject", "note": "one report is not enough"},
+    ]
+}
+Article = Annotated[IngestIn, Body(examples=[_ARTICLE])]
+Decisions = Annotated[DecisionsIn, Body(examples=[_DECISIONS])]
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {
+        "description": "The proposal set, kept for review (nothing is in the graph yet).",
+        "content": {
+            "application/json": {
+                "example": {
+                    "id": "2022-02-16-ukraine-doubts-russian-pullback",
+                    "counts": {"pending": 7, "accepted": 0, "rejected": 0},
+                    "items": ["... (see GET /proposals/{set_id})"],
+                }
+            }
+        },
+    }
+}
+
+
 class ProposalPage(BaseModel):
     """Proposal sets, oldest first."""
 
@@ -34,10 +65,11 @@ class ProposalPage(BaseModel):
     "/ingest",
     status_code=201,
     response_model=ProposalSet,
+    responses=_CREATED,
     summary="Read an article into proposals",
 )
 def ingest_article(
-    graph: GraphDep, writer: WriterDep, body: IngestIn, response: Response
+    graph: GraphDep, writer: WriterDep, body: Article, response: Response
 ) -> ProposalSet:
     """Read an article's text into proposed entities, events and relations, kept for review."""
     found = ingest(graph, body, writer.name)
@@ -49,8 +81,10 @@ def ingest_article(
 def list_proposal_sets(
     graph: GraphDep,
     _reader: ReaderDep,
-    after: Annotated[int, Query(ge=0, le=2**62, description="Start after this set.")] = 0,
-    limit: Annotated[int, Query(ge=1, le=500, description="Sets per page.")] = 50,
+    after: Annotated[
+        int, Query(ge=0, le=2**62, description="Start after this set.", examples=[0])
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="Sets per page.", examples=[50])] = 50,
 ) -> ProposalPage:
     """Ingested articles and how many of their proposals are pending, accepted, rejected."""
     items, nxt = proposal_sets(graph, after, limit)
@@ -69,7 +103,7 @@ def get_proposal_set(graph: GraphDep, _reader: ReaderDep, set_id: SetId) -> Prop
     summary="Accept, edit or reject proposals",
 )
 def decide_proposals(
-    graph: GraphDep, writer: WriterDep, set_id: SetId, body: DecisionsIn
+    graph: GraphDep, writer: WriterDep, set_id: SetId, body: Decisions
 ) -> DecisionReport:
     """Commit accepted items in one write (quotes checked again), mark rejected ones."""
     return decide(graph, set_id, body, writer.name)

@@ -46,6 +46,7 @@ def ingest(kg: KnowledgeGraph, body: IngestIn, actor: str) -> ProposalSet:
     ('2023-05-03-talks', True)
     >>> proposal_set(kg, found.id).items == found.items
     True
+    >>> kg.close()
     """
     records = kg.records
     for _ in range(5):

@@ -237,6 +237,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
         "/paths", "/export", "/sources", "/sources/{id}", "/vocabulary", "/problems",
         "/problems/{slug}", "/sources/{id}/text", "/relations/{id}",
         "/changes", "/changes/stream", "/limits", "/admin/backup", "/import",
+        "/ingest", "/proposals", "/proposals/{set_id}", "/proposals/{set_id}/decisions",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:
