@@ -262,6 +262,7 @@ class _Builder:
     ) -> str:
         """A short label: who, the trigger's words, whom ('Olaf Scholz met Volodymyr
         Zelenskyy'); the reviewer may edit it."""
+
         def name(key: str) -> str:
             c = clusters[key]
             if c.linked is not None and self.store is not None:
