@@ -18,6 +18,8 @@ from app.problems import PROBLEM_RESPONSES
 from app.routes.changes import MAX_CHANGES
 from app.streaming import EXPORTS_AT_ONCE, SEND_TIMEOUT_S
 from graph import queries
+from graph.ingest.desk import MAX_ARTICLE_CHARS
+from graph.ingest.pipeline import MAX_ITEM_QUOTES
 from graph.paging import CURSOR_LENGTH
 from graph.search import SEARCH_LIMIT
 from graph.validation import LIMITS
@@ -57,6 +59,18 @@ def limits() -> dict[str, Bound]:
         ),
         ("import_items", IMPORT_ITEMS, "records", "a larger import is a 422 `invalid-record`"),
         ("page_size", queries.MAX_LIMIT, "items", f"`limit`: {_PARAMETER}"),
+        (
+            "ingest_text_length",
+            MAX_ARTICLE_CHARS,
+            "characters",
+            "a longer article sent to `POST /ingest` is a 422 `validation-error` naming `text`",
+        ),
+        (
+            "proposal_quotes",
+            MAX_ITEM_QUOTES,
+            "quotes per proposed item",
+            "an entity mentioned more often is proposed with its first quotes only",
+        ),
         (
             "offset",
             queries.MAX_OFFSET,

@@ -24,6 +24,7 @@ Offsets always point into the original text; matching runs on the folded view
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -88,8 +89,15 @@ class Mentions:
     ordered: list[Mention] = field(default_factory=list)
 
     def at(self, start: int, end: int) -> list[Mention]:
-        """Mentions inside ``[start, end)``, in text order."""
-        return [m for m in self.ordered if m.start >= start and m.end <= end]
+        """Mentions inside ``[start, end)``, in text order (``ordered`` must be sorted)."""
+        first = bisect.bisect_left(self.ordered, start, key=lambda m: m.start)
+        out = []
+        for m in self.ordered[first:]:
+            if m.start >= end:
+                break
+            if m.end <= end:
+                out.append(m)
+        return out
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -345,6 +353,12 @@ def _demonyms() -> dict[str, str]:
     return out
 
 
+_TITLE_BEFORE = re.compile(
+    r"(?:(?P<state>[A-Z][\w’']+)\s+)?(?P<title>(?:[a-z\-]+\s+){0,5}?(?:"
+    + "|".join(re.escape(t) for t in TITLES if t[0].isalpha())
+    + r"))\s*,?\s*$"
+)
+"""A lower-case title just before a name ('security and defense council chief Oleksiy')."""
 _TITLE_RE = re.compile(
     r"(?<![\w-])(" + "|".join(re.escape(t) for t in TITLES) + r")(?![\w-])", re.IGNORECASE
 )
@@ -389,6 +403,9 @@ class _Reader:
         self.local_states: dict[str, str] = {}
         """Names the article uses as states, and their demonyms, by lowercase form -> name."""
         self.last_forces: dict[str, str] = {}
+        self.lower_words = set(re.findall(r"(?<![\w-])[a-z][\w-]*", folded))
+        """Every word the text writes in lower case (a capitalised one among them starts a
+        sentence, it is no name)."""
         self.pending: list[tuple[Cluster, str, int, int]] = []
         """Descriptions ('Ukraine’s leader') whose person the article names only later."""
 
@@ -713,12 +730,7 @@ class _Reader:
             words = rest
             a = words[0][0]
         else:
-            lower_title = re.search(
-                r"(?:(?P<state>[A-Z][\w’']+)\s+)?(?P<title>(?:[a-z\-]+\s+){0,5}?(?:"
-                + "|".join(re.escape(t) for t in TITLES if t[0].isalpha())
-                + r"))\s*,?\s*$",
-                before,
-            )
+            lower_title = _TITLE_BEFORE.search(before)
             if lower_title is not None and lower_title.group("title").split()[-1].lower() in {
                 t.split()[-1] for t in TITLES
             }:
@@ -771,7 +783,7 @@ class _Reader:
         if (
             " " not in name
             and a == s.start + len(s.text) - len(s.text.lstrip("“\"‘'( "))
-            and re.search(rf"(?<![\w-]){re.escape(name.lower())}(?![\w-])", self.folded)
+            and name.lower() in self.lower_words
         ):
             return  # a common word that starts the sentence ('Satellite images show')
         place_noun = _PLACE_NOUN.match(self.folded, name_end)

@@ -19,7 +19,11 @@ from graph.ontology import EventKind, Modality
 from graph.store import GraphStore
 from graph.validation import mint_id
 
-__all__ = ["OPPOSED", "read_article"]
+__all__ = ["MAX_ITEM_QUOTES", "OPPOSED", "read_article"]
+
+MAX_ITEM_QUOTES = 20
+"""Quotes one proposed item carries at most (its first mentions): a record holds at most
+``LIMITS["list_items"]`` pieces of evidence, and a reviewer reads a few."""
 
 OPPOSED: dict[EventKind, frozenset[EventKind]] = {
     EventKind.WITHDRAWAL: frozenset(
@@ -85,7 +89,7 @@ class _Builder:
             if not c.mentions:
                 continue
             spans = [_span(self.text, m.start, m.end) for m in c.mentions]
-            spans = list({(s.start, s.end): s for s in spans}.values())
+            spans = list({(s.start, s.end): s for s in spans}.values())[:MAX_ITEM_QUOTES]
             if c.state is not None:
                 self.state_of[c.key] = c.state
             if c.linked is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from graph.ingest.desk import MAX_ARTICLE_CHARS
 from tests.api.conftest import READ, WRITE
 
 SEED_TEXT = (
@@ -150,6 +151,10 @@ def test_hostile_ingest_bodies_are_clear_problems(writable_client: TestClient) -
         answer = client.post("/ingest", json=body, headers=WRITE)
         assert answer.status_code == 422, body
         assert answer.headers["content-type"] == "application/problem+json"
+    too_long = {"text": "a" * (MAX_ARTICLE_CHARS + 1), "title": "t", "published": "2022-02-15"}
+    answer = client.post("/ingest", json=too_long, headers=WRITE)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "text"
+    assert client.get("/limits").json()["ingest_text_length"]["value"] == MAX_ARTICLE_CHARS
     assert client.post("/ingest", json=cases[0]).status_code == 401
     assert client.post("/ingest", json=cases[0], headers=READ).status_code == 403
     assert client.get("/proposals/no-such-set", headers=READ).status_code == 404

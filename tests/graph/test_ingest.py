@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from graph.ingest import ProposalSet, read_article
+from graph.ingest.pipeline import MAX_ITEM_QUOTES
 from graph.ingest.text import boilerplate, fold, sentences
 from graph.seed import load_seed_dir
 from graph.store import GraphStore
@@ -222,3 +223,11 @@ def test_the_same_event_reported_again_is_new_evidence_not_a_duplicate(
 def test_a_new_article_without_the_graph_creates_what_it_finds() -> None:
     found = _read(SEED_TEXT, "2022-02-15", None)
     assert all(i.action == "create" for i in found.items)
+
+
+def test_an_entity_named_often_is_proposed_with_its_first_quotes_only() -> None:
+    text = "T\n\n" + " ".join(["Anna Berg met Ivo Tamm."] * (MAX_ITEM_QUOTES + 5)) + "\n"
+    found = _read(text, "2022-02-15", None)
+    berg = next(i for i in found.items if i.record.get("label") == "Anna Berg")
+    assert len(berg.evidence) == MAX_ITEM_QUOTES
+    assert [e.start for e in berg.evidence] == sorted(e.start for e in berg.evidence)
