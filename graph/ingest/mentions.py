@@ -419,8 +419,9 @@ class _Reader:
         confidence: float,
         *,
         unnamed: bool = False,
+        place_of_state: bool = False,
     ) -> Cluster:
-        key = name_key(label)
+        key = ("place:" if place_of_state else "") + name_key(label)
         found = self.by_key.get(key)
         if found is not None:
             c = self.out.clusters[found]
@@ -505,6 +506,7 @@ class _Reader:
         spans: list[tuple[int, int]] = []
         for pattern, handler in (
             (_LEADER, self.leader),
+            (_BODY, self.body),
             (_FORCES, self.forces),
             (_UNNAMED, self.unnamed),
             (_GROUP, self.group),
@@ -594,6 +596,10 @@ class _Reader:
 
     def unnamed(self, match: re.Match[str], a: int, b: int) -> bool:
         noun = match.group("noun").lower()
+        if re.search(r"[A-Z][\w’'-]*,\s*$", self.folded[max(0, a - 40) : a]) and (
+            match.group("det").lower() in ("the", "a", "an")
+        ):
+            return False  # 'Elin Marstrand, the foreign minister of Estavia': her title
         words = self.text[a:b]
         if match.group("det").lower() == "the" and noun in self.last_unnamed:
             c = self.out.clusters[self.last_unnamed[noun]]
@@ -621,6 +627,34 @@ class _Reader:
                     at + len(_POSSESSIVE.sub("", match.group("state"))),
                     "state of an unnamed actor",
                 )
+        return True
+
+    def body(self, match: re.Match[str], a: int, b: int) -> bool:
+        """A state's body named in lower case: 'Ukraine’s security and defense council', 'the
+        Kestrian president’s security cabinet' (linked as 'Ukrainian security ...' too)."""
+        state = self.state_from(match.group("state"), a)
+        if state is None:
+            return False
+        words = " ".join(match.group("body").split())
+        demonyms = [
+            d for d, st in {**_demonyms(), **self.local_states}.items() if st == state.label
+        ]
+        names = [f"{d.capitalize()} {words}" for d in demonyms if not d.isupper() and "." not in d]
+        names.append(f"{state.label}’s {words}")
+        c = None
+        for name in names:
+            linked = self.link(name, EntityKind.GOVERNMENT_BODY)
+            if linked is not None:
+                c = self.cluster(name, EntityKind.GOVERNMENT_BODY, "a state's body", 0.8)
+                break
+        if c is None:
+            c = self.cluster(names[0], EntityKind.GOVERNMENT_BODY, "a state's body", 0.7)
+        c.state = state.key
+        self.mention(c, a, b, "a state's body")
+        at = a + match.start("state") - match.start()
+        self.mention(
+            state, at, at + len(_POSSESSIVE.sub("", match.group("state"))), "state of a group"
+        )
         return True
 
     def forces(self, match: re.Match[str], a: int, b: int) -> bool:
@@ -799,7 +833,28 @@ class _Reader:
             if after is not None:
                 title = after.group("title").lower()
                 title_span = (a, after.end())
-                if after.group("state"):
+                if after.group("of") and after.group("of")[0].isupper():
+                    of_name = _POSSESSIVE.sub("", after.group("of"))
+                    kind = _kind_from_words(of_name)
+                    body = (
+                        self.organisation(
+                            s, after.start("of"), after.start("of") + len(of_name), None
+                        )
+                        if kind is not None
+                        else self.state_from(of_name, name_end)
+                        or self.cluster(
+                            of_name, EntityKind.STATE, "a state named after a title", 0.6
+                        )
+                    )
+                    if kind is None:
+                        self.mention(
+                            body,
+                            after.start("of"),
+                            after.start("of") + len(of_name),
+                            "state after a title",
+                        )
+                    state = body
+                elif after.group("state"):
                     state = self.state_from(after.group("state"), name_end)
                     if state is not None:
                         self.mention(
@@ -856,9 +911,16 @@ class _Reader:
         found = self.by_key.get(key)
         if found is not None:
             c = self.out.clusters[found]
-            if not (place_context and c.kind == EntityKind.STATE and capital_of):
-                self.mention(c, a, b, "named before in the article", hint)
+            if place_context and c.linked is None and c.rule == "a name with no other clue":
+                c.kind, c.rule, c.confidence = EntityKind.PLACE, "after a preposition of place", 0.6
+            if place_context and c.kind == EntityKind.STATE and c.rule.startswith("a capital"):
+                city = self.cluster(
+                    name, EntityKind.PLACE, "a capital as a place", 0.7, place_of_state=True
+                )
+                self.mention(city, a, b, "a capital as a place", hint)
                 return
+            self.mention(c, a, b, "named before in the article", hint)
+            return
         word_kind = _kind_from_words(name)
         country = _countries().get(key)
         demonym_state = _demonyms().get(name.lower()) or self.local_states.get(name.lower())
@@ -900,9 +962,9 @@ class _Reader:
 
 
 _APPOSITIVE = re.compile(
-    r"\s*(?:\(|,\s*(?:the\s+|a\s+)?)(?:(?P<state>[A-Z][\w.’']+)\s+)?(?P<title>"
+    r"\s*(?:\(|,\s*(?:the\s+|a\s+)?)(?:(?-i:(?P<state>[A-Z][\w.’']+))\s+)?(?P<title>"
     + "|".join(re.escape(t) for t in TITLES if t[0].isalpha())
-    + r")\b",
+    + r")\b(?:\s+of\s+(?:the\s+)?(?-i:(?P<of>[A-Z][\w’']+(?:\s+[A-Z][\w’']+)?)))?",
     re.IGNORECASE,
 )
 _PEOPLE_GROUPS = frozenset(
@@ -980,6 +1042,11 @@ _UNNAMED = re.compile(
     r"health|energy|senior|top|local|city|regional)\s+)*(?P<noun>official|officer|diplomat|"
     r"spokesman|spokeswoman|spokesperson|source|commander|analyst|mayor|minister|envoy|"
     r"counterpart|aide|adviser|advisor|resident|witness|lawmaker)\b(?!\s+[A-Z])"
+)
+_BODY = re.compile(
+    r"(?:\b[Tt]he\s+)?(?P<state>[A-Z][\w’']+)\s+(?P<body>(?:[a-z-]+\s+){0,4}?(?:council|ministry|"
+    r"parliament|cabinet|security cabinet|government|office|agency|committee|service))\b"
+    r"(?!\s+[A-Z])"
 )
 _FORCES = re.compile(
     r"\b(?P<det>[Ss]ome|[Tt]he|[Tt]hose|[Tt]hese|[Ss]mall numbers of|(?:[Aa]bout|[Mm]ore than|"
