@@ -100,6 +100,11 @@ _POSSIBLE = re.compile(
     r"possibility of|preparing to|prepare to|poised to|ready to)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
+_THEIR_COUNTRY = re.compile(
+    r"\b(?:his|her|their)\s+(?:own\s+)?(?:country|government|nation)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_SECOND_PREDICATE = re.compile(r"^\s*(?:,\s*)?and\s+(?:then\s+|later\s+|also\s+)?$|\band\s+$")
 _PRONOUN = re.compile(r"\b(he|she|it|they)\s+$", re.IGNORECASE)
 _WEEKDAY = re.compile(
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -384,7 +389,13 @@ class _Reader:
         roles: list[tuple[str, str, Mention]] = []
         actor = self.actor(s, a, left, right, trig)
         if actor is not None:
-            roles.append(("actor", actor.cluster, actor))
+            first = self.coordinated(actor, left) if trig.kind in _OBJECT_ROLES else None
+            if first is not None:  # 'X and his counterpart, Y, met': X acts, Y takes part
+                roles.append(("actor", first.cluster, first))
+                roles.append(("participant", actor.cluster, actor))
+                actor = first
+            else:
+                roles.append(("actor", actor.cluster, actor))
         obj = next((m for m in right if m.role_hint != "place" or trig.kind in _OBJECT_ROLES), None)
         if trig.needs_object and obj is None:
             return None
@@ -402,6 +413,8 @@ class _Reader:
                 EntityKind.STATE,
             ):
                 role = "participant"
+            if role and self.kind_of(obj.cluster) == EntityKind.PLACE:
+                role = "place"  # a place is where, never whom
             if role:
                 roles.append((role, obj.cluster, obj))
         for m in right:
@@ -472,28 +485,58 @@ class _Reader:
     def actor(
         self, s: Sentence, a: int, left: list[Mention], right: list[Mention], trig: Trigger
     ) -> Mention | None:
+        """Who did it: the subject before the verb. In order: a pronoun just before the verb
+        (its antecedent); 'his country' (the state of the person it refers to); the verb of a
+        second predicate ('arrived … and met') shares the first one's subject; else the
+        nearest entity before the verb that no preposition governs and that is no place;
+        else, for speech, the speaker right after the verb ('“…,” said Lavrov')."""
+        head = self.folded[max(s.start, a - 30) : a]
+        pronoun = _PRONOUN.search(head)
+        if pronoun is not None and len(head[pronoun.end() :].split()) <= 2:
+            return self.antecedent(pronoun.group(1).lower(), a)
+        country = _THEIR_COUNTRY.search(self.folded[max(s.start, a - 40) : a])
+        if country is not None:
+            person = self.antecedent("he", a)
+            state = self.mentions.clusters[person.cluster].state if person else None
+            if state is not None:
+                at = a - len(self.folded[max(s.start, a - 40) : a]) + country.start()
+                return Mention(at, at + len(country.group(0).rstrip()), state, "his country")
+        if _SECOND_PREDICATE.search(head):
+            for event in reversed(self.events):
+                if event.trigger[0] < s.start:
+                    break
+                for role, _key, m in event.roles:
+                    if role == "actor":
+                        return m
         for m in reversed(left):
             gap = self.folded[m.end : a]
             if m.role_hint == "place" and len(gap.strip()) > 0:
                 continue
+            if self.kind_of(m.cluster) == EntityKind.PLACE:
+                continue
             if re.search(
-                r"\b(?:of|with|to|from|for|by|against|about)\s+(?:the\s+)?$",
+                r"\b(?:of|with|to|from|for|by|against|about|on|at|into|toward|towards)\s+"
+                r"(?:the\s+)?$",
                 self.folded[max(s.start, m.start - 12) : m.start],
             ):
                 continue
             return m
-        pronoun = _PRONOUN.search(self.folded[max(s.start, a - 30) : a])
-        if pronoun is not None:
-            return self.antecedent(pronoun.group(1).lower(), s.start)
-        if trig.speech and right:
-            m = right[0]
+        if trig.speech and right and len(self.folded[a : right[0].start].split()) <= 1:
+            return right[0]
+        return None
+
+    def coordinated(self, m: Mention, left: list[Mention]) -> Mention | None:
+        """The first of two subjects joined by 'and' ('Lev Tamarin and his Kestrian
+        counterpart, Jonas Ekwall'), when ``m`` is the second."""
+        for other in reversed([x for x in left if x.end <= m.start]):
+            between = self.folded[other.end : m.start]
             if re.fullmatch(
-                r"\s*", self.folded[a + len(self.folded[a:].split()[0]) if False else a : a]
+                r"\s*,?\s*and\s+(?:(?:his|her|their|its)\s+)?(?:[\w’'-]+\s+){0,3}?"
+                r"(?:[\w’'-]+,\s*)?",
+                between,
             ):
-                pass
-            after = self.folded[a : m.start]
-            if len(after.split()) <= 1:
-                return m
+                return other
+            break
         return None
 
     def antecedent(self, pronoun: str, before: int) -> Mention | None:
