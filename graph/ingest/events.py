@@ -87,6 +87,12 @@ _CLAUSE_BREAK = re.compile(r";|—|:|,\s+(?:but|while|although|though|despite|as
 _CONTENT_END = re.compile(
     r";|\s+—\s+|,\s+(?:but|while|although|though|despite|whereas)\s+|\s+but\s+"
 )
+_OPEN_QUESTION = re.compile(
+    r"\b(?:unclear|not\s+(?:immediately\s+)?clear|n[’']t\s+(?:immediately\s+)?clear|"
+    r"not\s+known|unknown|no\s+word|(?:not|n[’']t)\s+(?:say|said|specify|disclose|confirm)|"
+    r"declined\s+to\s+(?:say|specify))\b[^.;]*\b(?:where|whether|how|if|what|when|why)\b",
+    re.IGNORECASE,
+)
 _NEGATION = re.compile(r"\b(?:not|never|no)\b|n[’']t\b", re.IGNORECASE)
 _PLANNED = re.compile(
     r"\b(?:plan(?:s|ned)? to|will|is to|are to|was to|scheduled to|expected to|set to|"
@@ -273,6 +279,10 @@ class _Reader:
                     )
                     speech.append((start, end, plain))
                 continue
+            # An open question ('It wasn't clear where the troops were deployed') states
+            # nothing happened.
+            if _OPEN_QUESTION.search(self.folded[s.start : a]):
+                continue
             # A negation before the trigger in its clause (or in the speaker's clause, for
             # content) denies it: never stored as its positive.
             scope = max(c_start, owner[0]) if owner is not None else max(c_start, a - 14)
@@ -442,8 +452,8 @@ class _Reader:
         elif owner is None and _WOULD.search(before):
             modality = Modality.PLANNED
         if owner is not None:
-            if kind not in _CONTENT_KINDS:
-                return None
+            if kind not in _CONTENT_KINDS or owner[2].kind in (EventKind.DEMAND, EventKind.APPEAL):
+                return None  # what is demanded or asked for has not happened: the demand is
             modality, said_by = self.as_content(modality, owner[2])
             roles += said_by
             rule += f", content of {self.folded[owner[2].trigger[0] : owner[2].trigger[1]]!r}"

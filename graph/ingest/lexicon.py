@@ -431,7 +431,7 @@ TRIGGERS: dict[str, Trigger] = {
     **_forms(
         EventKind.STATEMENT,
         "010",
-        "said|says|say|stated|states|told|tells|added|adds|noted|notes|argued|argues|"
+        "said|says|say|stated|told|tells|added|adds|noted|notes|argued|argues|"
         "explained|explains|replied|replies|remarked|commented|declared|insisted|insists|"
         "reiterated|reiterates|stressed|stresses|emphasized|emphasised|acknowledged|"
         "indicated|indicates|suggested|wrote|posted|tweeted",
@@ -461,7 +461,7 @@ TRIGGERS: dict[str, Trigger] = {
         EventKind.STATEMENT, "111", "criticized|criticised|condemned|denounced|slammed", speech=True
     ),
     **_forms(EventKind.STATEMENT, "112", "accused|accuses", speech=True),
-    **_forms(EventKind.ANNOUNCEMENT, "010", "announced|announces|announcement", speech=True),
+    **_forms(EventKind.ANNOUNCEMENT, "010", "announced|announces", speech=True),
     **_forms(
         EventKind.DEMAND,
         "1042",
