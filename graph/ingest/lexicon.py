@@ -584,6 +584,7 @@ TRIGGERS: dict[str, Trigger] = {
         "1042",
         "wants assurances|seeks assurances|sought assurances|demand that|demanded that|"
         "repeated its demand|repeated his demand|repeated her demand",
+        speech=True,
     ),
     **_forms(EventKind.APPEAL, "020", "urging|calling on|appealing to", speech=True),
     **_forms(
