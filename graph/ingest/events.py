@@ -72,6 +72,8 @@ class FoundEvent:
     """Index of the event this one is dated from ('a day after'), with ``offset``."""
     offset: int = 0
     quantities: list[FoundQuantity] = field(default_factory=list)
+    tense: str = "past"
+    """The trigger form's tense ('future' for 'will meet', 'planned to meet')."""
     speaker_of: list[int] = field(default_factory=list)
     """Indexes of the events that are this speech act's content."""
 
@@ -127,6 +129,7 @@ _DAYS = re.compile(
     r"[0-9]{1,2}(?:st|nd|rd|th)(?:\s+or\s+the\s+[0-9]{1,2}(?:st|nd|rd|th))?"
 )
 _TODAY = re.compile(r"\btoday\b", re.IGNORECASE)
+_SUBJECT_DATE = re.compile(r"\s+(?:would|will|is|was|could|should)\b")
 _DAY_AFTER = re.compile(r"\ba day (?:after|before)\b", re.IGNORECASE)
 _QUANTITY = re.compile(
     r"(?P<hedge>more than|over|nearly|almost|about|approximately|around|roughly|some|at least|"
@@ -485,6 +488,7 @@ class _Reader:
             rule=rule,
             confidence=round(confidence, 2),
             roles=roles,
+            tense=trig.tense,
         )
 
     def clause_start(self, start: int, a: int) -> int:
@@ -586,8 +590,12 @@ class _Reader:
                 spans.append((m.start(), m.end(), rule))
         for a, b, found_rule in spans:
             rule = found_rule
-            nearest = min(range(len(events)), key=lambda i: _distance(events[i], a, b))
+            nearest = min(range(len(events)), key=lambda i: _distance(events[i], a, b, self.folded))
             event = events[nearest]
+            if event.speaker_of and _SUBJECT_DATE.match(self.folded, b):
+                # 'said Wednesday would be a day of national unity': the weekday is the
+                # subject of what was said, not when it was said
+                event = self.events[event.speaker_of[0]]
             if event.date is not None:
                 continue
             expression = self.text[a:b]
@@ -605,8 +613,13 @@ class _Reader:
                     day = named.group().split()[0].lower()
                     if day == self.published.strftime("%A").lower():
                         rule = "publication_day"
-                    elif event.modality == Modality.PLANNED or _future(
-                        self.folded, s.start, event.trigger[0]
+                    elif re.search(r"\blast\s+$", self.folded[max(s.start, a - 8) : a]):
+                        rule = "last_weekday"
+                    elif (
+                        event.modality == Modality.PLANNED
+                        or event.tense == "future"
+                        or _future(self.folded, s.start, event.trigger[0])
+                        or _future(self.folded, s.start, a)
                     ):
                         rule = "next_weekday"
                     else:
@@ -675,25 +688,28 @@ def _code_by_codebook(event: FoundEvent, events: list[FoundEvent]) -> None:
         event.cameo = "036"
 
 
-def _distance(event: FoundEvent, a: int, b: int) -> int:
+def _distance(event: FoundEvent, a: int, b: int, folded: str = "") -> int:
     """How far words at ``[a, b)`` are from the event's trigger; words before the trigger
-    count three times (English puts 'on Tuesday' after its verb)."""
+    count three times (English puts 'on Tuesday' after its verb), and an 'and' between them
+    sets them far apart ('arrived on Tuesday and met …')."""
     t0, t1 = event.trigger
     if b <= t0:
-        return 3 * (t0 - b)
+        far = 1000 if re.search(r"\band\b", folded[b:t0]) else 0
+        return 3 * (t0 - b) + far
     if a >= t1:
         return a - t1
     return 0
 
 
-def _future(folded: str, start: int, trigger: int) -> bool:
-    """Whether the verb of the event is in a future tense, as its auxiliaries before it say
-    ('would hold', 'will meet', 'is due to meet'), in reported speech too."""
-    window = folded[max(start, trigger - 30) : trigger].lower()
+def _future(folded: str, start: int, at: int) -> bool:
+    """Whether the verb before ``at`` (an event's trigger, or a date phrase) is in a future
+    tense, as its auxiliaries say ('would hold', 'will meet', 'is due to meet', 'would go
+    ahead in Orvane on'), in reported speech too."""
+    window = folded[max(start, at - 40) : at].lower()
     return bool(
         re.search(
-            r"\b(?:will|would|plans?\s+to|planned\s+to|is\s+to|are\s+to|scheduled\s+to|"
-            r"due\s+to|expected\s+to|set\s+to|to\s+be\s+held)\s+(?:\w+\s+){0,2}$",
+            r"\b(?:will|would|[’']ll|plans?\s+to|planned\s+to|is\s+to|are\s+to|scheduled\s+"
+            r"to|due\s+to|expected\s+to|set\s+to|to\s+be\s+held)\s+(?:[\w’'-]+,?\s+){0,5}$",
             window,
         )
     )
