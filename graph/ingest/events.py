@@ -204,6 +204,16 @@ _FORCE_KINDS = frozenset(
         EventKind.MILITARY_EXERCISE,
     }
 )
+
+
+def _addressed(trig: Trigger) -> bool:
+    """Speech acts addressed to someone, whose object is their target: warnings, appeals,
+    demands, accusations and criticism. An audience ('told reporters') is no role."""
+    return trig.kind in (EventKind.WARNING, EventKind.APPEAL, EventKind.DEMAND) or (
+        trig.cameo is not None and trig.cameo[:2] in ("11", "13")
+    )
+
+
 _OBJECT_ROLES = {
     EventKind.MEETING: "participant",
     EventKind.TALKS: "participant",
@@ -412,15 +422,32 @@ class _Reader:
         obj = next((m for m in right if m.role_hint != "place" or trig.kind in _OBJECT_ROLES), None)
         if trig.needs_object and obj is None:
             return None
+        if actor is None and obj is not None and re.search(r"\bby\s+$", self.folded[b : obj.start]):
+            # 'images released by Orbis Imaging': the agent of a passive acts
+            actor = obj
+            roles.append(("actor", obj.cluster, obj))
+            obj = next((m for m in right if m is not actor and m.role_hint != "place"), None)
         if obj is not None and (actor is None or obj.cluster != actor.cluster):
             gap = self.folded[b : obj.start]
             role = _OBJECT_ROLES.get(trig.kind, "target")
-            if trig.kind in _FORCE_KINDS and self.kind_of(obj.cluster) == EntityKind.MILITARY_FORCE:
-                role = "participant"  # the forces a state moves take part; they are no target
-            if trig.speech and not re.fullmatch(
-                r"\s*(?:of\s+|on\s+|to\s+|that\s+)?(?:the\s+)?", gap
+            if trig.kind in _FORCE_KINDS:
+                # the forces a state moves take part; where they go is a place, no target
+                role = (
+                    "participant"
+                    if self.kind_of(obj.cluster) == EntityKind.MILITARY_FORCE
+                    else "place"
+                    if re.search(
+                        r"\b(?:near|to|into|in|along|at|outside|toward|towards)\s+"
+                        r"(?:the\s+)?$",
+                        gap,
+                    )
+                    else ""
+                )
+            if trig.speech and (
+                not _addressed(trig)
+                or not re.fullmatch(r"\s*(?:of\s+|on\s+|to\s+)?(?:the\s+)?", gap)
             ):
-                role = ""
+                role = ""  # whom a warning, appeal, demand or accusation is addressed to
             if role == "place" and self.kind_of(obj.cluster) not in (
                 EntityKind.PLACE,
                 EntityKind.STATE,
