@@ -169,7 +169,12 @@ def resolve_date(rule: str, expression: str | None, published: dt.date) -> Event
         raise DateResolutionError(
             f"unknown date rule {rule!r}; known: {', '.join([*DATE_RULES, 'relative_to_event'])}"
         ) from None
-    return resolver(expression, published)
+    try:
+        return resolver(expression, published)
+    except OverflowError:
+        raise DateResolutionError(
+            f"{expression!r} by {rule} from {published} falls outside the calendar"
+        ) from None
 
 
 def resolve_relative(
@@ -196,7 +201,12 @@ def resolve_relative(
             rule="relative_to_event",
             note=f"relative to {anchor_id}, which the article does not date to a day",
         )
-    day = anchor.value + dt.timedelta(days=offset_days)
+    try:
+        day = anchor.value + dt.timedelta(days=offset_days)
+    except OverflowError:
+        raise DateResolutionError(
+            f"{offset_days:+d} day(s) from {anchor.value} falls outside the calendar"
+        ) from None
     return EventDate(
         expression=expression,
         value=day,

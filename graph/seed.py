@@ -321,9 +321,12 @@ class _Checker:
                 else:
                     anchor = resolve(spec.anchor, (*chain, spec.anchor))
                     if anchor is not None:
-                        result = resolve_relative(
-                            spec.expression, spec.anchor, anchor, spec.offset_days
-                        )
+                        try:
+                            result = resolve_relative(
+                                spec.expression, spec.anchor, anchor, spec.offset_days
+                            )
+                        except DateResolutionError as exc:
+                            self.problem(file, f"{where}.offset_days", str(exc))
             else:
                 if spec.anchor is not None or spec.offset_days is not None:
                     self.problem(

@@ -453,9 +453,13 @@ def _event_date(
             return None
         if not b.need("$.date.anchor", spec.anchor, "event"):
             return None
-        result = resolve_relative(
-            spec.expression, spec.anchor, b.store.event(spec.anchor).date, spec.offset_days
-        )
+        try:
+            result = resolve_relative(
+                spec.expression, spec.anchor, b.store.event(spec.anchor).date, spec.offset_days
+            )
+        except DateResolutionError as exc:
+            b.problem("$.date.offset_days", str(exc))
+            return None
     else:
         if spec.anchor is not None or spec.offset_days is not None:
             b.problem(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from app.deps import GraphDep, ReaderDep, WriterDep
+from app.deps import GraphDep, ReaderDep, WriterDep, run_heavy
 from app.problems import PROBLEM_RESPONSES
 from graph.ingest import DecisionsIn, ProposalSet, ProposalSummary
 from graph.ingest.desk import IngestIn, decide, ingest, proposal_set, proposal_sets
@@ -68,11 +68,11 @@ class ProposalPage(BaseModel):
     responses=_CREATED,
     summary="Read an article into proposals",
 )
-def ingest_article(
-    graph: GraphDep, writer: WriterDep, body: Article, response: Response
+async def ingest_article(
+    request: Request, graph: GraphDep, writer: WriterDep, body: Article, response: Response
 ) -> ProposalSet:
     """Read an article's text into proposed entities, events and relations, kept for review."""
-    found = ingest(graph, body, writer.name)
+    found = await run_heavy(request, lambda: ingest(graph, body, writer.name))
     response.headers["Location"] = f"/proposals/{found.id}"
     return found
 

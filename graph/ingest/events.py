@@ -90,11 +90,20 @@ _CONTENT_END = re.compile(
     r";|\s+—\s+|,\s+(?:but|while|although|though|despite|whereas)\s+|\s+but\s+"
 )
 _OPEN_QUESTION = re.compile(
-    r"\b(?:unclear|not\s+(?:immediately\s+)?clear|n[’']t\s+(?:immediately\s+)?clear|"
-    r"not\s+known|unknown|no\s+word|(?:not|n[’']t)\s+(?:say|said|specify|disclose|confirm)|"
-    r"declined\s+to\s+(?:say|specify))\b[^.;]*\b(?:where|whether|how|if|what|when|why)\b",
+    r"(?:\b(?:unclear|not\s+(?:immediately\s+)?clear|not\s+known|unknown|no\s+word|"
+    r"not\s+(?:say|said|specify|disclose|confirm)|declined\s+to\s+(?:say|specify))|"
+    r"n[’']t\s+(?:immediately\s+)?(?:clear|known|say|said|specify|disclose|confirm))\b"
+    r"[^.;]*\b(?:where|whether|how|if|what|when|why)\b",
     re.IGNORECASE,
 )
+_NEGATING = re.compile(
+    r"\b(?:not\s+true|untrue|false|no\s+(?:evidence|sign|signs|indication|proof|plans?)|"
+    r"(?:refused|refuses|refusing|failed|fails|failing|declined|declines|unable|yet|ceased|"
+    r"stopped)\s+to|has\s+yet|have\s+yet|had\s+yet|no\s+longer|without)\b[^.;]*$",
+    re.IGNORECASE,
+)
+"""Phrases that deny what follows in their clause ('refused to withdraw', 'has yet to pull
+back', 'there is no evidence that Russia attacked', 'it is not true that …')."""
 _NEGATION = re.compile(r"\b(?:not|never|no)\b|n[’']t\b", re.IGNORECASE)
 _PLANNED = re.compile(
     r"\b(?:plan(?:s|ned)? to|will|is to|are to|was to|scheduled to|expected to|set to|"
@@ -129,6 +138,7 @@ _DAYS = re.compile(
     r"[0-9]{1,2}(?:st|nd|rd|th)(?:\s+or\s+the\s+[0-9]{1,2}(?:st|nd|rd|th))?"
 )
 _TODAY = re.compile(r"\btoday\b", re.IGNORECASE)
+_BREAK_CHARS = "\n\r\x85\u2028\u2029"
 _SUBJECT_DATE = re.compile(r"\s+(?:would|will|is|was|could|should)\b")
 _DAY_AFTER = re.compile(r"\ba day (?:after|before)\b", re.IGNORECASE)
 _QUANTITY = re.compile(
@@ -299,7 +309,9 @@ class _Reader:
             # A negation before the trigger in its clause (or in the speaker's clause, for
             # content) denies it: never stored as its positive.
             scope = max(c_start, owner[0]) if owner is not None else max(c_start, a - 14)
-            if _NEGATION.search(self.folded[scope:a]):
+            if _NEGATION.search(self.folded[scope:a]) or (
+                not trig.speech and _NEGATING.search(self.folded[max(c_start, s.start) : a])
+            ):
                 continue
             event = self.event(s, a, b, trig, before, mentions, (c_start, c_end), owner)
             if event is None:
@@ -754,7 +766,7 @@ def find_events(
     >>> from graph.ingest.text import boilerplate, fold, sentences
     >>> text = ("T\\n\\nGerman Chancellor Olaf Scholz met Russian President Vladimir Putin "
     ...         "on Tuesday.\\n")
-    >>> ss = sentences(text, boilerplate(text))
+    >>> ss = sentences(text, boilerplate(text, "T"))
     >>> found = find_mentions(text, fold(text), ss, None)
     >>> [e] = find_events(text, fold(text), ss, found, dt.date(2022, 2, 16))
     >>> e.kind.value, e.cameo, [(r, k) for r, k, _ in e.roles], str(e.date.value)
@@ -763,9 +775,9 @@ def find_events(
     reader = _Reader(text, folded, mentions, published)
     paragraphs: dict[int, list[tuple[int, int]]] = {}
     for s in sentences:
-        line_start = text.rfind("\n", 0, s.start) + 1
-        line_end = text.find("\n", s.end)
-        line_end = len(text) if line_end < 0 else line_end
+        line_start = max(text.rfind(c, 0, s.start) for c in _BREAK_CHARS) + 1
+        ends = [at for at in (text.find(c, s.end) for c in _BREAK_CHARS) if at >= 0]
+        line_end = min(ends, default=len(text))
         if line_start not in paragraphs:
             paragraphs[line_start] = _quoted(folded, line_start, line_end)
         reader.sentence(s, paragraphs[line_start])
@@ -776,7 +788,10 @@ def find_events(
             anchor = reader.events[event.anchor]
             if anchor.date is not None and event.date_span is not None:
                 a, b = event.date_span
-                event.date = resolve_relative(
-                    text[a:b], f"event {event.anchor}", anchor.date, event.offset
-                )
+                try:
+                    event.date = resolve_relative(
+                        text[a:b], f"event {event.anchor}", anchor.date, event.offset
+                    )
+                except DateResolutionError:
+                    event.date = None
     return reader.events

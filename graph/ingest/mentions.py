@@ -102,7 +102,9 @@ class Mentions:
 
 # -- names ------------------------------------------------------------------------------------
 
-_TOKEN = r"(?:(?:[A-Z]\.){2,}|(?<![\w-])[A-Z][\w’'\-]*(?:\.(?=\s+[A-Z]))?)"
+_TOKEN = (
+    r"(?:(?<![\w.-])(?:[A-Z]\.){2,6}|(?<![\w-])[A-Z][\w’'\-]{0,60}(?![\w’'\-])(?:\.(?=\s+[A-Z]))?)"
+)
 _RUN = re.compile(rf"{_TOKEN}(?:\s+(?:(?:of|for|and|de|von|van|al|the)\s+)?{_TOKEN})*")
 
 _NOT_NAMES = frozenset(
@@ -982,7 +984,8 @@ _PEOPLE_GROUPS = frozenset(
     }
 )
 _OFFICE_OF_STATE = re.compile(
-    r"\b([A-Z][a-z]{3,})[’']s\s+(?:president|prime minister|foreign minister|defen[cs]e minister|"
+    r"(?<![\w’'-])([A-Z][a-z]{3,40})[’']s\s+(?:president|prime minister|foreign minister|"
+    r"defen[cs]e minister|"
     r"government|army|military|troops|forces|border|borders|capital|ambassador|parliament|"
     r"leader|leaders|foreign ministry|defen[cs]e ministry|navy|air force)\b"
     r"|\b(?:Republic|Kingdom|Federation|State|Principality) of ([A-Z][a-z]{3,})\b"
@@ -1030,7 +1033,7 @@ _PLACE_NOUN = re.compile(
     r"\s+(?:region|province|district|oblast|area|valley|river|border region|peninsula|"
     r"mountains|county|airfield|air base|base|port|harbor|harbour)\b"
 )
-_STATE_WORD = r"(?P<state>(?:[A-Z][\w’']+|U\.S\.|U\.K\.)(?:’s|'s)?)"
+_STATE_WORD = r"(?P<state>(?:(?<![\w’'.-])[A-Z][\w’']{0,40}|U\.S\.|U\.K\.)(?:’s|'s)?)"
 _LEADER = re.compile(
     rf"\b(?:the\s+)?{_STATE_WORD}\s+(?P<title>leader|president|prime minister|chancellor|"
     r"foreign minister|defense minister|defence minister|foreign secretary)(?!\s+[A-Z])\b"
@@ -1044,7 +1047,7 @@ _UNNAMED = re.compile(
     r"counterpart|aide|adviser|advisor|resident|witness|lawmaker)\b(?!\s+[A-Z])"
 )
 _BODY = re.compile(
-    r"(?:\b[Tt]he\s+)?(?P<state>[A-Z][\w’']+)\s+(?P<body>(?:[a-z-]+\s+){0,4}?(?:council|ministry|"
+    r"(?:\b[Tt]he\s+)?(?<![\w’'.-])(?P<state>[A-Z][\w’']{0,40})\s+(?P<body>(?:[a-z-]+\s+){0,4}?(?:council|ministry|"
     r"parliament|cabinet|security cabinet|government|office|agency|committee|service))\b"
     r"(?!\s+[A-Z])"
 )
@@ -1058,7 +1061,8 @@ _FORCES = re.compile(
     r"(?:drills|exercises))?"
 )
 _GROUP = re.compile(
-    r"\b(?P<who>(?:[A-Z][\w.’']+)(?:\s+[A-Z][\w.’']+)?)\s+(?P<noun>officials|leaders|diplomats|"
+    r"(?<![\w.’'-])(?P<who>(?:[A-Z][\w.’']{0,40})(?:\s+[A-Z][\w.’']{0,40})?)\s+"
+    r"(?P<noun>officials|leaders|diplomats|"
     r"lawmakers|residents|troops|forces|soldiers|military|army|authorities|negotiators|"
     r"allies|intelligence officials|defense officials|paratroopers|tanks|armored vehicles|"
     r"armoured vehicles|artillery battalions|battalions|warships|jets|units|navy|air force)\b"
@@ -1074,7 +1078,7 @@ def find_mentions(
     --------
     >>> from graph.ingest.text import boilerplate, fold, sentences
     >>> text = "T\\n\\nGerman Chancellor Olaf Scholz met Vladimir Putin. Scholz said so.\\n"
-    >>> found = find_mentions(text, fold(text), sentences(text, boilerplate(text)), None)
+    >>> found = find_mentions(text, fold(text), sentences(text, boilerplate(text, "T")), None)
     >>> sorted((c.label, c.kind.value, len(c.mentions)) for c in found.clusters.values())
     [('Germany', 'state', 1), ('Olaf Scholz', 'person', 2), ('Vladimir Putin', 'person', 1)]
     """

@@ -61,6 +61,7 @@ class _Builder:
         self.store = store
         self.taken_outside = taken
         self.minted: set[str] = set()
+        self.suffix: dict[str, int] = {}
         self.items: list[ProposalItem] = []
         self.entity_ids: dict[str, str] = {}
         """cluster key -> graph id (existing or minted)."""
@@ -73,7 +74,15 @@ class _Builder:
         return node_id in self.minted or self.taken_outside(node_id)
 
     def mint(self, label: str, prefix: str) -> str:
-        new = mint_id(label, self.taken, prefix)
+        """A free id from the label; a base minted before goes on from its last number, so
+        an article with many like events costs one probe each, not one per earlier twin."""
+        base = mint_id(label, lambda _: False, prefix)
+        n = self.suffix.get(base, 1)
+        new = base if n == 1 else f"{base}-{n}"
+        while self.taken(new):
+            n += 1
+            new = f"{base}-{n}"
+        self.suffix[base] = n + 1
         self.minted.add(new)
         return new
 
@@ -457,7 +466,7 @@ def read_article(
         started = now
 
     folded = fold(text)
-    skipped = boilerplate(text)
+    skipped = boilerplate(text, title)
     said = sentences(text, skipped)
     lap("sentences")
     found = find_mentions(text, folded, said, store)

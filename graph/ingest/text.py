@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["Sentence", "Skipped", "boilerplate", "fold", "sentences"]
+__all__ = ["MAX_SENTENCE_CHARS", "Sentence", "Skipped", "boilerplate", "fold", "sentences"]
 
 
 @cache
@@ -102,8 +102,12 @@ _CHROME = re.compile(
     r"|Back to top(?: button)?|Advertisement|Share(?: this(?: article)?)?|Subscribe\b.*"
     r"|Sign up\b.*|Click here\b.*|Gallery\b.*|Comments?|Copyright\b.*|©.*"
     r"|(?:Image|Photo|Slide) \d+ (?:of|/) \d+.*|Follow\b.* (?:on|at) .*|All rights reserved\.?"
-    r"|Most (?:Popular|Read)|Trending(?: Now)?|Up Next|Watch:?.*|Listen:?.*)\s*$",
+    r"|Most (?:Popular|Read)|Trending(?: Now)?|Up Next|Watch(?::.*|\s+(?:the\s+)?video\b.*)?"
+    r"|Listen(?::.*|\s+to\s+(?:this|the)\s+(?:story|article|podcast)\b.*)?)\s*$",
 )
+_CHROME_WORDS = 10
+"""Page chrome is a short line: a paragraph of the story that starts 'Gallery owners…' is no
+chrome."""
 _BYLINE = re.compile(
     r"^\s*(?:By\s+[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*(?:\s*(?:,|and)\s+[A-Z][\w.’'-]*"
     r"(?:\s+[A-Z][\w.’'-]*)*)*(?:\s*,\s*(?:Associated Press|AP|Reuters|AFP)\b.*)?\s*$"
@@ -116,12 +120,23 @@ _DATELINE = re.compile(
 )
 
 
-def _line_reason(line: str, first: bool) -> str | None:
-    if first:
+_LINES = re.compile(r"[^\n\r\x85\u2028\u2029]+")
+"""A line: text between line breaks of any convention (LF, CRLF, CR, NEL, LS, PS)."""
+MAX_SENTENCE_CHARS = 1_000
+"""A longer run without a sentence end is cut at spaces into pieces of at most this length:
+reading time grows with the square of a sentence's length, and no wire sentence is this long."""
+
+
+def _plain(line: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", line.casefold()).split())
+
+
+def _line_reason(line: str, title: str | None, first: bool) -> str | None:
+    if first and title is not None and _plain(line) == _plain(title) and _plain(line):
         return "title"
     if _MARKUP.match(line):
         return "markup"
-    if _CHROME.match(line):
+    if len(line.split()) <= _CHROME_WORDS and _CHROME.match(line):
         return "page chrome"
     if _BYLINE.match(line):
         return "byline"
@@ -130,27 +145,28 @@ def _line_reason(line: str, first: bool) -> str | None:
     return None
 
 
-def boilerplate(text: str) -> list[Skipped]:
-    """The spans ingestion skips: the title line, markup, page chrome ("Show More", "Related
-    Articles"), photo captions and credits, bylines, and a leading dateline.
+def boilerplate(text: str, title: str | None = None) -> list[Skipped]:
+    """The spans ingestion skips: the title line (the first line, when it is the ``title``
+    given with the article), markup, page chrome ("Show More", "Related Articles"), photo
+    captions and credits, bylines, and a leading dateline.
 
     The title is skipped because a headline restates the story in headline grammar; the
-    story's own sentences carry the facts.
+    story's own sentences carry the facts. A first line that is not the title is read.
 
     Examples
     --------
     >>> text = "Title\\n\\nKYIV, Ukraine (AP) — Troops moved.\\n[embed]\\nShow More\\n"
-    >>> [(text[s.start:s.end], s.reason) for s in boilerplate(text)]
+    >>> [(text[s.start:s.end], s.reason) for s in boilerplate(text, "Title")]
     [('Title', 'title'), ('KYIV, Ukraine (AP) — ', 'dateline'), ('[embed]', 'markup'), \
 ('Show More', 'page chrome')]
     """
     skipped: list[Skipped] = []
     first = True
-    for match in re.finditer(r"[^\n]+", text):
+    for match in _LINES.finditer(text):
         line = match.group()
         if not line.strip():
             continue
-        reason = _line_reason(line, first)
+        reason = _line_reason(line, title, first)
         first = False
         if reason is not None:
             skipped.append(Skipped(match.start(), match.end(), reason))
@@ -258,13 +274,13 @@ def sentences(text: str, skipped: list[Skipped]) -> list[Sentence]:
     Examples
     --------
     >>> text = "Title\\n\\nDr. Tamara Ugrich explained it. “We’re calm.” U.S. officials said so.\\n"
-    >>> [text[s.start:s.end] for s in sentences(text, boilerplate(text))]
+    >>> [text[s.start:s.end] for s in sentences(text, boilerplate(text, "Title"))]
     ['Dr. Tamara Ugrich explained it.', '“We’re calm.”', 'U.S. officials said so.']
     """
     folded = fold(text)
     out: list[Sentence] = []
     holes = sorted((s.start, s.end) for s in skipped)
-    for line in re.finditer(r"[^\n]+", text):
+    for line in _LINES.finditer(text):
         pieces = [(line.start(), line.end())]
         for hs, he in holes:
             pieces = (
@@ -279,6 +295,21 @@ def sentences(text: str, skipped: list[Skipped]) -> list[Sentence]:
             )
         for ps, pe in pieces:
             for s, e in _split(text, ps, pe):
-                if any(c.isalnum() for c in text[s:e]):
-                    out.append(Sentence(s, e, folded[s:e]))
+                for cs, ce in _cut(text, s, e):
+                    if any(c.isalnum() for c in text[cs:ce]):
+                        out.append(Sentence(cs, ce, folded[cs:ce]))
     return out
+
+
+def _cut(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` in pieces of at most :data:`MAX_SENTENCE_CHARS`, cut at a space."""
+    while end - start > MAX_SENTENCE_CHARS:
+        at = text.rfind(" ", start + 1, start + MAX_SENTENCE_CHARS)
+        if at <= start:
+            at = start + MAX_SENTENCE_CHARS
+        yield start, at
+        start = at
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        yield start, end

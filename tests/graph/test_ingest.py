@@ -90,7 +90,10 @@ def test_boilerplate_is_skipped_and_never_quoted() -> None:
 
 
 def test_seed_boilerplate_is_skipped() -> None:
-    skipped = {SEED_TEXT[s.start : s.end]: s.reason for s in boilerplate(SEED_TEXT)}
+    skipped = {
+        SEED_TEXT[s.start : s.end]: s.reason
+        for s in boilerplate(SEED_TEXT, "Russia Says Some Forces Pulling Back Amid Ukraine Crisis")
+    }
     assert skipped["[time-brightcove not-tgx=\u201dtrue\u201d]"] == "markup"
     assert skipped["Related Articles"] == "page chrome"
     assert any(reason == "byline" for reason in skipped.values())
@@ -98,7 +101,7 @@ def test_seed_boilerplate_is_skipped() -> None:
 
 def test_sentences_keep_abbreviations_and_initials_inside() -> None:
     text = "T\n\nDr. Tamara Ugrich met Jan M. Olsen in the U.S. on (Feb.) 16th. Then she left.\n"
-    said = [text[s.start : s.end] for s in sentences(text, boilerplate(text))]
+    said = [text[s.start : s.end] for s in sentences(text, boilerplate(text, "T"))]
     assert said == [
         "Dr. Tamara Ugrich met Jan M. Olsen in the U.S. on (Feb.) 16th.",
         "Then she left.",
@@ -231,3 +234,42 @@ def test_an_entity_named_often_is_proposed_with_its_first_quotes_only() -> None:
     berg = next(i for i in found.items if i.record.get("label") == "Anna Berg")
     assert len(berg.evidence) == MAX_ITEM_QUOTES
     assert [e.start for e in berg.evidence] == sorted(e.start for e in berg.evidence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Russia refused to withdraw its troops.",
+        "Russia has yet to withdraw its forces.",
+        "Russia failed to pull back.",
+        "It is not true that Russian forces shelled Kyiv, officials said.",
+        "There is no evidence that Russia attacked Ukraine.",
+        "It wasn't clear where the troops had been deployed.",
+        "The ministry did not say how many troops were leaving.",
+    ],
+)
+def test_what_a_sentence_denies_or_leaves_open_is_no_event(sentence: str) -> None:
+    found = _read(f"T\n\n{sentence}\n", "2022-02-15", None)
+    kinds = {e["kind"] for e in _events(found)}
+    assert not kinds & {"withdrawal", "military_action", "deployment", "troop_movement"}
+
+
+def test_a_first_line_that_is_not_the_title_is_read() -> None:
+    text = "Foreign Minister Anna Berg of Norland visited Varnia on Monday.\r\rShow More\r"
+    found = _read(text, "2023-05-03", None)
+    assert [s.reason for s in found.skipped] == ["page chrome"]
+    assert any(e["kind"] == "visit" for e in _events(found))
+
+
+def test_a_story_paragraph_that_starts_like_page_chrome_is_read() -> None:
+    text = "T\n\nWatchdog groups said Norland had deployed 500 troops near Varnia on Monday.\n"
+    found = _read(text, "2023-05-03", None)
+    assert found.skipped[0].reason == "title" and len(found.skipped) == 1
+    assert any(e["kind"] == "deployment" for e in _events(found))
+
+
+@pytest.mark.parametrize("published", ["0001-01-01", "9999-12-31"])
+def test_dates_at_the_ends_of_the_calendar_stay_undated(published: str) -> None:
+    text = "T\n\nAnna Berg met Ivo Tamm on Sunday. Anna Berg will meet Ivo Tamm on Saturday.\n"
+    found = _read(text, published, None)
+    assert len(_events(found)) == 2
