@@ -260,7 +260,7 @@ def _ingest(args: argparse.Namespace) -> int:
         raise ImportFileError(f"{where}: {field}: {error['msg']}") from None
     graph = _graph(args)
     try:
-        found = ingest(graph, body, "cli")
+        found, _ = ingest(graph, body, "cli")
     finally:
         graph.close()
     if args.json:

@@ -53,14 +53,14 @@ _PATHS: dict[WritableType, str] = {
 
 
 def _answer(
-    result: BaseModel | None, position: int, status: int, kind: WritableType
+    result: BaseModel | None, position: int, status: int, kind: WritableType | None
 ) -> StoredResponse:
     headers = {POSITION_HEADER: str(position)}
     if result is None:
         return StoredResponse("", 204 if status != 201 else status, headers, b"")
     headers["ETag"] = etag(result)
     object_id = getattr(result, "id", None)
-    if status == 201 and object_id is not None:
+    if status == 201 and object_id is not None and kind is not None:
         headers["Location"] = _PATHS[kind] + object_id
     return StoredResponse("", status, headers, result.model_dump_json().encode())
 
@@ -78,14 +78,17 @@ def run_write(
     graph: KnowledgeGraph,
     writer: Token,
     request: Request,
-    kind: WritableType,
+    kind: WritableType | None,
     plan: Callable[[GraphStore], Plan],
     *,
     status: int = 200,
     payload: Any = None,
     idempotency_key: str | None = None,
+    source: str | None = None,
 ) -> Response:
-    """Run a planned write for ``writer`` and answer it (201/200 with the object, or 204)."""
+    """Run a planned write for ``writer`` and answer it (201/200 with the object, or 204).
+    ``kind`` names the object for a 201's ``Location`` (None: no object of the graph, as a
+    review's report); ``source`` goes into the change log with every change."""
     fingerprint = _fingerprint(request, payload)
 
     def render(result: BaseModel | None, position: int) -> StoredResponse:
@@ -95,6 +98,7 @@ def run_write(
     outcome = graph.write(
         plan,
         actor=writer.name,
+        source=source,
         idempotency=(idempotency_key, fingerprint) if idempotency_key else None,
         render=render,
     )

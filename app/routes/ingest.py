@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 
 from app.deps import GraphDep, ReaderDep, WriterDep, run_heavy
 from app.problems import PROBLEM_RESPONSES
+from app.writing import IdempotencyKey, run_write
 from graph.ingest import DecisionsIn, ProposalSet, ProposalSummary
-from graph.ingest.desk import IngestIn, decide, ingest, proposal_set, proposal_sets
+from graph.ingest.desk import IngestIn, decision_plan, ingest, proposal_set, proposal_sets
 from graph.ingest.review import DecisionReport
 
 router = APIRouter(tags=["ingest"], responses=PROBLEM_RESPONSES)
@@ -69,11 +70,20 @@ class ProposalPage(BaseModel):
     summary="Read an article into proposals",
 )
 async def ingest_article(
-    request: Request, graph: GraphDep, writer: WriterDep, body: Article, response: Response
+    request: Request,
+    graph: GraphDep,
+    writer: WriterDep,
+    body: Article,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ProposalSet:
     """Read an article's text into proposed entities, events and relations, kept for review."""
-    found = await run_heavy(request, lambda: ingest(graph, body, writer.name))
+    found, replayed = await run_heavy(
+        request, lambda: ingest(graph, body, writer.name, idempotency_key)
+    )
     response.headers["Location"] = f"/proposals/{found.id}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return found
 
 
@@ -103,7 +113,22 @@ def get_proposal_set(graph: GraphDep, _reader: ReaderDep, set_id: SetId) -> Prop
     summary="Accept, edit or reject proposals",
 )
 def decide_proposals(
-    graph: GraphDep, writer: WriterDep, set_id: SetId, body: Decisions
-) -> DecisionReport:
+    request: Request,
+    graph: GraphDep,
+    writer: WriterDep,
+    set_id: SetId,
+    body: Decisions,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Commit accepted items in one write (quotes checked again), mark rejected ones."""
-    return decide(graph, set_id, body, writer.name)
+    plan = decision_plan(graph, set_id, body, writer.name)
+    return run_write(
+        graph,
+        writer,
+        request,
+        None,
+        plan,
+        payload=body.model_dump(mode="json"),
+        idempotency_key=idempotency_key,
+        source=proposal_set(graph, set_id).source,
+    )

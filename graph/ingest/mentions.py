@@ -791,8 +791,9 @@ class _Reader:
         # 'of Poland' after the name
         name_end = words[-1][1]
         of = re.search(r"\s+of\s+(\S+)$", self.folded[a:name_end])
-        if of is not None and title is not None:
-            st = self.state_from(of.group(1), a)
+        known = self.state_from(of.group(1), a) if of is not None else None
+        if of is not None and (title is not None or known is not None):
+            st = known
             if st is None and _kind_from_words(of.group(1)) is None:
                 st = self.cluster(
                     _POSSESSIVE.sub("", of.group(1)),

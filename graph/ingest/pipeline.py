@@ -62,6 +62,8 @@ class _Builder:
         self.taken_outside = taken
         self.minted: set[str] = set()
         self.suffix: dict[str, int] = {}
+        self.adding: dict[str, ProposalItem] = {}
+        """Items adding evidence to a node the graph holds, by the node's id."""
         self.items: list[ProposalItem] = []
         self.entity_ids: dict[str, str] = {}
         """cluster key -> graph id (existing or minted)."""
@@ -86,7 +88,33 @@ class _Builder:
         self.minted.add(new)
         return new
 
+    def evidence_for(
+        self, kind: str, node_id: str, spans: list[Span], confidence: float, rule: str
+    ) -> ProposalItem:
+        """One item of new quotes for a node the graph holds, however many mentions or
+        reports of it the article has (the first item's rule and confidence stand)."""
+        held = self.adding.get(node_id)
+        if held is None:
+            held = self.adding[node_id] = self.add(
+                type=kind,
+                action="add_evidence",
+                existing=node_id,
+                record={"evidence": []},
+                confidence=confidence,
+                rule=rule,
+                evidence=[],
+            )
+        seen = {(s.start, s.end) for s in held.evidence}
+        for span in spans:
+            if (span.start, span.end) not in seen and len(held.evidence) < MAX_ITEM_QUOTES:
+                seen.add((span.start, span.end))
+                held.evidence.append(span)
+        held.record = {"evidence": _evidence(self.source, held.evidence)}
+        return held
+
     def add(self, **fields: Any) -> ProposalItem:
+        if fields["action"] == "create":
+            fields["proposed_id"] = fields["record"]["id"]
         item = ProposalItem(id=f"p{len(self.items) + 1}", **fields)
         self.items.append(item)
         return item
@@ -103,15 +131,7 @@ class _Builder:
                 self.state_of[c.key] = c.state
             if c.linked is not None:
                 self.entity_ids[c.key] = c.linked
-                self.add(
-                    type="entity",
-                    action="add_evidence",
-                    existing=c.linked,
-                    record={"evidence": _evidence(self.source, spans)},
-                    confidence=c.confidence,
-                    rule=c.rule,
-                    evidence=spans,
-                )
+                self.evidence_for("entity", c.linked, spans, c.confidence, c.rule)
                 continue
             node_id = self.mint(c.label, c.kind.value)
             self.entity_ids[c.key] = node_id
@@ -197,14 +217,12 @@ class _Builder:
                 roles.append((role, key, _span(self.text, a, b)))
             existing = self.same_event(e, roles)
             if existing is not None:
-                item = self.add(
-                    type="event",
-                    action="add_evidence",
-                    existing=existing,
-                    record={"evidence": _evidence(self.source, [span])},
-                    confidence=round(e.confidence * 0.9, 2),
-                    rule=e.rule + "; the same event as one the graph holds",
-                    evidence=[span],
+                item = self.evidence_for(
+                    "event",
+                    existing,
+                    [span],
+                    round(e.confidence * 0.9, 2),
+                    e.rule + "; the same event as one the graph holds",
                 )
                 event_items[index] = item.id
                 event_ids[index] = existing
@@ -341,6 +359,8 @@ class _Builder:
                 continue
             if event.kind != e.kind.value or not _dates_agree(event.date, e.date):
                 continue
+            if e.kind in _SAID and not _same_day(event.date, e.date):
+                continue  # one person says many things: only the same day's words are one act
             if _contradicts(event.modality, e.modality):
                 continue
             if targets:
@@ -408,6 +428,28 @@ class _Builder:
                     evidence=item.evidence,
                     needs=[item.id],
                 )
+
+
+_SAID = frozenset(
+    {
+        EventKind.STATEMENT,
+        EventKind.ANNOUNCEMENT,
+        EventKind.REPORT,
+        EventKind.WARNING,
+        EventKind.DENIAL,
+        EventKind.APPEAL,
+        EventKind.DEMAND,
+    }
+)
+
+
+def _same_day(held: EventDate, new: EventDate | None) -> bool:
+    return (
+        new is not None
+        and held.value is not None
+        and held.value == new.value
+        and held.granularity == new.granularity == "day"
+    )
 
 
 def _contradicts(held: str, new: Modality) -> bool:

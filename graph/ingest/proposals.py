@@ -19,9 +19,12 @@ event's new actor), which must be accepted with it or before it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from graph.model import NodeId
+from graph.validation import check_text
 
 __all__ = [
     "Decision",
@@ -90,6 +93,11 @@ class ProposalItem(_Model):
     rule: str = Field(description="The rule that produced it.")
     evidence: list[Span]
     needs: list[str] = Field(default=[], description="Items that must be accepted with it.")
+    proposed_id: str | None = Field(
+        default=None,
+        description="The id the item was proposed with (for create): references from other "
+        "items use it, and follow the item if an edit changes its id.",
+    )
     status: Status = "pending"
     decision: Decision | None = None
 
@@ -117,6 +125,9 @@ class ProposalSet(ProposalSummary):
     timings_ms: dict[str, float] = Field(default={}, description="Time spent in each stage.")
 
 
+Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(check_text)]
+
+
 class DecisionIn(_Model):
     """A reviewer's decision on one item: accept it, accept it edited, or reject it."""
 
@@ -130,7 +141,13 @@ class DecisionIn(_Model):
     roles: list[dict[str, Any]] | None = Field(
         default=None, description="For edit of an event: its role edges, replacing them."
     )
-    note: str | None = Field(default=None, max_length=2000)
+    existing: NodeId | None = Field(
+        default=None,
+        description="For edit of a proposed entity or event: the graph's node it is. Its quotes "
+        "become evidence on that node instead of a new one, and the items that refer to it "
+        "refer to that node.",
+    )
+    note: Note | None = None
 
 
 class DecisionsIn(_Model):

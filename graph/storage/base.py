@@ -12,6 +12,7 @@ from graph.changes import Change, LoggedChange, RenderedChange
 __all__ = [
     "Commit",
     "Filled",
+    "NewIngest",
     "ProposalUpdate",
     "RecordReader",
     "RecordSnapshot",
@@ -39,22 +40,43 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class ProposalUpdate:
-    """A proposal set's new body, written only if it is still at ``version`` (a reviewer's
-    decisions, in the same transaction as the changes they accept)."""
+    """A proposal set's new body (and its summary), written only if it is still at
+    ``version``: a reviewer's decisions, in the same transaction as the changes they accept.
+    If another decision came first, the commit raises :class:`StaleError`, so the writer
+    reads the set again and plans anew."""
 
     ingest_id: str
     body: str
+    summary: str
     version: int
 
 
 class StoredIngest(NamedTuple):
-    """An ingested article kept apart from the graph: its text and its proposal set."""
+    """An ingested article kept apart from the graph: its text, its proposal set (``body``)
+    and a short summary of it (for lists)."""
 
     seq: int
     id: str
     text: str
     body: str
+    summary: str
     version: int
+    fingerprint: str | None
+    """The request's fingerprint, when it came with an ``Idempotency-Key``."""
+
+
+@dataclass(frozen=True)
+class NewIngest:
+    """What :meth:`RecordStore.add_ingest` keeps: the set, the ids it mints (reserved, so no
+    other set mints them too) and, with an ``Idempotency-Key``, who sent it and how."""
+
+    ingest_id: str
+    text: str
+    body: str
+    summary: str
+    reserved: tuple[str, ...] = ()
+    idempotency: tuple[str, str, str] | None = None
+    """(actor, key, fingerprint of the request)."""
 
 
 @dataclass(frozen=True)
@@ -239,22 +261,28 @@ class RecordStore(Protocol):
         """The response kept for an idempotency key, if any."""
         ...
 
-    def add_ingest(self, ingest_id: str, text: str, body: str) -> None:
+    def add_ingest(self, new: NewIngest) -> None:
         """Keep an ingested article and its proposal set, apart from the records and outside
-        the change log. Raises :class:`~graph.errors.ConflictError` if the id is in use."""
+        the change log, and reserve the ids it mints. Raises
+        :class:`~graph.errors.ConflictError` if the set's id or a reserved id is in use, or
+        the idempotency key was used before."""
         ...
 
     def ingest(self, ingest_id: str) -> StoredIngest | None:
         """An ingested article and its proposal set, or None."""
         ...
 
-    def ingests(self, after: int, limit: int) -> list[StoredIngest]:
-        """Ingested articles after ``seq`` ``after``, oldest first, at most ``limit``."""
+    def ingest_by_key(self, actor: str, key: str) -> StoredIngest | None:
+        """The set an actor's earlier request with this ``Idempotency-Key`` made, or None."""
         ...
 
-    def update_ingest(self, update: ProposalUpdate) -> None:
-        """Write a proposal set's new body on its own (decisions that commit no change).
-        Raises :class:`~graph.errors.ConflictError` if it is no longer at the version."""
+    def ingests(self, after: int, limit: int) -> list[StoredIngest]:
+        """Ingested articles after ``seq`` ``after``, oldest first, at most ``limit``: their
+        summaries only (``text`` and ``body`` empty)."""
+        ...
+
+    def id_reserved(self, node_id: str) -> bool:
+        """Whether a proposal set minted this id (for a node it proposes)."""
         ...
 
     def backup(self, target: Path) -> None:

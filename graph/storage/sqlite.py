@@ -41,6 +41,7 @@ from graph.errors import ConflictError, StoreError
 from graph.storage.base import (
     Commit,
     Filled,
+    NewIngest,
     ProposalUpdate,
     Renderer,
     StaleError,
@@ -62,8 +63,14 @@ CREATE TABLE IF NOT EXISTS ingests (
     id TEXT NOT NULL UNIQUE,
     text TEXT NOT NULL,
     body TEXT NOT NULL,
-    version INTEGER NOT NULL
+    summary TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    actor TEXT,
+    idempotency_key TEXT,
+    fingerprint TEXT,
+    UNIQUE (actor, idempotency_key)
 );
+CREATE TABLE IF NOT EXISTS reserved_ids (id TEXT PRIMARY KEY, ingest_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (
     ord INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -501,50 +508,49 @@ class SQLiteRecordStore:
     @staticmethod
     def _update_ingest(conn: sqlite3.Connection, update: ProposalUpdate) -> None:
         done = conn.execute(
-            "UPDATE ingests SET body = ?, version = version + 1 WHERE id = ? AND version = ?",
-            (update.body, update.ingest_id, update.version),
+            "UPDATE ingests SET body = ?, summary = ?, version = version + 1 "
+            "WHERE id = ? AND version = ?",
+            (update.body, update.summary, update.ingest_id, update.version),
         ).rowcount
         if done != 1:
-            raise ConflictError(
-                f"proposal set {update.ingest_id!r} was decided by someone else meanwhile; "
-                "read it again and decide what is still pending",
-                [update.ingest_id],
-            )
+            raise StaleError(f"proposal set {update.ingest_id!r} changed meanwhile")
 
-    def add_ingest(self, ingest_id: str, text: str, body: str) -> None:
+    def add_ingest(self, new: NewIngest) -> None:
+        actor, key, fingerprint = new.idempotency or (None, None, None)
         with self._write_lock:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
                 try:
                     conn.execute(
-                        "INSERT INTO ingests (id, text, body, version) VALUES (?, ?, ?, 1)",
-                        (ingest_id, text, body),
+                        "INSERT INTO ingests (id, text, body, summary, version, actor, "
+                        "idempotency_key, fingerprint) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+                        (new.ingest_id, new.text, new.body, new.summary, actor, key, fingerprint),
                     )
-                except sqlite3.IntegrityError:
+                    conn.executemany(
+                        "INSERT INTO reserved_ids VALUES (?, ?)",
+                        [(node_id, new.ingest_id) for node_id in new.reserved],
+                    )
+                except sqlite3.IntegrityError as exc:
                     raise ConflictError(
-                        f"a proposal set {ingest_id!r} exists already", [ingest_id]
+                        f"proposal set {new.ingest_id!r}: an id or key in use ({exc})",
+                        [new.ingest_id],
                     ) from None
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
 
-    def update_ingest(self, update: ProposalUpdate) -> None:
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._update_ingest(conn, update)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+    _INGEST = "SELECT seq, id, text, body, summary, version, fingerprint FROM ingests"
 
     def ingest(self, ingest_id: str) -> StoredIngest | None:
+        row = self._reader().execute(f"{self._INGEST} WHERE id = ?", (ingest_id,)).fetchone()
+        return None if row is None else StoredIngest(*row)
+
+    def ingest_by_key(self, actor: str, key: str) -> StoredIngest | None:
         row = (
             self._reader()
-            .execute("SELECT seq, id, text, body, version FROM ingests WHERE id = ?", (ingest_id,))
+            .execute(f"{self._INGEST} WHERE actor = ? AND idempotency_key = ?", (actor, key))
             .fetchone()
         )
         return None if row is None else StoredIngest(*row)
@@ -553,12 +559,19 @@ class SQLiteRecordStore:
         rows = (
             self._reader()
             .execute(
-                "SELECT seq, id, '', body, version FROM ingests WHERE seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, id, '', '', summary, version, fingerprint FROM ingests "
+                "WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after, limit),
             )
             .fetchall()
         )
         return [StoredIngest(*row) for row in rows]
+
+    def id_reserved(self, node_id: str) -> bool:
+        return (
+            self._reader().execute("SELECT 1 FROM reserved_ids WHERE id = ?", (node_id,)).fetchone()
+            is not None
+        )
 
     def commit_bulk(
         self,

@@ -1,0 +1,195 @@
+"""Review over HTTP, the hard cases: decisions taken back, edits, ids across sets, retries."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import READ, WRITE
+
+ARTICLE = (
+    "Talks in Varnia\n\n"
+    "Foreign Minister Anna Berg of Norland met Prime Minister Ivo Tamm in Varnia on Monday. "
+    "Berg said troops were moving to the border.\n"
+)
+
+
+def _ingest(client: TestClient, text: str = ARTICLE, **headers: str) -> dict:
+    body = {"text": text, "title": "Talks in Varnia", "published": "2023-05-03"}
+    answer = client.post("/ingest", json=body, headers={**WRITE, **headers})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _item(found: dict, **match: object) -> dict:
+    return next(i for i in found["items"] if all(i["record"].get(k) == v for k, v in match.items()))
+
+
+def _decide(client: TestClient, found: dict, *decisions: dict, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/proposals/{found['id']}/decisions",
+        json={"decisions": list(decisions)},
+        headers={**WRITE, **headers},
+    )
+
+
+def test_a_rejected_item_can_be_accepted_later(writable_client: TestClient) -> None:
+    found = _ingest(writable_client)
+    berg = _item(found, label="Anna Berg")
+    assert (
+        _decide(writable_client, found, {"item": berg["id"], "decision": "reject"}).status_code
+        == 200
+    )
+    answer = _decide(writable_client, found, {"item": berg["id"], "decision": "accept"})
+    assert answer.status_code == 200, answer.text
+    assert writable_client.get(f"/entities/{berg['record']['id']}").status_code == 200
+
+
+def test_an_edit_may_say_which_node_of_the_graph_an_item_is(writable_client: TestClient) -> None:
+    """'Ivo Tamm' accepted as the seed's Olaf Scholz (for the test's sake): his quote goes to
+    olaf-scholz and the meeting that needed him points there."""
+    client = writable_client
+    found = _ingest(client)
+    tamm, berg = _item(found, label="Ivo Tamm"), _item(found, label="Anna Berg")
+    meeting = _item(found, kind="meeting")
+    before = len(client.get("/entities/olaf-scholz").json()["evidence"])
+    answer = _decide(
+        client,
+        found,
+        {"item": tamm["id"], "decision": "edit", "existing": "olaf-scholz"},
+        {"item": berg["id"], "decision": "accept"},
+        *[
+            {"item": i, "decision": "accept"}
+            for i in meeting["needs"]
+            if i not in (tamm["id"], berg["id"])
+        ],
+        {"item": meeting["id"], "decision": "accept"},
+    )
+    assert answer.status_code == 200, answer.text
+    scholz = client.get("/entities/olaf-scholz").json()
+    assert len(scholz["evidence"]) == before + 1
+    assert client.get(f"/entities/{tamm['record']['id']}").status_code == 404
+    event = client.get(f"/events/{meeting['record']['id']}").json()
+    assert "olaf-scholz" in {p["id"] for p in event["participants"]}
+
+
+def test_an_edited_id_follows_to_the_items_that_refer_to_it(writable_client: TestClient) -> None:
+    client = writable_client
+    found = _ingest(client)
+    berg, meeting = _item(found, label="Anna Berg"), _item(found, kind="meeting")
+    others = [i for i in meeting["needs"] if i != berg["id"]]
+    answer = _decide(
+        client,
+        found,
+        {"item": berg["id"], "decision": "edit", "record": {"id": "anna-berg-of-norland"}},
+        *[{"item": i, "decision": "accept"} for i in others],
+        {"item": meeting["id"], "decision": "accept"},
+    )
+    assert answer.status_code == 200, answer.text
+    event = client.get(f"/events/{meeting['record']['id']}").json()
+    assert "anna-berg-of-norland" in {p["id"] for p in event["participants"]}
+
+
+def test_edits_keep_to_what_an_item_may_change(writable_client: TestClient) -> None:
+    client = writable_client
+    text = "T\n\nOlaf Scholz met Foreign Minister Anna Berg of Norland in Varnia.\n"
+    found = _ingest(client, text)
+    linked = next(i for i in found["items"] if i["existing"] == "olaf-scholz")
+    wrong = _decide(
+        client, found, {"item": linked["id"], "decision": "edit", "record": {"label": "X"}}
+    )
+    assert wrong.status_code == 422 and "only the evidence" in wrong.text
+    berg = _item(found, label="Anna Berg")
+    elsewhere = {"source": "ap-2022-02-15-russia-forces-pulling-back", "quote": "Kyiv"}
+    answer = _decide(
+        client, found, {"item": berg["id"], "decision": "edit", "record": {"evidence": [elsewhere]}}
+    )
+    assert answer.status_code == 422 and "quotes come from this article" in answer.text
+    found_quote = _decide(
+        client,
+        found,
+        {"item": berg["id"], "decision": "edit", "record": {"evidence": [{"quote": "Anna Berg"}]}},
+    )
+    assert found_quote.status_code == 200, found_quote.text
+    [ev] = client.get(f"/entities/{berg['record']['id']}").json()["evidence"]
+    assert (ev["start"], ev["end"]) == (text.index("Anna Berg"), text.index("Anna Berg") + 9)
+
+
+def test_two_sets_of_one_article_never_share_an_id(writable_client: TestClient) -> None:
+    client = writable_client
+    first, second = _ingest(client), _ingest(client)
+    for found in (first, second):
+        everything = [{"item": i["id"], "decision": "accept"} for i in found["items"]]
+        answer = _decide(client, found, *everything)
+        assert answer.status_code == 200, answer.text
+    ids = [
+        {i["record"].get("id") for i in s["items"] if i["action"] == "create"}
+        for s in (first, second)
+    ]
+    assert not ids[0] & ids[1]
+
+
+def test_a_source_id_taken_meanwhile_gets_a_new_one(writable_client: TestClient) -> None:
+    client = writable_client
+    found = _ingest(client)
+    taken = {
+        "id": found["source"],
+        "title": "Another",
+        "published": "2023-05-01",
+        "text": "Other text.",
+    }
+    assert client.post("/sources", json=taken, headers=WRITE).status_code == 201
+    berg = _item(found, label="Anna Berg")
+    answer = _decide(client, found, {"item": berg["id"], "decision": "accept"})
+    assert answer.status_code == 200, answer.text
+    source = answer.json()["source"]
+    assert source != found["source"]
+    assert client.get(f"/entities/{berg['record']['id']}").json()["evidence"][0]["source"] == source
+    assert client.get(f"/proposals/{found['id']}", headers=READ).json()["source"] == source
+
+
+def test_retries_with_an_idempotency_key_answer_the_first_answer(
+    writable_client: TestClient,
+) -> None:
+    client = writable_client
+    first = _ingest(client, **{"Idempotency-Key": "ingest-1"})
+    again = client.post(
+        "/ingest",
+        json={"text": ARTICLE, "title": "Talks in Varnia", "published": "2023-05-03"},
+        headers={**WRITE, "Idempotency-Key": "ingest-1"},
+    )
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first["id"]
+    other = client.post(
+        "/ingest",
+        json={"text": ARTICLE + "More.", "title": "Talks in Varnia", "published": "2023-05-03"},
+        headers={**WRITE, "Idempotency-Key": "ingest-1"},
+    )
+    assert other.status_code == 422
+    berg = _item(first, label="Anna Berg")
+    decision = {"item": berg["id"], "decision": "accept"}
+    one = _decide(client, first, decision, **{"Idempotency-Key": "decide-1"})
+    two = _decide(client, first, decision, **{"Idempotency-Key": "decide-1"})
+    assert one.status_code == two.status_code == 200
+    assert two.headers["idempotent-replayed"] == "true" and two.json() == one.json()
+
+
+def test_several_reports_of_one_event_are_one_item(writable_client: TestClient) -> None:
+    client = writable_client
+    text = (
+        "T\n\nRussia has deployed more than 130,000 soldiers near Ukraine. "
+        "Russia deployed troops near Ukraine, officials said.\n"
+    )
+    found = _ingest(client, text)
+    again = [
+        i for i in found["items"] if i["existing"] == "russia-deploys-130000-soldiers-near-ukraine"
+    ]
+    assert len(again) == 1 and len(again[0]["evidence"]) == 2
+    everything = [{"item": i["id"], "decision": "accept"} for i in found["items"]]
+    assert _decide(client, found, *everything).status_code == 200
+
+
+def test_whitespace_is_no_article(writable_client: TestClient) -> None:
+    answer = writable_client.post(
+        "/ingest", json={"text": " \n\t ", "title": "t", "published": "2023-05-03"}, headers=WRITE
+    )
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "text"
