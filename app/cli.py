@@ -234,23 +234,36 @@ def _date(value: str) -> dt.date:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from graph.ingest.desk import IngestIn, ingest
+    from graph.ingest.desk import MAX_ARTICLE_CHARS, IngestIn, ingest
 
     path = Path(args.file)
+    limit = 4 * MAX_ARTICLE_CHARS  # UTF-8 takes at most 4 bytes a character
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(limit + 1)
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise ImportFileError(
+            f"{path}: text: longer than an article may be ({MAX_ARTICLE_CHARS} characters)"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ImportFileError(f"{path}:{line}: text: not UTF-8 at byte {exc.start}") from None
+        column = (
+            len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")) + 1
+        )
+        raise ImportFileError(
+            f"{path}:{line}:{column}: text: not UTF-8 (byte {exc.start})"
+        ) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark is no part of the article
     title = args.title or next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     try:
         body = IngestIn(text=text, title=title, published=args.published, url=args.url)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()
+        error = next((e for e in errors if e["loc"] and e["loc"][0] == "text"), errors[0])
         field = ".".join(str(p) for p in error["loc"])
         where = str(path)
         offset = re.search(r"at offset ([0-9]+)", error["msg"])

@@ -470,6 +470,8 @@ class _Reader:
             if role:
                 roles.append((role, obj.cluster, obj))
         for m in right:
+            if any(r[0] == "place" for r in roles):
+                break  # one place: where it happened
             if (
                 m.role_hint == "place"
                 and self.kind_of(m.cluster) == EntityKind.PLACE

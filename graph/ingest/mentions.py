@@ -102,8 +102,13 @@ class Mentions:
 
 # -- names ------------------------------------------------------------------------------------
 
+_INSIDE = "\u0300-\u036f\u200b-\u200d\u2060\u00ad"
+"""Characters that may sit inside a word without ending it: combining accents (a name in
+decomposed form) and invisible joiners or soft hyphens (pasted from web pages)."""
+_INVISIBLE = "\u200b-\u200d\u2060\u00ad\ufeff"
 _TOKEN = (
-    r"(?:(?<![\w.-])(?:[A-Z]\.){2,6}|(?<![\w-])[A-Z][\w’'\-]{0,60}(?![\w’'\-])(?:\.(?=\s+[A-Z]))?)"
+    rf"(?:(?<![\w.-])(?:[A-Z]\.){{2,6}}|(?<![\w-])[A-Z][\w’'\-{_INSIDE}]{{0,60}}"
+    rf"(?![\w’'\-{_INSIDE}])(?:\.(?=\s+[A-Z]))?)"
 )
 _RUN = re.compile(rf"{_TOKEN}(?:\s+(?:(?:of|for|and|de|von|van|al|the)\s+)?{_TOKEN})*")
 
@@ -423,6 +428,7 @@ class _Reader:
         unnamed: bool = False,
         place_of_state: bool = False,
     ) -> Cluster:
+        label = unicodedata.normalize("NFC", re.sub(f"[{_INVISIBLE}]", "", label))
         key = ("place:" if place_of_state else "") + name_key(label)
         found = self.by_key.get(key)
         if found is not None:
@@ -811,8 +817,8 @@ class _Reader:
             name_end -= 2
             name_text = self.text[a:name_end]
             name = self.folded[a:name_end]
-        if not name.strip(" ,.") or name.lower().strip(".") in _NOT_NAMES:
-            return
+        if not name.strip(" ,.") or name.lower().strip(".") in _NOT_NAMES or len(name) > 120:
+            return  # no name is that long: a run of capitals in a shouted or pasted line
         if name == "West" and before.rstrip().lower().endswith("the"):
             c = self.cluster("the West", EntityKind.GROUP, "the West", 0.7)
             self.mention(c, a - 4, name_end, "the West")

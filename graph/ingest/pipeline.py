@@ -15,7 +15,7 @@ from graph.ingest.mentions import Cluster, Mentions, find_mentions
 from graph.ingest.proposals import ProposalItem, ProposalSet, SkippedSpan, Span
 from graph.ingest.text import boilerplate, fold, sentences
 from graph.model import EventDate
-from graph.ontology import EventKind, Modality
+from graph.ontology import EntityKind, EventKind, Modality
 from graph.store import GraphStore
 from graph.validation import mint_id
 
@@ -240,7 +240,14 @@ class _Builder:
                 **({} if e.cameo else {"cameo_note": e.cameo_note}),
                 "modality": e.modality.value,
                 "date": _date_json(date),
-                "place": None,
+                "place": next(
+                    (
+                        self.entity_ids[k]
+                        for r, k, _ in roles
+                        if r == "place" and clusters[k].kind == EntityKind.PLACE
+                    ),
+                    None,
+                ),
                 "quantities": [
                     {
                         "value": q.value,

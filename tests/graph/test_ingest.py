@@ -273,3 +273,22 @@ def test_dates_at_the_ends_of_the_calendar_stay_undated(published: str) -> None:
     text = "T\n\nAnna Berg met Ivo Tamm on Sunday. Anna Berg will meet Ivo Tamm on Saturday.\n"
     found = _read(text, published, None)
     assert len(_events(found)) == 2
+
+
+def test_invisible_and_combining_characters_stay_inside_a_name() -> None:
+    text = "T\n\nForeign Minister Anna Be\u200brg met Ze\u0301lensky in Varnia on Monday.\n"
+    found = _read(text, "2023-05-03", None)
+    labels = {i.record["label"] for i in found.items if i.type == "entity"}
+    assert {"Anna Berg", "Z\u00e9lensky"} <= labels
+    for item in found.items:
+        for span in item.evidence:
+            assert text[span.start : span.end] == span.quote
+
+
+def test_an_event_has_one_place_and_names_it() -> None:
+    text = "T\n\nAnna Berg met Ivo Tamm in Varnia and in Norland on Monday.\n"
+    found = _read(text, "2023-05-03", None)
+    [meeting] = [e for e in _events(found) if e["kind"] == "meeting"]
+    roles = next(i.roles for i in found.items if i.record.get("id") == meeting["id"])
+    places = [r["target"] for r in roles if r["type"] == "place"]
+    assert places == ["varnia"] and meeting["place"] == "varnia"
