@@ -58,6 +58,47 @@ def _next_weekday(expression: str | None, published: dt.date) -> EventDate:
     return _day(expression, published + dt.timedelta(days=delta), "next_weekday")
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_DAY = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+([0-9]{1,2})\b"
+)
+
+
+def _month_day(expression: str | None, published: dt.date) -> EventDate:
+    """'Feb. 14', 'February 14': that day in the publication's year, or the year before when
+    it would fall more than half a year after publication (a January article about
+    December)."""
+    found = _MONTH_DAY.search((expression or "").lower())
+    if found is None:
+        raise DateResolutionError(f"expected a month and a day like 'Feb. 14' in {expression!r}")
+    month, day = _MONTHS.index(found.group(1)) + 1, int(found.group(2))
+    try:
+        value = dt.date(published.year, month, day)
+        if value > published + dt.timedelta(days=183):
+            value = dt.date(published.year - 1, month, day)
+    except ValueError as exc:
+        raise DateResolutionError(f"{expression!r}: {exc}") from None
+    return _day(expression, value, "month_day")
+
+
+def _day_before_publication(expression: str | None, published: dt.date) -> EventDate:
+    """'yesterday': the day before publication."""
+    return _day(expression, published - dt.timedelta(days=1), "day_before_publication")
+
+
+def _week_before_publication(expression: str | None, published: dt.date) -> EventDate:
+    """'last week': the week (Monday to Sunday) before the publication's week."""
+    monday = published - dt.timedelta(days=published.weekday() + 7)
+    return EventDate(
+        expression=expression,
+        value=monday,
+        start=monday,
+        end=monday + dt.timedelta(days=6),
+        granularity=Granularity.WEEK,
+        rule="week_before_publication",
+    )
+
+
 def _days_of_month(expression: str | None, published: dt.date) -> EventDate:
     days = sorted({int(d) for d in _DAY_OF_MONTH.findall(expression or "")})
     if not days:
@@ -131,6 +172,9 @@ DATE_RULES: dict[str, Callable[[str | None, dt.date], EventDate]] = {
     "weekday_near_publication": _weekday_near_publication,
     "last_weekday": _last_weekday,
     "next_weekday": _next_weekday,
+    "month_day": _month_day,
+    "day_before_publication": _day_before_publication,
+    "week_before_publication": _week_before_publication,
     "days_of_month": _days_of_month,
     "publication_week": _publication_week,
     "before_publication": _before_publication,

@@ -137,6 +137,12 @@ _DAYS = re.compile(
     r"\b(?:on\s+)?(?:\((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.\)\s*)?"
     r"[0-9]{1,2}(?:st|nd|rd|th)(?:\s+or\s+the\s+[0-9]{1,2}(?:st|nd|rd|th))?"
 )
+_YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
+_LAST_WEEK = re.compile(r"\blast week\b", re.IGNORECASE)
+_MONTH_DAY = re.compile(
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|March|Mar|April|Apr|May|June|Jun|July|Jul|August|Aug|"
+    r"Sept(?:ember)?|Sep|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+[0-9]{1,2}\b(?!\s*,?\s*[0-9]{3})"
+)
 _TODAY = re.compile(r"\btoday\b", re.IGNORECASE)
 _BREAK_CHARS = "\n\r\x85\u2028\u2029"
 _SUBJECT_DATE = re.compile(r"\s+(?:would|will|is|was|could|should)\b")
@@ -625,6 +631,9 @@ class _Reader:
             (_BEFORE, "before_publication"),
             (_DAYS, "days_of_month"),
             (_TODAY, "publication_day"),
+            (_YESTERDAY, "day_before_publication"),
+            (_LAST_WEEK, "week_before_publication"),
+            (_MONTH_DAY, "month_day"),
             (_DAY_AFTER, "relative"),
         ):
             for m in pattern.finditer(self.folded, s.start, s.end):

@@ -292,3 +292,18 @@ def test_an_event_has_one_place_and_names_it() -> None:
     roles = next(i.roles for i in found.items if i.record.get("id") == meeting["id"])
     places = [r["target"] for r in roles if r["type"] == "place"]
     assert places == ["varnia"] and meeting["place"] == "varnia"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "day", "rule"),
+    [
+        ("yesterday", "2022-02-15", "day_before_publication"),
+        ("last week", "2022-02-07", "week_before_publication"),
+        ("on Feb. 14", "2022-02-14", "month_day"),
+        ("on December 30", "2021-12-30", "month_day"),
+    ],
+)
+def test_other_date_phrases_resolve_by_their_rules(phrase: str, day: str, rule: str) -> None:
+    found = _read(f"T\n\nAnna Berg met Ivo Tamm {phrase}.\n", "2022-02-16", None)
+    [meeting] = [e for e in _events(found) if e["kind"] == "meeting"]
+    assert (meeting["date"]["value"], meeting["date"]["rule"]) == (day, rule)
