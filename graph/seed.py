@@ -30,11 +30,12 @@ from graph.model import (
     NodeId,
     Quantity,
     Source,
+    check_cameo_note,
 )
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
 from graph.reference import cameo_codes, country_identifiers, wikidata_identifier
 from graph.store import GraphStore
-from graph.validation import Label, Line, LongText, Quote, check_text, locate_quote
+from graph.validation import CameoValue, Label, Line, LongText, Quote, check_text, locate_quote
 
 __all__ = [
     "SEED_FORMAT",
@@ -111,7 +112,8 @@ class SeedEvent(_In):
     id: NodeId
     kind: EventKind
     label: Label
-    cameo: str = Field(pattern=r"^[0-9]{2,4}$")
+    cameo: CameoValue | None
+    cameo_note: Line | None = None
     modality: Modality
     date: SeedDate
     place: NodeId | None = None
@@ -246,8 +248,12 @@ class _Checker:
                         f"duplicate event id {event.id!r} (also in {events[event.id][0]})",
                     )
                 events.setdefault(event.id, (file, event))
-                if event.cameo not in codes:
+                if event.cameo is not None and event.cameo not in codes:
                     self.problem(file, f"{where}.cameo", f"unknown CAMEO code {event.cameo!r}")
+                try:
+                    check_cameo_note(event.cameo, event.cameo_note)
+                except ValueError as exc:
+                    self.problem(file, f"{where}.cameo_note", str(exc))
                 self.check_evidence(file, f"{where}.evidence", text, event.evidence)
                 for j, part in enumerate(event.participants):
                     self.check_evidence(
@@ -395,7 +401,8 @@ class _Checker:
                         id=event.id,
                         kind=event.kind,
                         label=event.label,
-                        cameo=codes[event.cameo],
+                        cameo=None if event.cameo is None else codes[event.cameo],
+                        cameo_note=event.cameo_note,
                         modality=event.modality,
                         date=self.dates[event.id],
                         place=event.place,

@@ -47,6 +47,7 @@ from graph.model import (
     NodeId,
     Quantity,
     Source,
+    check_cameo_note,
 )
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
 from graph.queries import EventDetail, detail_of, event_detail
@@ -55,6 +56,7 @@ from graph.store import GraphStore
 from graph.validation import (
     LIMITS,
     AttributeName,
+    CameoValue,
     Label,
     Line,
     LongText,
@@ -186,7 +188,16 @@ class EventIn(_In):
     id: NodeId | None = Field(default=None, description="Minted from the label if left out.")
     kind: EventKind
     label: Label
-    cameo: str = Field(pattern=r"^[0-9]{2,4}$")
+    cameo: CameoValue | None = Field(
+        description="The most specific CAMEO code that fits, as a string; null where none "
+        "fits, with a `cameo_note` saying why (never `010` as filler).",
+        examples=["036", None],
+    )
+    cameo_note: Line | None = Field(
+        default=None,
+        description="Why no CAMEO code fits; given exactly when `cameo` is null.",
+        examples=["a market movement, not an interaction between political actors"],
+    )
     modality: Modality
     date: DateIn = DateIn()
     place: NodeId | None = None
@@ -488,8 +499,12 @@ def _event(
 ) -> tuple[Event, list[Edge]]:
     b = _Builder(store)
     codes = cameo_codes()
-    if body.cameo not in codes:
+    if body.cameo is not None and body.cameo not in codes:
         b.problem("$.cameo", f"unknown CAMEO code {body.cameo!r}")
+    try:
+        check_cameo_note(body.cameo, body.cameo_note)
+    except ValueError as exc:
+        b.problem("$.cameo_note", str(exc))
     evidence = b.evidence("$.evidence", body.evidence)
     b.supported(body, evidence)
     date = keep_date if keep_date is not None else _event_date(b, body, evidence, event_id)
@@ -547,7 +562,8 @@ def _event(
         id=event_id,
         kind=body.kind,
         label=body.label,
-        cameo=codes[body.cameo],
+        cameo=None if body.cameo is None else codes[body.cameo],
+        cameo_note=body.cameo_note,
         modality=body.modality,
         date=date,
         place=body.place,
@@ -729,7 +745,8 @@ def _as_body(store: GraphStore, object_type: WritableType, object_id: str) -> di
         return {
             "kind": v.kind.value,
             "label": v.label,
-            "cameo": v.cameo.code,
+            "cameo": None if v.cameo is None else v.cameo.code,
+            "cameo_note": v.cameo_note,
             "modality": v.modality.value,
             "place": v.place,
             "participants": parts,

@@ -441,3 +441,40 @@ def test_a_label_without_letters_mints_an_id_from_the_kind(writable_client: Test
     created = writable_client.post("/entities", json=body, headers=WRITE)
     assert created.status_code == 201, created.text
     assert created.json()["id"].startswith("media-outlet-")
+
+
+def test_an_event_no_cameo_code_fits_says_why_and_has_no_scores(
+    writable_client: TestClient,
+) -> None:
+    event = {
+        "kind": "market_movement",
+        "label": "Markets rise",
+        "cameo": None,
+        "modality": "occurred",
+        "analyst_assertion": True,
+    }
+    before = _position(writable_client)
+    missing = _problem(writable_client.post("/events", json=event, headers=WRITE), 422)
+    assert [e["field"] for e in missing["errors"]] == ["$.cameo_note"]
+    both = {**event, "cameo": "010", "cameo_note": "filler"}
+    refused = _problem(writable_client.post("/events", json=both, headers=WRITE), 422)
+    assert [e["field"] for e in refused["errors"]] == ["$.cameo_note"]
+    assert _position(writable_client) == before
+    note = "a market movement, not an interaction between political actors"
+    created = writable_client.post("/events", json={**event, "cameo_note": note}, headers=WRITE)
+    assert created.status_code == 201, created.text
+    detail = created.json()
+    assert detail["cameo"] is None and detail["cameo_note"] == note
+    assert writable_client.get(f"/events/{detail['id']}").json() == detail
+    assert detail["id"] not in [
+        e["id"] for e in writable_client.get("/events?cameo=01").json()["items"]
+    ]
+    # A patch that gives a code must drop the note (and one that drops the code, give one).
+    coded = writable_client.patch(
+        f"/events/{detail['id']}", json={"cameo": "013", "cameo_note": None}, headers=WRITE
+    )
+    assert coded.status_code == 200 and coded.json()["cameo"]["code"] == "013"
+    assert coded.json()["cameo_note"] is None
+    _problem(
+        writable_client.patch(f"/events/{detail['id']}", json={"cameo": None}, headers=WRITE), 422
+    )

@@ -84,6 +84,17 @@ def rich() -> Iterator[KnowledgeGraph]:
                 "evidence": [{"source": "second-report", "quote": "Moscow denied it."}],
             },
         ),
+        (
+            "event",
+            {
+                "kind": "statement",
+                "label": "Lavrov speaks again",
+                "cameo": None,
+                "cameo_note": "no CAMEO code fits: the test says so",
+                "modality": "occurred",
+                "evidence": [{"source": "second-report", "quote": "Lavrov spoke again"}],
+            },
+        ),
     ]
     for kind, body in writes:
         graph.write(lambda s, k=kind, b=body: plan_create(s, k, b), actor="test")
@@ -358,6 +369,12 @@ def _break(case: str) -> tuple[dict[str, Any], str]:
     if case == "unknown-cameo":
         event["cameo"]["code"] = "9999"
         return dump, f"$.nodes[{j}].cameo.code"
+    if case == "no-cameo-and-no-note":
+        event["cameo"] = None
+        return dump, f"$.nodes[{j}].cameo_note"
+    if case == "cameo-note-beside-a-code":
+        event["cameo_note"] = "filler"
+        return dump, f"$.nodes[{j}].cameo_note"
     if case == "nan-quantity":
         event["quantities"] = [
             {
@@ -389,6 +406,8 @@ BROKEN = [
     "control-character",
     "lone-surrogate",
     "unknown-cameo",
+    "no-cameo-and-no-note",
+    "cameo-note-beside-a-code",
     "nan-quantity",
     "missing-node",
     "duplicate-id",

@@ -122,6 +122,24 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
     ),
     ("CAMEO code as a number", _set(["events", 0, "cameo"], 36), "$.events[0].cameo", "string"),
     (
+        "no CAMEO code and no note saying why",
+        _set(["events", 0, "cameo"], None),
+        "$.events[0].cameo_note",
+        "needs a cameo_note",
+    ),
+    (
+        "a CAMEO note beside a code",
+        _set(["events", 0, "cameo_note"], "filler"),
+        "$.events[0].cameo_note",
+        "only for an event without a CAMEO code",
+    ),
+    (
+        "a blank CAMEO note",
+        _set(["events", 0, "cameo_note"], " "),
+        "$.events[0].cameo_note",
+        "must not be blank",
+    ),
+    (
         "unknown ISO code",
         _set(["entities", 0, "iso3166"], "XX"),
         "$.entities[0].iso3166",
@@ -291,3 +309,15 @@ def test_relative_dates_resolve_from_their_anchor(mini_store: Any) -> None:
     denial = mini_store.event("beta-denial")
     assert denial.date.value is None and denial.date.granularity is None
     assert "does not date" in (denial.date.note or "")
+
+
+def test_an_event_no_code_fits_loads_with_its_note_and_no_scores(mini_copy: Path) -> None:
+    note = "a denial between test actors, left uncoded for the test"
+
+    def uncode(data: dict[str, Any]) -> None:
+        data["events"][2]["cameo"] = None
+        data["events"][2]["cameo_note"] = note
+
+    _edit(mini_copy, uncode)
+    denial = load_seed_dir(mini_copy).event("beta-denial")
+    assert denial.cameo is None and denial.cameo_note == note
