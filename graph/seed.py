@@ -63,6 +63,14 @@ class SeedEvidence(_In):
     end: int = Field(ge=0)
 
 
+class SeedCredit(_In):
+    """Where the text itself names the publisher or a contributor (a byline, a credit line):
+    the quotes of the source's ``published_by`` or ``contributor`` edge."""
+
+    entity: NodeId
+    evidence: list[SeedEvidence] = Field(min_length=1)
+
+
 class SeedSource(_In):
     id: NodeId
     title: Label
@@ -70,6 +78,7 @@ class SeedSource(_In):
     publisher: NodeId
     published: dt.date
     contributors: list[NodeId] = []
+    credits: list[SeedCredit] = []
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     metadata_origin: Line
 
@@ -212,6 +221,20 @@ class _Checker:
                     f"source {seed.source.id!r} is also defined in {sources[seed.source.id]}",
                 )
             sources[seed.source.id] = file
+            credited = {seed.source.publisher, *seed.source.contributors}
+            seen: set[str] = set()
+            for i, credit in enumerate(seed.source.credits):
+                where = f"$.source.credits[{i}]"
+                if credit.entity not in credited:
+                    self.problem(
+                        file,
+                        f"{where}.entity",
+                        f"{credit.entity!r} is neither the publisher nor a contributor",
+                    )
+                elif credit.entity in seen:
+                    self.problem(file, f"{where}.entity", f"{credit.entity!r} is credited twice")
+                seen.add(credit.entity)
+                self.check_evidence(file, f"{where}.evidence", text, credit.evidence)
             for i, ent in enumerate(seed.entities):
                 where = f"$.entities[{i}]"
                 if ent.id in entities and entities[ent.id][0] == file:
@@ -413,6 +436,7 @@ class _Checker:
         for _, _, seed, _ in self.files:
             src = seed.source
             metadata = {"origin": "metadata"}
+            credits = {c.entity: _evidence(c.evidence, src.id) for c in src.credits}
             add_edge(
                 Edge(
                     id=f"{src.id}.published_by.{src.publisher}",
@@ -421,6 +445,7 @@ class _Checker:
                     source=src.id,
                     target=src.publisher,
                     attributes=metadata,
+                    evidence=credits.get(src.publisher, ()),
                 )
             )
             for person in dict.fromkeys(src.contributors):
@@ -432,6 +457,7 @@ class _Checker:
                         source=src.id,
                         target=person,
                         attributes=metadata,
+                        evidence=credits.get(person, ()),
                     )
                 )
             for event in seed.events:

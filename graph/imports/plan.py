@@ -421,6 +421,15 @@ class ImportPlanner:
             self.problem(where, ".type", f"unknown relation type {row.type!r}")
         if row.type not in _SOURCE_LINKS:
             self.supported(where, row)
+        else:
+            for i, ev in enumerate(row.evidence):
+                if ev.source != row.source:
+                    self.problem(
+                        where,
+                        f".evidence[{i}].source",
+                        f"a {row.type} edge quotes its own source's text (the byline), "
+                        f"{row.source!r}, not {ev.source!r}",
+                    )
         self.evidence_rows(index, ".evidence", row.evidence, edge=1)
         body = _record_json(row) or self.edge(row).model_dump_json()
         self._edges.append(

@@ -478,3 +478,52 @@ def test_an_event_no_cameo_code_fits_says_why_and_has_no_scores(
     _problem(
         writable_client.patch(f"/events/{detail['id']}", json={"cameo": None}, headers=WRITE), 422
     )
+
+
+def test_a_sources_credits_quote_its_byline_and_survive_patches(
+    writable_client: TestClient,
+) -> None:
+    text = "Russia moved troops.\n— Karmanau reported from Kyiv. Jill Lawless contributed."
+    source = {
+        "id": "bylined",
+        "title": "Bylined",
+        "published": "2022-02-16",
+        "text": text,
+        "publisher": "associated-press",
+        "contributors": ["karmanau", "jill-lawless"],
+        "credits": [
+            {"entity": "karmanau", "evidence": [{"quote": "Karmanau reported from Kyiv"}]},
+            {"entity": "jill-lawless", "evidence": [{"quote": "Jill Lawless contributed"}]},
+        ],
+    }
+    refused = _problem(
+        writable_client.post(
+            "/sources",
+            json={**source, "credits": [{"entity": "russia", "evidence": [{"quote": "Russia"}]}]},
+            headers=WRITE,
+        ),
+        422,
+    )
+    assert [e["field"] for e in refused["errors"]] == ["$.credits[0].entity"]
+    assert writable_client.post("/sources", json=source, headers=WRITE).status_code == 201
+
+    def quotes(edge_id: str) -> list[tuple[str, int, int]]:
+        items = writable_client.get("/relations?source=bylined&limit=10").json()["items"]
+        found = {e["id"]: e for e in items}[edge_id]
+        return [(q["quote"], q["start"], q["end"]) for q in found["evidence"]]
+
+    karmanau = ("Karmanau reported from Kyiv", 23, 50)
+    assert quotes("bylined.contributor.karmanau") == [karmanau]
+    assert quotes("bylined.published_by.associated-press") == []
+    retitled = writable_client.patch("/sources/bylined", json={"title": "Retitled"}, headers=WRITE)
+    assert retitled.status_code == 200, retitled.text
+    assert quotes("bylined.contributor.karmanau") == [karmanau]
+    # A contributor the patch removes takes its quotes with it; the others keep theirs.
+    fewer = writable_client.patch(
+        "/sources/bylined", json={"contributors": ["karmanau"]}, headers=WRITE
+    )
+    assert fewer.status_code == 200, fewer.text
+    assert quotes("bylined.contributor.karmanau") == [karmanau]
+    assert "bylined.contributor.jill-lawless" not in [
+        e["id"] for e in writable_client.get("/relations?source=bylined").json()["items"]
+    ]

@@ -503,3 +503,20 @@ def test_an_edge_type_that_contradicts_its_predicate_is_refused(open_graph: Open
     problem = next(p for p in caught.value.problems if p.location.endswith(".predicate"))
     assert problem.location == f"line {n}: {edge}.predicate"
     assert "an edge of type 'ally_of' is" in problem.reason
+
+
+def test_a_byline_edge_quotes_its_own_source(open_graph: OpenGraph) -> None:
+    dump = _seed_dump()
+    _, source = _node(dump, "source")
+    other = {**source, "id": "test-mini-copy"}
+    dump["nodes"].append(other)
+    k, edge = next((k, e) for k, e in enumerate(dump["edges"]) if e["type"] == "contributor")
+    edge["evidence"] = [
+        {"source": "test-mini-copy", "quote": "Officer Délia Quux", "start": 104, "end": 122}
+    ]
+    with pytest.raises(RecordValidationError) as caught:
+        _import(open_graph(), json.dumps(dump).encode(), "json")
+    assert [p.location for p in caught.value.problems] == [f"$.edges[{k}].evidence[0].source"]
+    edge["evidence"][0]["source"] = source["id"]
+    report = _import(open_graph(), json.dumps(dump).encode(), "json")
+    assert report.added["edge"] == len(dump["edges"])

@@ -140,6 +140,29 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
         "must not be blank",
     ),
     (
+        "a credit for someone neither publisher nor contributor",
+        _set(
+            ["source", "credits"],
+            [
+                {
+                    "entity": "alpha-land",
+                    "evidence": [{"quote": "Alpha Land", "start": 40, "end": 50}],
+                }
+            ],
+        ),
+        "$.source.credits[0].entity",
+        "neither the publisher nor a contributor",
+    ),
+    (
+        "a credit quote not in the text",
+        _set(
+            ["source", "credits"],
+            [{"entity": "delia-quux", "evidence": [{"quote": "Nobody", "start": 0, "end": 6}]}],
+        ),
+        "$.source.credits[0].evidence[0]",
+        "not the text",
+    ),
+    (
         "unknown ISO code",
         _set(["entities", 0, "iso3166"], "XX"),
         "$.entities[0].iso3166",
@@ -321,3 +344,12 @@ def test_an_event_no_code_fits_loads_with_its_note_and_no_scores(mini_copy: Path
     _edit(mini_copy, uncode)
     denial = load_seed_dir(mini_copy).event("beta-denial")
     assert denial.cameo is None and denial.cameo_note == note
+
+
+def test_a_credit_is_the_evidence_of_the_contributor_edge(mini_copy: Path) -> None:
+    quote = {"quote": "Officer Délia Quux", "start": 104, "end": 122}
+    _edit(mini_copy, _set(["source", "credits"], [{"entity": "delia-quux", "evidence": [quote]}]))
+    edge = load_seed_dir(mini_copy).edge("test-mini.contributor.delia-quux")
+    assert [(e.source, e.quote, e.start, e.end) for e in edge.evidence] == [
+        ("test-mini", "Officer Délia Quux", 104, 122)
+    ]
