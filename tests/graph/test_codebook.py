@@ -6,7 +6,9 @@ on the seed as it was before issue #7's codebook.
 
 from __future__ import annotations
 
+from graph import queries
 from graph.model import Edge
+from graph.ontology import EntityKind
 from graph.store import GraphStore
 
 SOURCE = "ap-2022-02-15-russia-forces-pulling-back"
@@ -26,6 +28,40 @@ def _edges(store: GraphStore, edge_type: str) -> list[Edge]:
 
 def _quotes(edge: Edge) -> list[str]:
     return [ev.quote for ev in edge.evidence]
+
+
+# -- 2. co-reference ---------------------------------------------------------------------------
+
+
+def test_ukraines_leader_is_zelenskyy_as_the_russian_leader_is_putin(
+    seed_store: GraphStore,
+) -> None:
+    # "a day after he sat down with Ukraine's leader in Kyiv": the article names Ukraine's
+    # leader elsewhere ("Ukrainian President Volodymyr Zelenskyy"), so no entity of its own.
+    persons = [e for e in seed_store.entities() if e.kind == EntityKind.PERSON]
+    assert not [e.id for e in persons if "leader" in e.label.lower()]
+    (met,) = _roles(seed_store, "scholz-meets-ukraine-leader-in-kyiv", "participant")
+    assert met.target == "volodymyr-zelenskyy"
+    assert _quotes(met) == ["Ukraine’s leader in Kyiv"]
+    heads = {e.source: _quotes(e) for e in _edges(seed_store, "head_of")}
+    assert heads["volodymyr-zelenskyy"] == ["Ukraine’s leader"]
+    assert any("the Russian leader" in quote for quote in heads["vladimir-putin"])
+    assert all(not seed_store.entity(person).unnamed for person in heads)
+    path = queries.shortest_path(seed_store, "olaf-scholz", "volodymyr-zelenskyy")
+    assert [n.id for n in path.nodes] == [
+        "olaf-scholz",
+        "scholz-meets-ukraine-leader-in-kyiv",
+        "volodymyr-zelenskyy",
+    ]
+
+
+def test_plural_groups_acting_together_are_affiliated_with_their_state(
+    seed_store: GraphStore,
+) -> None:
+    affiliated = {(e.source, e.target) for e in _edges(seed_store, "affiliated_with")}
+    assert {("ukraine-leaders", "ukraine"), ("us-officials", "united-states")} <= affiliated
+    for group in ("ukraine-leaders", "us-officials"):
+        assert seed_store.entity(group).kind == EntityKind.GROUP
 
 
 # -- 3. modality and negation ------------------------------------------------------------------
@@ -53,3 +89,25 @@ def test_a_negated_statement_is_never_stored_as_its_positive(seed_store: GraphSt
     assert any("we do not see" in quote for quote in disputed["russia-may-invade-ukraine"])
     warned = {e.source for e in seed_store.in_edges("russia-may-invade-ukraine")}
     assert "western-officials-warn-of-invasion-at-any-hour" in warned
+
+
+# -- 4. roles ----------------------------------------------------------------------------------
+
+
+def test_audiences_are_not_roles(seed_store: GraphStore) -> None:
+    # "telling Sky News", "he told reporters": whom a speaker addresses is no role of the
+    # event, and an audience that takes no other part in the story is no entity either.
+    audiences = [["telling Sky News"], ["he told reporters"]]
+    roles = [e for e in seed_store.edges() if e.category == "role"]
+    assert not [e.id for e in roles if _quotes(e) in audiences]
+    assert not [e.id for e in seed_store.entities() if [ev.quote for ev in e.evidence] in audiences]
+
+
+def test_the_codebooks_role_examples_are_the_seeds(seed_store: GraphStore) -> None:
+    # The quote of a role edge names both the event and the entity.
+    (kuleba,) = _roles(seed_store, "kuleba-says-ukraine-will-believe-when-it-sees", "actor")
+    assert _quotes(kuleba) == ["Ukrainian Foreign Minister Dmytro Kuleba said"]
+    # A state is a place when the text names it as the where: "near Ukraine".
+    (near,) = _roles(seed_store, "russia-deploys-130000-soldiers-near-ukraine", "place")
+    assert near.target == "ukraine"
+    assert _quotes(near) == ["deployed more than 130,000 soldiers near Ukraine"]
