@@ -111,3 +111,39 @@ def test_the_codebooks_role_examples_are_the_seeds(seed_store: GraphStore) -> No
     (near,) = _roles(seed_store, "russia-deploys-130000-soldiers-near-ukraine", "place")
     assert near.target == "ukraine"
     assert _quotes(near) == ["deployed more than 130,000 soldiers near Ukraine"]
+
+
+# -- 8. reports that contradict a claim ---------------------------------------------------------
+
+
+def test_the_us_officials_attack_preparations_are_an_event_that_disputes_the_pullback(
+    seed_store: GraphStore,
+) -> None:
+    # "U.S. officials have said the Russian military continued apparent attack preparations
+    # along Ukraine's borders": what they say happens is an event of its own ...
+    preparations = seed_store.event("russian-military-continues-attack-preparations")
+    assert preparations.modality == "reported" and preparations.place == "ukraine-borders"
+    roles = {(e.type, e.target) for e in _roles(seed_store, preparations.id)}
+    assert roles == {
+        ("actor", "russian-military"),
+        ("according_to", "us-officials"),
+        ("place", "ukraine-borders"),
+    }
+    report = "us-officials-say-attack-preparations-continue"
+    links = {(e.type, e.target) for e in seed_store.out_edges(report) if e.category == "relation"}
+    assert ("relates_to", preparations.id) in links
+    # ... and their report contradicts Russia's pull-back claim: a dispute, not a mere relation.
+    pullback = "russia-announces-units-returning-to-bases"
+    assert ("disputes", pullback) in links and ("relates_to", pullback) not in links
+    # So do the other reports of a build-up; none of them relates_to the claim any more.
+    into = {e.source: e.type for e in seed_store.in_edges(pullback) if e.category == "relation"}
+    for build_up in (
+        report,
+        "us-defense-official-reports-moves-to-border",
+        "maxar-reports-increased-russian-military-activity",
+        "western-officials-indicate-troops-moving-to-border",
+    ):
+        assert into[build_up] == "disputes", build_up
+    # A report names what it reports on as the actor of its content, never as its own target.
+    reports = [e for e in seed_store.events() if e.kind == "report"]
+    assert reports and not [e.id for e in reports if _roles(seed_store, e.id, "target")]
