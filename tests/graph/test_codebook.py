@@ -113,6 +113,59 @@ def test_the_codebooks_role_examples_are_the_seeds(seed_store: GraphStore) -> No
     assert _quotes(near) == ["deployed more than 130,000 soldiers near Ukraine"]
 
 
+# -- 5. CAMEO codes -----------------------------------------------------------------------------
+
+SPEECH_ACTS = {"statement", "announcement", "warning", "denial", "appeal", "demand", "report"}
+"""Event kinds whose event is something said (a speech act)."""
+
+NO_CODE_FITS = {
+    "world-markets-and-ruble-rise",
+    "cbs-news-reports-movement",
+    "maxar-reports-increased-russian-military-activity",
+    "ukraine-keeps-preparing",
+    "bomb-shelter-signs-appear-in-apartment-buildings",
+    "about-4500-shelter-sites-available",
+    "tamara-ugrich-buys-supplies",
+    "karmanau-reports-from-kyiv",
+    "ap-journalists-contribute-to-report",
+}
+"""Markets, shelter signs, a resident's supplies, the byline: no interaction between political
+actors, so no CAMEO code (codebook section 5: no filler)."""
+
+
+def test_no_filler_code_where_none_fits(seed_store: GraphStore) -> None:
+    uncoded = {e.id: e for e in seed_store.events() if e.cameo is None}
+    assert set(uncoded) == NO_CODE_FITS
+    for event in uncoded.values():
+        assert event.cameo_note and event.cameo_note.strip(), event.id
+    # 010 "make statement, not specified below" stands only on statements, each with its speaker.
+    filler = [e for e in seed_store.events() if e.cameo is not None and e.cameo.code == "010"]
+    assert filler
+    for event in filler:
+        assert event.kind in SPEECH_ACTS, event.id
+        assert _roles(seed_store, event.id, "actor"), event.id
+
+
+def test_the_most_specific_code_that_fits(seed_store: GraphStore) -> None:
+    def code(event_id: str) -> str | None:
+        cameo = seed_store.event(event_id).cameo
+        return None if cameo is None else cameo.code
+
+    # "certain units ... would be returning to bases": an intent to de-escalate, as the
+    # withdrawal it announces is a de-escalation (087).
+    assert code("russia-announces-units-returning-to-bases") == "0356"
+    assert code("russian-units-return-to-bases") == "087"
+    # Declaring a day of national unity is a symbolic act, as the day itself is.
+    assert code("zelenskyy-declares-day-of-national-unity") == "017"
+    assert code("day-of-national-unity") == "017"
+    # A planned meeting is 036 "express intent to meet"; visits and talks held are 04x.
+    for event in seed_store.events():
+        if event.kind in ("meeting", "visit") and event.cameo is not None:
+            planned = event.modality == "planned"
+            assert (event.cameo.code == "036") == planned, event.id
+            assert planned or event.cameo.code.startswith("04"), event.id
+
+
 # -- 8. reports that contradict a claim ---------------------------------------------------------
 
 
