@@ -30,6 +30,29 @@ def _quotes(edge: Edge) -> list[str]:
     return [ev.quote for ev in edge.evidence]
 
 
+# -- 1. evidence -------------------------------------------------------------------------------
+
+
+def test_the_byline_quotes_the_publisher_and_every_contributor(seed_store: GraphStore) -> None:
+    # "— Karmanau reported from Kyiv, Ukraine. This report was contributed by Robert Burns, ...,
+    # all Associated Press journalists.": the byline is text, so its edges have quotes.
+    text = seed_store.source_text(SOURCE)
+    byline = text.index("— Karmanau reported from Kyiv")
+    credited = [
+        e for e in seed_store.out_edges(SOURCE) if e.type in ("published_by", "contributor")
+    ]
+    source = seed_store.source(SOURCE)
+    assert len(credited) == 1 + len(source.contributors)
+    for edge in credited:
+        assert edge.evidence, edge.id
+        for ev in edge.evidence:
+            assert ev.source == SOURCE and ev.start >= byline, edge.id
+        quoted = " ".join(_quotes(edge))
+        assert seed_store.entity(edge.target).label in quoted, edge.id
+        if edge.type == "contributor":
+            assert "contributed by" in quoted or "reported from" in quoted, edge.id
+
+
 # -- 2. co-reference ---------------------------------------------------------------------------
 
 
