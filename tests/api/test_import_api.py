@@ -41,8 +41,8 @@ def test_import_over_http_gives_the_same_graph(
     )
     assert response.status_code == 201, response.text
     report = response.json()
-    assert report["added"] == {"source": 1, "entity": 66, "event": 61, "edge": 244}
-    assert int(response.headers["X-Geokg-Position"]) == _position(empty_client) == 372
+    assert report["added"] == {"source": 1, "entity": 66, "event": 61, "edge": 245}
+    assert int(response.headers["X-Geokg-Position"]) == _position(empty_client) == 373
     again = empty_client.get("/export", params={"format": fmt}).content
     assert _same(fmt, seed_exports[fmt], again)
 

@@ -12,6 +12,8 @@ from graph.ontology import EntityKind
 from graph.store import GraphStore
 
 SOURCE = "ap-2022-02-15-russia-forces-pulling-back"
+SPEECH_ACTS = {"statement", "announcement", "warning", "denial", "appeal", "demand", "report"}
+"""Event kinds whose event is something said (a speech act)."""
 
 
 def _roles(store: GraphStore, event_id: str, role: str | None = None) -> list[Edge]:
@@ -114,6 +116,51 @@ def test_a_negated_statement_is_never_stored_as_its_positive(seed_store: GraphSt
     assert "western-officials-warn-of-invasion-at-any-hour" in warned
 
 
+def _attributed(store: GraphStore, event_id: str) -> list[str]:
+    """On whose word the article gives an event: its according_to and reported_by entities."""
+    return [
+        e.target for e in store.out_edges(event_id) if e.type in ("according_to", "reported_by")
+    ]
+
+
+def _observer(store: GraphStore, entity_id: str) -> bool:
+    """A third party that observes: an outlet, a company, or an official the article does not
+    name. The others (a state, a named person or body) are parties that assert."""
+    entity = store.entity(entity_id)
+    return entity.unnamed or entity.kind in (EntityKind.MEDIA_OUTLET, EntityKind.COMPANY)
+
+
+def test_similar_statements_get_the_same_modality(seed_store: GraphStore) -> None:
+    wrong: list[str] = []
+    for event in seed_store.events():
+        on_word_of = _attributed(seed_store, event.id)
+        modality = str(event.modality)
+        if on_word_of:
+            # Given on someone's word: never the article's own `occurred`; `reported` when
+            # every source of it is an observer, `asserted` when a party says it.
+            observed = all(_observer(seed_store, who) for who in on_word_of)
+            if modality == "occurred":
+                wrong.append(f"{event.id}: occurred, yet on the word of {on_word_of}")
+            elif modality in ("asserted", "reported") and modality != (
+                "reported" if observed else "asserted"
+            ):
+                wrong.append(f"{event.id}: {modality} on the word of {on_word_of}")
+        elif modality in ("asserted", "reported"):
+            wrong.append(f"{event.id}: {modality} on nobody's word")
+        # "X said / stated / told" in the article's voice: the speech act occurred.
+        if event.kind in SPEECH_ACTS and not on_word_of and modality != "occurred":
+            wrong.append(f"{event.id}: a {event.kind} the article reports, yet {modality}")
+    # The content of a speech act is on the word of whoever said it.
+    for edge in _edges(seed_store, "relates_to"):
+        said, content = seed_store.event(edge.source), edge.target
+        if said.kind in SPEECH_ACTS and seed_store.type_of(content) == "event":
+            speakers = {e.target for e in _roles(seed_store, said.id, "actor")}
+            on_word_of = set(_attributed(seed_store, content))
+            if on_word_of and not speakers <= on_word_of:
+                wrong.append(f"{content}: said by {sorted(speakers)}, on the word of {on_word_of}")
+    assert wrong == []
+
+
 # -- 4. roles ----------------------------------------------------------------------------------
 
 
@@ -137,9 +184,6 @@ def test_the_codebooks_role_examples_are_the_seeds(seed_store: GraphStore) -> No
 
 
 # -- 5. CAMEO codes -----------------------------------------------------------------------------
-
-SPEECH_ACTS = {"statement", "announcement", "warning", "denial", "appeal", "demand", "report"}
-"""Event kinds whose event is something said (a speech act)."""
 
 NO_CODE_FITS = {
     "world-markets-and-ruble-rise",
