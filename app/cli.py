@@ -345,7 +345,8 @@ def _describe(node: object) -> str:
     text = f"{label} [{getattr(node, 'id', '?')}]"
     if isinstance(node, Event):
         when = node.date.value.isoformat() if node.date.value else "undated"
-        text += f" (event: {node.kind.value}, {when}, CAMEO {node.cameo.code} {node.cameo.name})"
+        code = f"CAMEO {node.cameo.code} {node.cameo.name}" if node.cameo else "no CAMEO code"
+        text += f" (event: {node.kind.value}, {when}, {code})"
     return text
 
 

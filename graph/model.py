@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from graph.ontology import EntityKind, EventKind, Granularity, Modality, QuantityQualifier
 
@@ -29,6 +29,7 @@ __all__ = [
     "NodeId",
     "Quantity",
     "Source",
+    "check_cameo_note",
 ]
 
 ID_PATTERN = r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$"
@@ -89,6 +90,32 @@ class CameoCode(_Record):
     origin: str
 
 
+def check_cameo_note(code: str | None, note: str | None) -> None:
+    """Check that an event has a CAMEO code or a note saying why none fits, never both.
+
+    Raises ``ValueError`` saying what is wrong.
+
+    Examples
+    --------
+    >>> check_cameo_note("036", None)
+    >>> check_cameo_note(None, "a market movement, not an interaction between political actors")
+    >>> check_cameo_note(None, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: an event without a CAMEO code needs a cameo_note saying why no code fits
+    >>> check_cameo_note("010", "filler")
+    Traceback (most recent call last):
+    ...
+    ValueError: cameo_note is only for an event without a CAMEO code (this one has '010')
+    """
+    if code is None and (note is None or not note.strip()):
+        raise ValueError("an event without a CAMEO code needs a cameo_note saying why no code fits")
+    if code is not None and note is not None:
+        raise ValueError(
+            f"cameo_note is only for an event without a CAMEO code (this one has {code!r})"
+        )
+
+
 class EventDate(_Record):
     """When an event happened, resolved from the article's own expression."""
 
@@ -121,7 +148,16 @@ class Event(_Record):
     id: NodeId
     kind: EventKind
     label: str
-    cameo: CameoCode
+    cameo: CameoCode | None = Field(
+        description="The most specific CAMEO code that fits, with its name, Goldstein score and "
+        "QuadClass; null where no code fits (then `cameo_note` says why, and the event has no "
+        "Goldstein score or QuadClass)."
+    )
+    cameo_note: str | None = Field(
+        default=None,
+        description="Why no CAMEO code fits, given exactly when `cameo` is null "
+        "(e.g. 'a market movement, not an interaction between political actors').",
+    )
     modality: Modality
     date: EventDate
     place: NodeId | None = None
@@ -130,6 +166,11 @@ class Event(_Record):
     analyst_assertion: bool = Field(
         default=False, description="True if an analyst asserts it without a quote."
     )
+
+    @model_validator(mode="after")
+    def _code_or_note(self) -> Event:
+        check_cameo_note(None if self.cameo is None else self.cameo.code, self.cameo_note)
+        return self
 
 
 class Source(_Record):

@@ -30,11 +30,12 @@ from graph.model import (
     NodeId,
     Quantity,
     Source,
+    check_cameo_note,
 )
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
 from graph.reference import cameo_codes, country_identifiers, wikidata_identifier
 from graph.store import GraphStore
-from graph.validation import Label, Line, LongText, Quote, check_text, locate_quote
+from graph.validation import CameoValue, Label, Line, LongText, Quote, check_text, locate_quote
 
 __all__ = [
     "SEED_FORMAT",
@@ -62,6 +63,14 @@ class SeedEvidence(_In):
     end: int = Field(ge=0)
 
 
+class SeedCredit(_In):
+    """Where the text itself names the publisher or a contributor (a byline, a credit line):
+    the quotes of the source's ``published_by`` or ``contributor`` edge."""
+
+    entity: NodeId
+    evidence: list[SeedEvidence] = Field(min_length=1)
+
+
 class SeedSource(_In):
     id: NodeId
     title: Label
@@ -69,6 +78,7 @@ class SeedSource(_In):
     publisher: NodeId
     published: dt.date
     contributors: list[NodeId] = []
+    credits: list[SeedCredit] = []
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     metadata_origin: Line
 
@@ -111,7 +121,8 @@ class SeedEvent(_In):
     id: NodeId
     kind: EventKind
     label: Label
-    cameo: str = Field(pattern=r"^[0-9]{2,4}$")
+    cameo: CameoValue | None
+    cameo_note: Line | None = None
     modality: Modality
     date: SeedDate
     place: NodeId | None = None
@@ -210,6 +221,20 @@ class _Checker:
                     f"source {seed.source.id!r} is also defined in {sources[seed.source.id]}",
                 )
             sources[seed.source.id] = file
+            credited = {seed.source.publisher, *seed.source.contributors}
+            seen: set[str] = set()
+            for i, credit in enumerate(seed.source.credits):
+                where = f"$.source.credits[{i}]"
+                if credit.entity not in credited:
+                    self.problem(
+                        file,
+                        f"{where}.entity",
+                        f"{credit.entity!r} is neither the publisher nor a contributor",
+                    )
+                elif credit.entity in seen:
+                    self.problem(file, f"{where}.entity", f"{credit.entity!r} is credited twice")
+                seen.add(credit.entity)
+                self.check_evidence(file, f"{where}.evidence", text, credit.evidence)
             for i, ent in enumerate(seed.entities):
                 where = f"$.entities[{i}]"
                 if ent.id in entities and entities[ent.id][0] == file:
@@ -246,8 +271,12 @@ class _Checker:
                         f"duplicate event id {event.id!r} (also in {events[event.id][0]})",
                     )
                 events.setdefault(event.id, (file, event))
-                if event.cameo not in codes:
+                if event.cameo is not None and event.cameo not in codes:
                     self.problem(file, f"{where}.cameo", f"unknown CAMEO code {event.cameo!r}")
+                try:
+                    check_cameo_note(event.cameo, event.cameo_note)
+                except ValueError as exc:
+                    self.problem(file, f"{where}.cameo_note", str(exc))
                 self.check_evidence(file, f"{where}.evidence", text, event.evidence)
                 for j, part in enumerate(event.participants):
                     self.check_evidence(
@@ -398,7 +427,8 @@ class _Checker:
                         id=event.id,
                         kind=event.kind,
                         label=event.label,
-                        cameo=codes[event.cameo],
+                        cameo=None if event.cameo is None else codes[event.cameo],
+                        cameo_note=event.cameo_note,
                         modality=event.modality,
                         date=self.dates[event.id],
                         place=event.place,
@@ -409,6 +439,7 @@ class _Checker:
         for _, _, seed, _ in self.files:
             src = seed.source
             metadata = {"origin": "metadata"}
+            credits = {c.entity: _evidence(c.evidence, src.id) for c in src.credits}
             add_edge(
                 Edge(
                     id=f"{src.id}.published_by.{src.publisher}",
@@ -417,6 +448,7 @@ class _Checker:
                     source=src.id,
                     target=src.publisher,
                     attributes=metadata,
+                    evidence=credits.get(src.publisher, ()),
                 )
             )
             for person in dict.fromkeys(src.contributors):
@@ -428,6 +460,7 @@ class _Checker:
                         source=src.id,
                         target=person,
                         attributes=metadata,
+                        evidence=credits.get(person, ()),
                     )
                 )
             for event in seed.events:

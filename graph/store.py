@@ -461,7 +461,7 @@ class GraphStore:
             str(record.kind),
             names=(record.label, *record.aliases) if isinstance(record, Entity) else None,
             dates=(record.date.start, record.date.end) if isinstance(record, Event) else None,
-            cameo=record.cameo.code if isinstance(record, Event) else "",
+            cameo=record.cameo.code if isinstance(record, Event) and record.cameo else "",
         )
         records.nodes[record.id] = record
 

@@ -25,6 +25,7 @@ from graph.model import ID_PATTERN
 __all__ = [
     "LIMITS",
     "AttributeName",
+    "CameoValue",
     "Label",
     "Line",
     "LongText",
@@ -128,6 +129,8 @@ Url = Annotated[str, StringConstraints(max_length=LIMITS["url_length"]), AfterVa
 """An absolute http(s) URL with nothing an IRI cannot hold."""
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """The name of an edge attribute: a lowercase identifier."""
+CameoValue = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,4}$")]
+"""A CAMEO code as written in a body: a string of 2 to 4 digits ('036', '0311')."""
 
 
 def locate_quote(text: str, quote: str, start: int | None, end: int | None) -> tuple[int, int]:

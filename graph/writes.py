@@ -47,6 +47,7 @@ from graph.model import (
     NodeId,
     Quantity,
     Source,
+    check_cameo_note,
 )
 from graph.ontology import EntityKind, EventKind, Modality, QuantityQualifier, RelationType, Role
 from graph.queries import EventDetail, detail_of, event_detail
@@ -56,6 +57,7 @@ from graph.store import GraphStore
 from graph.validation import (
     LIMITS,
     AttributeName,
+    CameoValue,
     Label,
     Line,
     LongText,
@@ -69,6 +71,7 @@ from graph.validation import (
 
 __all__ = [
     "BulkPlan",
+    "CreditIn",
     "DateIn",
     "EntityIn",
     "EventIn",
@@ -76,6 +79,7 @@ __all__ = [
     "ParticipantIn",
     "Plan",
     "QuantityIn",
+    "QuoteIn",
     "RelationIn",
     "SourceIn",
     "WritableType",
@@ -123,6 +127,22 @@ class IdentifierIn(_In):
     origin: Line = Field(description="Where the value came from.")
 
 
+class QuoteIn(_In):
+    """A verbatim quote from the source's own text; offsets are found when left out."""
+
+    quote: Quote = Field(description="The words, exactly as in the source text.")
+    start: int | None = Field(default=None, ge=0, description="Offset of the first character.")
+    end: int | None = Field(default=None, ge=0, description="Offset one past the last.")
+
+
+class CreditIn(_In):
+    """Where the source's own text names its publisher or a contributor (a byline, a credit
+    line): the quotes of its ``published_by`` or ``contributor`` edge."""
+
+    entity: NodeId = Field(description="The publisher's or a contributor's id.")
+    evidence: list[QuoteIn] = Field(min_length=1, max_length=_ITEMS)
+
+
 class SourceIn(_In):
     """A source document: metadata and the full text quotes point into."""
 
@@ -133,6 +153,13 @@ class SourceIn(_In):
     text: SourceText
     publisher: NodeId | None = Field(default=None, description="Id of the publishing entity.")
     contributors: list[NodeId] = Field(default=[], max_length=_ITEMS)
+    credits: list[CreditIn] = Field(
+        default=[],
+        max_length=_ITEMS,
+        description="Quotes of the text that name the publisher or a contributor "
+        "(the byline): the evidence of the source's `published_by` and `contributor` edges.",
+        examples=[[{"entity": "robert-burns", "evidence": [{"quote": "Robert Burns"}]}]],
+    )
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")] = "en"
     metadata_origin: Line = "Given by the writer with the document."
 
@@ -187,7 +214,16 @@ class EventIn(_In):
     id: NodeId | None = Field(default=None, description="Minted from the label if left out.")
     kind: EventKind
     label: Label
-    cameo: str = Field(pattern=r"^[0-9]{2,4}$")
+    cameo: CameoValue | None = Field(
+        description="The most specific CAMEO code that fits, as a string; null where none "
+        "fits, with a `cameo_note` saying why (never `010` as filler).",
+        examples=["036", None],
+    )
+    cameo_note: Line | None = Field(
+        default=None,
+        description="Why no CAMEO code fits; given exactly when `cameo` is null.",
+        examples=["a market movement, not an interaction between political actors"],
+    )
     modality: Modality
     date: DateIn = DateIn()
     place: NodeId | None = None
@@ -268,7 +304,8 @@ def _not_owned(store: GraphStore, object_type: WritableType, object_id: str) -> 
     if object_type == "relation" and store.edge(object_id).type in _SOURCE_EDGES:
         owner = store.edge(object_id).source
         raise ConflictError(
-            f"{object_id!r} follows source {owner!r}: change its publisher or contributors",
+            f"{object_id!r} follows source {owner!r}: "
+            "change its publisher, contributors or credits",
             [owner],
         )
 
@@ -359,6 +396,7 @@ def _source(
         b.problem(
             "$.text", "a source's text cannot change (quotes point into it): register a new source"
         )
+    credits = _credits(b, body, source_id)
     b.done()
     record = Source(
         id=source_id,
@@ -382,6 +420,7 @@ def _source(
                 source=source_id,
                 target=body.publisher,
                 attributes=metadata,
+                evidence=credits.get(body.publisher, ()),
             )
         ]
         if body.publisher
@@ -395,6 +434,7 @@ def _source(
             source=source_id,
             target=person,
             attributes=metadata,
+            evidence=credits.get(person, ()),
         )
         for person in record.contributors
     ]
@@ -408,6 +448,30 @@ def _source(
     )
     plan.result = record
     return plan, record
+
+
+def _credits(b: _Builder, body: SourceIn, source_id: str) -> dict[str, tuple[Evidence, ...]]:
+    """The quotes of the publisher and each contributor, found in the body's own text."""
+    credited = {body.publisher, *body.contributors}
+    found: dict[str, tuple[Evidence, ...]] = {}
+    for i, credit in enumerate(body.credits):
+        where = f"$.credits[{i}]"
+        if credit.entity not in credited:
+            b.problem(
+                f"{where}.entity", f"{credit.entity!r} is neither the publisher nor a contributor"
+            )
+        elif credit.entity in found:
+            b.problem(f"{where}.entity", f"{credit.entity!r} is credited twice")
+        quotes = []
+        for j, q in enumerate(credit.evidence):
+            try:
+                start, end = locate_quote(body.text, q.quote, q.start, q.end)
+            except ValueError as exc:
+                b.problem(f"{where}.evidence[{j}].quote", f"{exc}: {q.quote[:80]!r}")
+                continue
+            quotes.append(Evidence(source=source_id, quote=q.quote, start=start, end=end))
+        found.setdefault(credit.entity, tuple(dict.fromkeys(quotes)))
+    return found
 
 
 def _entity(store: GraphStore, body: EntityIn, entity_id: str) -> Entity:
@@ -495,8 +559,12 @@ def _event(
 ) -> tuple[Event, list[Edge]]:
     b = _Builder(store)
     codes = cameo_codes()
-    if body.cameo not in codes:
+    if body.cameo is not None and body.cameo not in codes:
         b.problem("$.cameo", f"unknown CAMEO code {body.cameo!r}")
+    try:
+        check_cameo_note(body.cameo, body.cameo_note)
+    except ValueError as exc:
+        b.problem("$.cameo_note", str(exc))
     evidence = b.evidence("$.evidence", body.evidence)
     b.supported(body, evidence)
     date = keep_date if keep_date is not None else _event_date(b, body, evidence, event_id)
@@ -554,7 +622,8 @@ def _event(
         id=event_id,
         kind=body.kind,
         label=body.label,
-        cameo=codes[body.cameo],
+        cameo=None if body.cameo is None else codes[body.cameo],
+        cameo_note=body.cameo_note,
         modality=body.modality,
         date=date,
         place=body.place,
@@ -700,6 +769,12 @@ def _as_body(store: GraphStore, object_type: WritableType, object_id: str) -> di
 
     if object_type == "source":
         s = store.source(object_id)
+        credits = [
+            {"entity": e.target, "evidence": quotes}
+            for e in store.out_edges(object_id)
+            if e.type in _SOURCE_EDGES
+            and (quotes := [_quote(q) for q in e.evidence if q.source == object_id])
+        ]
         return {
             "title": s.label,
             "published": s.published.isoformat(),
@@ -707,6 +782,7 @@ def _as_body(store: GraphStore, object_type: WritableType, object_id: str) -> di
             "text": store.source_text(object_id),
             "publisher": s.publisher,
             "contributors": list(s.contributors),
+            "credits": list({c["entity"]: c for c in credits}.values()),
             "language": s.language,
             "metadata_origin": s.metadata_origin,
         }
@@ -736,7 +812,8 @@ def _as_body(store: GraphStore, object_type: WritableType, object_id: str) -> di
         return {
             "kind": v.kind.value,
             "label": v.label,
-            "cameo": v.cameo.code,
+            "cameo": None if v.cameo is None else v.cameo.code,
+            "cameo_note": v.cameo_note,
             "modality": v.modality.value,
             "place": v.place,
             "participants": parts,
@@ -756,6 +833,14 @@ def _as_body(store: GraphStore, object_type: WritableType, object_id: str) -> di
         "evidence": ev(r.evidence),
         "analyst_assertion": r.analyst_assertion,
     }
+
+
+def _listed(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _quote(ev: Evidence) -> dict[str, Any]:
+    return {"quote": ev.quote, "start": ev.start, "end": ev.end}
 
 
 def plan_update(
@@ -780,6 +865,10 @@ def plan_update(
     }
     if object_type == "relation":
         body["id"] = object_id
+    if object_type == "source" and "credits" not in patch:
+        # A publisher or contributor the patch removes takes its quotes with it.
+        credited = {*_listed([body.get("publisher")]), *_listed(body.get("contributors"))}
+        body["credits"] = [c for c in body["credits"] if c["entity"] in credited]
     keep_date = None
     if object_type == "event" and "date" not in patch:
         keep_date = store.event(object_id).date

@@ -41,7 +41,11 @@ async def list_events(
     ] = None,
     cameo: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{2,4}$", description="CAMEO code or code prefix.", examples=["036"]),
+        Query(
+            pattern=r"^[0-9]{2,4}$",
+            description="CAMEO code or code prefix (events without a code never match).",
+            examples=["036"],
+        ),
     ] = None,
     start: Annotated[
         dt.date | None, Query(description="Events on or after this day.", examples=["2022-02-16"])

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from graph.export._common import check_scope, chunked, edge_groups, nodes, source_text, xml_safe
-from graph.model import Edge, Entity, Event, Evidence, Node, Source
+from graph.model import CameoCode, Edge, Entity, Event, Evidence, Node, Source
 from graph.store import GraphStore
 
 __all__ = [
@@ -62,6 +62,7 @@ NODE_KEYS: dict[str, KeyType] = {
     "cameo_name": "string",
     "goldstein": "double",
     "quad_class": "int",
+    "cameo_note": "string",
     "date": "string",
     "date_start": "string",
     "date_end": "string",
@@ -269,21 +270,11 @@ def _event(record: Event, parts: list[str], cameo: dict[str, str]) -> None:
     _labelled(record, parts)
     parts.append(f"{_N['modality']}{_text(str(record.modality))}</data>")
     code = record.cameo
-    key = f"{code.code}\t{code.name}\t{code.goldstein}\t{code.quad_class}"
-    rendered = cameo.get(key)
-    if rendered is None:
-        values: dict[str, Value] = {
-            "cameo_code": code.code,
-            "cameo_name": code.name,
-            "goldstein": code.goldstein,
-            "quad_class": code.quad_class,
-        }
-        rendered = cameo[key] = "".join(
-            f"{_N[name]}{content}</data>"
-            for name, value in values.items()
-            if (content := _data(NODE_KEYS[name], value)) is not None
-        )
-    parts.append(rendered)
+    if code is None:
+        if record.cameo_note:
+            parts.append(f"{_N['cameo_note']}{_text(record.cameo_note)}</data>")
+    else:
+        parts.append(_cameo(code, cameo))
     date = record.date
     for name, day in (("date", date.value), ("date_start", date.start), ("date_end", date.end)):
         if day is not None:
@@ -305,6 +296,25 @@ def _event(record: Event, parts: list[str], cameo: dict[str, str]) -> None:
     parts.append(_evidence(record.evidence, _N))
     if record.analyst_assertion:
         parts.append(f"{_N['analyst_assertion']}true</data>")
+
+
+def _cameo(code: CameoCode, cameo: dict[str, str]) -> str:
+    """The keys of a CAMEO code (code, name, Goldstein score, QuadClass), rendered once."""
+    key = f"{code.code}\t{code.name}\t{code.goldstein}\t{code.quad_class}"
+    rendered = cameo.get(key)
+    if rendered is None:
+        values: dict[str, Value] = {
+            "cameo_code": code.code,
+            "cameo_name": code.name,
+            "goldstein": code.goldstein,
+            "quad_class": code.quad_class,
+        }
+        rendered = cameo[key] = "".join(
+            f"{_N[name]}{content}</data>"
+            for name, value in values.items()
+            if (content := _data(NODE_KEYS[name], value)) is not None
+        )
+    return rendered
 
 
 def edge_element(edge: Edge, kinds: dict[tuple[str, str], str]) -> str:

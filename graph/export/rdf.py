@@ -52,9 +52,11 @@ news_article (source)          ``schema:NewsArticle``, ``prov:Entity``
 - Events: ``geokg:modality``; ``sem:eventType`` the CAMEO code, a ``skos:Concept`` and
   ``sem:EventType`` with ``skos:notation`` (the code as a string: ``"036"``), ``skos:prefLabel``
   (the codebook name), ``geokg:goldsteinScale`` (xsd:decimal), ``geokg:quadClass``
-  (xsd:integer) and ``geokg:origin``. Dates: ``sem:hasTimeStamp`` (the resolved day),
-  ``sem:hasBeginTimeStamp`` / ``sem:hasEndTimeStamp`` (xsd:date), ``geokg:dateGranularity``,
-  ``geokg:dateRule``, ``geokg:dateExpression`` (the article's words), ``geokg:dateNote``.
+  (xsd:integer) and ``geokg:origin``. An event no code fits has no ``sem:eventType`` (so no
+  Goldstein score or QuadClass) and says why in ``geokg:cameoNote`` (a string). Dates:
+  ``sem:hasTimeStamp`` (the resolved day), ``sem:hasBeginTimeStamp`` / ``sem:hasEndTimeStamp``
+  (xsd:date), ``geokg:dateGranularity``, ``geokg:dateRule``, ``geokg:dateExpression`` (the
+  article's words), ``geokg:dateNote``.
   ``geokg:eventPlace`` names the event's own ``place`` (a sub-property of ``sem:hasPlace``:
   an event may have further place roles, each its own ``sem:hasPlace`` edge).
   Quantities: ``geokg:quantity`` → a ``schema:QuantitativeValue`` with ``schema:value``
@@ -139,7 +141,8 @@ One named graph per source document, named by the source's IRI. A record's tripl
 an edge, its direct triple and statement) go into the graph of every source its evidence
 quotes; an evidence item's triples go into its own source's graph. Everything without evidence
 goes into the default graph: reference data (identifiers, CAMEO codes), the sources' own
-metadata, and records no quote supports (e.g. ``published_by`` edges). The other formats hold
+metadata, and records no quote supports (e.g. a ``published_by`` edge whose publisher the text
+does not name). The other formats hold
 one graph, the union.
 
 Strings are written verbatim except for characters XML 1.0 cannot carry (C0 controls other than
@@ -290,6 +293,7 @@ class GEOKG(DefinedNamespace):
     measure: URIRef  # What a quantity counts.
     goldsteinScale: URIRef  # A CAMEO code's Goldstein score.
     quadClass: URIRef  # A CAMEO code's QuadClass (1-4).
+    cameoNote: URIRef  # Why no CAMEO code fits an event (it then has no sem:eventType).
     origin: URIRef  # Where a value from outside the article came from.
 
     # Evidence
@@ -519,6 +523,7 @@ _END = iri(GEOKG.endOffset)
 _QUOTED_FROM = iri(PROV.wasQuotedFrom)
 _MODALITY = iri(GEOKG.modality)
 _EVENT_TYPE = iri(SEM.eventType)
+_CAMEO_NOTE = iri(GEOKG.cameoNote)
 _EVENT_PLACE = iri(GEOKG.eventPlace)
 _QUANTITY = iri(GEOKG.quantity)
 _UNIT = iri(SDO.unitText)
@@ -810,7 +815,7 @@ class _Projection:
     def event(self, record: Event, out: list[Edge], batch: list[Block]) -> None:
         s, identified = _node_terms(record.id)
         g = self.graphs(record.evidence) if record.evidence else _DEFAULT
-        code = record.cameo.code
+        code = None if record.cameo is None else record.cameo.code
         kind, modality = str(record.kind), str(record.modality)
         props: Props = [
             _IS_EVENT,
@@ -818,8 +823,11 @@ class _Projection:
             (_LABEL, literal(record.label)),
             _KINDS.get(kind) or (_KIND, literal(kind)),
             _MODALITIES.get(modality) or (_MODALITY, literal(modality)),
-            (_EVENT_TYPE, f"{_CAMEO}{_segment(code)}>"),
         ]
+        if code is not None:
+            props.append((_EVENT_TYPE, f"{_CAMEO}{_segment(code)}>"))
+        if record.cameo_note is not None:
+            props.append((_CAMEO_NOTE, literal(record.cameo_note)))
         if record.analyst_assertion:
             props.append((_ASSERTED, _TRUE))
         date = record.date
@@ -862,10 +870,10 @@ class _Projection:
         self.evidence(record.evidence, runs, batch)
         if out:
             self.edges(s, out, runs, batch)
-        if code not in self.codes:
-            self.codes.add(code)
+        if record.cameo is not None and record.cameo.code not in self.codes:
+            self.codes.add(record.cameo.code)
             if self.marks is not None:
-                self.marks[len(batch)] = f"c{code}"
+                self.marks[len(batch)] = f"c{record.cameo.code}"
             batch.append(_cameo(record.cameo))
 
     def source(self, record: Source, out: list[Edge], batch: list[Block]) -> None:

@@ -45,6 +45,7 @@ _JSON_FIELDS = {
     "quantities_json": "quantities",
     "evidence_json": "evidence",
     "attributes": "attributes",
+    "cameo_code": "cameo",
 }
 _BATCH = 4096
 """Ids written to the workspace at a time."""
@@ -354,6 +355,7 @@ class _Handler:
             body |= {
                 "modality": d.get("modality"),
                 "cameo": {"code": code} if code is not None else None,
+                "cameo_note": d.get("cameo_note"),
                 "date": {
                     field: d[key] for key, field in _DATE_KEYS.items() if d.get(key) is not None
                 },

@@ -4,7 +4,8 @@ Imported records obey the rules of every write (:mod:`graph.validation`): text t
 export can carry, bounded lengths, vocabularies of the model, quotes verbatim against their
 source's text (a text from the import itself or one already in the store), references to nodes
 that exist (in the store or in the import) and have the right type, CAMEO codes of the
-codebook (:func:`graph.reference.cameo_codes`, which also supplies name and scores).
+codebook (:func:`graph.reference.cameo_codes`, which also supplies name and scores), or no code
+and a ``cameo_note`` saying why.
 
 Each record is then compared with the store:
 
@@ -62,6 +63,7 @@ from graph.model import (
     NodeId,
     Quantity,
     Source,
+    check_cameo_note,
 )
 from graph.ontology import (
     EntityKind,
@@ -166,7 +168,8 @@ class _EventRow(_Row):
     id: NodeId
     kind: EventKind
     label: Label
-    cameo: _CameoRow
+    cameo: _CameoRow | None = None
+    cameo_note: Line | None = None
     modality: Modality
     date: _DateRow
     place: NodeId | None = None
@@ -229,7 +232,7 @@ def _record_json(row: _EntityRow | _EventRow | _EdgeRow) -> str | None:
         if len(row.identifiers) > 1 and len(set(row.identifiers)) != len(row.identifiers):
             return None
     elif isinstance(row, _EventRow):
-        if row.cameo.code not in _codebook_json():
+        if row.cameo is not None and row.cameo.code not in _codebook_json():
             return None
         if not all(_distinct_evidence(q.evidence) for q in row.quantities):
             return None
@@ -399,7 +402,7 @@ class ImportPlanner:
             body = _record_json(row) or self.entity(row).model_dump_json()
         elif isinstance(row, _EventRow):
             self.check_event(index, where, row)
-            if row.cameo.code not in self.codes:
+            if row.cameo is not None and row.cameo.code not in self.codes:
                 body = row.model_dump_json()  # refused: never rendered as a record
             else:
                 body = _record_json(row) or self.event(row).model_dump_json()
@@ -418,6 +421,15 @@ class ImportPlanner:
             self.problem(where, ".type", f"unknown relation type {row.type!r}")
         if row.type not in _SOURCE_LINKS:
             self.supported(where, row)
+        else:
+            for i, ev in enumerate(row.evidence):
+                if ev.source != row.source:
+                    self.problem(
+                        where,
+                        f".evidence[{i}].source",
+                        f"a {row.type} edge quotes its own source's text (the byline), "
+                        f"{row.source!r}, not {ev.source!r}",
+                    )
         self.evidence_rows(index, ".evidence", row.evidence, edge=1)
         body = _record_json(row) or self.edge(row).model_dump_json()
         self._edges.append(
@@ -457,8 +469,13 @@ class ImportPlanner:
             )
 
     def check_event(self, index: int, where: Where, row: _EventRow) -> None:
-        if row.cameo.code not in self.codes:
-            self.problem(where, ".cameo.code", f"unknown CAMEO code {row.cameo.code!r}")
+        code = None if row.cameo is None else row.cameo.code
+        if code is not None and code not in self.codes:
+            self.problem(where, ".cameo.code", f"unknown CAMEO code {code!r}")
+        try:
+            check_cameo_note(code, row.cameo_note)
+        except ValueError as exc:
+            self.problem(where, ".cameo_note", str(exc))
         date = row.date
         if date.rule not in DATE_RULES and date.rule != "relative_to_event":
             known = ", ".join([*DATE_RULES, "relative_to_event"])
@@ -542,7 +559,8 @@ class ImportPlanner:
             id=row.id,
             kind=row.kind,
             label=row.label,
-            cameo=self.codes[row.cameo.code],
+            cameo=None if row.cameo is None else self.codes[row.cameo.code],
+            cameo_note=row.cameo_note,
             modality=row.modality,
             date=EventDate.model_construct(
                 expression=d.expression,

@@ -128,6 +128,7 @@ _EVENT = {
         {
             "modality": GEOKG.modality,
             "cameo": SEM.eventType,
+            "cameo_note": GEOKG.cameoNote,
             "place": GEOKG.eventPlace,
             "quantities": GEOKG.quantity,
             "evidence": PROV.wasDerivedFrom,
@@ -387,6 +388,7 @@ class _Records:
         elif node_type == "event":
             data["modality"] = text(where, "modality", one.get("modality"))
             data["cameo"] = self.cameo(where, one.get("cameo"))
+            data["cameo_note"] = text(where, "cameo_note", one.get("cameo_note"))
             data["date"] = {name: text(where, "date", one.get(f"date.{name}")) for name in _DATE}
             data["place"] = self.node_id(where, "place", one.get("place"))
             data["quantities"] = self.parts(where, "quantities", lists, group)

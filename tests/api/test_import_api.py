@@ -41,8 +41,8 @@ def test_import_over_http_gives_the_same_graph(
     )
     assert response.status_code == 201, response.text
     report = response.json()
-    assert report["added"] == {"source": 1, "entity": 69, "event": 61, "edge": 246}
-    assert int(response.headers["X-Geokg-Position"]) == _position(empty_client) == 377
+    assert report["added"] == {"source": 1, "entity": 66, "event": 61, "edge": 245}
+    assert int(response.headers["X-Geokg-Position"]) == _position(empty_client) == 373
     again = empty_client.get("/export", params={"format": fmt}).content
     assert _same(fmt, seed_exports[fmt], again)
 
@@ -71,7 +71,7 @@ def test_dry_run_reports_and_writes_nothing(
         headers=WRITE,
     )
     assert response.status_code == 200
-    assert response.json()["dry_run"] is True and response.json()["added"]["entity"] == 69
+    assert response.json()["dry_run"] is True and response.json()["added"]["entity"] == 66
     assert _position(empty_client) == 0
     assert empty_client.get("/changes").json()["items"] == []
 

@@ -441,3 +441,89 @@ def test_a_label_without_letters_mints_an_id_from_the_kind(writable_client: Test
     created = writable_client.post("/entities", json=body, headers=WRITE)
     assert created.status_code == 201, created.text
     assert created.json()["id"].startswith("media-outlet-")
+
+
+def test_an_event_no_cameo_code_fits_says_why_and_has_no_scores(
+    writable_client: TestClient,
+) -> None:
+    event = {
+        "kind": "market_movement",
+        "label": "Markets rise",
+        "cameo": None,
+        "modality": "occurred",
+        "analyst_assertion": True,
+    }
+    before = _position(writable_client)
+    missing = _problem(writable_client.post("/events", json=event, headers=WRITE), 422)
+    assert [e["field"] for e in missing["errors"]] == ["$.cameo_note"]
+    both = {**event, "cameo": "010", "cameo_note": "filler"}
+    refused = _problem(writable_client.post("/events", json=both, headers=WRITE), 422)
+    assert [e["field"] for e in refused["errors"]] == ["$.cameo_note"]
+    assert _position(writable_client) == before
+    note = "a market movement, not an interaction between political actors"
+    created = writable_client.post("/events", json={**event, "cameo_note": note}, headers=WRITE)
+    assert created.status_code == 201, created.text
+    detail = created.json()
+    assert detail["cameo"] is None and detail["cameo_note"] == note
+    assert writable_client.get(f"/events/{detail['id']}").json() == detail
+    assert detail["id"] not in [
+        e["id"] for e in writable_client.get("/events?cameo=01").json()["items"]
+    ]
+    # A patch that gives a code must drop the note (and one that drops the code, give one).
+    coded = writable_client.patch(
+        f"/events/{detail['id']}", json={"cameo": "013", "cameo_note": None}, headers=WRITE
+    )
+    assert coded.status_code == 200 and coded.json()["cameo"]["code"] == "013"
+    assert coded.json()["cameo_note"] is None
+    _problem(
+        writable_client.patch(f"/events/{detail['id']}", json={"cameo": None}, headers=WRITE), 422
+    )
+
+
+def test_a_sources_credits_quote_its_byline_and_survive_patches(
+    writable_client: TestClient,
+) -> None:
+    text = "Russia moved troops.\n— Karmanau reported from Kyiv. Jill Lawless contributed."
+    source = {
+        "id": "bylined",
+        "title": "Bylined",
+        "published": "2022-02-16",
+        "text": text,
+        "publisher": "associated-press",
+        "contributors": ["karmanau", "jill-lawless"],
+        "credits": [
+            {"entity": "karmanau", "evidence": [{"quote": "Karmanau reported from Kyiv"}]},
+            {"entity": "jill-lawless", "evidence": [{"quote": "Jill Lawless contributed"}]},
+        ],
+    }
+    refused = _problem(
+        writable_client.post(
+            "/sources",
+            json={**source, "credits": [{"entity": "russia", "evidence": [{"quote": "Russia"}]}]},
+            headers=WRITE,
+        ),
+        422,
+    )
+    assert [e["field"] for e in refused["errors"]] == ["$.credits[0].entity"]
+    assert writable_client.post("/sources", json=source, headers=WRITE).status_code == 201
+
+    def quotes(edge_id: str) -> list[tuple[str, int, int]]:
+        items = writable_client.get("/relations?source=bylined&limit=10").json()["items"]
+        found = {e["id"]: e for e in items}[edge_id]
+        return [(q["quote"], q["start"], q["end"]) for q in found["evidence"]]
+
+    karmanau = ("Karmanau reported from Kyiv", 23, 50)
+    assert quotes("bylined.contributor.karmanau") == [karmanau]
+    assert quotes("bylined.published_by.associated-press") == []
+    retitled = writable_client.patch("/sources/bylined", json={"title": "Retitled"}, headers=WRITE)
+    assert retitled.status_code == 200, retitled.text
+    assert quotes("bylined.contributor.karmanau") == [karmanau]
+    # A contributor the patch removes takes its quotes with it; the others keep theirs.
+    fewer = writable_client.patch(
+        "/sources/bylined", json={"contributors": ["karmanau"]}, headers=WRITE
+    )
+    assert fewer.status_code == 200, fewer.text
+    assert quotes("bylined.contributor.karmanau") == [karmanau]
+    assert "bylined.contributor.jill-lawless" not in [
+        e["id"] for e in writable_client.get("/relations?source=bylined").json()["items"]
+    ]

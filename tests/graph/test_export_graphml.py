@@ -15,7 +15,7 @@ import pytest
 from graph.errors import NodeNotFoundError
 from graph.export.graphml import EDGE_KEYS, NODE_KEYS, SEPARATOR, export_graphml
 from graph.formats import FORMATS
-from graph.model import Entity
+from graph.model import Entity, Event, EventDate
 from graph.queries import reachable
 from graph.store import GraphStore
 from tests.graph.exportfixtures import (
@@ -184,3 +184,25 @@ def test_graphml_example_matches_a_real_export(export_store: GraphStore) -> None
         assert data.items() <= real.nodes[node].items()
     for u, v, key, data in example.edges(keys=True, data=True):
         assert data.items() <= real.edges[u, v, key].items()
+
+
+def test_an_event_without_a_cameo_code_has_its_note_and_no_scores() -> None:
+    store = GraphStore()
+    undated = EventDate(
+        expression=None, value=None, start=None, end=None, granularity=None, rule="undated"
+    )
+    store.put_node(
+        Event(
+            id="markets-rise",
+            kind="market_movement",
+            label="Markets rise",
+            cameo=None,
+            cameo_note="a market movement",
+            modality="occurred",
+            date=undated,
+            evidence=(),
+        )
+    )
+    data = read_networkx(exported(store, "graphml")).nodes["markets-rise"]
+    assert data["cameo_note"] == "a market movement"
+    assert not {"cameo_code", "cameo_name", "goldstein", "quad_class"} & set(data)

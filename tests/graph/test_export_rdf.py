@@ -32,7 +32,7 @@ from graph.export.rdf import (
     quote_iri,
 )
 from graph.formats import FORMATS, export, get_format
-from graph.model import Edge, Entity, Source
+from graph.model import Edge, Entity, Event, EventDate, Source
 from graph.ontology import EntityKind, RelationType, Role
 from graph.queries import reachable
 from graph.store import GraphStore
@@ -458,3 +458,29 @@ def test_an_unknown_format_name_is_refused_by_the_lookup() -> None:
     with pytest.raises(UnsupportedFormatError) as caught:
         get_format("trig")
     assert caught.value.supported == tuple(FORMATS)
+
+
+def test_an_event_without_a_cameo_code_has_no_event_type_and_says_why() -> None:
+    store = GraphStore()
+    undated = EventDate(
+        expression=None, value=None, start=None, end=None, granularity=None, rule="undated"
+    )
+    note = "a market movement, not an interaction between political actors"
+    store.put_node(
+        Event(
+            id="markets-rise",
+            kind="market_movement",
+            label="Markets rise",
+            cameo=None,
+            cameo_note=note,
+            modality="occurred",
+            date=undated,
+            evidence=(),
+        )
+    )
+    for fmt in RDF_NAMES:
+        graph = parse_graph(exported(store, fmt), fmt)
+        event = node_iri("markets-rise")
+        assert graph.value(event, SEM.eventType) is None, fmt
+        assert graph.value(event, GEOKG.cameoNote) == Literal(note), fmt
+        assert not list(graph.subjects(RDF.type, SKOS.Concept)), fmt

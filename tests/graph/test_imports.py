@@ -84,6 +84,17 @@ def rich() -> Iterator[KnowledgeGraph]:
                 "evidence": [{"source": "second-report", "quote": "Moscow denied it."}],
             },
         ),
+        (
+            "event",
+            {
+                "kind": "statement",
+                "label": "Lavrov speaks again",
+                "cameo": None,
+                "cameo_note": "no CAMEO code fits: the test says so",
+                "modality": "occurred",
+                "evidence": [{"source": "second-report", "quote": "Lavrov spoke again"}],
+            },
+        ),
     ]
     for kind, body in writes:
         graph.write(lambda s, k=kind, b=body: plan_create(s, k, b), actor="test")
@@ -358,6 +369,12 @@ def _break(case: str) -> tuple[dict[str, Any], str]:
     if case == "unknown-cameo":
         event["cameo"]["code"] = "9999"
         return dump, f"$.nodes[{j}].cameo.code"
+    if case == "no-cameo-and-no-note":
+        event["cameo"] = None
+        return dump, f"$.nodes[{j}].cameo_note"
+    if case == "cameo-note-beside-a-code":
+        event["cameo_note"] = "filler"
+        return dump, f"$.nodes[{j}].cameo_note"
     if case == "nan-quantity":
         event["quantities"] = [
             {
@@ -389,6 +406,8 @@ BROKEN = [
     "control-character",
     "lone-surrogate",
     "unknown-cameo",
+    "no-cameo-and-no-note",
+    "cameo-note-beside-a-code",
     "nan-quantity",
     "missing-node",
     "duplicate-id",
@@ -484,3 +503,20 @@ def test_an_edge_type_that_contradicts_its_predicate_is_refused(open_graph: Open
     problem = next(p for p in caught.value.problems if p.location.endswith(".predicate"))
     assert problem.location == f"line {n}: {edge}.predicate"
     assert "an edge of type 'ally_of' is" in problem.reason
+
+
+def test_a_byline_edge_quotes_its_own_source(open_graph: OpenGraph) -> None:
+    dump = _seed_dump()
+    _, source = _node(dump, "source")
+    other = {**source, "id": "test-mini-copy"}
+    dump["nodes"].append(other)
+    k, edge = next((k, e) for k, e in enumerate(dump["edges"]) if e["type"] == "contributor")
+    edge["evidence"] = [
+        {"source": "test-mini-copy", "quote": "Officer Délia Quux", "start": 104, "end": 122}
+    ]
+    with pytest.raises(RecordValidationError) as caught:
+        _import(open_graph(), json.dumps(dump).encode(), "json")
+    assert [p.location for p in caught.value.problems] == [f"$.edges[{k}].evidence[0].source"]
+    edge["evidence"][0]["source"] = source["id"]
+    report = _import(open_graph(), json.dumps(dump).encode(), "json")
+    assert report.added["edge"] == len(dump["edges"])

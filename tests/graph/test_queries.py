@@ -11,6 +11,8 @@ import pytest
 
 from graph import queries
 from graph.errors import InvalidQueryError, NodeNotFoundError, NoPathError
+from graph.model import Event, EventDate
+from graph.reference import cameo
 from graph.store import GraphStore
 
 
@@ -84,6 +86,52 @@ def test_events_by_actor_place_and_cameo_prefix(mini_store: GraphStore) -> None:
     ]
     with pytest.raises(NodeNotFoundError):
         queries.find_events(mini_store, actor="nobody")
+
+
+def test_events_without_a_cameo_code_never_match_a_cameo_filter() -> None:
+    store = GraphStore()
+    day = dt.date(2022, 2, 15)
+    date = EventDate(
+        expression="Tuesday",
+        value=day,
+        start=day,
+        end=day,
+        granularity="day",
+        rule="publication_day",
+    )
+    store.put_node(
+        Event(
+            id="coded",
+            kind="statement",
+            label="Coded",
+            cameo=cameo("010"),
+            modality="occurred",
+            date=date,
+            evidence=(),
+        )
+    )
+    store.put_node(
+        Event(
+            id="uncoded",
+            kind="statement",
+            label="Uncoded",
+            cameo=None,
+            cameo_note="no code fits",
+            modality="occurred",
+            date=date,
+            evidence=(),
+        )
+    )
+    for prefix in ("0", "01", "010"):
+        for window in ({}, {"start": day, "end": day}, {"kind": "statement"}):
+            page = queries.find_events(store, cameo=prefix, **window)  # type: ignore[arg-type]
+            assert [e.id for e in page.items] == ["coded"], (prefix, window)
+    assert [e.id for e in queries.find_events(store).items] == ["coded", "uncoded"]
+    assert [e.id for e in queries.find_events(store, kind="statement").items] == [
+        "coded",
+        "uncoded",
+    ]
+    assert store.cameo_of("uncoded") == "" and store.cameo_codes_in_use() == ["010"]
 
 
 def test_relations_by_type_and_direction(mini_store: GraphStore) -> None:

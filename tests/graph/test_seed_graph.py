@@ -106,7 +106,7 @@ def test_government_bodies_are_entities_linked_to_their_state(
 
 def test_outlets_and_companies_are_organisations(seed_store: GraphStore) -> None:
     orgs = {e.id for e in queries.find_entities(seed_store, kind="organisation", limit=100).items}
-    assert {"maxar-technologies", "cbs-news", "sky-news", "associated-press", "nato"} <= orgs
+    assert {"maxar-technologies", "cbs-news", "associated-press", "nato"} <= orgs
 
 
 def test_unnamed_actors_are_placeholders(seed_store: GraphStore) -> None:
@@ -140,15 +140,19 @@ def test_positions_carry_their_titles(seed_store: GraphStore) -> None:
 
 
 def test_pull_back_is_a_claim_and_doubted(seed_store: GraphStore) -> None:
-    claim = seed_store.event("russia-announces-units-returning-to-bases")
-    assert claim.modality == Modality.ASSERTED
-    assert claim.date.value == dt.date(2022, 2, 15) and claim.date.expression == "Tuesday"
-    doubters = {e.source for e in seed_store.in_edges(claim.id) if e.type == "disputes"}
+    # Russia stated it (the article says so: the announcement occurred); what it stated, the
+    # units returning to bases, is Russia's claim.
+    announcement = seed_store.event("russia-announces-units-returning-to-bases")
+    assert announcement.modality == Modality.OCCURRED
+    assert announcement.date.value == dt.date(2022, 2, 15)
+    assert announcement.date.expression == "Tuesday"
+    doubters = {e.source for e in seed_store.in_edges(announcement.id) if e.type == "disputes"}
     assert "kuleba-says-ukraine-will-believe-when-it-sees" in doubters
-    related = {e.source for e in seed_store.in_edges(claim.id) if e.type == "relates_to"}
-    assert "us-defense-official-reports-moves-to-border" in related | doubters
+    assert "us-defense-official-reports-moves-to-border" in doubters
     withdrawal = seed_store.event("russian-units-return-to-bases")
     assert withdrawal.modality == Modality.ASSERTED
+    claimants = {e.target for e in seed_store.out_edges(withdrawal.id) if e.type == "according_to"}
+    assert claimants == {"russia", "russian-defense-ministry"}
 
 
 def test_quantities_keep_their_qualifier_and_unit(seed_store: GraphStore) -> None:
@@ -176,12 +180,22 @@ def test_dates_resolve_from_the_articles_expressions(seed_store: GraphStore) -> 
     assert moscow.modality == Modality.PLANNED and moscow.date.value == dt.date(2022, 2, 15)
     kyiv = seed_store.event("scholz-meets-ukraine-leader-in-kyiv")  # "a day after he sat down"
     assert kyiv.date.value == dt.date(2022, 2, 14) and kyiv.date.rule == "relative_to_event"
-    offensive = seed_store.event("russian-large-scale-offensive-feb-16-or-17")
-    assert (offensive.date.start, offensive.date.end) == (
-        dt.date(2022, 2, 16),
-        dt.date(2022, 2, 17),
+    # "(Feb.) 16th or the 17th" is inside Danilov's negated statement, so no event is dated by
+    # it (graph.dates resolves the expression in its doctest); the statement itself is undated.
+    assert seed_store.event("danilov-downplays-invasion-threat").date.rule == "undated"
+    assert not [e.id for e in seed_store.events() if e.date.rule == "days_of_month"]
+    week = seed_store.event("prystaiko-floats-shelving-nato-bid").date  # "this week"
+    assert (week.start, week.end, week.granularity) == (
+        dt.date(2022, 2, 14),
+        dt.date(2022, 2, 20),
+        Granularity.WEEK,
     )
-    assert offensive.date.granularity == Granularity.PERIOD
+    days = seed_store.event("small-numbers-move-to-positions-near-border").date
+    assert (days.start, days.end, days.granularity) == (
+        None,
+        dt.date(2022, 2, 15),
+        Granularity.PERIOD,
+    )  # "over the past few days"
 
 
 def test_nato_bid_idea_is_abandoned(seed_store: GraphStore) -> None:
@@ -195,7 +209,7 @@ def test_nato_bid_idea_is_abandoned(seed_store: GraphStore) -> None:
 def test_events_on_16_february(seed_store: GraphStore) -> None:
     day = dt.date(2022, 2, 16)
     ids = {e.id for e in queries.find_events(seed_store, start=day, end=day).items}
-    assert {"day-of-national-unity", "russian-large-scale-offensive-feb-16-or-17"} <= ids
+    assert "day-of-national-unity" in ids
     # A week-long event that began on the 14th overlaps the 16th; "over the past few days"
     # (a period ending on the 15th, start unknown) does not.
     assert "prystaiko-floats-shelving-nato-bid" in ids

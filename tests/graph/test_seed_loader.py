@@ -122,6 +122,47 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
     ),
     ("CAMEO code as a number", _set(["events", 0, "cameo"], 36), "$.events[0].cameo", "string"),
     (
+        "no CAMEO code and no note saying why",
+        _set(["events", 0, "cameo"], None),
+        "$.events[0].cameo_note",
+        "needs a cameo_note",
+    ),
+    (
+        "a CAMEO note beside a code",
+        _set(["events", 0, "cameo_note"], "filler"),
+        "$.events[0].cameo_note",
+        "only for an event without a CAMEO code",
+    ),
+    (
+        "a blank CAMEO note",
+        _set(["events", 0, "cameo_note"], " "),
+        "$.events[0].cameo_note",
+        "must not be blank",
+    ),
+    (
+        "a credit for someone neither publisher nor contributor",
+        _set(
+            ["source", "credits"],
+            [
+                {
+                    "entity": "alpha-land",
+                    "evidence": [{"quote": "Alpha Land", "start": 40, "end": 50}],
+                }
+            ],
+        ),
+        "$.source.credits[0].entity",
+        "neither the publisher nor a contributor",
+    ),
+    (
+        "a credit quote not in the text",
+        _set(
+            ["source", "credits"],
+            [{"entity": "delia-quux", "evidence": [{"quote": "Nobody", "start": 0, "end": 6}]}],
+        ),
+        "$.source.credits[0].evidence[0]",
+        "not the text",
+    ),
+    (
         "unknown ISO code",
         _set(["entities", 0, "iso3166"], "XX"),
         "$.entities[0].iso3166",
@@ -291,3 +332,24 @@ def test_relative_dates_resolve_from_their_anchor(mini_store: Any) -> None:
     denial = mini_store.event("beta-denial")
     assert denial.date.value is None and denial.date.granularity is None
     assert "does not date" in (denial.date.note or "")
+
+
+def test_an_event_no_code_fits_loads_with_its_note_and_no_scores(mini_copy: Path) -> None:
+    note = "a denial between test actors, left uncoded for the test"
+
+    def uncode(data: dict[str, Any]) -> None:
+        data["events"][2]["cameo"] = None
+        data["events"][2]["cameo_note"] = note
+
+    _edit(mini_copy, uncode)
+    denial = load_seed_dir(mini_copy).event("beta-denial")
+    assert denial.cameo is None and denial.cameo_note == note
+
+
+def test_a_credit_is_the_evidence_of_the_contributor_edge(mini_copy: Path) -> None:
+    quote = {"quote": "Officer Délia Quux", "start": 104, "end": 122}
+    _edit(mini_copy, _set(["source", "credits"], [{"entity": "delia-quux", "evidence": [quote]}]))
+    edge = load_seed_dir(mini_copy).edge("test-mini.contributor.delia-quux")
+    assert [(e.source, e.quote, e.start, e.end) for e in edge.evidence] == [
+        ("test-mini", "Officer Délia Quux", 104, 122)
+    ]
