@@ -193,3 +193,24 @@ def test_whitespace_is_no_article(writable_client: TestClient) -> None:
         "/ingest", json={"text": " \n\t ", "title": "t", "published": "2023-05-03"}, headers=WRITE
     )
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "text"
+
+
+def test_everything_read_from_the_seed_article_can_be_accepted(writable_client: TestClient) -> None:
+    """The hostile review's case: accept every proposal of the seed article read against the
+    seed graph, events without a CAMEO code among them; the graph still answers and exports."""
+    client = writable_client
+    text = client.get("/sources/ap-2022-02-15-russia-forces-pulling-back/text").text
+    found = _ingest(client, text)
+    uncoded = [
+        i
+        for i in found["items"]
+        if i["type"] == "event" and i["action"] == "create" and i["record"]["cameo"] is None
+    ]
+    assert uncoded and all(i["record"]["cameo_note"] for i in uncoded)
+    everything = [{"item": i["id"], "decision": "accept"} for i in found["items"]]
+    answer = _decide(client, found, *everything)
+    assert answer.status_code == 200, answer.text[:2000]
+    assert client.get(f"/events/{uncoded[0]['record']['id']}").json()["cameo"] is None
+    assert client.get("/events?limit=500").status_code == 200
+    for fmt in ("turtle", "graphml", "json"):
+        assert client.get(f"/export?format={fmt}").status_code == 200
