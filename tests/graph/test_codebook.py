@@ -267,3 +267,26 @@ def test_the_us_officials_attack_preparations_are_an_event_that_disputes_the_pul
     # A report names what it reports on as the actor of its content, never as its own target.
     reports = [e for e in seed_store.events() if e.kind == "report"]
     assert reports and not [e.id for e in reports if _roles(seed_store, e.id, "target")]
+
+
+def test_weekdays_are_dated_by_tense_as_ingestion_dates_them(seed_store: GraphStore) -> None:
+    """Codebook section 6: one policy for the hand seed and the machine (AP style)."""
+    rules = {
+        event.id: event.date.rule
+        for event in (seed_store.event(i) for i in seed_store.ids("event"))
+        if event.date.expression
+        and any(
+            day in event.date.expression.lower()
+            for day in (
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+            )
+        )
+    }
+    assert rules and "weekday_near_publication" not in rules.values()
+    assert set(rules.values()) <= {"publication_day", "last_weekday", "next_weekday"}
