@@ -265,6 +265,109 @@ _NOT_NAMES = frozenset(
         "report",
         "tv",
         "soviet",
+        "small",
+        "large",
+        "new",
+        "old",
+        "several",
+        "few",
+        "much",
+        "more",
+        "less",
+        "other",
+        "such",
+        "each",
+        "every",
+        "both",
+        "first",
+        "second",
+        "third",
+        "last",
+        "next",
+        "latest",
+        "later",
+        "earlier",
+        "early",
+        "late",
+        "only",
+        "just",
+        "even",
+        "also",
+        "still",
+        "meanwhile",
+        "nevertheless",
+        "instead",
+        "however",
+        "moreover",
+        "furthermore",
+        "despite",
+        "although",
+        "though",
+        "while",
+        "since",
+        "until",
+        "unless",
+        "because",
+        "whether",
+        "after",
+        "before",
+        "during",
+        "within",
+        "without",
+        "among",
+        "between",
+        "against",
+        "toward",
+        "towards",
+        "across",
+        "above",
+        "below",
+        "under",
+        "over",
+        "near",
+        "around",
+        "about",
+        "nearly",
+        "almost",
+        "satellite",
+        "images",
+        "photos",
+        "video",
+        "officials",
+        "troops",
+        "forces",
+        "soldiers",
+        "residents",
+        "people",
+        "analysts",
+        "experts",
+        "diplomats",
+        "talks",
+        "negotiations",
+        "asked",
+        "speaking",
+        "asked",
+        "answering",
+        "according",
+        "following",
+        "amid",
+        "as",
+        "at",
+        "by",
+        "in",
+        "on",
+        "of",
+        "for",
+        "from",
+        "into",
+        "onto",
+        "upon",
+        "with",
+        "yes",
+        "no",
+        "not",
+        "neither",
+        "nor",
     ]
 )
 
@@ -518,6 +621,7 @@ class _Reader:
             (_FORCES, self.forces),
             (_UNNAMED, self.unnamed),
             (_GROUP, self.group),
+            (_WHERE, self.where),
         ):
             for match in pattern.finditer(s.text):
                 a, b = s.start + match.start(), s.start + match.end()
@@ -663,6 +767,28 @@ class _Reader:
         self.mention(
             state, at, at + len(_POSSESSIVE.sub("", match.group("state"))), "state of a group"
         )
+        return True
+
+    def where(self, match: re.Match[str], a: int, b: int) -> bool:
+        """A place the article describes without a name, where forces go or come from
+        ('returning to bases', 'out of large assembly areas', 'close to Ukraine’s border'):
+        an unnamed place; the same words later are the same place."""
+        start = a + match.start("place") - match.start()
+        words = " ".join(self.folded[start:b].split())
+        owner = match.group("owner")
+        state = self.state_from(owner, start) if owner else None
+        if owner and state is None:
+            return False  # 'Tarsk’s roads' and the like: not a place we can tie to a state
+        label = re.sub(r"^(?:the|their|its|his|her|a|an)\s+", "", words, flags=re.IGNORECASE)
+        if state is not None:
+            label = f"{state.label}’s {label.split(' ', 1)[1]}" if " " in label else label
+        c = self.cluster(label, EntityKind.PLACE, "a place described", 0.5, unnamed=True)
+        c.unnamed = c.linked is None
+        if state is not None:
+            c.state = state.key
+            at = a + match.start("owner") - match.start()
+            self.mention(state, at, at + len(_POSSESSIVE.sub("", owner)), "state of a group")
+        self.mention(c, start, b, "a place described", "place")
         return True
 
     def forces(self, match: re.Match[str], a: int, b: int) -> bool:
@@ -1057,6 +1183,15 @@ _BODY = re.compile(
     r"(?:\b[Tt]he\s+)?(?<![\w’'.-])(?P<state>[A-Z][\w’']{0,40})\s+(?P<body>(?:[a-z-]+\s+){0,4}?(?:council|ministry|"
     r"parliament|cabinet|security cabinet|government|office|agency|committee|service))\b"
     r"(?!\s+[A-Z])"
+)
+_WHERE = re.compile(
+    r"\b(?:to|into|from|out\s+of|near|along|at|in|toward|towards|outside|across|close\s+to|"
+    r"back\s+to)\s+(?P<place>(?:(?:the|their|its|his|her)\s+)?(?:(?P<owner>[A-Z][\w’']{0,40}"
+    r"[’']s)\s+)?(?:(?!and\b|of\b|take\b|up\b|set\b|make\b)[a-z][\w-]{0,30}\s+){0,2}?"
+    r"(?:bases|base|barracks|garrisons|"
+    r"garrison|borders|border|frontier|assembly\s+areas|staging\s+areas|forward\s+areas|"
+    r"positions|airfields|airfield|air\s+base|rail\s+yard|training\s+grounds?|depots?|camps?))"
+    r"\b(?!\s+(?:town|city|region|guards?|crossing)\b)"
 )
 _FORCES = re.compile(
     r"\b(?P<det>[Ss]ome|[Tt]he|[Tt]hose|[Tt]hese|[Ss]mall numbers of|(?:[Aa]bout|[Mm]ore than|"
