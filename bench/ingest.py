@@ -33,7 +33,9 @@ def main() -> None:
     seed = ROOT / "seeds" / "2022-02-15-ap-russia-forces-pulling-back.txt"
     articles = [(seed, "Russia Says Some Forces Pulling Back Amid Ukraine Crisis", "2022-02-15")]
     for path in sorted(
-        p for split in ("dev", "unseen") for p in (ROOT / "evaluation" / split).glob("*.json")
+        p
+        for split in ("dev", "heldout-1", "heldout-2")
+        for p in (ROOT / "evaluation" / split).glob("*.json")
     ):
         doc = json.loads(path.read_text("utf-8"))
         articles.append((path.with_suffix(".txt"), doc["title"], doc["published"]))

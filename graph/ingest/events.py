@@ -274,6 +274,10 @@ class _Reader:
             if _inside(quotes, a, b):
                 continue
             trig = TRIGGERS[m.group(1).lower()]
+            if trig.context is not None and not re.search(
+                trig.context, self.folded[s.start : s.end], re.IGNORECASE
+            ):
+                continue
             found.append((a, b, trig))
         mentions = [
             m

@@ -406,6 +406,9 @@ class Trigger:
     """Only an event when an entity follows as its object (``met with X``)."""
     continues: bool = False
     """Not an event: more of what the last speaker said ('…, saying …', '…, adding …')."""
+    context: str | None = None
+    """A pattern the sentence must hold for the form to be this trigger ('climbed' is a
+    market movement only in a sentence about markets or a currency)."""
 
 
 def _tense(form: str) -> str:
@@ -623,6 +626,36 @@ TRIGGERS: dict[str, Trigger] = {
         None,
         "saying|adding|insisting|noting|arguing|explaining|stressing",
         continues=True,
+    ),
+    **_forms(EventKind.DEPLOYMENT, "154", "positioned|has positioned|parked|massed near"),
+    **_forms(
+        EventKind.MEETING,
+        "040",
+        "sitting down with|sat down with|played host to|hosting",
+        needs_object=True,
+    ),
+    **_forms(
+        EventKind.MEETING,
+        "036",
+        "due to see|was due to see|is due to see|to see|will see",
+        needs_object=True,
+    ),
+    **_forms(EventKind.VISIT, "042", "went to|goes to|headed to|flew into"),
+    **_forms(EventKind.WITHDRAWAL, "0874", "come home|will come home|return home|returned home"),
+    **_forms(
+        EventKind.DEMAND,
+        "1042",
+        "is seeking assurances|seeking assurances|seeks guarantees|demanded guarantees|"
+        "demands guarantees|wants guarantees",
+        speech=True,
+    ),
+    **_forms(
+        EventKind.MARKET_MOVEMENT,
+        None,
+        "climbed|rose|fell|jumped|dropped|slid|rallied|tumbled|surged|gained|lifted|pushed",
+        note=_NOT_POLITICAL,
+        context=r"\b(?:markets?|stocks?|shares|ruble|rouble|currency|bonds?|index|mark|"
+        r"dollar|euro|hryvnia|prices)\b",
     ),
 }
 """Trigger forms, lowercase, matched on word boundaries (longest form first)."""

@@ -89,7 +89,9 @@ class Sentence:
 
 
 # Lines that come with a pasted web page rather than with the story.
-_MARKUP = re.compile(r"^\s*(?:(?:\[[^\]]*\]|<[^>]*>|\{[^}]*\})\s*)+$")
+_MARKUP = re.compile(
+    r"^\s*(?:(?:\[[^\]]*\]|<[^>]*>|\{[^}]*\})\s*)+$|^\s*(?:\[\[|\{\{|<!--|\[\{).*(?:\]\]|\}\}|-->|\}\])\s*$"
+)
 _CREDIT = re.compile(
     r"\([^()]*(?:Photo|Images?|Imaging|/| via )[^()]*\)\s*$"
     r"|^\s*(?:Photo|Image|Picture|Credit|Caption|Video)s?\s*(?:by)?\s*[:/|]"
@@ -110,7 +112,11 @@ _CHROME_WORDS = 10
 chrome."""
 _BYLINE = re.compile(
     r"^\s*(?:By\s+[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*(?:\s*(?:,|and)\s+[A-Z][\w.’'-]*"
-    r"(?:\s+[A-Z][\w.’'-]*)*)*(?:\s*,\s*(?:Associated Press|AP|Reuters|AFP)\b.*)?\s*$"
+    r"(?:\s+[A-Z][\w.’'-]*)*)*"
+    r"(?:\s*[,|]\s*(?:Associated Press|AP|Reuters|AFP|[A-Z][\w ]{0,40})\b.*)?"
+    r"\s*$"
+    r"|(?:Additional\s+)?(?:[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled)\s+by\s+[A-Z].{0,120}"
+    r"|(?:From\s+|Compiled\s+from\s+)?(?:[Ss]taff\s+and\s+)?[Ww]ire\s+(?:reports|services)\.?\s*$"
     r"|[—–-]{1,2}\s*[A-Z][\w.’' -]* reported from\b.*"
     r"|.*\b(?:contributed to this report|This report was contributed by|Associated Press "
     r"(?:writers?|reporters?|correspondents?)\b).*)",
