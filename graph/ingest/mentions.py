@@ -519,6 +519,15 @@ class _Reader:
         """Names the article uses as states, and their demonyms, by lowercase form -> name."""
         self.last_forces: dict[str, str] = {}
         self.lower_words = set(re.findall(r"(?<![\w-])[a-z][\w-]*", folded))
+        self.inner_caps = set(re.findall(r"(?<=[a-z,;:)]\s)(?:the\s+)?([A-Z][\w’'-]+)", folded))
+        """Capitalised words the text writes inside a sentence: a name, not a sentence's
+        first word."""
+        self.place_words = set(
+            re.findall(
+                r"\b(?:in|to|from|near|outside|into|toward|towards)\s+([A-Z][\w’'-]+)", folded
+            )
+        )
+        """Capitalised words the text writes after a preposition of place."""
         """Every word the text writes in lower case (a capitalised one among them starts a
         sentence, it is no name)."""
         self.pending: list[tuple[Cluster, str, int, int]] = []
@@ -827,7 +836,13 @@ class _Reader:
     def group(self, match: re.Match[str], a: int, b: int) -> bool:
         who = match.group("who")
         noun = match.group("noun").lower()
-        kind = EntityKind.GROUP if noun in _PEOPLE_GROUPS else EntityKind.MILITARY_FORCE
+        kind = (
+            EntityKind.GROUP
+            if noun in _PEOPLE_GROUPS
+            else EntityKind.MEDIA_OUTLET
+            if noun in ("state television", "state media")
+            else EntityKind.MILITARY_FORCE
+        )
         label = _POSSESSIVE.sub("", who) + " " + match.group("noun")
         if who.endswith(("’s", "'s")):
             label = self.text[a:b]
@@ -855,6 +870,12 @@ class _Reader:
             return
         a = words[0][0]
         segment = self.folded[a:b]
+        joined = re.search(r"\s+and\s+", segment)
+        if joined is not None and _countries().get(name_key(segment)) is None:
+            # 'Lisaria and Korvenia': two names ('Trinidad and Tobago' is one country)
+            self.run(s, a, a + joined.start())
+            self.run(s, a + joined.end(), b)
+            return
         before = self.folded[max(s.start, a - 60) : a]
         state: Cluster | None = None
         # a demonym or state first ('German Chancellor Olaf Scholz', 'Russian Defense Ministry')
@@ -954,10 +975,24 @@ class _Reader:
             c = self.cluster("the West", EntityKind.GROUP, "the West", 0.7)
             self.mention(c, a - 4, name_end, "the West")
             return
+        at_start = a == s.start + len(s.text) - len(s.text.lstrip("“\"‘'( ")) or bool(
+            re.search(r"[“\"‘(]\s*$", self.folded[max(s.start, a - 3) : a])
+        )
         if (
             " " not in name
-            and a == s.start + len(s.text) - len(s.text.lstrip("“\"‘'( "))
-            and name.lower() in self.lower_words
+            and at_start
+            and (
+                name.lower() in self.lower_words
+                or (
+                    name not in self.inner_caps
+                    and not _SPEECH_AFTER.match(self.folded[name_end : name_end + 30])
+                    and self.link(name, None) is None
+                    and _countries().get(name_key(name)) is None
+                    and name.lower() not in self.local_states
+                    and name not in CAPITALS
+                    and _demonyms().get(name.lower()) is None
+                )
+            )
         ):
             return  # a common word that starts the sentence ('Satellite images show')
         place_noun = _PLACE_NOUN.match(self.folded, name_end)
@@ -1083,6 +1118,8 @@ class _Reader:
             self.folded[b : b + 40],
         ):
             kind, rule, conf = EntityKind.STATE, "possessive of a state's office", 0.7
+        elif " " not in name and name in self.place_words:
+            kind, rule, conf = EntityKind.PLACE, "named after a preposition of place elsewhere", 0.6
         elif len(name.split()) >= 2:
             kind, rule, conf = EntityKind.PERSON, "a two- or three-word name", 0.6
         elif _SPEECH_AFTER.match(self.folded[b : b + 30]):
@@ -1109,6 +1146,7 @@ _APPOSITIVE = re.compile(
 )
 _PEOPLE_GROUPS = frozenset(
     {
+        "delegation",
         "officials",
         "leaders",
         "diplomats",
@@ -1177,10 +1215,11 @@ _LEADER = re.compile(
     r"foreign minister|defense minister|defence minister|foreign secretary)(?!\s+[A-Z])\b"
 )
 _UNNAMED = re.compile(
-    r"\b(?P<det>[Aa]n?|[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:(?:senior|top|high-ranking|local|other|second|unnamed|"
-    r"western|Western|European)\s+)*(?:(?P<state>[A-Z][\w.’']+)\s+)?(?:(?:defense|defence|"
-    r"military|intelligence|government|administration|security|foreign|state|ministry|police|"
-    r"health|energy|senior|top|local|city|regional)\s+)*(?P<noun>official|officer|diplomat|"
+    r"\b(?P<det>[Aa]n?|[Tt]he|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+(?:(?:senior|top|high-ranking|local|"
+    r"other|second|unnamed|western|Western|European)\s+)*(?:(?P<state>[A-Z][\w.’']+)\s+)?"
+    r"(?:(?:defense|defence|military|intelligence|government|administration|security|foreign|"
+    r"state|ministry|police|health|energy|senior|top|local|city|regional|alliance|nato|NATO|"
+    r"u\.n\.|U\.N\.|european|western|border|army|navy)\s+)*(?P<noun>official|officer|diplomat|"
     r"spokesman|spokeswoman|spokesperson|source|commander|analyst|mayor|minister|envoy|"
     r"counterpart|aide|adviser|advisor|resident|witness|lawmaker)\b(?!\s+[A-Z])"
 )
@@ -1209,7 +1248,7 @@ _FORCES = re.compile(
 )
 _GROUP = re.compile(
     r"(?<![\w.’'-])(?P<who>(?:[A-Z][\w.’']{0,40})(?:\s+[A-Z][\w.’']{0,40})?)\s+"
-    r"(?P<noun>officials|leaders|diplomats|"
+    r"(?P<noun>officials|leaders|diplomats|delegation|state television|state media|"
     r"lawmakers|residents|troops|forces|soldiers|military|army|authorities|negotiators|"
     r"allies|intelligence officials|defense officials|paratroopers|tanks|armored vehicles|"
     r"armoured vehicles|artillery battalions|battalions|warships|jets|units|navy|air force)\b"
