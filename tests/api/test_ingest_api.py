@@ -112,28 +112,51 @@ def test_an_edit_is_checked_again_and_a_wrong_quote_refused(writable_client: Tes
     assert client.get(f"/entities/{berg['record']['id']}").json()["label"] == "Anna K. Berg"
 
 
+def _overlaps(spans: list[dict], others: list[dict]) -> bool:
+    return any(a["start"] < b["end"] and b["start"] < a["end"] for a in spans for b in others)
+
+
 def test_ingesting_the_seed_article_finds_what_the_hand_seed_holds(
     writable_client: TestClient,
 ) -> None:
-    """Recall per kind against the hand seed, reported (not a target to tune to): an entity
-    is found when a proposal links to it; an event when a proposal adds evidence to it."""
-    found = _ingest(writable_client, SEED_TEXT, title="Russia Says", published="2022-02-15")
-    seed = writable_client.get("/entities?limit=500").json()["items"]
-    linked = {i["existing"] for i in found["items"] if i["action"] == "add_evidence"}
+    """Recall per kind against the hand seed, reported (not a target to tune to). A seed
+    entity is found when a proposal links to it, or proposes an entity of its kind that
+    quotes one of its quotes; a seed event when a proposed event quotes one of its quotes.
+    Entities quoted only in the byline are left out: ingestion skips bylines."""
+    client = writable_client
+    title = "Russia Says Some Forces Pulling Back Amid Ukraine Crisis"
+    found = _ingest(client, SEED_TEXT, title=title, published="2022-02-15")
+    skipped = found["skipped"]
+    items = found["items"]
     by_kind: dict[str, list[bool]] = {}
-    for entity in seed:
-        if entity["kind"] == "person" and entity["id"] in {"karmanau", "robert-burns"}:
+    for entity in client.get("/entities?limit=500").json()["items"]:
+        quotes = entity["evidence"]
+        if quotes and all(_overlaps([q], skipped) for q in quotes):
             continue
-        by_kind.setdefault(entity["kind"], []).append(entity["id"] in linked)
+        hit = any(
+            i["existing"] == entity["id"]
+            or (
+                i["action"] == "create"
+                and i["record"].get("kind") == entity["kind"]
+                and _overlaps(i["evidence"], quotes)
+            )
+            for i in items
+            if i["type"] == "entity"
+        )
+        by_kind.setdefault(entity["kind"], []).append(hit)
     recall = {k: sum(v) / len(v) for k, v in by_kind.items()}
     print("seed entity recall by kind:", {k: round(v, 2) for k, v in sorted(recall.items())})
-    assert recall["state"] >= 0.8
-    assert recall["person"] >= 0.5
-    events = writable_client.get("/events?limit=500").json()["items"]
-    again = {i["existing"] for i in found["items"] if i["type"] == "event" and i["existing"]}
-    print(f"seed events reported again: {len(again)} of {len(events)}")
-    assert len(again) >= 10
-    for item in found["items"]:
+    assert recall["state"] >= 0.8 and recall["person"] >= 0.8
+    events = [
+        e
+        for e in client.get("/events?limit=500").json()["items"]
+        if not all(_overlaps([q], skipped) for q in e["evidence"])
+    ]
+    proposed = [i for i in items if i["type"] == "event"]
+    hits = [any(_overlaps(i["evidence"], e["evidence"]) for i in proposed) for e in events]
+    print(f"seed events found: {sum(hits)} of {len(events)}")
+    assert sum(hits) / len(events) >= 0.6
+    for item in items:
         for span in item["evidence"]:
             assert SEED_TEXT[span["start"] : span["end"]] == span["quote"]
 
