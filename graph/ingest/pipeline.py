@@ -16,6 +16,7 @@ from graph.ingest.proposals import ProposalItem, ProposalSet, SkippedSpan, Span
 from graph.ingest.text import boilerplate, fold, sentences
 from graph.model import EventDate
 from graph.ontology import EntityKind, EventKind, Modality
+from graph.reference import cameo_codes
 from graph.store import GraphStore
 from graph.validation import mint_id
 
@@ -236,7 +237,7 @@ class _Builder:
                 "id": event_id,
                 "kind": e.kind.value,
                 "label": label,
-                "cameo": {"code": e.cameo} if e.cameo else None,
+                "cameo": cameo_codes()[e.cameo].model_dump(mode="json") if e.cameo else None,
                 **({} if e.cameo else {"cameo_note": e.cameo_note}),
                 "modality": e.modality.value,
                 "date": _date_json(date),
