@@ -110,6 +110,12 @@ _PLANNED = re.compile(
     r"intends? to|going to|aims? to|due to)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
+_PLANNED_AFTER = re.compile(
+    r"(?:\s+[\w’'-]+){0,8}?\s+(?:has|have|had)?\s*(?:been\s+|is\s+|are\s+|was\s+|were\s+)"
+    r"(?:scheduled|planned|set|due|expected)\b",
+    re.IGNORECASE,
+)
+"""'A second round of talks … has been scheduled': planned, said after the noun."""
 _WOULD = re.compile(r"\bwould\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 """'would' plans in the article's voice; in reported speech it is the past of 'will'."""
 _POSSIBLE = re.compile(
@@ -499,7 +505,11 @@ class _Reader:
         modality = Modality.OCCURRED
         rule = f"trigger {self.folded[a:b].lower()!r}"
         confidence = 0.7 if actor is not None else 0.45
-        if _PLANNED.search(before) or trig.tense == "future":
+        if (
+            _PLANNED.search(before)
+            or trig.tense == "future"
+            or _PLANNED_AFTER.match(self.folded, b, s.end)
+        ):
             modality = Modality.PLANNED
         elif _POSSIBLE.search(before):
             modality = Modality.POSSIBLE
@@ -539,7 +549,9 @@ class _Reader:
             rule=rule,
             confidence=round(confidence, 2),
             roles=roles,
-            tense=trig.tense,
+            tense="future"
+            if trig.tense == "future" or _future(self.folded, s.start, a)
+            else trig.tense,
         )
 
     def clause_start(self, start: int, a: int) -> int:
@@ -731,14 +743,14 @@ def _code_by_codebook(event: FoundEvent, events: list[FoundEvent]) -> None:
     meeting, visit or talks still to come is 036 "express intent to meet or negotiate"; a
     plain statement takes its code from what it says: a pull-back it announces is 0356
     "express intent to de-escalate", a meeting it announces 036."""
-    if event.kind in _MEETS and event.modality == Modality.PLANNED:
+    if event.kind in _MEETS and (event.modality == Modality.PLANNED or event.tense == "future"):
         event.cameo = "036"
     if event.kind not in (EventKind.STATEMENT, EventKind.ANNOUNCEMENT) or event.cameo != "010":
         return
     content = [events[i] for i in event.speaker_of]
     if any(c.kind == EventKind.WITHDRAWAL for c in content):
         event.cameo = "0356"
-    elif any(c.kind in _MEETS for c in content):
+    elif any(c.kind in _MEETS and c.tense == "future" for c in content):
         event.cameo = "036"
 
 
@@ -763,7 +775,8 @@ def _future(folded: str, start: int, at: int) -> bool:
     return bool(
         re.search(
             r"\b(?:will|would|[’']ll|plans?\s+to|planned\s+to|is\s+to|are\s+to|scheduled\s+"
-            r"to|due\s+to|expected\s+to|set\s+to|to\s+be\s+held)\s+(?:[\w’'-]+,?\s+){0,5}$",
+            r"to|due\s+to|expected\s+to|set\s+to|to\s+be\s+held|ready\s+to|willing\s+to|"
+            r"prepared\s+to)\s+(?:[\w’'-]+,?\s+){0,5}$",
             window,
         )
     )

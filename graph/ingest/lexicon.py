@@ -18,6 +18,8 @@ __all__ = [
     "HEAD_TITLES",
     "HONORIFICS",
     "KIND_WORDS",
+    "PLACE_HEADS",
+    "REGIONS",
     "SPELLINGS",
     "TITLES",
     "TRIGGERS",
@@ -186,6 +188,67 @@ CAPITALS: dict[str, str] = {
     "Cairo": "Egypt",
 }
 
+# Regions and seas named as places (not states).
+REGIONS = frozenset(
+    {
+        "Europe",
+        "Eastern Europe",
+        "Western Europe",
+        "Central Europe",
+        "Asia",
+        "Central Asia",
+        "Africa",
+        "Middle East",
+        "Balkans",
+        "Baltics",
+        "Caucasus",
+        "Scandinavia",
+        "Black Sea",
+        "Baltic Sea",
+        "Mediterranean",
+        "Arctic",
+        "Donbas",
+        "Crimea",
+        "Latin America",
+        "North America",
+        "South America",
+        "Pacific",
+        "Atlantic",
+        "Indo-Pacific",
+    }
+)
+PLACE_HEADS = frozenset(
+    {
+        "val",
+        "mount",
+        "mt.",
+        "lake",
+        "cape",
+        "port",
+        "fort",
+        "saint",
+        "st.",
+        "san",
+        "santa",
+        "sierra",
+        "rio",
+        "monte",
+        "puerto",
+        "bay",
+        "gulf",
+        "isle",
+        "river",
+        "north",
+        "south",
+        "east",
+        "west",
+        "upper",
+        "lower",
+        "new",
+    }
+)
+"""First words that make a two-word name a place ('Val Serena', 'Port Aldo')."""
+
 # Spellings the press uses for one name (transliterations): folded to one key when linking.
 SPELLINGS: tuple[tuple[str, ...], ...] = (
     ("kyiv", "kiev"),
@@ -259,6 +322,14 @@ KIND_WORDS: dict[str, EntityKind] = {
             "analytics",
             "aerospace",
             "dynamics",
+            "data",
+            "geodata",
+            "satellites",
+            "space",
+            "telecom",
+            "logistics",
+            "shipping",
+            "airways",
         ),
         EntityKind.COMPANY,
     ),
@@ -330,6 +401,8 @@ KIND_WORDS: dict[str, EntityKind] = {
             "compact",
             "coalition",
             "accord",
+            "concord",
+            "entente",
         ),
         EntityKind.INTERNATIONAL_ORGANISATION,
     ),
@@ -412,8 +485,11 @@ class Trigger:
 
 
 def _tense(form: str) -> str:
-    first = form.split(maxsplit=1)[0]
-    if first in ("will", "to", "plans", "planned", "would", "is", "are", "was"):
+    words = form.split()
+    first = words[0]
+    if first in ("will", "to", "plans", "planned", "would") or (
+        first in ("is", "are", "was", "were") and len(words) > 1 and words[1] == "to"
+    ):
         return "future"
     if first.endswith("ing") or (first.endswith("s") and not first.endswith("ss")):
         return "present"
@@ -656,6 +732,16 @@ TRIGGERS: dict[str, Trigger] = {
         note=_NOT_POLITICAL,
         context=r"\b(?:markets?|stocks?|shares|ruble|rouble|currency|bonds?|index|mark|"
         r"dollar|euro|hryvnia|prices)\b",
+    ),
+    **_forms(
+        EventKind.WITHDRAWAL,
+        "0874",
+        "returned to|had returned to|have returned to|went back to|moved back to",
+    ),
+    **_forms(
+        EventKind.STATEMENT,
+        "120",
+        "rejected|rejects|refused|refuses|refusing|turned down|dismissed",
     ),
 }
 """Trigger forms, lowercase, matched on word boundaries (longest form first)."""

@@ -39,6 +39,8 @@ from graph.ingest.lexicon import (
     HEAD_TITLES,
     HONORIFICS,
     KIND_WORDS,
+    PLACE_HEADS,
+    REGIONS,
     SPELLINGS,
     TITLES,
 )
@@ -489,6 +491,16 @@ def _kind_from_words(name: str) -> EntityKind | None:
     words = low.split()
     if not words:
         return None
+    if name in REGIONS:
+        return EntityKind.PLACE
+    if words[0].startswith(("radio", "televis", "tele-")):
+        return EntityKind.MEDIA_OUTLET
+    if (
+        len(words) >= 2
+        and words[0] in PLACE_HEADS
+        and words[0] not in ("new", "north", "south", "east", "west")
+    ):
+        return EntityKind.PLACE
     for size in (3, 2, 1):
         tail = " ".join(words[-size:])
         if tail in KIND_WORDS:
@@ -636,6 +648,7 @@ class _Reader:
             (_UNNAMED, self.unnamed),
             (_GROUP, self.group),
             (_WHERE, self.where),
+            (_RESIDENTS, self.residents),
         ):
             for match in pattern.finditer(s.text):
                 a, b = s.start + match.start(), s.start + match.end()
@@ -783,6 +796,18 @@ class _Reader:
         )
         return True
 
+    def residents(self, match: re.Match[str], a: int, b: int) -> bool:
+        """'residents of Kiev': the people of a place as a group (the place is a mention)."""
+        place = match.group("place")
+        label = f"{place} residents"
+        c = self.cluster(label, EntityKind.GROUP, "people of a place", 0.6, unnamed=True)
+        c.unnamed = c.linked is None
+        self.mention(c, a, b, "people of a place")
+        at = a + match.start("place") - match.start()
+        sentence = Sentence(at, at + len(place), self.folded[at : at + len(place)])
+        self.run(sentence, at, at + len(place))
+        return True
+
     def where(self, match: re.Match[str], a: int, b: int) -> bool:
         """A place the article describes without a name, where forces go or come from
         ('returning to bases', 'out of large assembly areas', 'close to Ukraine’s border'):
@@ -860,7 +885,11 @@ class _Reader:
         """A run of capitalised words: split off demonyms and titles, then the name."""
         words = [(m.start() + a, m.end() + a) for m in re.finditer(r"\S+", self.folded[a:b])]
         # leading function words at the start of a sentence or quotation
-        while words and _first_part(self.folded[words[0][0] : words[0][1]]) in _NOT_NAMES:
+        while (
+            words
+            and _first_part(self.folded[words[0][0] : words[0][1]]) in _NOT_NAMES
+            and self.folded[words[0][0] : b].strip(" ’'s") not in REGIONS
+        ):
             words.pop(0)
         honorific = ""
         while words and self.folded[words[0][0] : words[0][1]].lower() in HONORIFICS:
@@ -1227,6 +1256,10 @@ _BODY = re.compile(
     r"(?:\b[Tt]he\s+)?(?<![\w’'.-])(?P<state>[A-Z][\w’']{0,40})\s+(?P<body>(?:[a-z-]+\s+){0,4}?(?:council|ministry|"
     r"parliament|cabinet|security cabinet|government|office|agency|committee|service))\b"
     r"(?!\s+[A-Z])"
+)
+_RESIDENTS = re.compile(
+    r"\b(?:[Rr]esidents|[Cc]itizens|[Ii]nhabitants|[Pp]eople)\s+of\s+"
+    r"(?P<place>(?<![\w’'-])[A-Z][\w’'-]{0,40})"
 )
 _WHERE = re.compile(
     r"\b(?:to|into|from|out\s+of|near|along|at|in|toward|towards|outside|across|close\s+to|"

@@ -93,7 +93,8 @@ _MARKUP = re.compile(
     r"^\s*(?:(?:\[[^\]]*\]|<[^>]*>|\{[^}]*\})\s*)+$|^\s*(?:\[\[|\{\{|<!--|\[\{).*(?:\]\]|\}\}|-->|\}\])\s*$"
 )
 _CREDIT = re.compile(
-    r"\([^()]*(?:Photo|Images?|Imaging|/| via )[^()]*\)\s*$"
+    r"\([^()]*(?:Photo|Images?|Imaging|/| via |[Aa]rchive|[Ff]ile\b|[Hh]andout|[Cc]ourtesy|"
+    r"[Pp]ool\b)[^()]*\)\s*$"
     r"|^\s*(?:Photo|Image|Picture|Credit|Caption|Video)s?\s*(?:by)?\s*[:/|]"
     r"|^\s*(?:AP|AFP|Reuters|Getty) (?:Photo|Images)\b"
     r"|\bPhoto(?:graph)?: [A-Z]",
@@ -105,8 +106,15 @@ _CHROME = re.compile(
     r"|Sign up\b.*|Click here\b.*|Gallery\b.*|Comments?|Copyright\b.*|©.*"
     r"|(?:Image|Photo|Slide) \d+ (?:of|/) \d+.*|Follow\b.* (?:on|at) .*|All rights reserved\.?"
     r"|Most (?:Popular|Read)|Trending(?: Now)?|Up Next|Watch(?::.*|\s+(?:the\s+)?video\b.*)?"
-    r"|Listen(?::.*|\s+to\s+(?:this|the)\s+(?:story|article|podcast)\b.*)?)\s*$",
+    r"|Listen(?::.*|\s+to\s+(?:this|the)\s+(?:story|article|podcast)\b.*)?"
+    r"|Share\b.*|Editor[’']s\s+[Nn]ote\b.*|(?:Updated|Published|Posted|Last\s+updated)\b.*"
+    r"|(?:Download|Get)\s+(?:the|our)\s+app\b.*|Sign\s+up\b.*|Newsletter\b.*"
+    r"|[^.!?]*\b(?:our|the)\s+(?:free\s+)?(?:daily\s+|morning\s+|evening\s+|weekly\s+)?"
+    r"newsletter\b.*)\s*$",
 )
+_METADATA = re.compile(r"^[^.!?]*(?:\s[|·]\s[^|·]*){1,}$")
+"""A short line of fields set apart by ' | ' or ' · ' (byline, outlet, time; share buttons)."""
+_EDITORS_NOTE = re.compile(r"^\s*(?:Editor[’']s\s+[Nn]ote|Correction|Clarification)\s*:")
 _CHROME_WORDS = 10
 """Page chrome is a short line: a paragraph of the story that starts 'Gallery owners…' is no
 chrome."""
@@ -143,6 +151,10 @@ def _line_reason(line: str, title: str | None, first: bool) -> str | None:
     if _MARKUP.match(line):
         return "markup"
     if len(line.split()) <= _CHROME_WORDS and _CHROME.match(line):
+        return "page chrome"
+    if len(line.split()) <= 14 and _METADATA.match(line):
+        return "page chrome"
+    if _EDITORS_NOTE.match(line):
         return "page chrome"
     if _BYLINE.match(line):
         return "byline"
