@@ -88,14 +88,10 @@ def _day_before_publication(expression: str | None, published: dt.date) -> Event
 
 def _week_before_publication(expression: str | None, published: dt.date) -> EventDate:
     """'last week': the week (Monday to Sunday) before the publication's week."""
-    monday = published - dt.timedelta(days=published.weekday() + 7)
-    return EventDate(
-        expression=expression,
-        value=monday,
-        start=monday,
-        end=monday + dt.timedelta(days=6),
-        granularity=Granularity.WEEK,
-        rule="week_before_publication",
+    return _week(
+        expression,
+        published - dt.timedelta(days=published.weekday() + 7),
+        "week_before_publication",
     )
 
 
@@ -121,14 +117,17 @@ def _days_of_month(expression: str | None, published: dt.date) -> EventDate:
 
 
 def _publication_week(expression: str | None, published: dt.date) -> EventDate:
-    monday = published - dt.timedelta(days=published.weekday())
+    return _week(expression, published - dt.timedelta(days=published.weekday()), "publication_week")
+
+
+def _week(expression: str | None, monday: dt.date, rule: str) -> EventDate:
     return EventDate(
         expression=expression,
         value=monday,
         start=monday,
         end=monday + dt.timedelta(days=6),
         granularity=Granularity.WEEK,
-        rule="publication_week",
+        rule=rule,
     )
 
 
