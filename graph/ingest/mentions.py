@@ -889,6 +889,10 @@ class _Reader:
             words
             and _first_part(self.folded[words[0][0] : words[0][1]]) in _NOT_NAMES
             and self.folded[words[0][0] : b].strip(" ’'s") not in REGIONS
+            and not (
+                len(words) > 1
+                and _first_part(self.folded[words[0][0] : words[0][1]]) in _DIRECTIONS
+            )
         ):
             words.pop(0)
         honorific = ""
@@ -1173,6 +1177,8 @@ _APPOSITIVE = re.compile(
     + r")\b(?:\s+of\s+(?:the\s+)?(?-i:(?P<of>[A-Z][\w’']+(?:\s+[A-Z][\w’']+)?)))?",
     re.IGNORECASE,
 )
+_DIRECTIONS = frozenset({"northern", "southern", "eastern", "western", "central"})
+"""Words that start a longer name ('Southern Seas Maritime Council') and are kept there."""
 _PEOPLE_GROUPS = frozenset(
     {
         "delegation",
@@ -1194,6 +1200,8 @@ _OFFICE_OF_STATE = re.compile(
     r"government|army|military|troops|forces|border|borders|capital|ambassador|parliament|"
     r"leader|leaders|foreign ministry|defen[cs]e ministry|navy|air force)\b"
     r"|\b(?:Republic|Kingdom|Federation|State|Principality) of ([A-Z][a-z]{3,})\b"
+    r"|(?<![\w’'-])([A-Z][a-z]{3,40})\s+(?:foreign\s+ministry|defen[cs]e\s+ministry|government|"
+    r"embassy|navy|coast\s+guard|parliament|prime\s+minister|armed\s+forces)\b"
 )
 
 
@@ -1207,7 +1215,7 @@ def _local_states(folded: str, sentences: Iterable[Sentence]) -> dict[str, str]:
     for s in sentences:
         words.update(re.findall(r"(?<![\w’'-])[A-Z][a-z]{3,}(?![\w-])", s.text))
         for m in _OFFICE_OF_STATE.finditer(s.text):
-            name = m.group(1) or m.group(2)
+            name = m.group(1) or m.group(2) or m.group(3)
             if name.lower() not in _NOT_NAMES and _kind_from_words(name) is None:
                 found[name.lower()] = name
     for name in words:
@@ -1236,7 +1244,8 @@ def _local_states(folded: str, sentences: Iterable[Sentence]) -> dict[str, str]:
 
 _PLACE_NOUN = re.compile(
     r"\s+(?:region|province|district|oblast|area|valley|river|border region|peninsula|"
-    r"mountains|county|airfield|air base|base|port|harbor|harbour)\b"
+    r"mountains|county|airfield|air base|base|port|harbor|harbour|range|garrison|pass|shoal|"
+    r"reef|strait|channel|coast|plateau|delta|ridge)\b"
 )
 _STATE_WORD = r"(?P<state>(?:(?<![\w’'.-])[A-Z][\w’']{0,40}|U\.S\.|U\.K\.)(?:’s|'s)?)"
 _LEADER = re.compile(

@@ -96,6 +96,8 @@ _CREDIT = re.compile(
     r"\([^()]*(?:Photo|Images?|Imaging|/| via |[Aa]rchive|[Ff]ile\b|[Hh]andout|[Cc]ourtesy|"
     r"[Pp]ool\b)[^()]*\)\s*$"
     r"|^\s*(?:Photo|Image|Picture|Credit|Caption|Video)s?\s*(?:by)?\s*[:/|]"
+    r"|^\s*(?:Photo|Image|Picture|Video)\s+(?:caption|source|credit)s?\s*:"
+    r"|\b(?i:photo(?:graph)?):\s+[A-Z]"
     r"|^\s*(?:AP|AFP|Reuters|Getty) (?:Photo|Images)\b"
     r"|\bPhoto(?:graph)?: [A-Z]",
 )
@@ -110,9 +112,11 @@ _CHROME = re.compile(
     r"|Share\b.*|Editor[’']s\s+[Nn]ote\b.*|(?:Updated|Published|Posted|Last\s+updated)\b.*"
     r"|(?:Download|Get)\s+(?:the|our)\s+app\b.*|Sign\s+up\b.*|Newsletter\b.*"
     r"|[^.!?]*\b(?:our|the)\s+(?:free\s+)?(?:daily\s+|morning\s+|evening\s+|weekly\s+)?"
-    r"newsletter\b.*)\s*$",
+    r"newsletter\b.*|Comments?(?:\s+are\s+(?:closed|open))?\.?|.*\bcookies?\b.*"
+    r"|[A-Z][\w.’'-]+(?:\s+[A-Z][\w.’'-]+){1,3},\s+(?:[A-Z][a-z]+\s+){0,3}"
+    r"(?:Correspondent|Reporter|Editor|Writer|Staff|Bureau\s+Chief)(?:,.*)?)\s*$",
 )
-_METADATA = re.compile(r"^[^.!?]*(?:\s[|·]\s[^|·]*){1,}$")
+_METADATA = re.compile(r"^[^.!?]*(?:\s[|·›»>]\s[^|·›»>]*){1,}$")
 """A short line of fields set apart by ' | ' or ' · ' (byline, outlet, time; share buttons)."""
 _EDITORS_NOTE = re.compile(r"^\s*(?:Editor[’']s\s+[Nn]ote|Correction|Clarification)\s*:")
 _CHROME_WORDS = 10
@@ -156,6 +160,9 @@ def _line_reason(line: str, title: str | None, first: bool) -> str | None:
         return "page chrome"
     if _EDITORS_NOTE.match(line):
         return "page chrome"
+    letters = [c for c in line if c.isalpha()]
+    if len(line.split()) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+        return "photo caption or credit"  # a line set in capitals: a caption or a heading
     if _BYLINE.match(line):
         return "byline"
     if _CREDIT.search(line):
