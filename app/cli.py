@@ -233,6 +233,14 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
+def _first_line(text: str, limit: int = 200) -> str:
+    """The default title: the first non-blank line, cut at a word to ``limit`` characters."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
 def _ingest(args: argparse.Namespace) -> int:
     from graph.ingest.desk import MAX_ARTICLE_CHARS, IngestIn, ingest
 
@@ -258,7 +266,7 @@ def _ingest(args: argparse.Namespace) -> int:
             f"{path}:{line}:{column}: text: not UTF-8 (byte {exc.start})"
         ) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark is no part of the article
-    title = args.title or next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    title = args.title or _first_line(text)
     try:
         body = IngestIn(text=text, title=title, published=args.published, url=args.url)
     except ValidationError as exc:

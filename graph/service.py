@@ -406,7 +406,7 @@ class KnowledgeGraph:
                 response = render(planned.result, position) if render and idempotency else None
                 commit = Commit(
                     actor=actor,
-                    source=source,
+                    source=planned.source or source,
                     idempotency_key=idempotency[0] if idempotency else None,
                     response=response,
                     proposals=planned.proposals,

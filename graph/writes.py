@@ -261,6 +261,8 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     result: BaseModel | None = None
     proposals: ProposalUpdate | None = None
+    source: str | None = None
+    """The source the change log names for this write, when the plan decides it."""
 
 
 @dataclass

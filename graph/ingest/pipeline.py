@@ -460,8 +460,16 @@ def _same_day(held: EventDate, new: EventDate | None) -> bool:
     )
 
 
+_REALIS = frozenset({Modality.OCCURRED, Modality.ASSERTED, Modality.REPORTED})
+
+
 def _contradicts(held: str, new: Modality) -> bool:
-    return (held == "denied") != (new == Modality.DENIED)
+    """Whether one report cannot be the other: one says it happened (or is claimed to have),
+    the other that it may, is planned, proposed, denied or dropped; denials only match
+    denials."""
+    if (held == "denied") != (new == Modality.DENIED):
+        return True
+    return (Modality(held) in _REALIS) != (new in _REALIS)
 
 
 def _dates_agree(held: EventDate, new: EventDate | None) -> bool:
@@ -470,7 +478,7 @@ def _dates_agree(held: EventDate, new: EventDate | None) -> bool:
     held_end = held.end or held.start
     new_end = new.end or new.start
     slack = dt.timedelta(days=3)
-    return new.start <= held_end + slack and held.start <= new_end + slack
+    return new.start - held_end <= slack and held.start - new_end <= slack
 
 
 def _date_json(date: EventDate) -> dict[str, Any]:

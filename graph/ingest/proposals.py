@@ -126,6 +126,21 @@ class ProposalSet(ProposalSummary):
 
 
 Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(check_text)]
+MAX_DEPTH = 16
+"""How deep an edit's JSON may nest: records nest a few levels (a quantity's quotes)."""
+
+
+def _shallow(value: Any) -> Any:
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return value
 
 
 class DecisionIn(_Model):
@@ -133,13 +148,14 @@ class DecisionIn(_Model):
 
     item: str = Field(description="The item's id (p1, p2...).")
     decision: Literal["accept", "edit", "reject"]
-    record: dict[str, Any] | None = Field(
+    record: Annotated[dict[str, Any], AfterValidator(_shallow)] | None = Field(
         default=None,
         description="For edit: fields of the record to replace (top-level keys, as in the "
         "item's record).",
     )
-    roles: list[dict[str, Any]] | None = Field(
-        default=None, description="For edit of an event: its role edges, replacing them."
+    roles: Annotated[list[dict[str, Any]], AfterValidator(_shallow)] | None = Field(
+        default=None,
+        description="For edit of an event: its roles ({type, target, evidence}), replacing them.",
     )
     existing: NodeId | None = Field(
         default=None,

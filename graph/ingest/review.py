@@ -42,6 +42,7 @@ from graph.ingest.proposals import (
     ProposalSet,
     ProposalSummary,
 )
+from graph.ontology import Role
 from graph.storage.base import ProposalUpdate
 from graph.store import GraphStore
 from graph.validation import LIMITS, locate_quote, mint_id
@@ -109,6 +110,8 @@ class _Decisions:
         self.problems: list[Problem] = []
         self.source = pset.source
         self.dropped: dict[str, int] = {}
+        self.committed: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+        """Accepted items as committed (references followed), to keep in the set."""
 
     def problem(self, where: str, reason: str) -> None:
         self.problems.append(Problem(where, reason))
@@ -142,6 +145,15 @@ class _Decisions:
                 continue
             if d.existing is not None and self.store.type_of(d.existing) != item.type:
                 self.problem(f"{where}.existing", f"the graph holds no {item.type} {d.existing!r}")
+                continue
+            if d.existing is not None and (
+                d.roles is not None or set(d.record or {}) - {"evidence"}
+            ):
+                self.problem(
+                    f"{where}.existing",
+                    "an item that is a node of the graph adds quotes to it: only its evidence "
+                    "may change with it",
+                )
                 continue
             if item.action == "add_evidence" and (
                 d.roles is not None or set(d.record or {}) - {"evidence"}
@@ -243,6 +255,18 @@ class _Decisions:
             out.append({**ev, "source": self.source, "start": start, "end": end})
         return out
 
+    def role(
+        self, proposed: Any, event_id: str, remap: dict[str, str], where: str
+    ) -> dict[str, Any]:
+        role, problem = _role_of(proposed, event_id, remap)
+        if role is None:
+            self.problem(where, str(problem))
+            return {}
+        if self.store.has_edge(role["id"]):
+            raise ConflictError(f"{where}: the graph holds the role {role['id']!r} already", [])
+        role["evidence"] = self.evidence(role["evidence"], f"{where}.evidence")
+        return role
+
     def records(self, final: dict[str, ProposalItem], remap: dict[str, str]) -> list[Item]:
         out: list[Item] = []
         adding: dict[str, tuple[dict[str, Any], str]] = {}
@@ -260,6 +284,8 @@ class _Decisions:
                         )
                     adding[node_id] = (record_json(self.store.node(node_id)), key)
                 held = adding[node_id][0]
+                if not evidence:
+                    self.problem(f"{where}.evidence", "no quotes to add")
                 merged = _merge_evidence(held.get("evidence", []), evidence)
                 room = LIMITS["list_items"]
                 if len(merged) > room:
@@ -267,6 +293,8 @@ class _Decisions:
                     merged = merged[:room]
                 held["evidence"] = merged
                 continue
+            if not evidence and not item.record.get("analyst_assertion"):
+                self.problem(f"{where}.evidence", "needs at least one quote of the article")
             record = _remapped(dict(item.record), remap)
             record["evidence"] = evidence
             for q, quantity in enumerate(record.get("quantities") or []):
@@ -274,28 +302,69 @@ class _Decisions:
                     quantity["evidence"] = self.evidence(
                         quantity.get("evidence", []), f"{where}.quantities[{q}].evidence"
                     )
-            record_id = str(record.get("id"))
             if item.type == "relation":
-                if self.store.has_edge(record_id):
-                    raise ConflictError(f"item {key}: relation {record_id!r} exists already", [key])
+                record["category"] = "relation"
+                if record.get("source") == record.get("target"):
+                    self.problem(f"{where}.target", "a relation joins two different nodes")
+                record["id"] = ".".join(str(record.get(k)) for k in ("source", "type", "target"))
+                if self.store.has_edge(record["id"]):
+                    raise ConflictError(
+                        f"item {key}: relation {record['id']!r} exists already", [key]
+                    )
+                self.committed[key] = (record, [])
                 out.append(Item("edge", record, Where(where, json_path=True)))
                 continue
+            record_id = str(record.get("id"))
             if self.store.type_of(record_id) is not None:
                 raise ConflictError(
                     f"item {key}: the graph holds a node {record_id!r} already: edit the item's "
                     "id, or say with 'existing' that it is that node",
                     [key],
                 )
-            out.append(Item("node", record, Where(where, json_path=True)))
-            for n, proposed in enumerate(item.roles):
-                role = _remapped(dict(proposed), remap)
-                role["evidence"] = self.evidence(
-                    role.get("evidence", []), f"{where}.roles[{n}].evidence"
+            if record_id != item.proposed_id and self.reserved(record_id):
+                raise ConflictError(
+                    f"item {key}: the id {record_id!r} is proposed by another proposal set: "
+                    "choose another",
+                    [key],
                 )
-                out.append(Item("edge", role, Where(f"{where}.roles[{n}]", json_path=True)))
+            roles = [
+                self.role(proposed, record_id, remap, f"{where}.roles[{n}]")
+                for n, proposed in enumerate(item.roles)
+            ]
+            self.committed[key] = (record, roles)
+            out.append(Item("node", record, Where(where, json_path=True)))
+            out.extend(
+                Item("edge", role, Where(f"{where}.roles[{n}]", json_path=True))
+                for n, role in enumerate(roles)
+            )
         for held, key in adding.values():
             out.append(Item("node", held, Where(f"$.items[{key}]", json_path=True)))
         return out
+
+
+def _role_of(
+    proposed: Any, event_id: str, remap: dict[str, str]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A role edge of the event, built from what a role names (its type, its entity, its
+    quotes): an edit can neither point it at another event nor give it another id."""
+    if not isinstance(proposed, dict):
+        return None, "a role is {type, target, evidence}"
+    role_type, target = proposed.get("type"), proposed.get("target")
+    if role_type not in {r.value for r in Role}:
+        return None, f"type must be one of {', '.join(r.value for r in Role)}"
+    if not isinstance(target, str):
+        return None, "target must be an entity id"
+    target = remap.get(target, target)
+    return {
+        "id": f"{event_id}.{role_type}.{target}",
+        "category": "role",
+        "type": role_type,
+        "source": event_id,
+        "target": target,
+        "attributes": {},
+        "evidence": proposed.get("evidence", []),
+        "analyst_assertion": bool(proposed.get("analyst_assertion", False)),
+    }, None
 
 
 def _remapped(record: dict[str, Any], remap: dict[str, str]) -> dict[str, Any]:
@@ -385,7 +454,11 @@ def plan_decisions(  # noqa: PLR0917 - the set as stored, read together by the c
         if held.id in decided:
             d = decided[held.id]
             status = "rejected" if d.decision == "reject" else "accepted"
-            item = final.get(held.id, held).model_copy(
+            committed = round_.committed.get(held.id)
+            kept = final.get(held.id, held)
+            if committed is not None:
+                kept = kept.model_copy(update={"record": committed[0], "roles": committed[1]})
+            item = kept.model_copy(
                 update={
                     "status": status,
                     "decision": Decision(
@@ -415,4 +488,5 @@ def plan_decisions(  # noqa: PLR0917 - the set as stored, read together by the c
     )
     plan = Plan(changes, result)
     plan.proposals = ProposalUpdate(pset.id, dumps(updated), summary_of(updated), version)
+    plan.source = round_.source
     return plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import READ, WRITE
@@ -214,3 +215,113 @@ def test_everything_read_from_the_seed_article_can_be_accepted(writable_client: 
     assert client.get("/events?limit=500").status_code == 200
     for fmt in ("turtle", "graphml", "json"):
         assert client.get(f"/export?format={fmt}").status_code == 200
+
+
+def test_an_edit_cannot_reach_past_its_own_item(writable_client: TestClient) -> None:
+    """The second hostile review: a role edit rewrote a seed relation and another event's
+    role edge; now roles are rebuilt from their type, entity and quotes, on the item's event."""
+    client = writable_client
+    found = _ingest(client)
+    meeting = _item(found, kind="meeting")
+    before = client.get("/relations/olaf-scholz.holds_position.germany.chancellor").json()
+    hijack = {
+        "id": "olaf-scholz.holds_position.germany.chancellor",
+        "category": "relation",
+        "type": "holds_position",
+        "source": "olaf-scholz",
+        "target": "germany",
+        "attributes": {},
+        "evidence": [],
+        "analyst_assertion": True,
+    }
+    needs = [{"item": i, "decision": "accept"} for i in meeting["needs"]]
+    answer = _decide(
+        client, found, *needs, {"item": meeting["id"], "decision": "edit", "roles": [hijack]}
+    )
+    assert answer.status_code == 422 and "type must be one of" in answer.text
+    other_event = {
+        "type": "actor",
+        "target": "olaf-scholz",
+        "source": "scholz-meets-ukraine-leader-in-kyiv",
+        "evidence": [{"quote": "Berg said"}],
+    }
+    needs = [{"item": i, "decision": "accept"} for i in meeting["needs"]]
+    answer = _decide(
+        client, found, *needs, {"item": meeting["id"], "decision": "edit", "roles": [other_event]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert client.get("/relations/olaf-scholz.holds_position.germany.chancellor").json() == before
+    seed_role = client.get("/relations/scholz-meets-ukraine-leader-in-kyiv.actor.olaf-scholz")
+    assert "Berg said" not in seed_role.text
+    event = client.get(f"/events/{meeting['record']['id']}").json()
+    assert [p["id"] for p in event["participants"]] == ["olaf-scholz"]
+
+
+@pytest.mark.parametrize(
+    ("decision", "field"),
+    [
+        ({"decision": "edit", "existing": "olaf-scholz", "record": {"label": "X"}}, "existing"),
+        (
+            {
+                "decision": "edit",
+                "record": {"description": [[[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]]},
+            },
+            "record",
+        ),
+    ],
+)
+def test_edits_that_make_no_sense_are_refused(
+    writable_client: TestClient, decision: dict, field: str
+) -> None:
+    found = _ingest(writable_client)
+    tamm = _item(found, label="Ivo Tamm")
+    answer = _decide(writable_client, found, {"item": tamm["id"], **decision})
+    assert answer.status_code == 422, answer.text
+    assert field in answer.json()["errors"][0]["field"]
+
+
+def test_an_id_another_set_proposes_cannot_be_taken_by_an_edit(writable_client: TestClient) -> None:
+    client = writable_client
+    first, second = _ingest(client), _ingest(client)
+    theirs = _item(second, label="Anna Berg")["record"]["id"]
+    berg = _item(first, label="Anna Berg")
+    answer = _decide(
+        client, first, {"item": berg["id"], "decision": "edit", "record": {"id": theirs}}
+    )
+    assert answer.status_code == 409 and "another proposal set" in answer.text
+
+
+def test_the_change_log_names_the_source_a_decision_registered(writable_client: TestClient) -> None:
+    client = writable_client
+    found = _ingest(client)
+    taken = {
+        "id": found["source"],
+        "title": "Another",
+        "published": "2023-05-01",
+        "text": "Other text.",
+    }
+    assert client.post("/sources", json=taken, headers=WRITE).status_code == 201
+    position = client.get("/changes?limit=1", headers=READ).json()["position"]
+    answer = _decide(
+        client, found, {"item": _item(found, label="Anna Berg")["id"], "decision": "accept"}
+    )
+    source = answer.json()["source"]
+    changes = client.get(f"/changes?since={position}", headers=READ).json()["items"]
+    assert changes and {c["source"] for c in changes} == {source}
+
+
+def test_an_event_dated_at_the_calendars_end_does_not_stop_later_reading(
+    writable_client: TestClient,
+) -> None:
+    client = writable_client
+    text = "T\n\nAnna Berg will meet Ivo Tamm on Friday.\n"
+    late = client.post(
+        "/ingest", json={"text": text, "title": "T", "published": "9999-12-31"}, headers=WRITE
+    )
+    assert late.status_code == 201
+    everything = [{"item": i["id"], "decision": "accept"} for i in late.json()["items"]]
+    assert _decide(client, late.json(), *everything).status_code == 200
+    again = client.post(
+        "/ingest", json={"text": text, "title": "T", "published": "2022-02-16"}, headers=WRITE
+    )
+    assert again.status_code == 201, again.text
