@@ -99,7 +99,9 @@ _OPEN_QUESTION = re.compile(
 _NEGATING = re.compile(
     r"\b(?:not\s+true|untrue|false|no\s+(?:evidence|sign|signs|indication|proof|plans?)|"
     r"(?:refused|refuses|refusing|failed|fails|failing|declined|declines|unable|yet|ceased|"
-    r"stopped)\s+to|has\s+yet|have\s+yet|had\s+yet|no\s+longer|without)\b[^.;]*$",
+    r"stopped)\s+to|has\s+yet|have\s+yet|had\s+yet|no\s+longer|without|neither|nor|"
+    r"doubts?\s+that|doubted\s+that|few\s+believe|nobody|no\s+one|hardly\s+anyone)\b[^.;]*$"
+    r"|(?:^|[^\w’'])[Nn]o\s+(?:[\w’'-]+\s+){0,3}$",
     re.IGNORECASE,
 )
 """Phrases that deny what follows in their clause ('refused to withdraw', 'has yet to pull
@@ -128,6 +130,54 @@ _THEIR_COUNTRY = re.compile(
     re.IGNORECASE,
 )
 _SECOND_PREDICATE = re.compile(r"^\s*(?:,\s*)?and\s+(?:then\s+|later\s+|also\s+)?$|\band\s+$")
+_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are)\s+$", re.IGNORECASE)
+_NOUN_SUBJECT = re.compile(r"\b([a-z][a-z-]{2,})\s+(?:have\s+|has\s+|had\s+)?$")
+_NOT_SUBJECTS = frozenset(
+    [
+        "also",
+        "later",
+        "then",
+        "again",
+        "he",
+        "she",
+        "they",
+        "it",
+        "who",
+        "which",
+        "that",
+        "and",
+        "but",
+        "repeatedly",
+        "previously",
+        "publicly",
+        "privately",
+        "reportedly",
+        "separately",
+        "officially",
+        "has",
+        "have",
+        "had",
+        "was",
+        "were",
+        "is",
+        "are",
+        "minister",
+        "president",
+        "chancellor",
+        "secretary",
+        "spokesman",
+        "spokeswoman",
+        "official",
+        "mayor",
+        "leader",
+        "chief",
+        "envoy",
+        "ambassador",
+        "general",
+    ]
+)
+"""Words before a verb of speech that are no unnamed speaker: adverbs, auxiliaries, and the
+titles whose holder the article names ('the minister said')."""
 _PRONOUN = re.compile(r"\b(he|she|it|they)\s+$", re.IGNORECASE)
 _WEEKDAY = re.compile(
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -325,8 +375,10 @@ class _Reader:
             # A negation before the trigger in its clause (or in the speaker's clause, for
             # content) denies it: never stored as its positive.
             scope = max(c_start, owner[0]) if owner is not None else max(c_start, a - 14)
-            if _NEGATION.search(self.folded[scope:a]) or (
-                not trig.speech and _NEGATING.search(self.folded[max(c_start, s.start) : a])
+            if (
+                _NEGATION.search(self.folded[scope:a])
+                or (not trig.speech and _NEGATING.search(self.folded[max(c_start, s.start) : a]))
+                or (not trig.speech and re.match(r"\s+(?:no|none\s+of)\b", self.folded[b : b + 9]))
             ):
                 continue
             event = self.event(s, a, b, trig, before, mentions, (c_start, c_end), owner)
@@ -450,6 +502,14 @@ class _Reader:
         obj = next((m for m in right if m.role_hint != "place" or trig.kind in _OBJECT_ROLES), None)
         if trig.needs_object and obj is None:
             return None
+        passive = _PASSIVE.search(self.folded[max(s.start, a - 30) : a])
+        if actor is None and passive is not None and left:
+            acted_on = left[-1]
+            if re.fullmatch(
+                r"\s*(?:has\s+|have\s+|had\s+)?",
+                self.folded[acted_on.end : a - len(passive.group())],
+            ):
+                roles.append(("target", acted_on.cluster, acted_on))  # 'Russia was accused'
         if actor is None and obj is not None and re.search(r"\bby\s+$", self.folded[b : obj.start]):
             # 'images released by Orbis Imaging': the agent of a passive acts
             actor = obj
@@ -568,6 +628,13 @@ class _Reader:
         nearest entity before the verb that no preposition governs and that is no place;
         else, for speech, the speaker right after the verb ('“…,” said Lavrov')."""
         head = self.folded[max(s.start, a - 30) : a]
+        if _PASSIVE.search(head) and self.folded[a:].split(maxsplit=1)[0].endswith("ed"):
+            return None  # 'Russia was accused of …': the subject is acted on, not acting
+        noun = _NOUN_SUBJECT.search(head)
+        if trig.speech and noun is not None and noun.group(1) not in _NOT_SUBJECTS:
+            at = a - len(head) + noun.start(1)
+            if not any(m.start <= at < m.end for m in left):
+                return None  # 'officials said': a speaker the article does not name
         pronoun = _PRONOUN.search(head)
         if pronoun is not None and len(head[pronoun.end() :].split()) <= 2:
             return self.antecedent(pronoun.group(1).lower(), a)
@@ -598,8 +665,13 @@ class _Reader:
             ):
                 continue
             return m
-        if trig.speech and right and len(self.folded[a : right[0].start].split()) <= 1:
-            return right[0]
+        if (
+            trig.speech
+            and right
+            and len(self.folded[a : right[0].start].split()) <= 1
+            and re.search(r"[,”\"]\s*$", head)
+        ):
+            return right[0]  # '“…,” said Lavrov'
         return None
 
     def coordinated(self, m: Mention, left: list[Mention]) -> Mention | None:

@@ -246,6 +246,11 @@ def test_an_entity_named_often_is_proposed_with_its_first_quotes_only() -> None:
         "There is no evidence that Russia attacked Ukraine.",
         "It wasn't clear where the troops had been deployed.",
         "The ministry did not say how many troops were leaving.",
+        "Neither Russia nor Belarus attacked Ukraine.",
+        "No Russian troops withdrew from the border.",
+        "Russia withdrew no troops from the border.",
+        "Officials doubt that Russia withdrew its troops.",
+        "Nobody believes Russia attacked Ukraine.",
     ],
 )
 def test_what_a_sentence_denies_or_leaves_open_is_no_event(sentence: str) -> None:
@@ -307,3 +312,17 @@ def test_other_date_phrases_resolve_by_their_rules(phrase: str, day: str, rule: 
     found = _read(f"T\n\nAnna Berg met Ivo Tamm {phrase}.\n", "2022-02-16", None)
     [meeting] = [e for e in _events(found) if e["kind"] == "meeting"]
     assert (meeting["date"]["value"], meeting["date"]["rule"]) == (day, rule)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "roles"),
+    [
+        ("Officials said Russian troops had not left the border.", []),
+        ("Russia was accused of attacking Ukraine.", [("target", "russia")]),
+        ("\u201cWe will not back down,\u201d said Ivo Tamm.", [("actor", "ivo-tamm")]),
+    ],
+)
+def test_a_speaker_is_whoever_speaks(sentence: str, roles: list[tuple[str, str]]) -> None:
+    found = _read(f"T\n\n{sentence}\n", "2022-02-15", None)
+    [speech] = [i for i in found.items if i.type == "event" and i.record["kind"] == "statement"]
+    assert [(r["type"], r["target"]) for r in speech.roles] == roles
