@@ -19,7 +19,7 @@ from app.routes.changes import MAX_CHANGES
 from app.streaming import EXPORTS_AT_ONCE, SEND_TIMEOUT_S
 from graph import queries
 from graph.ingest.desk import MAX_ARTICLE_CHARS
-from graph.ingest.pipeline import MAX_ITEM_QUOTES
+from graph.ingest.pipeline import MAX_ITEM_QUOTES, MAX_PROPOSALS
 from graph.paging import CURSOR_LENGTH
 from graph.search import SEARCH_LIMIT
 from graph.validation import LIMITS
@@ -64,6 +64,13 @@ def limits() -> dict[str, Bound]:
             MAX_ARTICLE_CHARS,
             "characters",
             "a longer article sent to `POST /ingest` is a 422 `validation-error` naming `text`",
+        ),
+        (
+            "proposals_per_set",
+            MAX_PROPOSALS,
+            "items",
+            "an article that reads into more proposes its first ones; the set says how many "
+            "were left out (`left_out`)",
         ),
         (
             "proposal_quotes",

@@ -37,8 +37,9 @@ __all__ = [
 
 MAX_ARTICLE_CHARS = 100_000
 """The longest article ingestion reads (about 15,000 words; a wire story is 500 to 2,000):
-reading takes about 0.1 s for the seed's 6,800 characters and 0.8 s for 100,000 on this
-machine, and a bound keeps one request from holding a worker for long."""
+reading takes about 0.1 s for the seed's 6,800 characters, and a few seconds for 100,000 of
+the worst text tried (a short sentence repeated, each an event), so a bound keeps one request
+from holding a worker for long."""
 
 
 def _has_words(text: str) -> str:

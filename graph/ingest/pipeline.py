@@ -20,7 +20,12 @@ from graph.reference import cameo_codes
 from graph.store import GraphStore
 from graph.validation import mint_id
 
-__all__ = ["MAX_ITEM_QUOTES", "OPPOSED", "read_article"]
+__all__ = ["MAX_ITEM_QUOTES", "MAX_PROPOSALS", "OPPOSED", "read_article"]
+
+MAX_PROPOSALS = 3_000
+"""Items one set proposes at most (an article's first ones, in text order of kind): a long
+real article gives about 1,500; a text made to repeat itself stops here, and the set says
+how many were left out."""
 
 MAX_ITEM_QUOTES = 20
 """Quotes one proposed item carries at most (its first mentions): a record holds at most
@@ -536,6 +541,13 @@ def read_article(
     builder.titles(found)
     builder.events(events, found.clusters)
     lap("proposals")
+    read = len(builder.items)
+    if read > MAX_PROPOSALS:
+        kept = {i.id for i in builder.items[:MAX_PROPOSALS]}
+        builder.items = [
+            i for i in builder.items[:MAX_PROPOSALS] if all(n in kept for n in i.needs)
+        ]
+    left_out = read - len(builder.items)
     counts = {"pending": len(builder.items), "accepted": 0, "rejected": 0}
     return ProposalSet(
         id=ingest_id,
@@ -553,5 +565,6 @@ def read_article(
             for s in skipped
         ],
         items=builder.items,
+        left_out=left_out,
         timings_ms=timings,
     )

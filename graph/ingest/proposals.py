@@ -122,6 +122,10 @@ class ProposalSet(ProposalSummary):
     sentences: int
     skipped: list[SkippedSpan]
     items: list[ProposalItem]
+    left_out: int = Field(
+        default=0,
+        description="Items not proposed: a set holds at most 3,000 (`proposals_per_set`).",
+    )
     timings_ms: dict[str, float] = Field(default={}, description="Time spent in each stage.")
 
 

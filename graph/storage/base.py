@@ -273,7 +273,8 @@ class RecordStore(Protocol):
         ...
 
     def ingest_by_key(self, actor: str, key: str) -> StoredIngest | None:
-        """The set an actor's earlier request with this ``Idempotency-Key`` made, or None."""
+        """The set an actor's earlier request with this ``Idempotency-Key`` made, or None;
+        its ``body`` is the set as that request answered it (before any decision)."""
         ...
 
     def ingests(self, after: int, limit: int) -> list[StoredIngest]:

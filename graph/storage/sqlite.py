@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS ingests (
     actor TEXT,
     idempotency_key TEXT,
     fingerprint TEXT,
+    answer TEXT,
     UNIQUE (actor, idempotency_key)
 );
 CREATE TABLE IF NOT EXISTS reserved_ids (id TEXT PRIMARY KEY, ingest_id TEXT NOT NULL);
@@ -524,8 +525,17 @@ class SQLiteRecordStore:
                 try:
                     conn.execute(
                         "INSERT INTO ingests (id, text, body, summary, version, actor, "
-                        "idempotency_key, fingerprint) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-                        (new.ingest_id, new.text, new.body, new.summary, actor, key, fingerprint),
+                        "idempotency_key, fingerprint, answer) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                        (
+                            new.ingest_id,
+                            new.text,
+                            new.body,
+                            new.summary,
+                            actor,
+                            key,
+                            fingerprint,
+                            new.body if key is not None else None,
+                        ),
                     )
                     conn.executemany(
                         "INSERT INTO reserved_ids VALUES (?, ?)",
@@ -550,7 +560,11 @@ class SQLiteRecordStore:
     def ingest_by_key(self, actor: str, key: str) -> StoredIngest | None:
         row = (
             self._reader()
-            .execute(f"{self._INGEST} WHERE actor = ? AND idempotency_key = ?", (actor, key))
+            .execute(
+                "SELECT seq, id, text, answer, summary, version, fingerprint FROM ingests "
+                "WHERE actor = ? AND idempotency_key = ?",
+                (actor, key),
+            )
             .fetchone()
         )
         return None if row is None else StoredIngest(*row)

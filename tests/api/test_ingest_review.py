@@ -325,3 +325,28 @@ def test_an_event_dated_at_the_calendars_end_does_not_stop_later_reading(
         "/ingest", json={"text": text, "title": "T", "published": "2022-02-16"}, headers=WRITE
     )
     assert again.status_code == 201, again.text
+
+
+def test_a_text_made_to_repeat_itself_proposes_at_most_the_bound(
+    writable_client: TestClient,
+) -> None:
+    client = writable_client
+    bound = client.get("/limits").json()["proposals_per_set"]["value"]
+    found = _ingest(client, "T\n\n" + "Anna Berg met Ivo Tamm. " * 3500)
+    assert len(found["items"]) <= bound and found["left_out"] > 0
+    assert len(found["items"]) + found["left_out"] >= 3500
+    ids = {i["id"] for i in found["items"]}
+    assert all(n in ids for i in found["items"] for n in i["needs"])
+    again = client.post(
+        "/ingest",
+        json={"text": ARTICLE, "title": "Talks in Varnia", "published": "2023-05-03"},
+        headers={**WRITE, "Idempotency-Key": "replay-answer"},
+    ).json()
+    berg = _item(again, label="Anna Berg")
+    assert _decide(client, again, {"item": berg["id"], "decision": "accept"}).status_code == 200
+    replay = client.post(
+        "/ingest",
+        json={"text": ARTICLE, "title": "Talks in Varnia", "published": "2023-05-03"},
+        headers={**WRITE, "Idempotency-Key": "replay-answer"},
+    )
+    assert replay.json() == again  # the first answer, not the set as decided since
