@@ -31,7 +31,7 @@ bench: $(VENV)/.installed-bench
 
 # Ingestion against the hand-annotated articles (issue 7): per article and overall.
 eval: $(VENV)/.installed
-	$(BIN)/python -m graph.ingest.evaluate evaluation/dev evaluation/heldout-1 evaluation/heldout-2 evaluation/heldout-3
+	$(BIN)/python -m graph.ingest.evaluate evaluation/dev evaluation/heldout-1 evaluation/heldout-2 evaluation/heldout-3 evaluation/heldout-4
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "geokg needs Python 3.11"'

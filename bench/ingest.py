@@ -34,7 +34,7 @@ def main() -> None:
     articles = [(seed, "Russia Says Some Forces Pulling Back Amid Ukraine Crisis", "2022-02-15")]
     for path in sorted(
         p
-        for split in ("dev", "heldout-1", "heldout-2", "heldout-3")
+        for split in ("dev", "heldout-1", "heldout-2", "heldout-3", "heldout-4")
         for p in (ROOT / "evaluation" / split).glob("*.json")
     ):
         doc = json.loads(path.read_text("utf-8"))

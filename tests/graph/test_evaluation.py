@@ -13,7 +13,7 @@ from graph.seed import load_seed_dir
 from graph.store import GraphStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SPLITS = ("dev", "heldout-1", "heldout-2", "heldout-3")
+SPLITS = ("dev", "heldout-1", "heldout-2", "heldout-3", "heldout-4")
 ARTICLES = sorted(p for split in SPLITS for p in (ROOT / "evaluation" / split).glob("*.json"))
 
 
@@ -38,7 +38,9 @@ def test_every_annotation_points_into_its_text(path: Path) -> None:
         assert qs <= ts < te <= qe
 
 
-DEV = ARTICLES
+UNREAD = ("heldout-4",)
+"""Held-out sets measured blind and not read since: only ``make eval`` measures them."""
+DEV = [p for p in ARTICLES if p.parent.name not in UNREAD]
 
 
 @pytest.mark.parametrize("path", DEV, ids=lambda p: p.stem)
