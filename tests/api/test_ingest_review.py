@@ -129,16 +129,17 @@ def test_two_sets_of_one_article_never_share_an_id(writable_client: TestClient) 
     assert not ids[0] & ids[1]
 
 
+def _ingest_then_take_its_source_id(client: TestClient) -> dict:
+    """A proposal set whose source id another writer registered meanwhile."""
+    found = _ingest(client)
+    taken = {"id": found["source"], "title": "Another", "published": "2023-05-01", "text": "x."}
+    assert client.post("/sources", json=taken, headers=WRITE).status_code == 201
+    return found
+
+
 def test_a_source_id_taken_meanwhile_gets_a_new_one(writable_client: TestClient) -> None:
     client = writable_client
-    found = _ingest(client)
-    taken = {
-        "id": found["source"],
-        "title": "Another",
-        "published": "2023-05-01",
-        "text": "Other text.",
-    }
-    assert client.post("/sources", json=taken, headers=WRITE).status_code == 201
+    found = _ingest_then_take_its_source_id(client)
     berg = _item(found, label="Anna Berg")
     answer = _decide(client, found, {"item": berg["id"], "decision": "accept"})
     assert answer.status_code == 200, answer.text
@@ -293,14 +294,7 @@ def test_an_id_another_set_proposes_cannot_be_taken_by_an_edit(writable_client: 
 
 def test_the_change_log_names_the_source_a_decision_registered(writable_client: TestClient) -> None:
     client = writable_client
-    found = _ingest(client)
-    taken = {
-        "id": found["source"],
-        "title": "Another",
-        "published": "2023-05-01",
-        "text": "Other text.",
-    }
-    assert client.post("/sources", json=taken, headers=WRITE).status_code == 201
+    found = _ingest_then_take_its_source_id(client)
     position = client.get("/changes?limit=1", headers=READ).json()["position"]
     answer = _decide(
         client, found, {"item": _item(found, label="Anna Berg")["id"], "decision": "accept"}
