@@ -712,7 +712,13 @@ class _Reader:
                 if of == state.key and t in heads:
                     return c
         if self.store is not None and state.linked is not None:
-            for edge in self.store.in_edges(state.linked):
+            people = {
+                person
+                for relation in ("holds_position", "head_of")
+                for person in self.store.neighbours_by(state.linked, "in", relation)
+            }
+            edges = [e for p in sorted(people) for e in self.store.edges_between(p, state.linked)]
+            for edge in edges:
                 if edge.category != "relation" or edge.type not in ("holds_position", "head_of"):
                     continue
                 held = str(

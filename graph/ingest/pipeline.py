@@ -20,7 +20,12 @@ from graph.reference import cameo_codes
 from graph.store import GraphStore
 from graph.validation import mint_id
 
-__all__ = ["MAX_ITEM_QUOTES", "MAX_PROPOSALS", "OPPOSED", "read_article"]
+__all__ = ["MAX_CANDIDATES", "MAX_ITEM_QUOTES", "MAX_PROPOSALS", "OPPOSED", "read_article"]
+
+MAX_CANDIDATES = 200
+"""Events of one entity compared with a new one at most (the latest in load order)."""
+_SLACK = dt.timedelta(days=3)
+_SIDE_ROLES = ("actor", "according_to", "place", "target", "participant")
 
 MAX_PROPOSALS = 3_000
 """Items one set proposes at most (an article's first ones, in text order of kind): a long
@@ -69,6 +74,9 @@ class _Builder:
         self.minted: set[str] = set()
         self.suffix: dict[str, int] = {}
         self.adding: dict[str, ProposalItem] = {}
+        self.listed: dict[
+            tuple[str, tuple[str, ...]], list[tuple[str, str, dt.date | None, dt.date | None]]
+        ] = {}
         """Items adding evidence to a node the graph holds, by the node's id."""
         self.items: list[ProposalItem] = []
         self.entity_ids: dict[str, str] = {}
@@ -322,7 +330,7 @@ class _Builder:
         return label if len(label) <= 120 else label[:117].rsplit(" ", 1)[0] + "…"
 
     def sides(self, entity_ids: list[str]) -> set[str]:
-        """The states the entities belong to (themselves, for states)."""
+        """The states the entities belong to (themselves, for states), from the index."""
         out: set[str] = set()
         if self.store is None:
             return set(entity_ids)
@@ -330,9 +338,8 @@ class _Builder:
             out.add(node_id)
             if node_id not in self.store:
                 continue
-            for edge in self.store.out_edges(node_id):
-                if edge.type in ("part_of", "holds_position", "head_of", "affiliated_with"):
-                    out.add(edge.target)
+            for relation in ("part_of", "holds_position", "head_of", "affiliated_with"):
+                out.update(self.store.neighbours_by(node_id, "out", relation))
         return out
 
     def same_event(self, e: FoundEvent, roles: list[tuple[str, str, Span]]) -> str | None:
@@ -348,13 +355,9 @@ class _Builder:
             for r, k, _ in roles
             if r in ("target", "participant") and self.entity_ids[k] in self.store
         }
-        sides = {"actor", "participant"} if e.kind in _SYMMETRIC else {"actor"}
-        seen: set[str] = set()
-        for edge in self.store.in_edges(actors[0]):
-            if edge.category != "role" or edge.type not in sides or edge.source in seen:
-                continue
-            seen.add(edge.source)
-            event = self.store.event(edge.source)
+        sides = ("actor", "participant") if e.kind in _SYMMETRIC else ("actor",)
+        for event_id in self.candidates(actors[0], sides, {e.kind.value}, e.date):
+            event = self.store.event(event_id)
             if e.kind in _SYMMETRIC:
                 # who met whom: the same people, whoever the article puts first
                 theirs = {
@@ -387,6 +390,38 @@ class _Builder:
             return event.id
         return None
 
+    def candidates(
+        self, node_id: str, roles: tuple[str, ...], kinds: set[str], date: EventDate | None
+    ) -> list[str]:
+        """Events the node takes part in by one of ``roles``, of one of ``kinds``, at dates
+        that agree, found in the index (no record read); the most recent
+        :data:`MAX_CANDIDATES` of them. A hub state takes part in tens of thousands of events:
+        reading each one's record for every event of an article took seconds. The node's
+        events are listed once per article and filtered for each event."""
+        assert self.store is not None
+        key = (node_id, roles)
+        listed = self.listed.get(key)
+        if listed is None:
+            ids = dict.fromkeys(
+                event_id
+                for role in roles
+                for event_id in self.store.neighbours_by(node_id, "in", role)
+            )
+            listed = self.listed[key] = [
+                (event_id, self.store.kind_of(event_id), *self.store.event_days(event_id))
+                for event_id in ids
+            ]
+        found = []
+        for event_id, kind, first, last in listed:
+            if kind not in kinds:
+                continue
+            if date is not None and date.start is not None and first is not None:
+                end = last or first
+                if date.start - end > _SLACK or first - (date.end or date.start) > _SLACK:
+                    continue
+            found.append(event_id)
+        return found[-MAX_CANDIDATES:]
+
     def disputes(
         self, e: FoundEvent, event_id: str, item: ProposalItem, roles: list[tuple[str, str, Span]]
     ) -> None:
@@ -399,16 +434,13 @@ class _Builder:
         ours = self.sides([self.entity_ids[k] for k in keys if k in self.entity_ids])
         if not ours:
             return
+        kinds = {k.value for k in opposed}
         for side in list(ours):
             if side not in self.store:
                 continue
-            for edge in self.store.in_edges(side):
-                if edge.category != "role":
-                    continue
-                other = self.store.event(edge.source)
-                if other.kind not in {k.value for k in opposed} or not _dates_agree(
-                    other.date, e.date
-                ):
+            for other_id in self.candidates(side, _SIDE_ROLES, kinds, e.date):
+                other = self.store.event(other_id)
+                if not _dates_agree(other.date, e.date):
                     continue
                 theirs = self.sides(
                     [
