@@ -84,11 +84,10 @@ def run_write(
     status: int = 200,
     payload: Any = None,
     idempotency_key: str | None = None,
-    source: str | None = None,
 ) -> Response:
     """Run a planned write for ``writer`` and answer it (201/200 with the object, or 204).
     ``kind`` names the object for a 201's ``Location`` (None: no object of the graph, as a
-    review's report); ``source`` goes into the change log with every change."""
+    review's report)."""
     fingerprint = _fingerprint(request, payload)
 
     def render(result: BaseModel | None, position: int) -> StoredResponse:
@@ -98,7 +97,6 @@ def run_write(
     outcome = graph.write(
         plan,
         actor=writer.name,
-        source=source,
         idempotency=(idempotency_key, fingerprint) if idempotency_key else None,
         render=render,
     )

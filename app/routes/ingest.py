@@ -130,5 +130,4 @@ def decide_proposals(
         plan,
         payload=body.model_dump(mode="json"),
         idempotency_key=idempotency_key,
-        source=proposal_set(graph, set_id).source,
     )

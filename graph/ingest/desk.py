@@ -178,7 +178,8 @@ def decision_plan(
     """The plan of a round of decisions, for :meth:`KnowledgeGraph.write`: it reads the set
     when it runs, so a write retried after another decision (a stale version) plans from the
     set as that decision left it. Raises :class:`NodeNotFoundError` for an unknown set."""
-    _stored(kg, ingest_id)
+    if kg.records.ingest(ingest_id) is None:  # not parsed here: the plan reads it
+        raise NodeNotFoundError(ingest_id, "proposal set")
 
     def plan(store: GraphStore) -> Plan:
         pset, text, version = _stored(kg, ingest_id)
@@ -191,6 +192,6 @@ def decide(kg: KnowledgeGraph, ingest_id: str, body: DecisionsIn, reviewer: str)
     """Apply a reviewer's decisions: accepted items committed in one write (with the set's
     new state), rejected ones marked. All or nothing."""
     plan = decision_plan(kg, ingest_id, body, reviewer)
-    outcome = kg.write(plan, actor=reviewer, source=proposal_set(kg, ingest_id).source)
+    outcome = kg.write(plan, actor=reviewer)  # the plan names the source it registers
     assert isinstance(outcome.result, DecisionReport)
     return outcome.result

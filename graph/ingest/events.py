@@ -755,8 +755,7 @@ class _Reader:
                         rule = "last_weekday"
                     elif (
                         event.modality == Modality.PLANNED
-                        or event.tense == "future"
-                        or _future(self.folded, s.start, event.trigger[0])
+                        or event.tense == "future"  # the auxiliaries before its verb
                         or _future(self.folded, s.start, a)
                     ):
                         rule = "next_weekday"

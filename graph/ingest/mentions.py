@@ -919,7 +919,7 @@ class _Reader:
         state: Cluster | None = None
         # a demonym or state first ('German Chancellor Olaf Scholz', 'Russian Defense Ministry')
         first = self.folded[words[0][0] : words[0][1]]
-        title_match = _TITLE_RE.search(self.folded, a, b + 1) if True else None
+        title_match = _TITLE_RE.search(self.folded, a, b + 1)
         if len(words) > 1:
             maybe = self.state_from(first, a)
             if maybe is not None and (

@@ -365,15 +365,8 @@ class _Builder:
                     for x in self.store.out_edges(event.id)
                     if x.type in ("actor", "participant")
                 }
-                ours = targets | {actors[0]}
-                if (
-                    event.kind == e.kind.value
-                    and ours <= theirs
-                    and _dates_agree(event.date, e.date)
-                ):
+                if targets | {actors[0]} <= theirs:
                     return event.id
-                continue
-            if event.kind != e.kind.value or not _dates_agree(event.date, e.date):
                 continue
             if e.kind in _SAID and not _same_day(event.date, e.date):
                 continue  # one person says many things: only the same day's words are one act
@@ -411,15 +404,11 @@ class _Builder:
                 (event_id, self.store.kind_of(event_id), *self.store.event_days(event_id))
                 for event_id in ids
             ]
-        found = []
-        for event_id, kind, first, last in listed:
-            if kind not in kinds:
-                continue
-            if date is not None and date.start is not None and first is not None:
-                end = last or first
-                if date.start - end > _SLACK or first - (date.end or date.start) > _SLACK:
-                    continue
-            found.append(event_id)
+        found = [
+            event_id
+            for event_id, kind, first, last in listed
+            if kind in kinds and _days_agree(first, last, date)
+        ]
         return found[-MAX_CANDIDATES:]
 
     def disputes(
@@ -440,8 +429,6 @@ class _Builder:
                 continue
             for other_id in self.candidates(side, _SIDE_ROLES, kinds, e.date):
                 other = self.store.event(other_id)
-                if not _dates_agree(other.date, e.date):
-                    continue
                 theirs = self.sides(
                     [
                         x.target
@@ -509,13 +496,12 @@ def _contradicts(held: str, new: Modality) -> bool:
     return (Modality(held) in _REALIS) != (new in _REALIS)
 
 
-def _dates_agree(held: EventDate, new: EventDate | None) -> bool:
-    if new is None or new.start is None or held.start is None:
+def _days_agree(first: dt.date | None, last: dt.date | None, date: EventDate | None) -> bool:
+    """Whether an event of the graph dated ``first`` to ``last`` (None if undated) and one
+    dated ``date`` can be one event: undated ones agree with any; else within three days."""
+    if date is None or date.start is None or first is None:
         return True
-    held_end = held.end or held.start
-    new_end = new.end or new.start
-    slack = dt.timedelta(days=3)
-    return new.start - held_end <= slack and held.start - new_end <= slack
+    return date.start - (last or first) <= _SLACK and first - (date.end or date.start) <= _SLACK
 
 
 def _date_json(date: EventDate) -> dict[str, Any]:

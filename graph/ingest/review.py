@@ -368,17 +368,12 @@ def _role_of(
 
 
 def _remapped(record: dict[str, Any], remap: dict[str, str]) -> dict[str, Any]:
-    """A record whose references to proposed ids point at their final ids."""
+    """A record whose references to proposed ids point at their final ids (a relation's id
+    is made from its ends afterwards, and roles are rebuilt by :func:`_role_of`)."""
     for field in ("source", "target", "place"):
         value = record.get(field)
         if isinstance(value, str) and value in remap:
             record[field] = remap[value]
-    if record.get("category") == "role" and isinstance(record.get("id"), str):
-        record["id"] = f"{record['source']}.{record['type']}.{record['target']}"
-    elif record.get("category") == "relation" and isinstance(record.get("id"), str):
-        parts = record["id"].split(".")
-        if len(parts) == 3 and (parts[0] in remap or parts[2] in remap):
-            record["id"] = f"{record['source']}.{record['type']}.{record['target']}"
     return record
 
 
