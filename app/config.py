@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graph import DEFAULT_SEEDS
 from graph.errors import clip
+from graph.sparql.engine import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
 
 __all__ = ["SettingError", "Settings", "get_settings", "load_settings"]
 
@@ -57,6 +58,20 @@ class Settings(BaseSettings):
         "model (memory grows with each) and follows the store's change log, and every read "
         "first applies what any of them committed, so a client reads its own writes whichever "
         "process answers. More than one needs a store file (not `:memory:`).",
+    )
+    sparql_timeout: float = Field(
+        default=DEFAULT_TIMEOUT_S,
+        gt=0,
+        le=600,
+        description="Seconds a SPARQL query may run; past it the query is stopped and the answer "
+        "is a 422 `sparql-timeout`.",
+    )
+    sparql_max_bytes: int = Field(
+        default=DEFAULT_MAX_BYTES,
+        ge=1024,
+        le=1 << 32,
+        description="Largest SPARQL answer, in bytes as written; a larger one is a 422 "
+        "`sparql-result-too-large`.",
     )
     access_log: bool = Field(
         default=False,

@@ -33,6 +33,7 @@ __all__ = [
     "fill_views",
     "refill_views",
     "run_heavy",
+    "run_limited",
     "run_page",
 ]
 
@@ -63,18 +64,25 @@ async def run_heavy(request: Request, work: Callable[[], T]) -> T:
     At most :data:`HEAVY_WAITING` wait for their turn, each at most :data:`HEAVY_WAIT_S`
     seconds; a query whose client has gone away while it waited is not run.
     """
+    return await run_limited(request, "heavy", HEAVY_AT_ONCE, work)
+
+
+async def run_limited(request: Request, name: str, at_once: int, work: Callable[[], T]) -> T:
+    """Run ``work`` in a worker thread, at most ``at_once`` of the kind ``name`` at a time,
+    with the waiting bounds of :func:`run_heavy`."""
     state = request.app.state
-    limiter = getattr(state, "heavy_limiter", None)
+    limiter = getattr(state, f"{name}_limiter", None)
     if limiter is None:  # made on first use: it belongs to the running event loop
-        limiter = state.heavy_limiter = anyio.CapacityLimiter(HEAVY_AT_ONCE)
+        limiter = anyio.CapacityLimiter(at_once)
+        setattr(state, f"{name}_limiter", limiter)
     if limiter.available_tokens == 0 and limiter.statistics().tasks_waiting >= HEAVY_WAITING:
-        raise busy(f"{HEAVY_WAITING} heavy queries are already waiting: ask again later")
+        raise busy(f"{HEAVY_WAITING} {name} queries are already waiting: ask again later")
     turn = False
     with anyio.move_on_after(HEAVY_WAIT_S):
         await limiter.acquire()
         turn = True
     if not turn:
-        raise busy(f"no turn for a heavy query within {HEAVY_WAIT_S:.0f} s: ask again later")
+        raise busy(f"no turn for a {name} query within {HEAVY_WAIT_S:.0f} s: ask again later")
     try:
         if await request.is_disconnected():  # nobody is left to read the answer
             raise busy("the client went away before the query's turn came")

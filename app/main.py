@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from app.auth import TokenError, parse_tokens
 from app.bodylimit import BodyLimit
@@ -43,11 +44,14 @@ from app.routes import (
     problems,
     relations,
     sources,
+    sparql,
     vocabulary,
     writes,
 )
+from app.sparql_page import PAGES, PAGES_URL
 from graph.errors import GeokgError
 from graph.service import KnowledgeGraph
+from graph.sparql import SparqlEngine
 
 __all__ = ["SWITCH_INTERVAL", "create_app", "create_worker_app", "serving_process"]
 
@@ -98,12 +102,17 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         except GeokgError as exc:  # a broken seed or store: one message, no traceback
             raise SystemExit(f"geokg: error: {exc}") from None
     kg = graph
+    engine = SparqlEngine(
+        kg.records, timeout_s=settings.sparql_timeout, max_bytes=settings.sparql_max_bytes
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("store %s at change %d", settings.db, kg.position)
         follower = asyncio.create_task(_follow(kg, settings.follow_interval))
         refill_views(app)
+        if opened:  # a served store: load the SPARQL replica now, not at the first query
+            engine.warm_in_background()
         try:
             yield
         finally:
@@ -111,6 +120,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            engine.close()
             if opened:
                 kg.close()
 
@@ -126,6 +136,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         redirect_slashes=False,
     )
     app.state.graph = kg
+    app.state.sparql = engine
     app.state.settings = settings
     app.state.tokens = tokens
     app.add_middleware(BodyLimit)
@@ -141,8 +152,9 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
+    app.mount(PAGES_URL, StaticFiles(directory=PAGES), name="pages")
     checked = [Depends(check_query_parameters)]
-    for module in (health, vocabulary, problems, admin, writes, imports, ingest):
+    for module in (health, vocabulary, problems, admin, writes, imports, ingest, sparql):
         app.include_router(module.router, dependencies=checked)
     reads = [*checked, Depends(get_reader)]
     for module in (entities, events, relations, paths, sources, export, changes):

@@ -6,18 +6,23 @@ HTTP's, so it lives here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from graph.errors import UnsupportedFormatError, clip
 from graph.formats import DEFAULT_FORMAT, FORMATS, Format, get_format
 
-__all__ = ["NotAcceptableError", "choose_format", "format_for_media_type"]
+__all__ = ["NotAcceptableError", "best_match", "choose_format", "format_for_media_type"]
+
+T = TypeVar("T")
 
 
 class NotAcceptableError(UnsupportedFormatError):
-    """No export format fits the request's ``Accept`` header (406, not 400)."""
+    """No format fits the request's ``Accept`` header (406, not 400)."""
 
     def __str__(self) -> str:
         return (
-            f"no export format matches Accept: {clip(self.requested)!r}; "
+            f"no format matches Accept: {clip(self.requested)!r}; "
             f"acceptable: {', '.join(self.supported)}"
         )
 
@@ -54,19 +59,24 @@ def _specificity(media_type: str, major: str, minor: str) -> int:
 
 
 def format_for_media_type(accept: str) -> Format | None:
-    """Return the format that best fits an HTTP ``Accept`` value, or ``None``.
+    """Return the export format that best fits an HTTP ``Accept`` value, or ``None``."""
+    return best_match(accept, [(fmt, fmt.media_types) for fmt in FORMATS.values()])
 
-    Each format takes the quality (``q``) of the most specific range that matches one of its
-    media types; the highest quality wins, then the range listed first, then the registry's
-    order. An empty value accepts anything.
+
+def best_match(accept: str, candidates: Sequence[tuple[T, Sequence[str]]]) -> T | None:
+    """Return the candidate that best fits an HTTP ``Accept`` value, or ``None``.
+
+    Each candidate takes the quality (``q``) of the most specific range that matches one of
+    its media types; the highest quality wins, then the range listed first, then the order of
+    ``candidates``. An empty value accepts anything.
     """
     ranges = _accept_ranges(accept) if accept.strip() else [("*", "*", 1.0, 0)]
     best: tuple[float, int, int] | None = None
-    chosen: Format | None = None
-    for order, fmt in enumerate(FORMATS.values()):
+    chosen: T | None = None
+    for order, (candidate, media_types) in enumerate(candidates):
         matches = [
             (_specificity(media_type, major, minor), q, position)
-            for media_type in fmt.media_types
+            for media_type in media_types
             for major, minor, q, position in ranges
             if _specificity(media_type, major, minor)
         ]
@@ -76,7 +86,7 @@ def format_for_media_type(accept: str) -> Format | None:
         q, position = max((q, -pos) for spec, q, pos in matches if spec == top)
         score = (q, position, -order)
         if q > 0 and (best is None or score > best):
-            best, chosen = score, fmt
+            best, chosen = score, candidate
     return chosen
 
 

@@ -36,6 +36,12 @@ from graph.errors import (
     PathBudgetError,
     PreconditionFailedError,
     RecordValidationError,
+    SparqlDatasetError,
+    SparqlResultTooLargeError,
+    SparqlServiceError,
+    SparqlSyntaxError,
+    SparqlTimeoutError,
+    SparqlUpdateError,
     StoreError,
     UnsupportedFormatError,
     clip,
@@ -168,6 +174,36 @@ PROBLEM_TYPES: list[ProblemType] = [
         _supported,
     ),
     ProblemType(
+        SparqlSyntaxError, 400, "sparql-syntax-error", "SPARQL syntax error",
+        "The SPARQL query does not parse, or names no query form; the detail says where.",
+    ),
+    ProblemType(
+        SparqlUpdateError, 400, "sparql-update-refused", "SPARQL update refused",
+        "The SPARQL endpoint is read-only: `INSERT`, `DELETE`, `LOAD`, `CLEAR`, `CREATE`, "
+        "`DROP`, `COPY`, `MOVE`, `ADD` and update requests are refused. Write through the REST "
+        "API (`/entities`, `/events`, `/relations`, `/import`).",
+    ),
+    ProblemType(
+        SparqlServiceError, 400, "sparql-service-refused", "SPARQL SERVICE refused",
+        "Federated queries (`SERVICE`) are refused: they would make the server fetch any URL "
+        "the caller names, its own network included.",
+    ),
+    ProblemType(
+        SparqlDatasetError, 400, "sparql-dataset-refused", "SPARQL dataset refused",
+        "The dataset is fixed (the graph of the RDF export): `FROM`, `FROM NAMED`, "
+        "`default-graph-uri` and `named-graph-uri` are refused.",
+    ),
+    ProblemType(
+        SparqlTimeoutError, 422, "sparql-timeout", "SPARQL query timed out",
+        "The query ran past the time limit (`sparql_query_time` at `GET /limits`) and was "
+        "stopped; no partial answer is sent. Narrow it: more specific patterns, a `LIMIT`.",
+    ),
+    ProblemType(
+        SparqlResultTooLargeError, 422, "sparql-result-too-large", "SPARQL result too large",
+        "The answer is larger than the size limit (`sparql_result_bytes` at `GET /limits`); "
+        "nothing of it is sent. Ask for less, or page with `LIMIT` and `OFFSET`.",
+    ),
+    ProblemType(
         NodeNotFoundError, 404, "node-not-found", "Node not found",
         "No node (entity, event or source) has this id, and no entity this name.",
     ),
@@ -247,6 +283,11 @@ PROBLEM_TYPES: list[ProblemType] = [
         "This process already runs or queues as many heavy queries or exports as `GET /limits` "
         "allows (or a heavy query waited too long for its turn): ask again after the seconds "
         "that `Retry-After` gives.",
+    ),
+    ProblemType(
+        StarletteHTTPException, 415, "unsupported-media-type", "Unsupported media type",
+        "The request body's `Content-Type` is not one this operation reads (the detail names "
+        "those it does).",
     ),
     ProblemType(
         StarletteHTTPException, 413, "payload-too-large", "Content too large",

@@ -197,3 +197,50 @@ class IdempotencyKeyReusedError(GeokgError, ValueError):
 
 class StoreError(GeokgError):
     """The store of record cannot be used: a file that is not a geokg store, a newer schema."""
+
+
+class SparqlError(GeokgError):
+    """A SPARQL query geokg will not answer (the message says why)."""
+
+
+class SparqlSyntaxError(SparqlError, ValueError):
+    """A SPARQL query that does not parse."""
+
+
+class SparqlUpdateError(SparqlError):
+    """A SPARQL update: the endpoint is read-only."""
+
+
+class SparqlServiceError(SparqlError):
+    """A federated query (``SERVICE``): the server would fetch a URL the caller chose."""
+
+
+class SparqlDatasetError(SparqlError):
+    """A query that names its own dataset (``FROM``, ``FROM NAMED``, ``default-graph-uri``,
+    ``named-graph-uri``): the endpoint has one, the graph of the export."""
+
+
+class SparqlTimeoutError(SparqlError):
+    """A SPARQL query ran past the time limit and was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the query ran past the {seconds:g}-second limit and was stopped; narrow it "
+            "(more specific patterns, a LIMIT)"
+        )
+        self.seconds = seconds
+
+
+class SparqlResultTooLargeError(SparqlError):
+    """A SPARQL result larger than the result-size limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the result is larger than the {limit:,}-byte limit; ask for less (a LIMIT, fewer "
+            "variables) or page with LIMIT and OFFSET"
+        )
+        self.limit = limit
+
+
+class SparqlUnavailableError(SparqlError):
+    """The SPARQL replica is (re)loading the graph: ask again shortly."""

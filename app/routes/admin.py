@@ -5,23 +5,26 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES, MAX_WHOLE_IMPORT_BYTES
+from app.config import Settings
 from app.deps import HEAVY_AT_ONCE, HEAVY_WAIT_S, HEAVY_WAITING, GraphDep, WriterDep
 from app.importing import IMPORT_ITEMS
 from app.problems import PROBLEM_RESPONSES
 from app.routes.changes import MAX_CHANGES
+from app.routes.sparql import SPARQL_AT_ONCE
 from app.streaming import EXPORTS_AT_ONCE, SEND_TIMEOUT_S
 from graph import queries
 from graph.ingest.desk import MAX_ARTICLE_CHARS
 from graph.ingest.pipeline import MAX_ITEM_QUOTES, MAX_PROPOSALS
 from graph.paging import CURSOR_LENGTH
 from graph.search import SEARCH_LIMIT
+from graph.sparql import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, MAX_QUERY_CHARS
 from graph.validation import LIMITS
 
 router = APIRouter(tags=["admin"], responses=PROBLEM_RESPONSES)
@@ -40,8 +43,8 @@ _RECORD = "a write or import past it is a 422 `invalid-record` naming the field"
 _COUNTS = {"list_items", "attributes"}
 
 
-def limits() -> dict[str, Bound]:
-    """Every documented bound, by name."""
+def limits(settings: Settings | None = None) -> dict[str, Bound]:
+    """Every documented bound, by name (those that are settings as ``settings`` set them)."""
     rows: list[tuple[str, int | float, str, str]] = [
         ("body_bytes", MAX_BODY_BYTES, "bytes", "a larger write body is a 413"),
         (
@@ -171,6 +174,33 @@ def limits() -> dict[str, Bound]:
         ),
     ]
     rows += [
+        (
+            "sparql_query_time",
+            settings.sparql_timeout if settings else DEFAULT_TIMEOUT_S,
+            "seconds",
+            "the query is stopped: 422 `sparql-timeout` (never a cut 200); `GEOKG_SPARQL_TIMEOUT`",
+        ),
+        (
+            "sparql_result_bytes",
+            settings.sparql_max_bytes if settings else DEFAULT_MAX_BYTES,
+            "bytes",
+            "nothing is sent: 422 `sparql-result-too-large`; `GEOKG_SPARQL_MAX_BYTES`",
+        ),
+        (
+            "sparql_query_length",
+            MAX_QUERY_CHARS,
+            "characters",
+            "a longer query is a 400 `sparql-syntax-error` (a longer `query=` parameter, 422)",
+        ),
+        (
+            "sparql_queries_at_once",
+            SPARQL_AT_ONCE,
+            "queries per worker process",
+            f"the others wait their turn, at most {HEAVY_WAITING} of them for at most "
+            f"{HEAVY_WAIT_S:.0f} s; past that, 503 `service-busy` with `Retry-After`",
+        ),
+    ]
+    rows += [
         (f"record_{name}", value, "items" if name in _COUNTS else "characters", _RECORD)
         for name, value in LIMITS.items()
     ]
@@ -197,9 +227,9 @@ def limits() -> dict[str, Bound]:
         }
     },
 )
-async def get_limits() -> dict[str, Bound]:
+async def get_limits(request: Request) -> dict[str, Bound]:
     """Every bound: its value, unit, and what a request that reaches it gets."""
-    return limits()
+    return limits(request.app.state.settings)
 
 
 @router.post(

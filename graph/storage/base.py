@@ -198,6 +198,22 @@ class RecordSnapshot(Protocol):
         in load order; all None if the store keeps no such view of that renderer version."""
         ...
 
+    def rendered_nodes(
+        self, view: str, version: str, node_ids: Sequence[str]
+    ) -> dict[str, bytes | None]:
+        """The stored view of each of ``node_ids`` that is a node (None where it is missing or
+        out of date); ids of no node are left out."""
+        ...
+
+    def dependents(self, node_ids: Sequence[str]) -> set[str]:
+        """Ids of the nodes whose stored views looked up one of ``node_ids`` without an edge
+        to it (a write that creates or deletes such a node renders them again)."""
+        ...
+
+    def close(self) -> None:
+        """End the snapshot's read transaction."""
+        ...
+
 
 class RecordStore(Protocol):
     """A durable store of records with an append-only, gapless change log.

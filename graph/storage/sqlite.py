@@ -1070,6 +1070,44 @@ class SQLiteSnapshot:
             size=256,
         )
 
+    def rendered_nodes(
+        self, view: str, version: str, node_ids: Sequence[str]
+    ) -> dict[str, bytes | None]:
+        """The stored view of each of ``node_ids`` that is a node (None where it is missing or
+        stale, as :meth:`rendered` gives it); ids of no node are left out."""
+        row = self._one("SELECT value FROM meta WHERE key = 'render_views'", ())
+        kept = json.loads(row[0]) if row is not None else {}
+        stored = kept.get("version") == version and view in kept.get("views", [])
+        found: dict[str, bytes | None] = {}
+        for at in range(0, len(node_ids), self.BATCH):
+            chunk = tuple(node_ids[at : at + self.BATCH])
+            marks = ",".join("?" * len(chunk))
+            if stored:
+                sql = (
+                    "SELECT n.id, CASE WHEN d.ord IS NULL THEN v.body END FROM nodes n"
+                    f" LEFT JOIN render_view_{view} v ON v.ord = n.ord"
+                    f" LEFT JOIN render_dirty d ON d.ord = n.ord WHERE n.id IN ({marks})"
+                )
+            else:
+                sql = f"SELECT id, NULL FROM nodes WHERE id IN ({marks})"
+            found.update((node_id, body) for node_id, body in self._all(sql, chunk))
+        return found
+
+    def dependents(self, node_ids: Sequence[str]) -> set[str]:
+        """Ids of the nodes whose stored views looked up one of ``node_ids`` (without an edge
+        to it): a write that creates or deletes such a node renders them again."""
+        found: set[str] = set()
+        for at in range(0, len(node_ids), self.BATCH):
+            chunk = tuple(node_ids[at : at + self.BATCH])
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(
+                "SELECT n.id FROM render_deps d JOIN nodes n ON n.ord = d.ord"
+                f" WHERE d.node IN ({marks})",
+                chunk,
+            )
+            found.update(row[0] for row in rows)
+        return found
+
     def changes_since(self, position: int, limit: int | None = None) -> Iterator[LoggedChange]:
         """The log after ``position`` up to this snapshot's position (at most ``limit``
         entries), oldest first."""

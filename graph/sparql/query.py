@@ -1,0 +1,137 @@
+"""Reading a SPARQL query before it runs: its form, and what the endpoint refuses.
+
+The engine never sees a query this module refuses:
+
+- updates (``INSERT``, ``DELETE``, ``LOAD``, ``CLEAR``, ...): the endpoint is read-only;
+- ``SERVICE``: a federated query makes the server fetch any URL the caller names, loopback
+  included (every engine tried here forwards it);
+- ``FROM`` and ``FROM NAMED``: the dataset is fixed (the graph of the RDF export).
+
+The check is lexical, on the query as a SPARQL parser reads it: codepoint escapes
+(``\\u0053ERVICE``) are decoded first, as SPARQL 1.1 (19.2) decodes them before parsing;
+strings, IRIs and comments are skipped; variables (``?service``), prefixed names
+(``ex:service``) and language tags are not keywords. Keywords are case-insensitive.
+
+Examples
+--------
+>>> prepare("PREFIX ex: <http://e/> SELECT ?service WHERE { ?service ex:delete 'SERVICE' }").form
+'SELECT'
+>>> prepare("select * { service <http://127.0.0.1/> { ?s ?p ?o } }")
+Traceback (most recent call last):
+...
+graph.errors.SparqlServiceError: SERVICE (a federated query) is refused: this endpoint queries \
+its own graph only
+>>> prepare("INSERT DATA { <a:b> <a:c> <a:d> }")
+Traceback (most recent call last):
+...
+graph.errors.SparqlUpdateError: INSERT is a SPARQL update: this endpoint is read-only
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from graph.errors import (
+    SparqlDatasetError,
+    SparqlServiceError,
+    SparqlSyntaxError,
+    SparqlUpdateError,
+    clip,
+)
+
+__all__ = ["FORMS", "MAX_QUERY_CHARS", "PreparedQuery", "prepare"]
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+"""The four query forms, as the query names them."""
+
+MAX_QUERY_CHARS = 100_000
+"""The longest query text accepted."""
+
+_UPDATES = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+# Leftmost first: a string, an IRI or a comment, whichever starts first, is skipped whole.
+_SKIPPED = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)"
+    r'|"(?:[^"\\\r\n]|\\.)*"?'
+    r"|'(?:[^'\\\r\n]|\\.)*'?"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|#[^\r\n]*",
+    re.DOTALL,
+)
+
+# Variables, language tags and prefixed names are never keywords; bare words may be.
+_TOKEN = re.compile(
+    r"[?$][\w\u00b7\u0300-\u036f\u203f\u2040]*"
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
+    r"|(?:[^\W\d][\w.-]*)?:[\w.:%\\-]*"
+    r"|[^\W\d]\w*"
+)
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query the endpoint will run, and its form (``SELECT``, ``ASK``, ...)."""
+
+    text: str
+    form: str
+
+    @property
+    def graph_result(self) -> bool:
+        """Whether the answer is RDF (``CONSTRUCT``, ``DESCRIBE``) rather than results."""
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+def _decoded(text: str) -> str:
+    def char(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
+
+    return _ESCAPE.sub(char, text)
+
+
+def _keywords(text: str) -> list[str]:
+    """The bare words of a query, upper-cased, in order (strings, IRIs, comments skipped)."""
+    words: list[str] = []
+    for piece in _SKIPPED.split(_decoded(text)):
+        for match in _TOKEN.finditer(piece):
+            token = match.group()
+            if token[0] not in "?$@" and ":" not in token:
+                words.append(token.upper())
+    return words
+
+
+def prepare(text: str) -> PreparedQuery:
+    """Check a query against what the endpoint refuses, and find its form.
+
+    Raises :class:`~graph.errors.SparqlUpdateError`, :class:`~graph.errors.SparqlServiceError`,
+    :class:`~graph.errors.SparqlDatasetError`, or :class:`~graph.errors.SparqlSyntaxError` for
+    a text that is too long or names no query form (the engine finds any other syntax error).
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        raise SparqlSyntaxError(
+            f"the query has {len(text):,} characters; at most {MAX_QUERY_CHARS:,} are read"
+        )
+    words = _keywords(text)
+    for word in words:
+        if word in _UPDATES:
+            raise SparqlUpdateError(f"{word} is a SPARQL update: this endpoint is read-only")
+        if word == "SERVICE":
+            raise SparqlServiceError(
+                "SERVICE (a federated query) is refused: this endpoint queries its own graph only"
+            )
+        if word == "FROM":
+            raise SparqlDatasetError(
+                "FROM and FROM NAMED are refused: the dataset is fixed (the graph of the export)"
+            )
+    form = next((word for word in words if word in FORMS), None)
+    if form is None:
+        raise SparqlSyntaxError(
+            f"not a SPARQL query (no SELECT, ASK, CONSTRUCT or DESCRIBE): {clip(text.strip())!r}"
+        )
+    return PreparedQuery(text, form)

@@ -1,0 +1,184 @@
+"""The SPARQL replica: an Oxigraph store holding the graph of the RDF export, one named graph
+per node, run in a worker process of its own (:mod:`graph.sparql.engine` starts it).
+
+Why a named graph per node: the store of record keeps each node's N-Triples already rendered
+(:mod:`graph.export.prerendered`), and when a write changes what a node renders, the replica
+replaces that node's graph with its new rendering; nothing is diffed triple by triple. A
+quote's or a CAMEO code's description is part of the rendering of every node that cites it, so
+it goes to a graph of its own, counted by the nodes that cite it: no triple is held twice
+(queries see the union of the graphs, where Oxigraph would count a triple once per graph).
+
+Queries run over the union of the graphs as the default graph, with no named graph visible:
+the dataset is exactly the export's N-Triples.
+
+Examples
+--------
+>>> replica = Replica()
+>>> view = b'<https://e/a> <https://e/p> "1" .\\n'
+>>> replica.put([("a", view)])
+>>> replica.answer("SELECT ?o WHERE { ?s ?p ?o }", "JSON", 1000)
+b'{"head":{"vars":["o"]},"results":{"bindings":[{"o":{"type":"literal","value":"1"}}]}}'
+>>> replica.put([("a", None)])
+>>> replica.answer("ASK { ?s ?p ?o }", "JSON", 1000)
+b'{"head":{},"boolean":false}'
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import IO, Any, cast
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from graph.export.prerendered import decode
+
+__all__ = ["GRAPH_PREFIX", "Replica", "ResultTooLargeError", "serve"]
+
+GRAPH_PREFIX = "urn:geokg:replica:"
+"""Names of the replica's graphs (never visible to a query)."""
+
+
+class ResultTooLargeError(Exception):
+    """An answer grew past the byte limit while it was written."""
+
+
+class _Capped(io.RawIOBase):
+    """Collects what the engine writes, up to a limit (past it, writing fails)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.limit = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: Any) -> int:
+        self.data += chunk
+        if len(self.data) > self.limit:
+            raise ResultTooLargeError
+        return len(chunk)
+
+
+def _in_graph(ntriples: bytes, graph: str) -> bytes:
+    """N-Triples lines as N-Quads in ``graph`` (a line ends with `` .`` and a newline, which
+    N-Triples never holds inside a term)."""
+    return ntriples.replace(b" .\n", f" <{graph}> .\n".encode())
+
+
+class Replica:
+    """The graph as the export renders it, kept node by node."""
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+        self._keys: dict[str, tuple[str, ...]] = {}
+        self._cited: dict[str, int] = {}
+
+    @staticmethod
+    def _node_graph(node_id: str) -> str:
+        return f"{GRAPH_PREFIX}node:{quote(node_id, safe='')}"
+
+    @staticmethod
+    def _key_graph(key: str) -> str:
+        return f"{GRAPH_PREFIX}shared:{quote(key, safe='')}"
+
+    def put(self, views: Sequence[tuple[str, bytes | None]]) -> None:
+        """Replace each node's graph with its view (as the store keeps it, uncompressed), or
+        drop it (``None``: the node is gone)."""
+        loads: list[bytes] = []
+        for node_id, view in views:
+            graph = self._node_graph(node_id)
+            self.store.remove_graph(ox.NamedNode(graph))
+            for key in self._keys.pop(node_id, ()):
+                self._cited[key] -= 1
+                if not self._cited[key]:
+                    del self._cited[key]
+                    self.store.remove_graph(ox.NamedNode(self._key_graph(key)))
+            if view is None:
+                continue
+            keys: list[str] = []
+            for key, text in decode(view):
+                if not key:
+                    loads.append(_in_graph(text.encode(), graph))
+                    continue
+                keys.append(key)
+                self._cited[key] = self._cited.get(key, 0) + 1
+                if self._cited[key] == 1:
+                    loads.append(_in_graph(text.encode(), self._key_graph(key)))
+            if keys:
+                self._keys[node_id] = tuple(keys)
+        if loads:
+            self.store.bulk_load(b"".join(loads), format=ox.RdfFormat.N_QUADS)
+
+    def answer(
+        self, query: str, engine_format: str, limit: int, prefixes: dict[str, str] | None = None
+    ) -> bytes:
+        """The query's answer written in the engine's format ``engine_format`` (an attribute
+        of ``QueryResultsFormat`` or ``RdfFormat``), at most ``limit`` bytes; ``prefixes``
+        are predefined (the query may declare them again).
+
+        Raises ``SyntaxError`` for a query the engine cannot parse and :class:`ResultTooLargeError`
+        past ``limit``.
+        """
+        result = self.store.query(
+            query, prefixes=prefixes, use_default_graph_as_union=True, named_graphs=[]
+        )
+        out = cast(IO[bytes], _Capped(limit))
+        if isinstance(result, ox.QueryTriples):
+            # Through the module's writer, which takes prefixes (Turtle, TriG, N3 use them).
+            ox.serialize(result, out, getattr(ox.RdfFormat, engine_format), prefixes=prefixes)
+        else:
+            result.serialize(out, getattr(ox.QueryResultsFormat, engine_format))
+        return bytes(cast(_Capped, out).data)
+
+    def __len__(self) -> int:
+        """Triples held, each once."""
+        return len(self.store)
+
+
+def serve(conn: Connection) -> None:
+    """The worker process's loop: apply views, answer queries, until the pipe closes.
+
+    Messages: ``("put", views)`` (no reply), ``("query", text, format, limit, prefixes)`` answered
+    ``("ok", body)``, ``("syntax", message)``, ``("too-large", limit)`` or
+    ``("error", message)``, and ``("size",)`` answered with the number of triples.
+    """
+    replica = Replica()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "put":
+            replica.put(message[1])
+        elif message[0] == "size":
+            conn.send(len(replica))
+        elif message[0] == "query":
+            _, text, engine_format, limit, prefixes = message
+            try:
+                reply: tuple[Any, ...] = (
+                    "ok",
+                    replica.answer(text, engine_format, limit, prefixes),
+                )
+            except SyntaxError as exc:
+                reply = ("syntax", str(exc))
+            except ResultTooLargeError:
+                reply = ("too-large", limit)
+            except Exception as exc:  # an engine failure: said, never the process's end
+                reply = ("error", f"{type(exc).__name__}: {exc}")
+            conn.send(reply)
+
+
+def main(argv: Sequence[str]) -> None:
+    """``python -m graph.sparql.replica FD``: serve on the connected socket ``FD`` (what
+    :class:`~graph.sparql.engine.SparqlEngine` starts)."""
+    serve(Connection(int(argv[0])))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
