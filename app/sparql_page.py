@@ -50,6 +50,7 @@ def sparql_page() -> tuple[str, dict[str, str]]:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>geokg - SPARQL</title>
 <link rel="stylesheet" href="{PAGES_URL}/sparql.css">
+<link rel="icon" href="/docs-assets/favicon.png">
 <script src="{PAGES_URL}/sparql.js" defer></script>
 </head>
 <body>
@@ -61,7 +62,8 @@ def sparql_page() -> tuple[str, dict[str, str]]:
 <main>
 <section id="ask">
 <form id="query-form" method="get" action="/sparql">
-<label for="query">Query (read-only SPARQL 1.1; the prefixes below are predefined)</label>
+<label for="query">Query (read-only SPARQL 1.1; the prefixes below are predefined;
+Ctrl+Enter runs it)</label>
 <textarea id="query" name="query" rows="14" spellcheck="false">{first}</textarea>
 <div class="row">
 <label for="format">Answer as</label>

@@ -93,3 +93,10 @@ for (const button of document.querySelectorAll(".example")) {
     document.getElementById("query").focus();
   });
 }
+// Ctrl+Enter (or Cmd+Enter) in the query runs it.
+document.getElementById("query").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    document.getElementById("query-form").requestSubmit();
+  }
+});

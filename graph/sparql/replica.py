@@ -25,7 +25,11 @@ b'{"head":{},"boolean":false}'
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import io
+import signal
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import IO, Any, cast
@@ -174,8 +178,15 @@ def serve(conn: Connection) -> None:
 
 def main(argv: Sequence[str]) -> None:
     """``python -m graph.sparql.replica FD``: serve on the connected socket ``FD`` (what
-    :class:`~graph.sparql.engine.SparqlEngine` starts)."""
+    :class:`~graph.sparql.engine.SparqlEngine` starts). The process ends with its parent, even
+    in the middle of a query, if the parent is killed (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     serve(Connection(int(argv[0])))
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 if __name__ == "__main__":
