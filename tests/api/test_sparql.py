@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -493,3 +495,22 @@ def test_the_query_page_is_served_with_a_strict_policy(seed_client: TestClient) 
     script = seed_client.get("/pages/sparql.js")
     assert script.status_code == 200 and "fetch(" in script.text
     assert seed_client.get("/pages/sparql.css").status_code == 200
+
+
+# -- the README's queries ------------------------------------------------------------------
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+_README_QUERY = re.compile(
+    r"curl -s http://127\.0\.0\.1:8000/sparql -G -H 'Accept: text/csv' "
+    r"--data-urlencode 'query=(.*?)'\n```\n```\n(.*?)```",
+    re.DOTALL,
+)
+
+
+def test_the_readme_queries_answer_what_the_readme_shows(seed_client: TestClient) -> None:
+    shown = _README_QUERY.findall(README)
+    assert len(shown) == 2
+    for query, output in shown:
+        answer = seed_client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+        assert answer.status_code == 200, answer.text
+        assert answer.text.replace("\r\n", "\n") == output
