@@ -53,6 +53,10 @@ DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 BATCH_NODES = 2000
 """Nodes sent to the replica in one message."""
 
+RELOAD_AFTER = 200_000
+"""Changes behind past which the replica is loaded afresh rather than caught up (a bulk import
+of a million records touches most nodes: loading them all in one go is quicker)."""
+
 _VIEW = "ntriples"
 
 
@@ -127,7 +131,13 @@ class SparqlEngine:
         """The replica's pipe, the replica started, loaded and caught up (lock held)."""
         if self._closed:
             raise SparqlUnavailableError("the SPARQL endpoint is shut down")
-        if self._process is None or self._process.poll() is not None or self._conn is None:
+        behind = self.records.position() - self.position
+        if (
+            self._process is None
+            or self._process.poll() is not None
+            or self._conn is None
+            or behind > RELOAD_AFTER
+        ):
             self._stop()
             self._start()
         assert self._conn is not None

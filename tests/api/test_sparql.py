@@ -514,3 +514,22 @@ def test_the_readme_queries_answer_what_the_readme_shows(seed_client: TestClient
         answer = seed_client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
         assert answer.status_code == 200, answer.text
         assert answer.text.replace("\r\n", "\n") == output
+
+
+def test_a_replica_far_behind_is_loaded_afresh(
+    writable: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = writable
+    engine = client.app.state.sparql  # type: ignore[attr-defined]
+    assert _sparql_graph(client) == _export_graph(client)
+    first = engine._process
+    monkeypatch.setattr("graph.sparql.engine.RELOAD_AFTER", 0)
+    added = client.post(
+        "/entities",
+        json={"kind": "place", "label": "Odesa", "analyst_assertion": True},
+        headers=WRITE,
+    )
+    assert added.status_code == 201, added.text
+    assert _select(client, "SELECT ?l WHERE { id:odesa rdfs:label ?l }") == [{"l": "Odesa"}]
+    assert engine._process is not first
+    assert _sparql_graph(client) == _export_graph(client)
