@@ -43,6 +43,7 @@ from app.routes import (
     problems,
     relations,
     sources,
+    timeline,
     vocabulary,
     writes,
 )
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     for module in (health, vocabulary, problems, admin, writes, imports, ingest):
         app.include_router(module.router, dependencies=checked)
     reads = [*checked, Depends(get_reader)]
-    for module in (entities, events, relations, paths, sources, export, changes):
+    for module in (entities, events, relations, paths, sources, export, changes, timeline):
         app.include_router(module.router, dependencies=reads)
     return app
 

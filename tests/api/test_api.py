@@ -238,6 +238,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
         "/problems/{slug}", "/sources/{id}/text", "/relations/{id}",
         "/changes", "/changes/stream", "/limits", "/admin/backup", "/import",
         "/ingest", "/proposals", "/proposals/{set_id}", "/proposals/{set_id}/decisions",
+        "/timeline",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:
