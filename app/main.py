@@ -26,6 +26,7 @@ from app.bodylimit import BodyLimit
 from app.config import SettingError, Settings, get_settings
 from app.deps import get_reader, refill_views
 from app.docs import install_docs
+from app.explore import install_explorer
 from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
 from app.params import check_query_parameters
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
+    install_explorer(app)
     checked = [Depends(check_query_parameters)]
     for module in (health, vocabulary, problems, admin, writes, imports, ingest):
         app.include_router(module.router, dependencies=checked)
