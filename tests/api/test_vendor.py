@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import tarfile
 from pathlib import Path
 
@@ -73,3 +74,14 @@ def test_installer_names_a_listed_file_the_tarball_lacks(vendor_dir: Path) -> No
     body = _tarball({"package/other.js": b""})
     with pytest.raises(vendor.VendorError, match=r"package/lib\.js"):
         vendor.install([_package(body)], lambda url: body)
+
+
+def test_the_lock_names_version_licence_and_integrity_and_the_readme_lists_them() -> None:
+    lock = json.loads(vendor.LOCK_FILE.read_text(encoding="utf-8"))
+    packages = vendor.load_lock()
+    assert [p.name for p in packages] == [row["name"] for row in lock["packages"]]
+    for package in packages:
+        assert package.tarball.startswith(f"https://registry.npmjs.org/{package.name}/-/")
+        assert package.tarball.endswith(f"-{package.version}.tgz")
+        assert package.integrity.startswith("sha512-") and package.license
+        assert f"| {package.name} | {package.version} | {package.license} |" in README
