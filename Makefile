@@ -7,12 +7,14 @@ PORT   ?= 8000
 SCALE  ?= small
 WORKERS ?= 1
 
+VENDORED := app/static/vendor/.installed
+
 .PHONY: run test lint typecheck pytest browser bench eval clean
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(VENDORED)
 	$(BIN)/geokg serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev browser lint typecheck pytest
+test: $(VENV)/.installed-dev $(VENDORED) browser lint typecheck pytest
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -21,7 +23,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev
+pytest: $(VENV)/.installed-dev $(VENDORED)
 	$(BIN)/pytest
 
 # The benchmark of issue 6: small (~10k edges, minutes), medium (~1M), large (~10M);
@@ -50,6 +52,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed $(VENV)/.installed-bench
 
+# The explorer's JavaScript (app/vendor.lock.json): npm tarballs fetched from the registry,
+# checked against their recorded sha512, the listed files extracted into app/static/vendor/.
+$(VENDORED): app/vendor.lock.json app/vendor.py | $(BIN)/python
+	$(BIN)/python -m app.vendor
+	touch $@
+
 # The browser tests drive Debian's Chromium with Playwright (Playwright's own download cannot
 # reach its host here). Installs it once, as root, when it is missing.
 browser:
@@ -58,4 +66,4 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info app/static/vendor

@@ -27,6 +27,7 @@ from app.bodylimit import BodyLimit
 from app.config import SettingError, Settings, get_settings
 from app.deps import get_reader, refill_views
 from app.docs import install_docs
+from app.explore import install_explorer
 from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
 from app.params import check_query_parameters
@@ -45,6 +46,7 @@ from app.routes import (
     relations,
     sources,
     sparql,
+    timeline,
     vocabulary,
     writes,
 )
@@ -152,12 +154,13 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     install_problem_handlers(app)
     install_openapi(app)
     install_docs(app)
-    app.mount(PAGES_URL, StaticFiles(directory=PAGES), name="pages")
+    app.mount(PAGES_URL, StaticFiles(directory=PAGES), name="sparql-assets")
+    install_explorer(app)
     checked = [Depends(check_query_parameters)]
     for module in (health, vocabulary, problems, admin, writes, imports, ingest, sparql):
         app.include_router(module.router, dependencies=checked)
     reads = [*checked, Depends(get_reader)]
-    for module in (entities, events, relations, paths, sources, export, changes):
+    for module in (entities, events, relations, paths, sources, export, changes, timeline):
         app.include_router(module.router, dependencies=reads)
     return app
 

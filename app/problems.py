@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.negotiation import NotAcceptableError
+from app.vendor import MissingFilesError
 from graph.errors import (
     AmbiguousNameError,
     ConflictError,
@@ -242,6 +243,11 @@ PROBLEM_TYPES: list[ProblemType] = [
         "The store of record cannot be used (not a geokg store, or another schema version).",
     ),
     ProblemType(
+        MissingFilesError, 503, "assets-missing", "Page assets missing",
+        "A page's JavaScript libraries, fetched at install time, are not installed: "
+        "`python -m app.vendor` (run by `make run`) fetches and verifies them.",
+    ),
+    ProblemType(
         PathBudgetError, 422, "path-budget-exhausted", "Path search out of budget",
         "The path search used up its time or search budget (`budget` says which; "
         "`GET /limits` lists them) before it found any path. Narrow it: a shorter "
@@ -395,6 +401,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error through problem+json."""
     app.add_exception_handler(GeokgError, _library_error)
+    app.add_exception_handler(MissingFilesError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,6 +1,7 @@
 """The SPARQL query page (``GET /sparql`` in a browser): a form, the example queries, the
 predefined prefixes and the limits, with its script and styles served from the package
-(``app/pages``), under the same strict ``Content-Security-Policy`` as ``/docs``.
+(``app/static/sparql``), under the explorer's strict ``Content-Security-Policy`` (nothing
+inline, nothing from another host).
 
 Without scripts, the form still works: it sends the query to ``/sparql`` and the browser
 shows the answer as the format chosen writes it.
@@ -12,18 +13,16 @@ from functools import cache
 from html import escape
 from pathlib import Path
 
-from app.docs import CSP_TEMPLATE
+from app.explore import CSP
 from graph.export.rdf import PREFIXES
 from graph.sparql import EXAMPLES, RESULT_FORMATS
 
 __all__ = ["PAGES", "PAGES_URL", "sparql_page"]
 
-PAGES = Path(__file__).parent / "pages"
-"""The pages' own scripts and styles (ours; nothing vendored)."""
+PAGES = Path(__file__).parent / "static" / "sparql"
+"""The page's own script and style (ours; nothing vendored)."""
 
-PAGES_URL = "/pages"
-
-_CSP = CSP_TEMPLATE.format(script_hashes="")
+PAGES_URL = "/sparql-assets"
 
 
 @cache
@@ -94,4 +93,4 @@ are listed at <a href="/limits">/limits</a> (<code>sparql_query_time</code>,
 </body>
 </html>
 """
-    return html, {"Content-Security-Policy": _CSP}
+    return html, {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}

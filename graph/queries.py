@@ -39,19 +39,23 @@ from graph.store import EventKey, GraphStore, IdView
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_EXPORT_NODES",
     "MAX_LIMIT",
     "MAX_OFFSET",
     "MAX_PATH_LENGTH",
     "NEIGHBOUR_LIMIT",
+    "TIMELINE_LIMIT",
     "EdgePage",
     "EntityPage",
     "EventDetail",
     "EventPage",
+    "NodeRef",
     "Page",
     "Participant",
     "Path",
     "PathFilter",
     "Subgraph",
+    "Timeline",
     "detail_of",
     "entity_relations",
     "event_detail",
@@ -66,6 +70,7 @@ __all__ = [
     "resolve_node",
     "shortest_path",
     "source_text",
+    "timeline",
 ]
 
 MAX_LIMIT = 1000
@@ -765,6 +770,134 @@ def detail_of(store: GraphStore, event: Event, roles: Iterable[Edge]) -> EventDe
     return EventDetail(**dict(event), participants=participants)
 
 
+TIMELINE_LIMIT = 500
+"""Default cap on the events of a timeline (at most :data:`MAX_LIMIT`)."""
+
+
+class NodeRef(BaseModel):
+    """A node named by its id, with its label and kind."""
+
+    id: str
+    label: str
+    kind: str
+
+
+class Timeline(BaseModel):
+    """The events of an entity, or of a pair of entities (a dyad), on a date axis."""
+
+    entities: list[NodeRef] = Field(
+        description="The entity, and the other one of a dyad, in the order the request named them."
+    )
+    dated: list[EventDetail] = Field(
+        description="Events with a date, by the first day of their interval, then load order."
+    )
+    undated: list[EventDetail] = Field(
+        description="Events the sources do not date, in load order: never given a date here."
+    )
+    total: int = Field(description="How many events the entity (or the dyad) takes part in.")
+    truncated: bool = Field(
+        description="True if `limit` cut the answer short (dated events are kept first)."
+    )
+
+
+def _role_event_ids(store: GraphStore, entity_id: str) -> dict[str, None]:
+    """The events an entity takes part in, in any role, each once (from the index)."""
+    found: dict[str, None] = {}
+    for role in Role:
+        found.update(dict.fromkeys(store.neighbours_by(entity_id, "in", role.value)))
+    return found
+
+
+def _timeline_entity(store: GraphStore, field: str, ref: str) -> Entity:
+    node_id = resolve_node(store, ref)
+    if store.type_of(node_id) != "entity":
+        raise InvalidQueryError(
+            field, f"{clip(ref)!r} is a {store.type_of(node_id)}, not an entity"
+        )
+    return store.entity(node_id)
+
+
+def timeline(
+    store: GraphStore, entity: str, other: str | None = None, *, limit: int = TIMELINE_LIMIT
+) -> Timeline:
+    """The events an entity takes part in (any role), or that two entities both take part in.
+
+    Dated events come in date order (the first day of their interval, then load order);
+    undated events are kept apart, in load order, and never given a date. Each event carries
+    its date with the expression and rule it came from, its CAMEO code with Goldstein score
+    and QuadClass, and its participants.
+
+    Parameters
+    ----------
+    store : GraphStore
+        The graph.
+    entity : str
+        An entity's id or name (:func:`resolve_node`).
+    other : str, optional
+        A second entity: only the events both take part in (a dyad).
+    limit : int
+        Most events answered (1 to :data:`MAX_LIMIT`); dated events are kept first.
+
+    Raises
+    ------
+    NodeNotFoundError, AmbiguousNameError
+        If a name names no node, or several entities.
+    InvalidQueryError
+        If a name resolves to an event or a source, if ``other`` is ``entity``, or on ``limit``.
+
+    Examples
+    --------
+    >>> from graph.model import Entity, EventDate
+    >>> from graph.reference import cameo
+    >>> store = GraphStore()
+    >>> for name in ["Alpha", "Beta"]:
+    ...     store.put_node(Entity(id=name.lower(), kind="state", label=name))
+    >>> def event(id, day):
+    ...     when = dt.date(2022, 2, day) if day else None
+    ...     rule = "publication_day" if day else "undated"
+    ...     date = EventDate(expression=None, value=when, start=when, end=when,
+    ...                      granularity="day" if day else None, rule=rule)
+    ...     return Event(id=id, kind="meeting", label=id, cameo=cameo("036"),
+    ...                  modality="occurred", date=date, evidence=())
+    >>> for id, day in [("talks", 16), ("call", None), ("visit", 14)]:
+    ...     store.put_node(event(id, day))
+    ...     store.put_edge(Edge(id=f"{id}.actor", category="role", type="actor",
+    ...                         source=id, target="alpha"))
+    >>> store.put_edge(Edge(id="talks.target", category="role", type="target",
+    ...                     source="talks", target="beta"))
+    >>> store.settle()
+    >>> line = timeline(store, "Alpha")
+    >>> [e.id for e in line.dated], [e.id for e in line.undated]
+    (['visit', 'talks'], ['call'])
+    >>> [e.id for e in timeline(store, "alpha", "beta").dated]
+    ['talks']
+    """
+    _check_bound("limit", limit, 1, MAX_LIMIT)
+    first = _timeline_entity(store, "entity", entity)
+    events = _role_event_ids(store, first.id)
+    chosen = [first]
+    if other is not None:
+        second = _timeline_entity(store, "other", other)
+        if second.id == first.id:
+            raise InvalidQueryError("other", f"{clip(other)!r} names the same entity as `entity`")
+        theirs = _role_event_ids(store, second.id)
+        events = {e: None for e in events if e in theirs}
+        chosen.append(second)
+    keys = heapq.nsmallest(limit, (store.event_sort_key(e) for e in events))
+    details = [event_detail(store, key[2]) for key in keys]
+    return Timeline(
+        entities=[NodeRef(id=e.id, label=e.label, kind=e.kind) for e in chosen],
+        dated=[d for d in details if _is_dated(d)],
+        undated=[d for d in details if not _is_dated(d)],
+        total=len(events),
+        truncated=len(events) > limit,
+    )
+
+
+def _is_dated(event: Event) -> bool:
+    return event.date.start is not None or event.date.end is not None
+
+
 def find_relations(
     store: GraphStore,
     *,
@@ -913,8 +1046,19 @@ def reachable(store: GraphStore, node_id: str, depth: int) -> set[str]:
     return set(kept)
 
 
-def export_scope(store: GraphStore, root: str | None, depth: int | None = None) -> set[str] | None:
-    """The nodes an export covers: the neighbourhood of ``root``, or ``None`` for the whole graph.
+MAX_EXPORT_NODES = 1000
+"""Most node ids an export's ``nodes`` list may name. A list travels in a URL, and uvicorn
+refuses a request line much over 64 KB: a thousand ids of the usual length fit."""
+
+
+def export_scope(
+    store: GraphStore,
+    root: str | None,
+    depth: int | None = None,
+    nodes: Sequence[str] | None = None,
+) -> set[str] | None:
+    """The nodes an export covers: the neighbourhood of ``root``, the ``nodes`` listed, or
+    ``None`` for the whole graph.
 
     Parameters
     ----------
@@ -924,32 +1068,62 @@ def export_scope(store: GraphStore, root: str | None, depth: int | None = None) 
         A node id or an entity's name (:func:`resolve_node`); ``None`` for the whole graph.
     depth : int, optional
         Hops from ``root`` (1 to :data:`MAX_DEPTH`, default 1); only with ``root``.
+    nodes : sequence of str, optional
+        Node ids (not names) to export with the edges among them, such as a view on screen;
+        at most :data:`MAX_EXPORT_NODES`, never with ``root``. Repeated ids count once.
 
     Raises
     ------
     InvalidQueryError
         On ``depth`` when it is given without ``root`` or out of its bounds, or when the
-        neighbourhood exceeds :data:`WALK_LIMIT` nodes.
+        neighbourhood exceeds :data:`WALK_LIMIT` nodes; on ``nodes`` when it is empty, names
+        more than :data:`MAX_EXPORT_NODES` ids, or comes with ``root``.
+    NodeNotFoundError
+        If ``root`` names nothing, or an id of ``nodes`` is no node's.
 
     Examples
     --------
     >>> from graph.model import Entity
     >>> store = GraphStore()
     >>> store.put_node(Entity(id="kyiv", kind="place", label="Kyiv"))
+    >>> store.put_node(Entity(id="lviv", kind="place", label="Lviv"))
     >>> export_scope(store, "KYIV", 2)
     {'kyiv'}
     >>> export_scope(store, None) is None
     True
+    >>> sorted(export_scope(store, None, nodes=["lviv", "kyiv", "lviv"]))
+    ['kyiv', 'lviv']
     >>> export_scope(store, None, 2)
     Traceback (most recent call last):
     ...
     graph.errors.InvalidQueryError: depth: a depth needs a root node
+    >>> export_scope(store, None, nodes=["odesa"])
+    Traceback (most recent call last):
+    ...
+    graph.errors.NodeNotFoundError: no node with id 'odesa'
     """
+    if nodes is not None:
+        return _listed_nodes(store, root, depth, nodes)
     if root is None:
         if depth is not None:
             raise InvalidQueryError("depth", "a depth needs a root node")
         return None
     return reachable(store, resolve_node(store, root), 1 if depth is None else depth)
+
+
+def _listed_nodes(
+    store: GraphStore, root: str | None, depth: int | None, nodes: Sequence[str]
+) -> set[str]:
+    if root is not None or depth is not None:
+        raise InvalidQueryError("nodes", "give `nodes` or `root` (with `depth`), not both")
+    if not nodes:
+        raise InvalidQueryError("nodes", "name at least one node id")
+    if len(nodes) > MAX_EXPORT_NODES:
+        raise InvalidQueryError("nodes", f"at most {MAX_EXPORT_NODES} node ids (got {len(nodes)})")
+    for node_id in nodes:
+        if node_id not in store:
+            raise NodeNotFoundError(node_id)
+    return set(nodes)
 
 
 def _walk(

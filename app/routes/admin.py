@@ -118,6 +118,19 @@ def limits(settings: Settings | None = None) -> dict[str, Bound]:
         ),
         ("path_length", queries.MAX_PATH_LENGTH, "hops", f"`max_length`: {_PARAMETER}"),
         (
+            "export_nodes",
+            queries.MAX_EXPORT_NODES,
+            "node ids",
+            "`/export` `nodes`: a longer list is a 422 `invalid-query` naming `nodes`",
+        ),
+        (
+            "timeline_events",
+            queries.MAX_LIMIT,
+            "events",
+            f"`/timeline` answers at most `limit` events (default {queries.TIMELINE_LIMIT}), "
+            "dated ones first, with `truncated: true`; a larger `limit` is a 422",
+        ),
+        (
             "path_search_seconds",
             queries.PATH_SECONDS,
             "seconds",

@@ -9,11 +9,12 @@ from fastapi.responses import StreamingResponse
 
 from app.deps import FreshGraphDep
 from app.negotiation import choose_format
+from app.params import comma_separated
 from app.problems import PROBLEM_RESPONSES, Problem
 from app.streaming import ExportStream
 from graph import queries
 from graph.formats import FORMATS
-from graph.queries import MAX_DEPTH
+from graph.queries import MAX_DEPTH, MAX_EXPORT_NODES
 
 router = APIRouter(tags=["export"])
 
@@ -60,15 +61,24 @@ def export_graph(
             examples=[1],
         ),
     ] = None,
+    nodes: Annotated[
+        str | None,
+        Query(
+            description="Export only these nodes and the edges among them: comma-separated "
+            f"node ids (not names), at most {MAX_EXPORT_NODES}; never with `root`.",
+            examples=["olaf-scholz,germany,scholz-putin-meeting-in-moscow"],
+        ),
+    ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ExportStream:
-    """The whole graph, or the neighbourhood of `root`, as RDF or GraphML."""
+    """The whole graph, the neighbourhood of `root`, or the `nodes` listed, as RDF or GraphML."""
     fmt = choose_format(format, accept)
+    listed = None if nodes is None else comma_separated(nodes)
     with graph.reading() as store:
         # The writer makes its first chunk now (a failure there is an error status) and the
         # rest as the response streams, from a snapshot: a failure then cuts the chunked body
         # short of its last chunk, which every client reports as an incomplete response.
-        chunks = fmt.writer(store.snapshot(), queries.export_scope(store, root, depth))
+        chunks = fmt.writer(store.snapshot(), queries.export_scope(store, root, depth, listed))
     return ExportStream(
         chunks,
         media_type=fmt.media_type,

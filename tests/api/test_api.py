@@ -239,6 +239,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
         "/changes", "/changes/stream", "/limits", "/admin/backup", "/import",
         "/ingest", "/proposals", "/proposals/{set_id}", "/proposals/{set_id}/decisions",
         "/sparql",
+        "/timeline",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:

@@ -228,6 +228,8 @@ def test_limits_list_every_bound_with_what_happens_when_reached(seed_client: Tes
         "path_answer_records": queries.PATH_RECORDS,
         "neighbourhood_walk_nodes": queries.WALK_LIMIT,
         "heavy_queries_at_once": HEAVY_AT_ONCE,
+        "export_nodes": queries.MAX_EXPORT_NODES,
+        "timeline_events": queries.MAX_LIMIT,
     }
     assert {name: limits[name]["value"] for name in expected} == expected
     for name, bound in limits.items():

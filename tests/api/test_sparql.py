@@ -492,9 +492,9 @@ def test_the_query_page_is_served_with_a_strict_policy(seed_client: TestClient) 
     assert "<script>" not in page.text  # no inline script
     for example in EXAMPLES:
         assert example.title in page.text
-    script = seed_client.get("/pages/sparql.js")
+    script = seed_client.get("/sparql-assets/sparql.js")
     assert script.status_code == 200 and "fetch(" in script.text
-    assert seed_client.get("/pages/sparql.css").status_code == 200
+    assert seed_client.get("/sparql-assets/sparql.css").status_code == 200
 
 
 # -- the README's queries ------------------------------------------------------------------
