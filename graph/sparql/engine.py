@@ -4,10 +4,13 @@ store of record's change log, and a time limit that ends a query by ending the p
 Oxigraph (pyoxigraph) answers the queries: it is an engine made for SPARQL, and on this
 machine it answers a two-hop join over a million triples in 2-3 ms where rdflib's SPARQL takes
 about half a second. It releases Python's lock while it evaluates, but a query cannot be
-interrupted once started, so it runs in a process of its own; a query past the time limit
-ends with that process (:class:`~graph.errors.SparqlTimeoutError`), and a new replica is loaded
-in the background meanwhile (queries get :class:`~graph.errors.SparqlUnavailableError`, a 503
-to ask again, until it is ready).
+interrupted once started, so it runs in a process of its own. The replica process
+(``python -m graph.sparql.replica``) holds the graph and forks an *executor* that answers the
+queries from the same memory (copy-on-write: nothing is copied until one of them writes); a
+query past the time limit ends with the executor (:class:`~graph.errors.SparqlTimeoutError`),
+and the replica forks a new one at once, with the graph still loaded. Changes go to both. Only
+if the replica process itself is lost is the graph loaded again (queries get
+:class:`~graph.errors.SparqlUnavailableError`, a 503 to ask again, until it is ready).
 
 The replica starts from every node's pre-rendered N-Triples (rendered on the spot where the
 store lacks them) and follows the change log: before each query, the nodes whose rendering the
@@ -18,7 +21,10 @@ never rebuilt per request.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +33,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import recv_handle
 
 from graph.errors import (
     SparqlResultTooLargeError,
@@ -91,6 +98,8 @@ class SparqlEngine:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self._executor: Connection | None = None
+        self._executor_pid: int | None = None
         self._closed = False
 
     # -- the replica's life ------------------------------------------------------------------
@@ -119,6 +128,7 @@ class SparqlEngine:
         self._stop()
 
     def _stop(self) -> None:
+        self._end_executor()
         process, conn = self._process, self._conn
         self._process, self._conn, self.position = None, None, -1
         if conn is not None:
@@ -127,8 +137,26 @@ class SparqlEngine:
             process.kill()
             process.wait()
 
+    def _end_executor(self) -> None:
+        executor, pid = self._executor, self._executor_pid
+        self._executor, self._executor_pid = None, None
+        if executor is not None:
+            executor.close()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def _fork(self) -> Connection:
+        """A new executor, forked by the replica (which reaps it when it ends)."""
+        assert self._conn is not None
+        self._conn.send(("fork",))
+        _, pid = self._conn.recv()
+        self._executor = Connection(recv_handle(self._conn))
+        self._executor_pid = pid
+        return self._executor
+
     def _ready(self) -> Connection:
-        """The replica's pipe, the replica started, loaded and caught up (lock held)."""
+        """The executor's connection, the replica started, loaded and caught up (lock held)."""
         if self._closed:
             raise SparqlUnavailableError("the SPARQL endpoint is shut down")
         behind = self.records.position() - self.position
@@ -141,8 +169,9 @@ class SparqlEngine:
             self._stop()
             self._start()
         assert self._conn is not None
-        self._catch_up(self._conn)
-        return self._conn
+        executor = self._executor or self._fork()
+        self._catch_up(self._conn, executor)
+        return executor
 
     def _start(self) -> None:
         started = time.perf_counter()
@@ -161,17 +190,16 @@ class SparqlEngine:
         try:
             nodes = 0
             for batch in self._all_views(snapshot):
-                ours.send(("put", batch))
+                ours.send(("put", batch, True))
                 nodes += len(batch)
             self.position = snapshot.position
         finally:
             snapshot.close()
-        ours.send(("size",))
-        triples = ours.recv()
+        ours.send(("ping",))
+        ours.recv()
         log.info(
-            "SPARQL replica loaded: %d nodes, %d triples, change %d, in %.1f s",
+            "SPARQL replica loaded: %d nodes, change %d, in %.1f s",
             nodes,
-            triples,
             self.position,
             time.perf_counter() - started,
         )
@@ -192,8 +220,9 @@ class SparqlEngine:
         made = self._renderer.render(snapshot, node_id, (_VIEW,))
         return None if made is None else unpack(made[_VIEW])
 
-    def _catch_up(self, conn: Connection) -> None:
-        """Send the replica the nodes whose rendering changed since its position."""
+    def _catch_up(self, conn: Connection, executor: Connection) -> None:
+        """Send the replica and its executor the nodes whose rendering changed since the
+        replica's position."""
         if self.records.position() == self.position:
             return
         snapshot = self.records.pin()
@@ -220,10 +249,11 @@ class SparqlEngine:
                     )
                     for node_id in touched[at : at + BATCH_NODES]
                 ]
-                conn.send(("put", batch))
+                conn.send(("put", batch, False))
+                executor.send(("put", batch, False))
             if touched:  # wait until applied: a query's time limit is its own
-                conn.send(("size",))
-                conn.recv()
+                executor.send(("ping",))
+                executor.recv()
             self.position = snapshot.position
         finally:
             snapshot.close()
@@ -241,18 +271,20 @@ class SparqlEngine:
         if not self._lock.acquire(timeout=self.timeout_s):
             raise SparqlUnavailableError("the SPARQL replica is busy loading: ask again shortly")
         try:
-            conn = self._ready()
+            executor = self._ready()
             position = self.position
-            conn.send(("query", query.text, fmt.engine, self.max_bytes, PREFIXES))
-            if not conn.poll(self.timeout_s):
-                log.warning("a SPARQL query ran past %g s: replica stopped", self.timeout_s)
-                self._stop()
-                self.warm_in_background()
+            executor.send(("query", query.text, fmt.engine, self.max_bytes, PREFIXES))
+            if not executor.poll(self.timeout_s):
+                log.warning("a SPARQL query ran past %g s: its executor ended", self.timeout_s)
+                self._end_executor()
+                self.warm_in_background()  # forks the next executor (the graph stays loaded)
                 raise SparqlTimeoutError(self.timeout_s)
-            reply = conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            log.error("the SPARQL replica failed (%s); loading a new one", exc)
-            self._stop()
+            reply = executor.recv()
+        except (EOFError, OSError) as exc:
+            log.error("the SPARQL replica failed (%s); starting again", exc)
+            self._end_executor()
+            if self._process is not None and self._process.poll() is not None:
+                self._stop()
             self.warm_in_background()
             raise SparqlUnavailableError("the SPARQL replica failed: ask again shortly") from None
         finally:

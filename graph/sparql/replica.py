@@ -29,9 +29,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import io
+import os
+import re
 import signal
+import socket
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import send_handle
 from typing import IO, Any, cast
 from urllib.parse import quote
 
@@ -67,6 +71,15 @@ class _Capped(io.RawIOBase):
         return len(chunk)
 
 
+_IRI_SAFE = re.compile(r"[A-Za-z0-9._~:/?#@!$&'()*+,;=-]*").fullmatch
+
+
+def _iri_safe(name: str) -> str:
+    """A node id or key as it may stand in a graph's IRI (percent-encoded only if needed:
+    ids and quote keys never need it, and encoding each costs a first load seconds)."""
+    return name if _IRI_SAFE(name) and name.count("#") <= 1 else quote(name, safe="")
+
+
 def _in_graph(ntriples: bytes, graph: str) -> bytes:
     """N-Triples lines as N-Quads in ``graph`` (a line ends with `` .`` and a newline, which
     N-Triples never holds inside a term)."""
@@ -83,24 +96,26 @@ class Replica:
 
     @staticmethod
     def _node_graph(node_id: str) -> str:
-        return f"{GRAPH_PREFIX}node:{quote(node_id, safe='')}"
+        return f"{GRAPH_PREFIX}node:{_iri_safe(node_id)}"
 
     @staticmethod
     def _key_graph(key: str) -> str:
-        return f"{GRAPH_PREFIX}shared:{quote(key, safe='')}"
+        return f"{GRAPH_PREFIX}shared:{_iri_safe(key)}"
 
-    def put(self, views: Sequence[tuple[str, bytes | None]]) -> None:
+    def put(self, views: Sequence[tuple[str, bytes | None]], fresh: bool = False) -> None:
         """Replace each node's graph with its view (as the store keeps it, uncompressed), or
-        drop it (``None``: the node is gone)."""
+        drop it (``None``: the node is gone). ``fresh``: the nodes are new to the replica (a
+        first load), so there is nothing to replace."""
         loads: list[bytes] = []
         for node_id, view in views:
             graph = self._node_graph(node_id)
-            self.store.remove_graph(ox.NamedNode(graph))
-            for key in self._keys.pop(node_id, ()):
-                self._cited[key] -= 1
-                if not self._cited[key]:
-                    del self._cited[key]
-                    self.store.remove_graph(ox.NamedNode(self._key_graph(key)))
+            if not fresh:
+                self.store.remove_graph(ox.NamedNode(graph))
+                for key in self._keys.pop(node_id, ()):
+                    self._cited[key] -= 1
+                    if not self._cited[key]:
+                        del self._cited[key]
+                        self.store.remove_graph(ox.NamedNode(self._key_graph(key)))
             if view is None:
                 continue
             keys: list[str] = []
@@ -114,8 +129,8 @@ class Replica:
                     loads.append(_in_graph(text.encode(), self._key_graph(key)))
             if keys:
                 self._keys[node_id] = tuple(keys)
-        if loads:
-            self.store.bulk_load(b"".join(loads), format=ox.RdfFormat.N_QUADS)
+        if loads:  # (load, not bulk_load: no thread pool is left behind to trouble a fork)
+            self.store.load(b"".join(loads), format=ox.RdfFormat.N_QUADS)
 
     def answer(
         self, query: str, engine_format: str, limit: int, prefixes: dict[str, str] | None = None
@@ -143,50 +158,83 @@ class Replica:
         return len(self.store)
 
 
-def serve(conn: Connection) -> None:
-    """The worker process's loop: apply views, answer queries, until the pipe closes.
+def _answer(replica: Replica, message: tuple[Any, ...]) -> tuple[Any, ...]:
+    _, text, engine_format, limit, prefixes = message
+    try:
+        return ("ok", replica.answer(text, engine_format, limit, prefixes))
+    except SyntaxError as exc:
+        return ("syntax", str(exc))
+    except ResultTooLargeError:
+        return ("too-large", limit)
+    except Exception as exc:  # an engine failure: said, never the process's end
+        return ("error", f"{type(exc).__name__}: {exc}")
 
-    Messages: ``("put", views)`` (no reply), ``("query", text, format, limit, prefixes)`` answered
-    ``("ok", body)``, ``("syntax", message)``, ``("too-large", limit)`` or
-    ``("error", message)``, and ``("size",)`` answered with the number of triples.
+
+def _end_with_parent() -> None:
+    """Be killed when the parent process ends, even in the middle of a query (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _fork_executor(replica: Replica, conn: Connection) -> None:
+    """Fork a process that answers queries from this replica's memory (shared until either
+    writes), and hand its end of a new socket to the engine, with its process id."""
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the executor
+        try:
+            ours.close()
+            conn.close()
+            _end_with_parent()
+            serve(Connection(theirs.detach()), replica)
+        finally:
+            os._exit(0)
+    theirs.close()
+    conn.send(("executor", pid))
+    send_handle(conn, ours.fileno(), 0)
+    ours.close()
+
+
+def serve(conn: Connection, replica: Replica | None = None, *, forks: bool = False) -> None:
+    """A process's loop: apply views, answer queries, until the connection closes.
+
+    Messages: ``("put", views, fresh)`` (no reply); ``("ping",)`` answered ``("pong",)`` once
+    everything before it is applied; ``("size",)`` answered with the number of triples (it
+    counts them all); ``("query", text, format, limit, prefixes)`` answered ``("ok", body)``,
+    ``("syntax", message)``, ``("too-large", limit)`` or ``("error", message)``. With
+    ``forks`` (the replica process), ``("fork",)`` starts an executor (:func:`_fork_executor`):
+    the engine sends queries there, and a query past its time limit ends the executor alone.
     """
-    replica = Replica()
+    replica = replica or Replica()
     while True:
         try:
             message = conn.recv()
         except (EOFError, OSError):
             return
-        if message[0] == "put":
-            replica.put(message[1])
-        elif message[0] == "size":
+        kind = message[0]
+        if kind == "put":
+            replica.put(message[1], fresh=message[2])
+        elif kind == "ping":
+            conn.send(("pong",))
+        elif kind == "size":
             conn.send(len(replica))
-        elif message[0] == "query":
-            _, text, engine_format, limit, prefixes = message
-            try:
-                reply: tuple[Any, ...] = (
-                    "ok",
-                    replica.answer(text, engine_format, limit, prefixes),
-                )
-            except SyntaxError as exc:
-                reply = ("syntax", str(exc))
-            except ResultTooLargeError:
-                reply = ("too-large", limit)
-            except Exception as exc:  # an engine failure: said, never the process's end
-                reply = ("error", f"{type(exc).__name__}: {exc}")
-            conn.send(reply)
+        elif kind == "query":
+            conn.send(_answer(replica, message))
+        elif kind == "fork" and forks:
+            _fork_executor(replica, conn)
 
 
 def main(argv: Sequence[str]) -> None:
-    """``python -m graph.sparql.replica FD``: serve on the connected socket ``FD`` (what
-    :class:`~graph.sparql.engine.SparqlEngine` starts). The process ends with its parent, even
-    in the middle of a query, if the parent is killed (Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    serve(Connection(int(argv[0])))
-
-
-_PR_SET_PDEATHSIG = 1
+    """``python -m graph.sparql.replica FD``: the replica process, on the connected socket
+    ``FD`` (what :class:`~graph.sparql.engine.SparqlEngine` starts). It ends with its parent;
+    its executors end with it."""
+    _end_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # executors are reaped as they end
+    serve(Connection(int(argv[0])), forks=True)
 
 
 if __name__ == "__main__":

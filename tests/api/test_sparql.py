@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import socket
 import time
@@ -437,10 +438,13 @@ def test_syntax_errors_are_400_saying_where(seed_client: TestClient) -> None:
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
-def test_a_query_past_the_time_limit_is_stopped_with_a_422_then_the_replica_comes_back() -> None:
+def test_a_query_past_the_time_limit_is_stopped_with_a_422_and_the_graph_stays_loaded() -> None:
     for client in client_for(DEFAULT_SEEDS, sparql_timeout=1.0):
         limits = client.get("/limits").json()
         assert limits["sparql_query_time"]["value"] == 1.0
+        assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        engine = client.app.state.sparql  # type: ignore[attr-defined]
+        replica, executor = engine._process, engine._executor_pid
         started = time.monotonic()
         body = _problem(client.get("/sparql", params={"query": HEAVY}), 422, "sparql-timeout")
         assert time.monotonic() - started < 10
@@ -453,6 +457,11 @@ def test_a_query_past_the_time_limit_is_stopped_with_a_422_then_the_replica_come
             assert again.status_code == 503 and again.headers["retry-after"]
             time.sleep(0.2)
         assert again.json()["boolean"] is True
+        # The query's executor ended (its process is gone); the replica that holds the graph
+        # did not, and forked the next executor.
+        assert engine._process is replica and engine._executor_pid != executor
+        with pytest.raises(ProcessLookupError):
+            os.kill(executor, 0)
 
 
 def test_a_result_past_the_size_limit_is_a_422_with_nothing_sent() -> None:
