@@ -169,6 +169,8 @@ class SparqlEngine:
             self._stop()
             self._start()
         assert self._conn is not None
+        if self._executor is not None and not _alive(self._executor_pid):
+            self._end_executor()  # ended by someone else: the replica forks another
         executor = self._executor or self._fork()
         self._catch_up(self._conn, executor)
         return executor
@@ -297,3 +299,16 @@ class SparqlEngine:
         if status == "too-large":
             raise SparqlResultTooLargeError(self.max_bytes)
         raise SparqlSyntaxError(f"the query could not be evaluated: {reply[1]}")
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether a process exists (the replica reaps its executors, so none lingers dead)."""
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, under another user (cannot happen here, but is alive)
+        return True
+    return True

@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import re
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -541,4 +542,21 @@ def test_a_replica_far_behind_is_loaded_afresh(
     assert added.status_code == 201, added.text
     assert _select(client, "SELECT ?l WHERE { id:odesa rdfs:label ?l }") == [{"l": "Odesa"}]
     assert engine._process is not first
+    assert _sparql_graph(client) == _export_graph(client)
+
+
+def test_a_lost_executor_or_replica_is_replaced_without_an_error(writable: TestClient) -> None:
+    client = writable
+    ask = {"query": "ASK { id:olaf-scholz ?p ?o }"}
+    assert client.get("/sparql", params=ask).json()["boolean"] is True
+    engine = client.app.state.sparql  # type: ignore[attr-defined]
+    replica, executor = engine._process, engine._executor_pid
+    os.kill(executor, signal.SIGKILL)
+    time.sleep(0.2)
+    assert client.get("/sparql", params=ask).json()["boolean"] is True
+    assert engine._process is replica and engine._executor_pid != executor
+    replica.kill()  # the replica itself: the graph is loaded again
+    replica.wait()
+    assert client.get("/sparql", params=ask).json()["boolean"] is True
+    assert engine._process is not replica
     assert _sparql_graph(client) == _export_graph(client)
