@@ -3,27 +3,16 @@ its problem, and the page asks nothing of any other host."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from tests.e2e.test_docs_browser import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS, _is_local
+from tests.e2e.test_docs_browser import RENDER_TIMEOUT_MS, _is_local
 
 pytestmark = pytest.mark.e2e
 
 ARTEFACTS = Path(__file__).parent / "artefacts"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _watched(browser: Browser) -> tuple[Page, list[str], list[str]]:
