@@ -153,6 +153,8 @@ class SparqlEngine:
         _, pid = self._conn.recv()
         self._executor = Connection(recv_handle(self._conn))
         self._executor_pid = pid
+        self._executor.send(("ping",))  # ready before the first query's time limit starts
+        self._executor.recv()
         return self._executor
 
     def _ready(self) -> Connection:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import gc
 import io
 import os
 import re
@@ -173,8 +173,9 @@ def _answer(replica: Replica, message: tuple[Any, ...]) -> tuple[Any, ...]:
 def _end_with_parent() -> None:
     """Be killed when the parent process ends, even in the middle of a query (Linux)."""
     with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        # The process's own symbols hold libc's prctl: no library search, which would start
+        # subprocesses (each a fork of a replica holding gigabytes).
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 _PR_SET_PDEATHSIG = 1
@@ -184,6 +185,7 @@ def _fork_executor(replica: Replica, conn: Connection) -> None:
     """Fork a process that answers queries from this replica's memory (shared until either
     writes), and hand its end of a new socket to the engine, with its process id."""
     ours, theirs = socket.socketpair()
+    gc.freeze()  # the collector would touch (and so copy) every object in the executor
     pid = os.fork()
     if pid == 0:  # the executor
         try:
