@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graph import DEFAULT_SEEDS
 from graph.errors import clip
-from graph.sparql.engine import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
+from graph.sparql.engine import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S
 
 __all__ = ["SettingError", "Settings", "get_settings", "load_settings"]
 
@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         le=1 << 32,
         description="Largest SPARQL answer, in bytes as written; a larger one is a 422 "
         "`sparql-result-too-large`.",
+    )
+    sparql_max_memory: int = Field(
+        default=DEFAULT_MAX_MEMORY,
+        ge=0,
+        le=1 << 40,
+        description="Bytes a SPARQL query may allocate beyond the graph it reads (0: no bound); "
+        "a query that needs more is stopped, a 422 `sparql-query-aborted`.",
     )
     access_log: bool = Field(
         default=False,

@@ -105,7 +105,10 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
             raise SystemExit(f"geokg: error: {exc}") from None
     kg = graph
     engine = SparqlEngine(
-        kg.records, timeout_s=settings.sparql_timeout, max_bytes=settings.sparql_max_bytes
+        kg.records,
+        timeout_s=settings.sparql_timeout,
+        max_bytes=settings.sparql_max_bytes,
+        max_memory=settings.sparql_max_memory,
     )
 
     @asynccontextmanager

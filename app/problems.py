@@ -37,6 +37,7 @@ from graph.errors import (
     PathBudgetError,
     PreconditionFailedError,
     RecordValidationError,
+    SparqlAbortedError,
     SparqlDatasetError,
     SparqlResultTooLargeError,
     SparqlServiceError,
@@ -198,6 +199,11 @@ PROBLEM_TYPES: list[ProblemType] = [
         SparqlTimeoutError, 422, "sparql-timeout", "SPARQL query timed out",
         "The query ran past the time limit (`sparql_query_time` at `GET /limits`) and was "
         "stopped; no partial answer is sent. Narrow it: more specific patterns, a `LIMIT`.",
+    ),
+    ProblemType(
+        SparqlAbortedError, 422, "sparql-query-aborted", "SPARQL query aborted",
+        "The query was stopped before it answered, most often because it needed more memory "
+        "than `sparql_query_memory` at `GET /limits`. Narrow it.",
     ),
     ProblemType(
         SparqlResultTooLargeError, 422, "sparql-result-too-large", "SPARQL result too large",

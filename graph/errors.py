@@ -242,5 +242,18 @@ class SparqlResultTooLargeError(SparqlError):
         self.limit = limit
 
 
+class SparqlAbortedError(SparqlError):
+    """A SPARQL query whose executor ended before it answered: past the memory limit, most
+    often."""
+
+    def __init__(self, memory: int) -> None:
+        bound = f"the {memory // (1024 * 1024):,} MiB memory limit" if memory else "its memory"
+        super().__init__(
+            f"the query was stopped before it answered, most often because it needed more than "
+            f"{bound}; narrow it (more specific patterns, a LIMIT, no ORDER BY over everything)"
+        )
+        self.memory = memory
+
+
 class SparqlUnavailableError(SparqlError):
     """The SPARQL replica is (re)loading the graph: ask again shortly."""

@@ -24,7 +24,12 @@ from graph.ingest.desk import MAX_ARTICLE_CHARS
 from graph.ingest.pipeline import MAX_ITEM_QUOTES, MAX_PROPOSALS
 from graph.paging import CURSOR_LENGTH
 from graph.search import SEARCH_LIMIT
-from graph.sparql import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, MAX_QUERY_CHARS
+from graph.sparql import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_TIMEOUT_S,
+    MAX_QUERY_CHARS,
+)
 from graph.validation import LIMITS
 
 router = APIRouter(tags=["admin"], responses=PROBLEM_RESPONSES)
@@ -200,10 +205,19 @@ def limits(settings: Settings | None = None) -> dict[str, Bound]:
             "nothing is sent: 422 `sparql-result-too-large`; `GEOKG_SPARQL_MAX_BYTES`",
         ),
         (
+            "sparql_query_memory",
+            settings.sparql_max_memory if settings else DEFAULT_MAX_MEMORY,
+            "bytes",
+            "the query is stopped: 422 `sparql-query-aborted` (0: no bound); "
+            "`GEOKG_SPARQL_MAX_MEMORY`",
+        ),
+        (
             "sparql_query_length",
             MAX_QUERY_CHARS,
             "characters",
-            "a longer query is a 400 `sparql-syntax-error` (a longer `query=` parameter, 422)",
+            "a longer query is a 400 `sparql-syntax-error`; send long queries by POST (the "
+            "HTTP server refuses request lines past about 64 KB with a plain 400, before "
+            "geokg sees them)",
         ),
         (
             "sparql_queries_at_once",

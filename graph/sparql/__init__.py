@@ -8,7 +8,13 @@
 - :mod:`graph.sparql.examples`: example queries over the seed.
 """
 
-from graph.sparql.engine import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, Answer, SparqlEngine
+from graph.sparql.engine import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_TIMEOUT_S,
+    Answer,
+    SparqlEngine,
+)
 from graph.sparql.examples import EXAMPLES, Example
 from graph.sparql.formats import (
     RESULT_FORMATS,
@@ -21,6 +27,7 @@ from graph.sparql.query import MAX_QUERY_CHARS, PreparedQuery, prepare
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_MEMORY",
     "DEFAULT_TIMEOUT_S",
     "EXAMPLES",
     "MAX_QUERY_CHARS",

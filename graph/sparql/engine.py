@@ -36,6 +36,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import recv_handle
 
 from graph.errors import (
+    SparqlAbortedError,
     SparqlResultTooLargeError,
     SparqlSyntaxError,
     SparqlTimeoutError,
@@ -47,7 +48,7 @@ from graph.sparql.formats import ResultFormat
 from graph.sparql.query import PreparedQuery
 from graph.storage.base import RecordSnapshot, RecordStore
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_TIMEOUT_S", "SparqlEngine"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_MEMORY", "DEFAULT_TIMEOUT_S", "SparqlEngine"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ DEFAULT_TIMEOUT_S = 10.0
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 """Largest answer, in bytes as written (``GEOKG_SPARQL_MAX_BYTES``)."""
+
+DEFAULT_MAX_MEMORY = 2 * 1024 * 1024 * 1024
+"""Bytes a query's executor may allocate (``GEOKG_SPARQL_MAX_MEMORY``)."""
 
 BATCH_NODES = 2000
 """Nodes sent to the replica in one message."""
@@ -88,10 +92,13 @@ class SparqlEngine:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        max_memory: int = DEFAULT_MAX_MEMORY,
     ) -> None:
         self.records = records
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
+        self.max_memory = max_memory
+        """Bytes an executor may allocate beyond the replica it shares (0: no bound)."""
         self.position = -1
         """The log position the replica has applied (-1: no replica loaded)."""
         self._renderer = ExportRenderer()
@@ -149,7 +156,7 @@ class SparqlEngine:
     def _fork(self) -> Connection:
         """A new executor, forked by the replica (which reaps it when it ends)."""
         assert self._conn is not None
-        self._conn.send(("fork",))
+        self._conn.send(("fork", self.max_memory))
         _, pid = self._conn.recv()
         self._executor = Connection(recv_handle(self._conn))
         self._executor_pid = pid
@@ -267,30 +274,29 @@ class SparqlEngine:
     def answer(self, query: PreparedQuery, fmt: ResultFormat) -> Answer:
         """Run a prepared query and write its answer in ``fmt``.
 
-        Raises :class:`~graph.errors.SparqlSyntaxError`, :class:`~graph.errors.SparqlTimeoutError`
-        (the replica is then reloaded in the background),
-        :class:`~graph.errors.SparqlResultTooLargeError` or
+        Raises :class:`~graph.errors.SparqlSyntaxError`,
+        :class:`~graph.errors.SparqlTimeoutError` or :class:`~graph.errors.SparqlAbortedError`
+        (a new executor is then forked in the background),
+        :class:`~graph.errors.SparqlResultTooLargeError`, or
         :class:`~graph.errors.SparqlUnavailableError` (no replica to answer right now).
         """
         if not self._lock.acquire(timeout=self.timeout_s):
             raise SparqlUnavailableError("the SPARQL replica is busy loading: ask again shortly")
         try:
-            executor = self._ready()
+            executor = self._send(("query", query.text, fmt.engine, self.max_bytes, PREFIXES))
             position = self.position
-            executor.send(("query", query.text, fmt.engine, self.max_bytes, PREFIXES))
             if not executor.poll(self.timeout_s):
                 log.warning("a SPARQL query ran past %g s: its executor ended", self.timeout_s)
                 self._end_executor()
                 self.warm_in_background()  # forks the next executor (the graph stays loaded)
                 raise SparqlTimeoutError(self.timeout_s)
-            reply = executor.recv()
-        except (EOFError, OSError) as exc:
-            log.error("the SPARQL replica failed (%s); starting again", exc)
-            self._end_executor()
-            if self._process is not None and self._process.poll() is not None:
-                self._stop()
-            self.warm_in_background()
-            raise SparqlUnavailableError("the SPARQL replica failed: ask again shortly") from None
+            try:
+                reply = executor.recv()
+            except (EOFError, OSError):  # the executor ended while it ran the query
+                log.warning("a SPARQL query ended its executor (memory limit?)")
+                self._end_executor()
+                self.warm_in_background()
+                raise SparqlAbortedError(self.max_memory) from None
         finally:
             self._lock.release()
         status = reply[0]
@@ -300,7 +306,28 @@ class SparqlEngine:
             raise SparqlSyntaxError(f"the query does not parse: {reply[1]}")
         if status == "too-large":
             raise SparqlResultTooLargeError(self.max_bytes)
+        if status == "memory":
+            raise SparqlAbortedError(self.max_memory)
         raise SparqlSyntaxError(f"the query could not be evaluated: {reply[1]}")
+
+    def _send(self, message: tuple[object, ...]) -> Connection:
+        """Send a query to a caught-up executor (lock held). An executor found gone on the way
+        is replaced once, at once (a fork); a replica found gone is loaded again in the
+        background, and the query is refused meanwhile."""
+        for attempt in (1, 2):
+            try:
+                executor = self._ready()
+                executor.send(message)
+                return executor
+            except (EOFError, OSError) as exc:
+                self._end_executor()
+                replica_lost = self._process is None or self._process.poll() is not None
+                if replica_lost or attempt == 2:
+                    log.error("the SPARQL replica failed (%s); starting again", exc)
+                    self._stop()
+                    self.warm_in_background()
+                    break
+        raise SparqlUnavailableError("the SPARQL replica failed: ask again shortly")
 
 
 def _alive(pid: int | None) -> bool:

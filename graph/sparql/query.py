@@ -9,8 +9,12 @@ The engine never sees a query this module refuses:
 
 The check is lexical, on the query as a SPARQL parser reads it: codepoint escapes
 (``\\u0053ERVICE``) are decoded first, as SPARQL 1.1 (19.2) decodes them before parsing;
-strings, IRIs and comments are skipped; variables (``?service``), prefixed names
-(``ex:service``) and language tags are not keywords. Keywords are case-insensitive.
+strings, IRIs, comments, variables (``?service``) and language tags are skipped. Keywords are
+case-insensitive, and Oxigraph reads one wherever its letters start a word, even glued to what
+follows (``SERVICE:x``, ``SERVICEe:g``), so any bare word or prefix of a prefixed name that
+starts with ``SERVICE`` or ``FROM`` is refused: a prefix named ``service:`` is too. The scan is
+the first line; the second is that the process answering queries can open no socket or file
+(:mod:`graph.sparql.replica`).
 
 Examples
 --------
@@ -54,23 +58,21 @@ _UPDATES = frozenset(
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
-# Leftmost first: a string, an IRI or a comment, whichever starts first, is skipped whole.
-_SKIPPED = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
+# One pass, leftmost first: at each place the first alternative that fits is taken whole, so a
+# quote inside an IRI or a local name (`ex:a\'b`) never opens a string, and a keyword inside a
+# string, an IRI or a comment is never read as one.
+_TOKENS = re.compile(
+    r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
     r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)"
     r'|"(?:[^"\\\r\n]|\\.)*"?'
     r"|'(?:[^'\\\r\n]|\\.)*'?"
     r'|<[^<>"{}|^`\\\x00-\x20]*>'
-    r"|#[^\r\n]*",
+    r"|#[^\r\n]*"
+    r"|[?$][\w\u00b7\u0300-\u036f\u203f\u2040]*"
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*)"
+    r"|(?P<prefix>[^\W\d][\w.-]*)?:(?:[\w.:%-]|\\.)*"
+    r"|(?P<word>[^\W\d]\w*)",
     re.DOTALL,
-)
-
-# Variables, language tags and prefixed names are never keywords; bare words may be.
-_TOKEN = re.compile(
-    r"[?$][\w\u00b7\u0300-\u036f\u203f\u2040]*"
-    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
-    r"|(?:[^\W\d][\w.-]*)?:[\w.:%\\-]*"
-    r"|[^\W\d]\w*"
 )
 
 
@@ -95,14 +97,16 @@ def _decoded(text: str) -> str:
     return _ESCAPE.sub(char, text)
 
 
-def _keywords(text: str) -> list[str]:
-    """The bare words of a query, upper-cased, in order (strings, IRIs, comments skipped)."""
-    words: list[str] = []
-    for piece in _SKIPPED.split(_decoded(text)):
-        for match in _TOKEN.finditer(piece):
-            token = match.group()
-            if token[0] not in "?$@" and ":" not in token:
-                words.append(token.upper())
+def _words(text: str) -> list[tuple[str, bool]]:
+    """The words of a query a parser could read as keywords, upper-cased, in order: bare words
+    (``True``), and the prefixes of prefixed names (``False``: Oxigraph reads ``SERVICE:x`` as
+    ``SERVICE`` and ``:x``)."""
+    words: list[tuple[str, bool]] = []
+    for match in _TOKENS.finditer(_decoded(text)):
+        if match.group("word"):
+            words.append((match.group("word").upper(), True))
+        elif match.group("prefix"):
+            words.append((match.group("prefix").upper(), False))
     return words
 
 
@@ -117,19 +121,23 @@ def prepare(text: str) -> PreparedQuery:
         raise SparqlSyntaxError(
             f"the query has {len(text):,} characters; at most {MAX_QUERY_CHARS:,} are read"
         )
-    words = _keywords(text)
-    for word in words:
-        if word in _UPDATES:
-            raise SparqlUpdateError(f"{word} is a SPARQL update: this endpoint is read-only")
-        if word == "SERVICE":
+    words = _words(text)
+    for word, _ in words:
+        # Oxigraph matches a keyword's letters without asking where the word ends
+        # (`SERVICEe:g` is SERVICE and `e:g`): any word or prefix that starts with one counts.
+        if word.startswith("SERVICE"):
             raise SparqlServiceError(
                 "SERVICE (a federated query) is refused: this endpoint queries its own graph only"
+                + ("" if word == "SERVICE" else f" (read in {clip(word.lower())!r})")
             )
-        if word == "FROM":
+        if word.startswith("FROM"):
             raise SparqlDatasetError(
                 "FROM and FROM NAMED are refused: the dataset is fixed (the graph of the export)"
+                + ("" if word == "FROM" else f" (read in {clip(word.lower())!r})")
             )
-    form = next((word for word in words if word in FORMS), None)
+        if word in _UPDATES:
+            raise SparqlUpdateError(f"{word} is a SPARQL update: this endpoint is read-only")
+    form = next((word for word, bare in words if bare and word in FORMS), None)
     if form is None:
         raise SparqlSyntaxError(
             f"not a SPARQL query (no SELECT, ASK, CONSTRUCT or DESCRIBE): {clip(text.strip())!r}"

@@ -31,11 +31,13 @@ import gc
 import io
 import os
 import re
+import resource
 import signal
 import socket
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import send_handle
+from pathlib import Path
 from typing import IO, Any, cast
 from urllib.parse import quote
 
@@ -166,12 +168,16 @@ def _answer(replica: Replica, message: tuple[Any, ...]) -> tuple[Any, ...]:
         return ("syntax", str(exc))
     except ResultTooLargeError:
         return ("too-large", limit)
+    except MemoryError:
+        return ("memory",)
     except Exception as exc:  # an engine failure: said, never the process's end
         return ("error", f"{type(exc).__name__}: {exc}")
 
 
 def _end_with_parent() -> None:
-    """Be killed when the parent process ends, even in the middle of a query (Linux)."""
+    """Be killed when the parent ends, even in the middle of a query (Linux). The signal comes
+    when the parent *thread* that forked ends: an executor is forked by the replica's only
+    thread, which lives as long as the replica."""
     with contextlib.suppress(OSError, AttributeError):
         # The process's own symbols hold libc's prctl: no library search, which would start
         # subprocesses (each a fork of a replica holding gigabytes).
@@ -181,9 +187,33 @@ def _end_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _fork_executor(replica: Replica, conn: Connection) -> None:
+def _vm_size() -> int:
+    """This process's virtual memory size, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _confine(memory: int) -> None:
+    """Bound what an executor can do, whatever a query asks of the engine: no new file or
+    socket at all (so no URL a query names can be fetched, whatever gets past the scan in
+    :mod:`graph.sparql.query`), at most ``memory`` bytes more than the replica it was forked
+    from (0: no bound), and no core file when it passes them."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if memory:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        bound = _vm_size() + memory
+        if hard != resource.RLIM_INFINITY:
+            bound = min(bound, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (bound, bound))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (0, 0))
+
+
+def _fork_executor(replica: Replica, conn: Connection, memory: int) -> None:
     """Fork a process that answers queries from this replica's memory (shared until either
-    writes), and hand its end of a new socket to the engine, with its process id."""
+    writes), confined (:func:`_confine`), and hand its end of a new socket to the engine, with
+    its process id."""
     ours, theirs = socket.socketpair()
     gc.freeze()  # the collector would touch (and so copy) every object in the executor
     pid = os.fork()
@@ -192,7 +222,9 @@ def _fork_executor(replica: Replica, conn: Connection) -> None:
             ours.close()
             conn.close()
             _end_with_parent()
-            serve(Connection(theirs.detach()), replica)
+            channel = Connection(theirs.detach())
+            _confine(memory)
+            serve(channel, replica)
         finally:
             os._exit(0)
     theirs.close()
@@ -207,9 +239,10 @@ def serve(conn: Connection, replica: Replica | None = None, *, forks: bool = Fal
     Messages: ``("put", views, fresh)`` (no reply); ``("ping",)`` answered ``("pong",)`` once
     everything before it is applied; ``("size",)`` answered with the number of triples (it
     counts them all); ``("query", text, format, limit, prefixes)`` answered ``("ok", body)``,
-    ``("syntax", message)``, ``("too-large", limit)`` or ``("error", message)``. With
-    ``forks`` (the replica process), ``("fork",)`` starts an executor (:func:`_fork_executor`):
-    the engine sends queries there, and a query past its time limit ends the executor alone.
+    ``("syntax", message)``, ``("too-large", limit)``, ``("memory",)`` or
+    ``("error", message)``. With ``forks`` (the replica process), ``("fork", memory)`` starts
+    an executor (:func:`_fork_executor`): the engine sends queries there (the replica answers
+    none itself), and a query past its time limit ends the executor alone.
     """
     replica = replica or Replica()
     while True:
@@ -225,16 +258,17 @@ def serve(conn: Connection, replica: Replica | None = None, *, forks: bool = Fal
         elif kind == "size":
             conn.send(len(replica))
         elif kind == "query":
-            conn.send(_answer(replica, message))
+            refused = ("error", "the replica answers no queries: its executors do")
+            conn.send(refused if forks else _answer(replica, message))
         elif kind == "fork" and forks:
-            _fork_executor(replica, conn)
+            _fork_executor(replica, conn, message[1])
 
 
 def main(argv: Sequence[str]) -> None:
     """``python -m graph.sparql.replica FD``: the replica process, on the connected socket
-    ``FD`` (what :class:`~graph.sparql.engine.SparqlEngine` starts). It ends with its parent;
-    its executors end with it."""
-    _end_with_parent()
+    ``FD`` (what :class:`~graph.sparql.engine.SparqlEngine` starts). It ends when that
+    connection closes, as it does when the engine's process ends (``PR_SET_PDEATHSIG`` would
+    end it with the *thread* that started it); its executors end with it."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # executors are reaped as they end
     serve(Connection(int(argv[0])), forks=True)
 

@@ -19,7 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph import DEFAULT_SEEDS
-from graph.sparql import EXAMPLES
+from graph.errors import SparqlSyntaxError
+from graph.service import KnowledgeGraph
+from graph.sparql import EXAMPLES, PreparedQuery, SparqlEngine, prepare, result_format
 from tests.api.conftest import TOKENS, WRITE, client_for
 
 EXAMPLE = {example.name: example.query for example in EXAMPLES}
@@ -380,6 +382,9 @@ def listener() -> Iterator[socket.socket]:
         "SELECT * WHERE {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}",
         "SELECT * WHERE {{ BIND(<{url}> AS ?u) SERVICE ?u {{ ?s ?p ?o }} }}",
         "SELECT * WHERE {{ ?s ?p ?o # SERVICE in a comment is fine\n SERVICE <{url}> {{}} }}",
+        "PREFIX : <{url}> SELECT * WHERE {{ SERVICE:x {{ ?s ?p ?o }} }}",
+        "PREFIX e: <{url}> SELECT * WHERE {{ SERVICEe:g {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ OPTIONAL {{ ?s geokg:a\\' ?o }} SERVICE <{url}> {{ ?x ?y ?z }} }}",
     ],
 )
 def test_service_is_refused_and_nothing_is_fetched(
@@ -397,7 +402,7 @@ def test_service_is_refused_and_nothing_is_fetched(
     [
         'SELECT ?service WHERE { ?service rdfs:label "SERVICE" }',
         "SELECT * WHERE { ?s <http://e/SERVICE> ?o } # SERVICE <http://x/>",
-        "PREFIX service: <http://e/> ASK { ?s service:delete ?o }",
+        "PREFIX ex: <http://e/> ASK { ?s ex:delete ex:service }",
         "SELECT (COUNT(*) AS ?insert) WHERE { ?s ?p 'DROP'@en }",
     ],
 )
@@ -560,3 +565,83 @@ def test_a_lost_executor_or_replica_is_replaced_without_an_error(writable: TestC
     assert client.get("/sparql", params=ask).json()["boolean"] is True
     assert engine._process is not replica
     assert _sparql_graph(client) == _export_graph(client)
+
+
+def test_the_executor_can_open_no_socket_even_past_the_scan(
+    seed_client: TestClient, listener: socket.socket
+) -> None:
+    """The second line of defence: a SERVICE query handed to the engine as if the scan had
+    missed it fails in the executor, which may open no file or socket."""
+    engine = seed_client.app.state.sparql  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    smuggled = PreparedQuery(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", "SELECT")
+    with pytest.raises(SparqlSyntaxError, match="Too many open files"):
+        engine.answer(smuggled, result_format("json", "SELECT"))
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    assert seed_client.get("/sparql", params={"query": "ASK {?s ?p ?o}"}).json()["boolean"]
+
+
+EXPLODING = (
+    "SELECT (COUNT(*) AS ?n) WHERE { { SELECT ?a ?b ?c ?d ?e ?f WHERE "
+    "{ ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f } }"
+)
+
+
+def test_a_query_past_the_memory_limit_is_stopped_with_a_422() -> None:
+    for client in client_for(DEFAULT_SEEDS, sparql_max_memory=64 * 1024 * 1024):
+        limits = client.get("/limits").json()
+        assert limits["sparql_query_memory"]["value"] == 64 * 1024 * 1024
+        assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        engine = client.app.state.sparql  # type: ignore[attr-defined]
+        replica = engine._process
+        started = time.monotonic()
+        body = _problem(
+            client.get("/sparql", params={"query": EXPLODING}), 422, "sparql-query-aborted"
+        )
+        assert time.monotonic() - started < 10  # well before the 10-second time limit
+        assert "64 MiB" in body["detail"]
+        again = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+        assert again.status_code == 200 and again.json()["boolean"] is True
+        assert engine._process is replica
+
+
+def test_the_replica_outlives_the_thread_that_started_it() -> None:
+    """PR_SET_PDEATHSIG ends a child with the *thread* that started it: the replica must not
+    use it (it ended with the thread that loaded it in the background)."""
+    graph = KnowledgeGraph.open(":memory:", DEFAULT_SEEDS)
+    engine = SparqlEngine(graph.records)
+    try:
+        engine.warm_in_background().join(60)
+        replica = engine._process
+        assert replica is not None
+        time.sleep(0.5)
+        assert replica.poll() is None
+        answer = engine.answer(prepare("ASK { ?s ?p ?o }"), result_format("json", "ASK"))
+        assert b"true" in answer.body and engine._process is replica
+    finally:
+        engine.close()
+        graph.close()
+
+
+def test_an_executor_killed_between_a_write_and_a_query_is_replaced_at_once(
+    writable: TestClient,
+) -> None:
+    client = writable
+    assert client.get("/sparql", params={"query": "ASK {?s ?p ?o}"}).status_code == 200
+    engine = client.app.state.sparql  # type: ignore[attr-defined]
+    added = client.post(
+        "/entities",
+        json={"kind": "place", "label": "Odesa", "analyst_assertion": True},
+        headers=WRITE,
+    )
+    assert added.status_code == 201
+    os.kill(engine._executor_pid, signal.SIGKILL)
+    rows = _select(client, "SELECT ?l WHERE { id:odesa rdfs:label ?l }")
+    assert rows == [{"l": "Odesa"}]
+    # An executor whose connection fails on the way (it ended after the engine looked) is
+    # replaced within the same request, not answered with a 503.
+    first = engine._executor_pid
+    engine._executor.close()
+    assert _select(client, "SELECT ?l WHERE { id:odesa rdfs:label ?l }") == [{"l": "Odesa"}]
+    assert engine._executor_pid != first

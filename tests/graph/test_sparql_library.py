@@ -31,6 +31,15 @@ from graph.sparql.replica import Replica
         ("LOAD <http://x/>", SparqlUpdateError),
         ("ADD DEFAULT TO <a:g>", SparqlUpdateError),
         ("SELECT * FROM <a:g> { ?s ?p ?o }", SparqlDatasetError),
+        # Oxigraph reads a keyword glued to what follows it (found by a review: each of these
+        # made the engine fetch the URL).
+        ("PREFIX : <http://x/> SELECT * { SERVICE:x { ?s ?p ?o } }", SparqlServiceError),
+        ("PREFIX e: <http://x/> SELECT * { SERVICEe:g { ?s ?p ?o } }", SparqlServiceError),
+        ("SELECT * { OPTIONAL { ?s e:a\\' ?o } SERVICE <http://x/> { } }", SparqlServiceError),
+        ('SELECT * { ?s e:a\\" ?o . SERVICE <http://x/> { } }', SparqlServiceError),
+        ("PREFIX service: <http://e/> ASK { ?s service:x ?o }", SparqlServiceError),
+        ("PREFIX : <urn:x:> SELECT * FROM:russia WHERE { ?s ?p ?o }", SparqlDatasetError),
+        ("SELECT * { ſervice <http://x/> { } }", SparqlServiceError),
         ("", SparqlSyntaxError),
         ("# SELECT in a comment only", SparqlSyntaxError),
         ("'SELECT'", SparqlSyntaxError),
@@ -45,7 +54,7 @@ def test_the_scan_refuses(query: str, error: type[SparqlError]) -> None:
     ("query", "form"),
     [
         ("SELECT ?service { ?service ?p ?o }", "SELECT"),
-        ("PREFIX delete: <http://e/> ASK { ?s delete:insert ?o }", "ASK"),
+        ("PREFIX ex: <http://e/> ASK { ?s ex:delete ?o . ?o ex:service ex:from }", "ASK"),
         ("CONSTRUCT WHERE { ?s <http://e/SERVICE> ?o }", "CONSTRUCT"),
         ("describe <http://e/x> # SERVICE <http://x/>", "DESCRIBE"),
         ("SELECT * { ?s ?p 'load'@en-GB }", "SELECT"),
