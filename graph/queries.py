@@ -812,7 +812,7 @@ def _timeline_entity(store: GraphStore, field: str, ref: str) -> Entity:
     node_id = resolve_node(store, ref)
     if store.type_of(node_id) != "entity":
         raise InvalidQueryError(
-            field, f"{clip(ref)!r} is a {store.type_of(node_id)}, not an entity"
+            field, f"{clip(ref)!r} is {_a(store.type_of(node_id))}, not an entity"
         )
     return store.entity(node_id)
 
@@ -1517,3 +1517,9 @@ def _yen(
             return
         last = heapq.heappop(candidates)[2]
         yield last
+
+
+def _a(noun: str | None) -> str:
+    """The noun with its indefinite article ("an event", "a source")."""
+    text = noun or "node"
+    return f"{'an' if text[0] in 'aeiou' else 'a'} {text}"

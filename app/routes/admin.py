@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 from app.bodylimit import MAX_BODY_BYTES, MAX_IMPORT_BYTES, MAX_WHOLE_IMPORT_BYTES
 from app.config import Settings
 from app.deps import HEAVY_AT_ONCE, HEAVY_WAIT_S, HEAVY_WAITING, GraphDep, WriterDep
+from app.explore import MAX_NODES_ON_SCREEN
 from app.importing import IMPORT_ITEMS
 from app.problems import PROBLEM_RESPONSES
 from app.routes.changes import MAX_CHANGES
@@ -127,6 +128,13 @@ def limits(settings: Settings | None = None) -> dict[str, Bound]:
             queries.MAX_EXPORT_NODES,
             "node ids",
             "`/export` `nodes`: a longer list is a 422 `invalid-query` naming `nodes`",
+        ),
+        (
+            "explorer_nodes_on_screen",
+            MAX_NODES_ON_SCREEN,
+            "nodes",
+            "`/explore` draws no more; an expansion past it adds none beyond it and the page "
+            "says how many were left out",
         ),
         (
             "timeline_events",

@@ -198,7 +198,15 @@ async def sparql_post(
     """The query as the body (`application/sparql-query`), or a form with `query`
     (`application/x-www-form-urlencoded`): for queries too long for a URL. An update
     (`application/sparql-update`, or a form with `update`) is refused."""
-    media = (content_type or "").split(";")[0].strip().lower()
+    media, _, parameters = (content_type or "").partition(";")
+    media = media.strip().lower()
+    charset = next(
+        (v.strip().strip('"').lower() for k, _, v in (p.partition("=") for p in
+         parameters.split(";")) if k.strip().lower() == "charset"),
+        "utf-8",
+    )  # fmt: skip
+    if charset not in ("utf-8", "utf8"):
+        raise HTTPException(415, f"the body must be UTF-8, not charset={clip(charset)}")
     body = await request.body()
     try:
         text = body.decode("utf-8")
@@ -223,6 +231,11 @@ async def sparql_post(
         )
     if "update" in names:
         raise SparqlUpdateError("SPARQL updates are refused: this endpoint is read-only")
+    repeated = sorted(
+        {n for n in names if names.count(n) > 1} - {"default-graph-uri", "named-graph-uri"}
+    )
+    if repeated:
+        raise InvalidQueryError(clip(repeated[0]), "given more than once in the form")
     queries = [value for name, value in fields if name == "query"]
     if len(queries) != 1:
         raise SparqlSyntaxError("the form needs exactly one `query` field")

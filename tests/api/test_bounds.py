@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.deps import HEAVY_AT_ONCE
+from app.explore import MAX_NODES_ON_SCREEN
 from graph import queries
 from tests.api.conftest import WRITE
 
@@ -230,6 +231,7 @@ def test_limits_list_every_bound_with_what_happens_when_reached(seed_client: Tes
         "heavy_queries_at_once": HEAVY_AT_ONCE,
         "export_nodes": queries.MAX_EXPORT_NODES,
         "timeline_events": queries.MAX_LIMIT,
+        "explorer_nodes_on_screen": MAX_NODES_ON_SCREEN,
     }
     assert {name: limits[name]["value"] for name in expected} == expected
     for name, bound in limits.items():

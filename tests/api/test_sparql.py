@@ -330,6 +330,24 @@ def test_post_takes_a_form_or_the_query_itself(seed_client: TestClient) -> None:
         seed_client.post("/sparql", data={"query": SELECT, "qurey": "x"}), 422, "invalid-query"
     )
     _problem(seed_client.post("/sparql", data={"format": "json"}), 400, "sparql-syntax-error")
+    twice = seed_client.post(
+        "/sparql",
+        content=b"query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D&format=json&format=xml",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert "format" in _problem(twice, 422, "invalid-query")["detail"]
+    latin = seed_client.post(
+        "/sparql",
+        content="ASK { ?s ?p 'é' }".encode("latin-1"),
+        headers={"Content-Type": "application/sparql-query; charset=latin1"},
+    )
+    _problem(latin, 415, "unsupported-media-type")
+    utf8 = seed_client.post(
+        "/sparql",
+        content=b"ASK { ?s ?p ?o }",
+        headers={"Content-Type": "application/sparql-query; charset=UTF-8"},
+    )
+    assert utf8.status_code == 200
     _problem(
         seed_client.post(
             "/sparql", content=b"\xff", headers={"Content-Type": "application/sparql-query"}

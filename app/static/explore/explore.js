@@ -656,7 +656,7 @@
     try {
       const line = await api("/timeline", { entity, other });
       const names = line.entities.map((e) => e.label).join(" and ");
-      const heading = `Timeline of ${names}: ${line.total} events, ${line.dated.length} dated, ${line.undated.length} undated`;
+      const heading = `Timeline of ${names}: ${line.total} ${line.total === 1 ? "event" : "events"}, ${line.dated.length} dated, ${line.undated.length} undated`;
       const parts = [el("h2", { id: "timeline-title", text: heading })];
       if (line.truncated) parts.push(el("p", { class: "alert", text: `Only the first ${line.dated.length + line.undated.length} are shown (see /limits).` }));
       if (line.dated.length) {
