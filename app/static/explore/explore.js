@@ -205,13 +205,24 @@
     status(refused, subgraph.truncated);
   }
 
+  // Each finished layout bumps body[data-layouts] and dispatches "geokg:layoutstop" with its
+  // duration, so bench/explorer.py (or a test) can wait for it instead of guessing.
+  function layoutDone(started) {
+    body.dataset.layouts = String(Number(body.dataset.layouts || 0) + 1);
+    window.dispatchEvent(new CustomEvent("geokg:layoutstop", { detail: {
+      nodes: cy.nodes().length, edges: cy.edges().length, ms: performance.now() - started,
+    } }));
+  }
+
   function layout(fromScratch) {
     if (cy.nodes().length === 0) return;
+    const started = performance.now();
     cy.layout({
       name: "fcose", animate: false, randomize: fromScratch, fit: true, padding: 30,
       quality: cy.nodes().length > 800 ? "draft" : "default", nodeDimensionsIncludeLabels: true,
       idealEdgeLength: 90, nodeRepulsion: 6000,
     }).run();
+    layoutDone(started); // without animation, run() returns when the layout is done
   }
 
   function status(refused, truncated) {
