@@ -372,6 +372,9 @@ def measure(browser: Browser, base: str, hubs: list[dict[str, Any]], args: Any) 
             at["pan_zoom"] = explorer.pan_and_zoom()
             at["heap_mib"] = explorer.heap_mib()
             at["status"] = page.locator("#view-status").text_content()
+            if args.screenshots is not None:
+                args.screenshots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=args.screenshots / f"explorer-{target}.png")
             sizes.append(at)
             print(json.dumps({k: at[k] for k in ("target", "status")}), file=sys.stderr)
     except StalledError as stalled:
@@ -398,6 +401,7 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=180, help="seconds one action may take")
     parser.add_argument("--out", type=Path, help="also write the report to this file")
+    parser.add_argument("--screenshots", type=Path, help="a folder for a screenshot per size")
     args = parser.parse_args()
     report: dict[str, Any] = {
         "command": shlex.join(["python", "-m", "bench.explorer", *sys.argv[1:]]),
