@@ -7,12 +7,14 @@ triples and the worker's resident memory; then each query below ``--repeat`` tim
 and slowest, answer written as JSON results); then how long the replica takes to follow one
 write (a node changed, then a query), and how soon a query is answered after one that ran
 past a 2-second time limit (its executor is killed and a new one forked from the replica).
-Prints one JSON document.
+First, how long the query scan takes on the longest queries accepted. Prints one JSON
+document.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -24,10 +26,10 @@ from typing import Any
 
 from bench.generate import DATA_DIR, SCALES, dataset
 from graph.changes import Change, record_json
-from graph.errors import SparqlTimeoutError, SparqlUnavailableError
+from graph.errors import SparqlError, SparqlTimeoutError, SparqlUnavailableError
 from graph.export.prerendered import ExportRenderer
 from graph.model import Entity
-from graph.sparql import SparqlEngine, prepare, result_format
+from graph.sparql import MAX_QUERY_CHARS, SparqlEngine, prepare, result_format
 from graph.storage import Commit, SQLiteRecordStore
 
 QUERIES = {
@@ -45,6 +47,24 @@ QUERIES = {
         "sem:hasBeginTimeStamp ?day }} ORDER BY ?day LIMIT 50"
     ),
 }
+
+
+# Runs a scan could read slowly if any alternative backtracked (a review found one that made
+# a 100,000-character query take 80 s); each is repeated to the longest query accepted.
+SCAN_RUNS = ['"', "'", '"""', "'''", "<", "<a", ":", "a:", "a:a", "\\u00", "#", "?", "@a-", ".",
+             "-", "a.", "a-", "\\", "<a>", "e0", "_:a"]  # fmt: skip
+
+
+def _scan_seconds() -> dict[str, float]:
+    """The slowest scans of a query made of one run repeated, by run."""
+    times = {}
+    for run in SCAN_RUNS:
+        text = "SELECT * {} " + run * ((MAX_QUERY_CHARS - 12) // len(run))
+        started = time.perf_counter()
+        with contextlib.suppress(SparqlError):
+            prepare(text)
+        times[run] = round(time.perf_counter() - started, 4)
+    return dict(sorted(times.items(), key=lambda item: -item[1])[:5])
 
 
 def _rss_mib(pid: int) -> float:
@@ -88,6 +108,7 @@ def main() -> None:
         "dataset": {"scale": args.scale, "counts": data.counts, "hub": hub},
         "load_average": os.getloadavg(),
     }
+    report["scan_100k_chars_slowest_s"] = _scan_seconds()
     try:
         started = time.perf_counter()
         engine.warm()

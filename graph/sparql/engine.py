@@ -38,6 +38,7 @@ from multiprocessing.reduction import recv_handle
 from graph.errors import (
     SparqlAbortedError,
     SparqlResultTooLargeError,
+    SparqlServiceError,
     SparqlSyntaxError,
     SparqlTimeoutError,
     SparqlUnavailableError,
@@ -69,6 +70,9 @@ RELOAD_AFTER = 200_000
 of a million records touches most nodes: loading them all in one go is quicker)."""
 
 _VIEW = "ntriples"
+
+_CONFINED = ("os error 24", "Too many open files", "failed to lookup address")
+"""What the engine says when a query makes it try to open a socket in a confined executor."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +312,13 @@ class SparqlEngine:
             raise SparqlResultTooLargeError(self.max_bytes)
         if status == "memory":
             raise SparqlAbortedError(self.max_memory)
+        if any(sign in reply[1] for sign in _CONFINED):
+            # The executor may open no socket: a query that got past the scan's refusal of
+            # SERVICE reached the engine's HTTP client, which could not even start.
+            raise SparqlServiceError(
+                "the query asked the engine to reach another server (SERVICE), which is "
+                "refused: this endpoint queries its own graph only"
+            )
         raise SparqlSyntaxError(f"the query could not be evaluated: {reply[1]}")
 
     def _send(self, message: tuple[object, ...]) -> Connection:

@@ -10,9 +10,10 @@ The engine never sees a query this module refuses:
 The check is lexical, on the query as a SPARQL parser reads it: codepoint escapes
 (``\\u0053ERVICE``) are decoded first, as SPARQL 1.1 (19.2) decodes them before parsing;
 strings, IRIs, comments, variables (``?service``) and language tags are skipped. Keywords are
-case-insensitive, and Oxigraph reads one wherever its letters start a word, even glued to what
-follows (``SERVICE:x``, ``SERVICEe:g``), so any bare word or prefix of a prefixed name that
-starts with ``SERVICE`` or ``FROM`` is refused: a prefix named ``service:`` is too. The scan is
+case-insensitive, and Oxigraph reads one wherever its letters stand, even glued to what comes
+before or after (``SERVICE:x``, ``SERVICEe:g``, ``trueSERVICE``, ``1e0.SERVICE:x``), so any
+bare word or prefix of a prefixed name that holds ``SERVICE`` or ``FROM`` is refused: a prefix
+named ``myservice:`` is too. The scan is
 the first line; the second is that the process answering queries can open no socket or file
 (:mod:`graph.sparql.replica`).
 
@@ -60,18 +61,23 @@ _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 # One pass, leftmost first: at each place the first alternative that fits is taken whole, so a
 # quote inside an IRI or a local name (`ex:a\'b`) never opens a string, and a keyword inside a
-# string, an IRI or a comment is never read as one.
+# string, an IRI or a comment is never read as one. Every alternative reads in linear time.
+#
+# `<` opens an IRI only if a `>` closes it before any `)`: Oxigraph reads `FILTER(1<0)SERVICE:x#>`
+# as a comparison, then SERVICE (a review found it), and a comparison in SPARQL always sits in
+# brackets, which must close before a pattern such as SERVICE can start. (An IRI with a `)` is
+# scanned inside, which can only refuse more.)
 _TOKENS = re.compile(
     r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
     r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)"
     r'|"(?:[^"\\\r\n]|\\.)*"?'
     r"|'(?:[^'\\\r\n]|\\.)*'?"
-    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r'|<[^<>"{}|^`\\\x00-\x20)]*>'
     r"|#[^\r\n]*"
     r"|[?$][\w\u00b7\u0300-\u036f\u203f\u2040]*"
-    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*)"
-    r"|(?P<prefix>[^\W\d][\w.-]*)?:(?:[\w.:%-]|\\.)*"
-    r"|(?P<word>[^\W\d]\w*)",
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
+    r"|:(?:[\w.:%-]|\\.)*)"
+    r"|(?P<name>[^\W\d][\w.-]*)(?P<local>:(?:[\w.:%-]|\\.)*)?",
     re.DOTALL,
 )
 
@@ -98,15 +104,14 @@ def _decoded(text: str) -> str:
 
 
 def _words(text: str) -> list[tuple[str, bool]]:
-    """The words of a query a parser could read as keywords, upper-cased, in order: bare words
-    (``True``), and the prefixes of prefixed names (``False``: Oxigraph reads ``SERVICE:x`` as
-    ``SERVICE`` and ``:x``)."""
+    """The words of a query a parser could read keywords in, upper-cased, in order: bare words
+    (``True``; with their dots and hyphens: ``true.SERVICE`` is one), and the prefixes of
+    prefixed names (``False``: Oxigraph reads ``SERVICE:x`` as ``SERVICE`` and ``:x``)."""
     words: list[tuple[str, bool]] = []
     for match in _TOKENS.finditer(_decoded(text)):
-        if match.group("word"):
-            words.append((match.group("word").upper(), True))
-        elif match.group("prefix"):
-            words.append((match.group("prefix").upper(), False))
+        name = match.group("name")
+        if name:
+            words.append((name.upper(), match.group("local") is None))
     return words
 
 
@@ -123,14 +128,15 @@ def prepare(text: str) -> PreparedQuery:
         )
     words = _words(text)
     for word, _ in words:
-        # Oxigraph matches a keyword's letters without asking where the word ends
-        # (`SERVICEe:g` is SERVICE and `e:g`): any word or prefix that starts with one counts.
-        if word.startswith("SERVICE"):
+        # Oxigraph matches a keyword's letters without asking where a word starts or ends
+        # (`SERVICEe:g` is SERVICE and `e:g`; `trueSERVICE` is true and SERVICE): any word or
+        # prefix that holds one counts.
+        if "SERVICE" in word:
             raise SparqlServiceError(
                 "SERVICE (a federated query) is refused: this endpoint queries its own graph only"
                 + ("" if word == "SERVICE" else f" (read in {clip(word.lower())!r})")
             )
-        if word.startswith("FROM"):
+        if "FROM" in word:
             raise SparqlDatasetError(
                 "FROM and FROM NAMED are refused: the dataset is fixed (the graph of the export)"
                 + ("" if word == "FROM" else f" (read in {clip(word.lower())!r})")

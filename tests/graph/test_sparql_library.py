@@ -40,6 +40,12 @@ from graph.sparql.replica import Replica
         ("PREFIX service: <http://e/> ASK { ?s service:x ?o }", SparqlServiceError),
         ("PREFIX : <urn:x:> SELECT * FROM:russia WHERE { ?s ?p ?o }", SparqlDatasetError),
         ("SELECT * { ſervice <http://x/> { } }", SparqlServiceError),
+        ("SELECT * { ?s ?p trueSERVICE<http://x/>{} }", SparqlServiceError),
+        ("SELECT * { ?s ?p 1e0SERVICE<http://x/>{} }", SparqlServiceError),
+        ("PREFIX : <http://x/> SELECT * { ?s ?p false.SERVICE:x{} }", SparqlServiceError),
+        ("PREFIX : <http://x/> SELECT * { FILTER(1<0)SERVICE:x#>\n{} }", SparqlServiceError),
+        ("PREFIX : <http://x/> SELECT * { FILTER(?a<=?b)SERVICE:x#>\n{} }", SparqlServiceError),
+        ("ASKFROM<urn:none>{?s ?p ?o}", SparqlDatasetError),
         ("", SparqlSyntaxError),
         ("# SELECT in a comment only", SparqlSyntaxError),
         ("'SELECT'", SparqlSyntaxError),
@@ -61,6 +67,7 @@ def test_the_scan_refuses(query: str, error: type[SparqlError]) -> None:
         ("BASE <http://e/> PREFIX : <http://e/> SELECT * { :a :drop ?o }", "SELECT"),
         ('ASK { ?s ?p """SERVICE <http://x/> { }""" }', "ASK"),
         ("SELECT * { ?s ?p ?o FILTER(?o < 3 && ?o > 1) }", "SELECT"),
+        ("SELECT * { ?s a <http://schema.org/Service> }", "SELECT"),
     ],
 )
 def test_the_scan_lets_names_strings_and_comments_be(query: str, form: str) -> None:
