@@ -155,8 +155,9 @@ class Replica:
             result.serialize(out, getattr(ox.QueryResultsFormat, engine_format))
         return bytes(cast(_Capped, out).data)
 
-    def __len__(self) -> int:
-        """Triples held, each once."""
+    def triples(self) -> int:
+        """Triples held, each once (counted one by one: seconds at millions). Not ``__len__``,
+        which would make ``if replica`` count them all."""
         return len(self.store)
 
 
@@ -244,7 +245,8 @@ def serve(conn: Connection, replica: Replica | None = None, *, forks: bool = Fal
     an executor (:func:`_fork_executor`): the engine sends queries there (the replica answers
     none itself), and a query past its time limit ends the executor alone.
     """
-    replica = replica or Replica()
+    if replica is None:
+        replica = Replica()
     while True:
         try:
             message = conn.recv()
@@ -256,7 +258,7 @@ def serve(conn: Connection, replica: Replica | None = None, *, forks: bool = Fal
         elif kind == "ping":
             conn.send(("pong",))
         elif kind == "size":
-            conn.send(len(replica))
+            conn.send(replica.triples())
         elif kind == "query":
             refused = ("error", "the replica answers no queries: its executors do")
             conn.send(refused if forks else _answer(replica, message))

@@ -3,6 +3,10 @@ keeps each node's rendering in a graph of its own."""
 
 from __future__ import annotations
 
+import socket
+import threading
+from multiprocessing.connection import Connection
+
 import pytest
 
 from graph.errors import (
@@ -14,7 +18,7 @@ from graph.errors import (
 )
 from graph.export.prerendered import encode
 from graph.sparql import prepare
-from graph.sparql.replica import Replica
+from graph.sparql.replica import Replica, serve
 
 
 @pytest.mark.parametrize(
@@ -93,12 +97,12 @@ def test_a_shared_description_is_held_once_and_dropped_with_its_last_citer() -> 
             ("b", _view("<https://e/b> <https://e/p> <https://e/a>", keyed={"qq": quote})),
         ]
     )
-    assert len(replica) == 3
+    assert replica.triples() == 3
     assert _rows(replica, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == b"n\r\n3\r\n"
     replica.put([("a", None)])
-    assert len(replica) == 2  # b still cites the quote
+    assert replica.triples() == 2  # b still cites the quote
     replica.put([("b", _view("<https://e/b> <https://e/p> <https://e/c>"))])
-    assert len(replica) == 1  # nobody cites it now
+    assert replica.triples() == 1  # nobody cites it now
     assert _rows(replica, "SELECT ?o { ?s ?p ?o }") == b"o\r\nhttps://e/c\r\n"
 
 
@@ -108,3 +112,25 @@ def test_a_node_put_again_replaces_its_graph() -> None:
     replica.put([("a", _view('<https://e/a> <https://e/label> "new"'))])
     assert _rows(replica, "SELECT ?l { ?s ?p ?l }") == b"l\r\nnew\r\n"
     assert _rows(replica, "SELECT ?g { GRAPH ?g { ?s ?p ?o } }") == b"g\r\n"
+
+
+def test_an_executor_starts_without_counting_the_graph() -> None:
+    """Counting every triple takes seconds at a million edges: an executor's loop must not
+    (an earlier version did, by asking ``replica or Replica()``: 10 s per fork)."""
+
+    class Uncountable(Replica):
+        def triples(self) -> int:
+            raise AssertionError("counted")
+
+        def __len__(self) -> int:
+            raise AssertionError("counted")
+
+    ours, theirs = socket.socketpair()
+    engine_end = Connection(ours.detach())
+    loop = threading.Thread(target=serve, args=(Connection(theirs.detach()), Uncountable()))
+    loop.start()
+    engine_end.send(("ping",))
+    assert engine_end.poll(5) and engine_end.recv() == ("pong",)
+    engine_end.close()
+    loop.join(5)
+    assert not loop.is_alive()
