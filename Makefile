@@ -9,7 +9,7 @@ WORKERS ?= 1
 
 VENDORED := app/static/vendor/.installed
 
-.PHONY: run test lint typecheck pytest browser bench eval clean
+.PHONY: run test lint typecheck pytest browser postgres bench eval clean
 
 run: $(VENV)/.installed $(VENDORED)
 	$(BIN)/geokg serve --host $(HOST) --port $(PORT)
@@ -64,6 +64,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The PostgreSQL tests start their own throwaway cluster with Debian's server (initdb, pg_ctl).
+# Installs it once, as root, when it is missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the PostgreSQL tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info app/static/vendor

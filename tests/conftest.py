@@ -84,3 +84,18 @@ def mini_copy(tmp_path: Path) -> Path:
 def _own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test that opens the default store gets its own file, never the repository's."""
     monkeypatch.setenv("GEOKG_DB", str(tmp_path / "store" / "geokg.sqlite3"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL cluster, started once per session and stopped at its
+    end (see :mod:`tests.postgres`)."""
+    from tests.postgres import PostgresCluster
+
+    # Under /tmp itself: the postgres user must reach it, and pytest's folders are root's alone.
+    folder = Path(tempfile.mkdtemp(prefix="geokg-postgres-", dir="/tmp"))
+    cluster = PostgresCluster(folder).start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
