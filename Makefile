@@ -14,7 +14,7 @@ VENDORED := app/static/vendor/.installed
 run: $(VENV)/.installed $(VENDORED)
 	$(BIN)/geokg serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev $(VENDORED) browser lint typecheck pytest
+test: $(VENV)/.installed-dev $(VENDORED) browser postgres lint typecheck pytest
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -28,7 +28,7 @@ from graph.imports import READERS, format_for_path, import_stream
 from graph.model import Event
 from graph.seed import validate_seed_paths
 from graph.service import KnowledgeGraph, return_free_memory
-from graph.storage import open_record_store
+from graph.storage import is_postgres_location, open_record_store
 from graph.storage.sqlite import restore_backup
 from graph.store import GraphStore
 
@@ -120,8 +120,16 @@ def _announce(settings: Settings, graph: KnowledgeGraph, tokens: Sequence[Token]
     print(f"geokg: serving {url}  (docs: {url}/docs, {url}/redoc)", file=sys.stderr)
 
 
+_PG_DUMP = (
+    "GEOKG_DB is a PostgreSQL database: back it up with pg_dump and restore it with "
+    "pg_restore (geokg backup and restore copy SQLite stores)"
+)
+
+
 def _backup(args: argparse.Namespace) -> int:
     settings = load_settings(db=args.db)
+    if is_postgres_location(settings.db):
+        raise OutputError(_PG_DUMP)
     if settings.db == ":memory:" or not Path(settings.db).is_file():
         raise OutputError(f"no store at {settings.db} to back up")
     target = Path(args.file)
@@ -141,6 +149,8 @@ def _restore(args: argparse.Namespace) -> int:
     settings = load_settings(db=args.db)
     if settings.db == ":memory:":
         raise OutputError("GEOKG_DB is :memory:; restore into a file")
+    if is_postgres_location(settings.db):
+        raise OutputError(_PG_DUMP)
     position = restore_backup(Path(args.file), Path(settings.db), force=args.force)
     print(f"geokg: restored {args.file} into {settings.db} (change {position})", file=sys.stderr)
     return 0

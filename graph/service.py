@@ -43,6 +43,7 @@ from graph.storage import (
     RecordStore,
     StaleError,
     StoredResponse,
+    is_postgres_location,
     open_record_store,
 )
 from graph.store import GraphStore, replay_limit
@@ -188,7 +189,9 @@ class KnowledgeGraph:
                 changes = seed_changes(seed_files(seeds))
                 records.commit(changes, Commit(actor="seed", source=str(seeds)), expect=0)
                 log.info("seeded %s with %d records from %s", location, len(changes), seeds)
-            saved = None if str(location) == ":memory:" else Path(f"{location}.model")
+            # A saved read model lies beside a store file; a database server has no "beside".
+            local = str(location) != ":memory:" and not is_postgres_location(str(location))
+            saved = Path(f"{location}.model") if local else None
             return cls(records, saved, saving=saving)
         except BaseException:
             records.close()

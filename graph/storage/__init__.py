@@ -2,7 +2,8 @@
 
 :class:`RecordStore` is the interface the service writes through; :func:`open_record_store`
 picks the implementation from a location. SQLite (:mod:`graph.storage.sqlite`) is the embedded
-default; PostgreSQL is meant to stand behind the same interface.
+default; PostgreSQL (:mod:`graph.storage.postgres`, a ``postgresql://`` location) stands behind
+the same interface for more than one process or machine.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from graph.storage.base import (
     StaleError,
     StoredResponse,
 )
+from graph.storage.postgres import PostgresRecordStore, is_postgres_location
 from graph.storage.sqlite import SQLiteRecordStore
 
 __all__ = [
     "Commit",
     "Filled",
+    "PostgresRecordStore",
     "RecordReader",
     "RecordSnapshot",
     "RecordStore",
@@ -29,16 +32,29 @@ __all__ = [
     "SQLiteRecordStore",
     "StaleError",
     "StoredResponse",
+    "is_postgres_location",
     "open_record_store",
 ]
 
 
-def open_record_store(location: str) -> RecordStore:
-    """Open (creating if needed) the store at ``location``: a SQLite file path or ``:memory:``.
+def open_record_store(location: str, *, prerendered: bool = True) -> RecordStore:
+    """Open (creating if needed) the store at ``location``: a SQLite file path, ``:memory:``,
+    or a ``postgresql://`` URL (the database must exist; its tables are made if missing).
 
-    The store keeps each node's exports pre-rendered (:mod:`graph.export.prerendered`).
+    The store keeps each node's exports pre-rendered (:mod:`graph.export.prerendered`) unless
+    ``prerendered`` is false (a writer that leaves the views stale, for tests and tools).
+
+    Examples
+    --------
+    >>> store = open_record_store(":memory:")
+    >>> type(store).__name__, store.position()
+    ('SQLiteRecordStore', 0)
+    >>> store.close()
     """
     # Imported here: the exporters read the store, so they cannot be imported before it.
     from graph.export.prerendered import ExportRenderer
 
-    return SQLiteRecordStore(location, renderer=ExportRenderer())
+    renderer = ExportRenderer() if prerendered else None
+    if is_postgres_location(location):
+        return PostgresRecordStore(location, renderer=renderer)
+    return SQLiteRecordStore(location, renderer=renderer)

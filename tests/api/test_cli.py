@@ -184,3 +184,13 @@ def test_reading_commands_write_no_model_beside_the_store_and_log_no_noise(
     assert done.returncode == 0 and done.stdout.startswith("3 hop(s)")
     assert done.stderr.startswith("WARNING graph.store: saved read model")
     assert model.read_bytes() == b"not a model"
+
+
+@pytest.mark.parametrize("command", [["backup", "out.dump"], ["restore", "in.dump"]])
+def test_backup_and_restore_of_postgresql_point_to_pg_dump(
+    command: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = "postgresql://geokg@127.0.0.1:1/geokg"  # never reached
+    assert main([*command[:1], str(tmp_path / command[1]), "--db", url]) != 0
+    assert "pg_dump" in capsys.readouterr().err
+    assert not (tmp_path / command[1]).exists()

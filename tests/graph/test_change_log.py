@@ -1,22 +1,21 @@
-"""The change log of the SQLite store of record: no follower can miss a commit.
+"""The change log of a store of record (SQLite and PostgreSQL): no follower can miss a commit.
 
 With a ``seq > last`` log whose numbers are taken when a transaction starts, a writer that
 takes 5 and stalls lets another take 6 and commit; a follower reads 6, moves on to
 ``since=6``, and never sees 5 when it commits. Here a writer takes the write lock before it
-reads the last position, so a second writer cannot commit while the first is open: the
-follower sees nothing new until position 1 is committed, and then 1 before 2.
+reads the last position (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock), so a
+second writer cannot commit while the first is open: the follower sees nothing new until
+position 1 is committed, and then 1 before 2.
 """
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from graph.changes import Change
 from graph.model import Entity
-from graph.storage import Commit, StaleError
-from graph.storage.sqlite import SQLiteRecordStore
+from graph.storage import Commit, RecordStore, StaleError, open_record_store
 
 
 class _Stalling(dict[str, Any]):
@@ -33,7 +32,7 @@ class _Stalling(dict[str, Any]):
         return super().__getitem__(key)
 
 
-def _commit_when_current(store: SQLiteRecordStore, change: Change, actor: str) -> int:
+def _commit_when_current(store: RecordStore, change: Change, actor: str) -> int:
     """Commit as a writer does: at the position it last read, again if the log moved."""
     for _ in range(100):
         try:
@@ -43,14 +42,15 @@ def _commit_when_current(store: SQLiteRecordStore, change: Change, actor: str) -
     raise AssertionError("never committed")
 
 
-def test_a_follower_cannot_miss_a_commit_that_another_writer_holds_open(tmp_path: Path) -> None:
-    path = tmp_path / "log.sqlite3"
-    slow, fast, follower = (SQLiteRecordStore(path) for _ in range(3))
+def test_a_follower_cannot_miss_a_commit_that_another_writer_holds_open(
+    store_location: str,
+) -> None:
+    slow, fast, follower = (open_record_store(store_location, prerendered=False) for _ in range(3))
     entered, release = threading.Event(), threading.Event()
     edge = _Stalling(entered, release, id="a.b", source="a", target="b")
     positions: dict[str, int] = {}
 
-    def write(store: SQLiteRecordStore, change: Change, actor: str) -> None:
+    def write(store: RecordStore, change: Change, actor: str) -> None:
         positions[actor] = _commit_when_current(store, change, actor)
 
     kyiv = Change.put(Entity(id="kyiv", kind="place", label="Kyiv"), None)
@@ -76,8 +76,10 @@ def test_a_follower_cannot_miss_a_commit_that_another_writer_holds_open(tmp_path
             store.close()
 
 
-def test_no_change_comes_after_a_position_beyond_any_the_store_can_hold(tmp_path: Path) -> None:
-    store = SQLiteRecordStore(tmp_path / "log.sqlite3")
+def test_no_change_comes_after_a_position_beyond_any_the_store_can_hold(
+    store_location: str,
+) -> None:
+    store = open_record_store(store_location, prerendered=False)
     try:
         kyiv = Change.put(Entity(id="kyiv", kind="place", label="Kyiv"), None)
         store.commit([kyiv], Commit(actor="doc"), expect=0)

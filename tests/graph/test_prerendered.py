@@ -1,7 +1,8 @@
 """Whole-graph exports of a store of record join the views the store keeps pre-rendered: the
 document is always, byte for byte, the one the projection writes from the records as they
 stand, whoever wrote the store and however (with or without a renderer, by hand, restored, of
-another renderer version)."""
+another renderer version). The tests that need no SQLite file run against SQLite and
+PostgreSQL (``store_location``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,15 @@ from graph.export.rdf import export_rdf
 from graph.formats import export
 from graph.model import Edge, Entity, Event
 from graph.seed import load_seed_dir, seed_changes, seed_files
-from graph.storage import Commit, RecordReader, RecordSnapshot, SQLiteRecordStore
+from graph.storage import (
+    Commit,
+    RecordReader,
+    RecordSnapshot,
+    RecordStore,
+    SQLiteRecordStore,
+    is_postgres_location,
+)
+from graph.storage.postgres import PostgresRecordStore
 from graph.storage.sqlite import restore_backup
 from graph.store import GraphStore
 from tests.conftest import MINI
@@ -66,15 +75,17 @@ STORES: dict[str, Callable[[], list[Change]]] = {
 }
 
 
-def open_store(path: Path, renderer: ExportRenderer | None = None) -> SQLiteRecordStore:
-    return SQLiteRecordStore(path, renderer=renderer)
+def open_store(location: Path | str, renderer: ExportRenderer | None = None) -> RecordStore:
+    if is_postgres_location(str(location)):
+        return PostgresRecordStore(str(location), renderer=renderer)
+    return SQLiteRecordStore(location, renderer=renderer)
 
 
-def write(records: SQLiteRecordStore, changes: list[Change]) -> None:
+def write(records: RecordStore, changes: list[Change]) -> None:
     records.commit(changes, Commit(actor="test"), expect=records.position())
 
 
-def view_of(records: SQLiteRecordStore) -> GraphStore:
+def view_of(records: RecordStore) -> GraphStore:
     """What an export reads: a view pinned to the store as it stands now."""
     return GraphStore.from_snapshot(records.pin()).snapshot()
 
@@ -85,13 +96,13 @@ def projected(view: GraphStore, fmt: str) -> bytes:
     return b"".join(chunks)
 
 
-def assert_exports_the_records(records: SQLiteRecordStore) -> None:
+def assert_exports_the_records(records: RecordStore) -> None:
     view = view_of(records)
     for fmt in FORMATS:
         assert b"".join(export(view, fmt)) == projected(view, fmt), fmt
 
 
-def stored(records: SQLiteRecordStore) -> dict[str, bool]:
+def stored(records: RecordStore) -> dict[str, bool]:
     """Whether each node has a stored, up-to-date view (of every kind)."""
     snapshot = records.pin()
     found = [dict(snapshot.rendered(view, RENDER_VERSION)) for view in VIEWS]
@@ -99,7 +110,17 @@ def stored(records: SQLiteRecordStore) -> dict[str, bool]:
 
 
 @pytest.fixture
-def seeded(tmp_path: Path) -> Iterator[SQLiteRecordStore]:
+def seeded(store_location: str) -> Iterator[RecordStore]:
+    """The seed in a store with views, in SQLite and then in PostgreSQL."""
+    records = open_store(store_location, ExportRenderer())
+    write(records, STORES["seed"]())
+    yield records
+    records.close()
+
+
+@pytest.fixture
+def seeded_sqlite(tmp_path: Path) -> Iterator[RecordStore]:
+    """The seed in a SQLite store with views, for tests that open its file."""
     records = open_store(tmp_path / "store.sqlite3", ExportRenderer())
     write(records, STORES["seed"]())
     yield records
@@ -109,9 +130,9 @@ def seeded(tmp_path: Path) -> Iterator[SQLiteRecordStore]:
 @pytest.mark.parametrize("name", sorted(STORES))
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_stored_views_join_into_the_projections_document(
-    tmp_path: Path, name: str, fmt: str
+    store_location: str, name: str, fmt: str
 ) -> None:
-    records = open_store(tmp_path / "store.sqlite3", ExportRenderer())
+    records = open_store(store_location, ExportRenderer())
     write(records, STORES[name]())
     assert all(stored(records).values())  # the export below joins stored views only
     view = view_of(records)
@@ -161,7 +182,7 @@ def _event_with_place(place: str, with_edge: bool) -> list[Change]:
     return changes
 
 
-def test_views_follow_updates_deletes_and_cascades(seeded: SQLiteRecordStore) -> None:
+def test_views_follow_updates_deletes_and_cascades(seeded: RecordStore) -> None:
     view = view_of(seeded)
     kyiv = view.node("kyiv")
     assert isinstance(kyiv, Entity)
@@ -199,7 +220,7 @@ def test_views_follow_updates_deletes_and_cascades(seeded: SQLiteRecordStore) ->
 
 
 def test_a_node_named_without_an_edge_renders_its_namers_again(
-    seeded: SQLiteRecordStore,
+    seeded: RecordStore,
 ) -> None:
     write(seeded, _event_with_place("nowhere-yet", with_edge=False))
     assert_exports_the_records(seeded)  # no such node: no sem:hasPlace triple
@@ -212,9 +233,9 @@ def test_a_node_named_without_an_edge_renders_its_namers_again(
 
 
 def test_a_write_without_a_renderer_leaves_views_stale_never_wrong(
-    seeded: SQLiteRecordStore, tmp_path: Path
+    seeded: RecordStore, store_location: str
 ) -> None:
-    plain = open_store(tmp_path / "store.sqlite3")  # another writer, with no renderer
+    plain = open_store(store_location)  # another writer, with no renderer
     view = view_of(plain)
     russia = view.node("russia")
     write(
@@ -238,7 +259,10 @@ def test_a_write_without_a_renderer_leaves_views_stale_never_wrong(
     plain.close()
 
 
-def test_a_change_made_by_hand_makes_views_stale(seeded: SQLiteRecordStore, tmp_path: Path) -> None:
+def test_a_change_made_by_hand_makes_views_stale(
+    seeded_sqlite: RecordStore, tmp_path: Path
+) -> None:
+    seeded = seeded_sqlite
     with sqlite3.connect(tmp_path / "store.sqlite3") as conn:
         conn.execute(
             "UPDATE nodes SET body = json_set(body, '$.label', 'Ukraina') WHERE id = 'ukraine'"
@@ -282,8 +306,8 @@ class _OtherVersion(ExportRenderer):
     version = "other"
 
 
-def test_views_of_another_renderer_version_are_dropped(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
+def test_views_of_another_renderer_version_are_dropped(store_location: str) -> None:
+    path = store_location
     records = open_store(path, _OtherVersion())
     write(records, STORES["mini"]())
     assert not any(stored(records).values())  # views of version "other" are not handed out
@@ -298,8 +322,10 @@ def test_views_of_another_renderer_version_are_dropped(tmp_path: Path) -> None:
     records.close()
 
 
-def test_a_store_whose_views_another_version_took_over_still_writes(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
+def test_a_store_whose_views_another_version_took_over_still_writes(
+    store_location: str,
+) -> None:
+    path = store_location
     records = open_store(path, ExportRenderer())
     write(records, STORES["mini"]())
     other = open_store(path, _OtherVersion())  # drops this version's views, keeps its own
@@ -311,7 +337,8 @@ def test_a_store_whose_views_another_version_took_over_still_writes(tmp_path: Pa
     records.close()
 
 
-def test_a_restored_backup_keeps_its_views(seeded: SQLiteRecordStore, tmp_path: Path) -> None:
+def test_a_restored_backup_keeps_its_views(seeded_sqlite: RecordStore, tmp_path: Path) -> None:
+    seeded = seeded_sqlite
     backup = tmp_path / "backup.sqlite3"
     seeded.backup(backup)
     target = tmp_path / "restored.sqlite3"
@@ -323,7 +350,7 @@ def test_a_restored_backup_keeps_its_views(seeded: SQLiteRecordStore, tmp_path: 
 
 
 def test_quotes_forgotten_past_the_bound_are_described_again_alike(
-    seeded: SQLiteRecordStore, monkeypatch: pytest.MonkeyPatch
+    seeded: RecordStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rdf, "_REMEMBERED", 1)
     view = view_of(seeded)
@@ -344,9 +371,9 @@ class _Failing(ExportRenderer):
 
 
 def test_a_renderer_that_fails_does_not_refuse_the_write(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    store_location: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    records = open_store(tmp_path / "store.sqlite3", _Failing())
+    records = open_store(store_location, _Failing())
     write(records, STORES["seed"]())
     assert "could not pre-render the export views of 'kyiv'" in caplog.text
     up_to_date = stored(records)
@@ -373,7 +400,7 @@ class _BreakingSnapshot:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_failure_midway_is_raised_by_the_iterator(seeded: SQLiteRecordStore, fmt: str) -> None:
+def test_a_failure_midway_is_raised_by_the_iterator(seeded: RecordStore, fmt: str) -> None:
     nodes = len(stored(seeded))
     with pytest.raises(OSError, match="went away"):
         prerendered.write(_BreakingSnapshot(seeded.pin(), 3), fmt)  # type: ignore[arg-type]
@@ -384,7 +411,7 @@ def test_a_failure_midway_is_raised_by_the_iterator(seeded: SQLiteRecordStore, f
     assert received  # the chunks before the failure came out; the document never ended
 
 
-def test_chunks_grow_from_the_first(seeded: SQLiteRecordStore) -> None:
+def test_chunks_grow_from_the_first(seeded: RecordStore) -> None:
     sizes = [len(chunk) for chunk in prerendered.write(seeded.pin(), "nquads")]
     assert prerendered.CHUNK <= sizes[0] < 2 * prerendered.CHUNK
     assert sizes[1] >= 2 * prerendered.CHUNK
@@ -398,7 +425,7 @@ def test_chunks_grow_from_the_first(seeded: SQLiteRecordStore) -> None:
 RENDERED = ("1", "1a72f36a9e0884ec692c6552ec3e41defdf690122d149e0bf22480e40e846d04")
 
 
-def test_render_version_changes_with_what_is_rendered(seeded: SQLiteRecordStore) -> None:
+def test_render_version_changes_with_what_is_rendered(seeded: RecordStore) -> None:
     snapshot = seeded.pin()
     digest = hashlib.sha256()
     for view in VIEWS:
