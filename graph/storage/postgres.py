@@ -60,6 +60,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from graph.changes import Change, LoggedChange, RenderedChange
 from graph.errors import ConflictError, StoreError
+from graph.storage._shared import SharedReads, SharedSnapshotReads, TransactionReader
 from graph.storage.base import (
     Commit,
     Filled,
@@ -67,8 +68,6 @@ from graph.storage.base import (
     ProposalUpdate,
     Renderer,
     StaleError,
-    StoredIngest,
-    StoredResponse,
 )
 
 if TYPE_CHECKING:
@@ -303,7 +302,7 @@ def create_schema(conn: psycopg.Connection[Any], location: str) -> None:
             )
 
 
-class PostgresRecordStore:
+class PostgresRecordStore(SharedReads):
     """A store of record in a PostgreSQL database (see the module's notes).
 
     Examples
@@ -313,6 +312,8 @@ class PostgresRecordStore:
     ...
     graph.errors.StoreError: cannot connect to postgresql://nobody@127.0.0.1:1/none: ...
     """
+
+    PARAM = "%s"
 
     def __init__(self, location: str, renderer: Renderer | None = None) -> None:
         if not is_postgres_location(location):
@@ -427,10 +428,6 @@ class PostgresRecordStore:
     def store_id(self) -> str:
         return str(self._meta_in(self._reader(), "store_id"))
 
-    def is_empty(self) -> bool:
-        """Whether nothing was ever written (no change in the log)."""
-        return self.position() == 0
-
     def load(self) -> tuple[int, Iterator[Change]]:
         snapshot = self.pin()
 
@@ -479,54 +476,6 @@ class PostgresRecordStore:
             return []
         cursor = self._reader().execute(_CHANGES_SINCE, (position, limit))
         return [_logged(row) for row in cursor]
-
-    def stored_response(self, actor: str, key: str) -> StoredResponse | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT fingerprint, status, headers, body FROM idempotency"
-                " WHERE actor = %s AND key = %s",
-                (actor, key),
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        return StoredResponse(row[0], int(row[1]), json.loads(row[2]), bytes(row[3]))
-
-    _INGEST = "SELECT seq, id, text, body, summary, version, fingerprint FROM ingests"
-
-    def ingest(self, ingest_id: str) -> StoredIngest | None:
-        row = self._reader().execute(f"{self._INGEST} WHERE id = %s", (ingest_id,)).fetchone()
-        return None if row is None else StoredIngest(*row)
-
-    def ingest_by_key(self, actor: str, key: str) -> StoredIngest | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT seq, id, text, answer, summary, version, fingerprint FROM ingests "
-                "WHERE actor = %s AND idempotency_key = %s",
-                (actor, key),
-            )
-            .fetchone()
-        )
-        return None if row is None else StoredIngest(*row)
-
-    def ingests(self, after: int, limit: int) -> list[StoredIngest]:
-        rows = (
-            self._reader()
-            .execute(
-                "SELECT seq, id, '', '', summary, version, fingerprint FROM ingests "
-                "WHERE seq > %s ORDER BY seq LIMIT %s",
-                (after, limit),
-            )
-            .fetchall()
-        )
-        return [StoredIngest(*row) for row in rows]
-
-    def id_reserved(self, node_id: str) -> bool:
-        row = self._reader().execute("SELECT 1 FROM reserved_ids WHERE id = %s", (node_id,))
-        return row.fetchone() is not None
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -837,7 +786,7 @@ class PostgresRecordStore:
         """Render a node's views and keep them (with what they looked up); say if it could."""
         import psycopg
 
-        reader = _TransactionReader(conn, node_id)
+        reader = TransactionReader(conn, node_id, "%s")
         try:
             views = renderer.render(reader, node_id)
         except psycopg.Error:
@@ -973,10 +922,12 @@ def _logged(row: tuple[Any, ...]) -> LoggedChange:
     )
 
 
-class PostgresSnapshot:
+class PostgresSnapshot(SharedSnapshotReads):
     """Every record as it stood at one position: a ``REPEATABLE READ, READ ONLY`` transaction
     held open on a connection of its own. Safe to share between threads (each statement runs
     under a lock); large reads stream through server-side cursors."""
+
+    PARAM = "%s"
 
     BATCH = 5000
     """Ids bound to one ``= ANY(...)`` statement."""
@@ -1026,21 +977,6 @@ class PostgresSnapshot:
                 if not self._closed:
                     cursor.close()
 
-    def node(self, node_id: str) -> tuple[str, str] | None:
-        """(node type, JSON body) of a node, or None."""
-        row = self._one("SELECT node_type, body FROM nodes WHERE id = %s", (node_id,))
-        return None if row is None else (row[0], row[1])
-
-    def edge(self, edge_id: str) -> str | None:
-        """The JSON body of an edge, or None."""
-        row = self._one("SELECT body FROM edges WHERE id = %s", (edge_id,))
-        return None if row is None else str(row[0])
-
-    def text(self, source_id: str) -> str | None:
-        """The text of a source, or None."""
-        row = self._one("SELECT text FROM texts WHERE source_id = %s", (source_id,))
-        return None if row is None else str(row[0])
-
     def node_bodies(self, node_ids: Sequence[str]) -> dict[str, str]:
         """JSON bodies of the given nodes, by id, read together."""
         return self._bodies("nodes", node_ids)
@@ -1056,10 +992,6 @@ class PostgresSnapshot:
             found.update(self._all(f"SELECT id, body FROM {table} WHERE id = ANY(%s)", (chunk,)))
         return found
 
-    def nodes(self) -> Iterator[tuple[str, str, str]]:
-        """(id, node type, JSON body) of every node, in load order."""
-        return self._stream("SELECT id, node_type, body FROM nodes ORDER BY ord")
-
     def edges(self) -> Iterator[str]:
         """The JSON body of every edge, grouped by the node it leaves (nodes in load order)."""
         return (
@@ -1068,11 +1000,6 @@ class PostgresSnapshot:
                 "SELECT e.body FROM nodes n JOIN edges e ON e.source = n.id ORDER BY n.ord, e.ord"
             )
         )
-
-    def edges_from(self, node_id: str) -> list[str]:
-        """JSON bodies of the edges leaving a node, in load order."""
-        rows = self._all("SELECT body FROM edges WHERE source = %s ORDER BY ord", (node_id,))
-        return [row[0] for row in rows]
 
     def quoting(self, source_id: str) -> tuple[list[str], list[str]]:
         """Ids of the nodes and edges whose evidence quotes a source, from the quotes index."""
@@ -1196,39 +1123,3 @@ class PostgresSnapshot:
         if not getattr(self, "_closed", True):
             self._closed = True
             self._conn.close()
-
-
-class _TransactionReader:
-    """Records as a write transaction sees them, for rendering one node's views: notes the
-    other nodes it looks up (its views depend on them)."""
-
-    def __init__(self, conn: psycopg.Connection[Any], node_id: str) -> None:
-        self._conn = conn
-        self._node_id = node_id
-        self.named: set[str] = set()
-
-    def node(self, node_id: str) -> tuple[str, str] | None:
-        if node_id != self._node_id:
-            self.named.add(node_id)
-        row = self._conn.execute(
-            "SELECT node_type, body FROM nodes WHERE id = %s", (node_id,)
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def edges_from(self, node_id: str) -> list[str]:
-        self._own(node_id)
-        rows = self._conn.execute(
-            "SELECT body FROM edges WHERE source = %s ORDER BY ord", (node_id,)
-        ).fetchall()
-        return [row[0] for row in rows]
-
-    def text(self, source_id: str) -> str | None:
-        self._own(source_id)
-        row = self._conn.execute(
-            "SELECT text FROM texts WHERE source_id = %s", (source_id,)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def _own(self, node_id: str) -> None:
-        if node_id != self._node_id:
-            raise ValueError(f"rendering {self._node_id!r}: only its own edges and text are read")

@@ -38,6 +38,7 @@ from typing import Any
 
 from graph.changes import Change, LoggedChange, RenderedChange
 from graph.errors import ConflictError, StoreError
+from graph.storage._shared import SharedReads, SharedSnapshotReads, TransactionReader
 from graph.storage.base import (
     Commit,
     Filled,
@@ -45,8 +46,6 @@ from graph.storage.base import (
     ProposalUpdate,
     Renderer,
     StaleError,
-    StoredIngest,
-    StoredResponse,
 )
 
 __all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "SQLiteSnapshot", "restore_backup"]
@@ -221,7 +220,7 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class SQLiteRecordStore:
+class SQLiteRecordStore(SharedReads):
     """A store of record in one SQLite file (or ``:memory:``, for tests and throwaway runs).
 
     Examples
@@ -385,10 +384,6 @@ class SQLiteRecordStore:
         row = self._reader().execute("SELECT value FROM meta WHERE key='store_id'").fetchone()
         return str(row[0])
 
-    def is_empty(self) -> bool:
-        """Whether nothing was ever written (no change in the log)."""
-        return self.position() == 0
-
     def load(self) -> tuple[int, Iterator[Change]]:
         conn = self._connect()  # its own connection: one read transaction for the whole load
         conn.execute("BEGIN")
@@ -428,20 +423,6 @@ class SQLiteRecordStore:
             return []
         cursor = self._reader().execute(_CHANGES_SINCE, (position, limit))
         return [_logged(row) for row in cursor]
-
-    def stored_response(self, actor: str, key: str) -> StoredResponse | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT fingerprint, status, headers, body FROM idempotency"
-                " WHERE actor = ? AND key = ?",
-                (actor, key),
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        return StoredResponse(row[0], int(row[1]), json.loads(row[2]), bytes(row[3]))
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -550,42 +531,6 @@ class SQLiteRecordStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-
-    _INGEST = "SELECT seq, id, text, body, summary, version, fingerprint FROM ingests"
-
-    def ingest(self, ingest_id: str) -> StoredIngest | None:
-        row = self._reader().execute(f"{self._INGEST} WHERE id = ?", (ingest_id,)).fetchone()
-        return None if row is None else StoredIngest(*row)
-
-    def ingest_by_key(self, actor: str, key: str) -> StoredIngest | None:
-        row = (
-            self._reader()
-            .execute(
-                "SELECT seq, id, text, answer, summary, version, fingerprint FROM ingests "
-                "WHERE actor = ? AND idempotency_key = ?",
-                (actor, key),
-            )
-            .fetchone()
-        )
-        return None if row is None else StoredIngest(*row)
-
-    def ingests(self, after: int, limit: int) -> list[StoredIngest]:
-        rows = (
-            self._reader()
-            .execute(
-                "SELECT seq, id, '', '', summary, version, fingerprint FROM ingests "
-                "WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, limit),
-            )
-            .fetchall()
-        )
-        return [StoredIngest(*row) for row in rows]
-
-    def id_reserved(self, node_id: str) -> bool:
-        return (
-            self._reader().execute("SELECT 1 FROM reserved_ids WHERE id = ?", (node_id,)).fetchone()
-            is not None
-        )
 
     def commit_bulk(
         self,
@@ -771,7 +716,7 @@ class SQLiteRecordStore:
         self, conn: sqlite3.Connection, renderer: Renderer, ord_: int, node_id: str
     ) -> bool:
         """Render a node's views and keep them (with what they looked up); say if it could."""
-        reader = _TransactionReader(conn, node_id)
+        reader = TransactionReader(conn, node_id)
         try:
             views = renderer.render(reader, node_id)
         except sqlite3.Error:
@@ -927,7 +872,7 @@ def _logged(row: tuple[Any, ...]) -> LoggedChange:
     )
 
 
-class SQLiteSnapshot:
+class SQLiteSnapshot(SharedSnapshotReads):
     """Every record as it stood at one position: a read transaction held open.
 
     The read model reads records through it, so records always agree with the topology built
@@ -964,21 +909,6 @@ class SQLiteSnapshot:
                 return
             yield from rows
 
-    def node(self, node_id: str) -> tuple[str, str] | None:
-        """(node type, JSON body) of a node, or None."""
-        row = self._one("SELECT node_type, body FROM nodes WHERE id = ?", (node_id,))
-        return None if row is None else (row[0], row[1])
-
-    def edge(self, edge_id: str) -> str | None:
-        """The JSON body of an edge, or None."""
-        row = self._one("SELECT body FROM edges WHERE id = ?", (edge_id,))
-        return None if row is None else str(row[0])
-
-    def text(self, source_id: str) -> str | None:
-        """The text of a source, or None."""
-        row = self._one("SELECT text FROM texts WHERE source_id = ?", (source_id,))
-        return None if row is None else str(row[0])
-
     def node_bodies(self, node_ids: Sequence[str]) -> dict[str, str]:
         """JSON bodies of the given nodes, by id: one statement per :data:`BATCH` ids rather
         than one per id (a depth-2 neighbourhood reads a thousand records)."""
@@ -1000,10 +930,6 @@ class SQLiteSnapshot:
             found.update(rows)
         return found
 
-    def nodes(self) -> Iterator[tuple[str, str, str]]:
-        """(id, node type, JSON body) of every node, in load order."""
-        return self._stream("SELECT id, node_type, body FROM nodes ORDER BY ord")
-
     def edges(self) -> Iterator[str]:
         """The JSON body of every edge, grouped by the node it leaves (nodes in load order),
         each group in load order."""
@@ -1013,11 +939,6 @@ class SQLiteSnapshot:
                 "SELECT e.body FROM nodes n JOIN edges e ON e.source = n.id ORDER BY n.ord, e.ord"
             )
         )
-
-    def edges_from(self, node_id: str) -> list[str]:
-        """JSON bodies of the edges leaving a node, in load order."""
-        rows = self._all("SELECT body FROM edges WHERE source = ? ORDER BY ord", (node_id,))
-        return [row[0] for row in rows]
 
     def quoting(self, source_id: str) -> tuple[list[str], list[str]]:
         """Ids of the nodes (in load order) and of the edges (grouped by the node they leave,
@@ -1132,42 +1053,6 @@ class SQLiteSnapshot:
         if not getattr(self, "_closed", True):
             self._closed = True
             self._conn.close()
-
-
-class _TransactionReader:
-    """Records as a write transaction sees them, for rendering one node's views: notes the
-    other nodes it looks up (its views depend on them)."""
-
-    def __init__(self, conn: sqlite3.Connection, node_id: str) -> None:
-        self._conn = conn
-        self._node_id = node_id
-        self.named: set[str] = set()
-
-    def node(self, node_id: str) -> tuple[str, str] | None:
-        if node_id != self._node_id:
-            self.named.add(node_id)
-        row = self._conn.execute(
-            "SELECT node_type, body FROM nodes WHERE id = ?", (node_id,)
-        ).fetchone()
-        return None if row is None else (row[0], row[1])
-
-    def edges_from(self, node_id: str) -> list[str]:
-        self._own(node_id)
-        rows = self._conn.execute(
-            "SELECT body FROM edges WHERE source = ? ORDER BY ord", (node_id,)
-        ).fetchall()
-        return [row[0] for row in rows]
-
-    def text(self, source_id: str) -> str | None:
-        self._own(source_id)
-        row = self._conn.execute(
-            "SELECT text FROM texts WHERE source_id = ?", (source_id,)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def _own(self, node_id: str) -> None:
-        if node_id != self._node_id:
-            raise ValueError(f"rendering {self._node_id!r}: only its own edges and text are read")
 
 
 def _lock(path: Path, *, exclusive: bool) -> int:
