@@ -54,6 +54,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -479,75 +480,78 @@ class PostgresRecordStore(SharedReads):
 
     # -- writes ---------------------------------------------------------------------------
 
-    def _begin_write(self, conn: psycopg.Connection[Any], expect: int) -> int:
-        """Take the write lock of every process, then check the log is at ``expect``."""
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-        current = _current(conn)
-        if current != expect:
-            raise StaleError(f"log at {current}, writer at {expect}")
-        return current
-
-    def commit(self, changes: Sequence[Change], commit: Commit, expect: int) -> int:
+    @contextmanager
+    def _log_write(self, expect: int) -> Iterator[tuple[psycopg.Connection[Any], int]]:
+        """A write transaction on the writer connection, holding the write lock of every
+        process, with the log checked at ``expect``: (the connection, the log's position).
+        It commits when the block ends."""
         with self._write_lock:
             if self._closed:
                 raise StoreError("the store is closed")
             conn = self._writer
             with conn.transaction():
-                current = self._begin_write(conn, expect)
-                if commit.idempotency_key is not None:
-                    taken = conn.execute(
-                        "SELECT 1 FROM idempotency WHERE actor = %s AND key = %s",
-                        (commit.actor, commit.idempotency_key),
-                    ).fetchone()
-                    if taken:
-                        raise StaleError("idempotency key committed meanwhile")
-                at = dt.datetime.now(dt.UTC)
-                last = current + len(changes)
-                removed: list[int] = []
-                log_rows = []
-                for i, change in enumerate(changes, start=current + 1):
-                    gone = self._write_row(conn, change, i)
-                    if gone is not None:
-                        removed.append(gone)
-                    log_rows.append(
-                        (
-                            i,
-                            last,
-                            at,
-                            change.op,
-                            change.object_type,
-                            change.id,
-                            _dumps(change.before) if change.before is not None else None,
-                            _dumps(change.after) if change.after is not None else None,
-                            commit.actor,
-                            commit.source,
-                        )
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                current = _current(conn)
+                if current != expect:
+                    raise StaleError(f"log at {current}, writer at {expect}")
+                yield conn, current
+
+    def commit(self, changes: Sequence[Change], commit: Commit, expect: int) -> int:
+        with self._log_write(expect) as (conn, current):
+            if commit.idempotency_key is not None:
+                taken = conn.execute(
+                    "SELECT 1 FROM idempotency WHERE actor = %s AND key = %s",
+                    (commit.actor, commit.idempotency_key),
+                ).fetchone()
+                if taken:
+                    raise StaleError("idempotency key committed meanwhile")
+            at = dt.datetime.now(dt.UTC)
+            last = current + len(changes)
+            removed: list[int] = []
+            log_rows = []
+            for i, change in enumerate(changes, start=current + 1):
+                gone = self._write_row(conn, change, i)
+                if gone is not None:
+                    removed.append(gone)
+                log_rows.append(
+                    (
+                        i,
+                        last,
+                        at,
+                        change.op,
+                        change.object_type,
+                        change.id,
+                        _dumps(change.before) if change.before is not None else None,
+                        _dumps(change.after) if change.after is not None else None,
+                        commit.actor,
+                        commit.source,
                     )
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO changes VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                        log_rows,
-                    )
-                if self._renderer is not None and self._owns_views(conn):
-                    self._render_touched(conn, self._renderer, changes, removed)
-                if commit.proposals is not None:
-                    self._update_ingest(conn, commit.proposals)
-                if commit.idempotency_key is not None and commit.response is not None:
-                    r = commit.response
-                    conn.execute(
-                        "INSERT INTO idempotency VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                        (
-                            commit.actor,
-                            commit.idempotency_key,
-                            r.fingerprint,
-                            r.status,
-                            _dumps(r.headers),
-                            r.body,
-                            at,
-                        ),
-                    )
-                if last != current:
-                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
+                )
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO changes VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    log_rows,
+                )
+            if self._renderer is not None and self._owns_views(conn):
+                self._render_touched(conn, self._renderer, changes, removed)
+            if commit.proposals is not None:
+                self._update_ingest(conn, commit.proposals)
+            if commit.idempotency_key is not None and commit.response is not None:
+                r = commit.response
+                conn.execute(
+                    "INSERT INTO idempotency VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        commit.actor,
+                        commit.idempotency_key,
+                        r.fingerprint,
+                        r.status,
+                        _dumps(r.headers),
+                        r.body,
+                        at,
+                    ),
+                )
+            if last != current:
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
             return last
 
     @staticmethod
@@ -601,23 +605,16 @@ class PostgresRecordStore(SharedReads):
         commit: Commit,
         expect: int,
     ) -> int:
-        with self._write_lock:
-            if self._closed:
-                raise StoreError("the store is closed")
-            conn = self._writer
-            with conn.transaction():
-                current = self._begin_write(conn, expect)
-                at = dt.datetime.now(dt.UTC)
-                last = current + count
-                position = current
-                for batch in batches:
-                    position = self._write_batch(
-                        conn, batch, position, last=last, at=at, commit=commit
-                    )
-                if position != last:
-                    raise ValueError(f"{position - current} changes written, {count} announced")
-                if last != current:
-                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
+        with self._log_write(expect) as (conn, current):
+            at = dt.datetime.now(dt.UTC)
+            last = current + count
+            position = current
+            for batch in batches:
+                position = self._write_batch(conn, batch, position, last=last, at=at, commit=commit)
+            if position != last:
+                raise ValueError(f"{position - current} changes written, {count} announced")
+            if last != current:
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
             return last
 
     @staticmethod
