@@ -46,23 +46,13 @@ from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.__main__ import _git, _loadavg, _machine
+from bench.chromium import CHROMIUM, CHROMIUM_ARGS
 from bench.generate import dataset
 from bench.server import Server
 from graph.ontology import EntityKind
 
 __all__ = ["main", "measure"]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 SIZES = (500, 1000, 2000, 3000)
 PAGE_LIMIT = 1000
