@@ -37,16 +37,19 @@ again while :data:`GENERATOR_VERSION` and the store's position match.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import itertools
 import json
 import logging
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from graph.changes import Change
 from graph.dates import resolve_date
@@ -66,8 +69,10 @@ __all__ = [
     "ZIPF_EXPONENT",
     "Dataset",
     "Plan",
+    "cached_dataset",
     "dataset",
     "generate",
+    "immutable",
 ]
 
 log = logging.getLogger(__name__)
@@ -685,6 +690,35 @@ def dataset(
     tmp.write_text(json.dumps(made.as_json(), indent=1) + "\n", encoding="utf-8")
     tmp.replace(description)
     return made
+
+
+def cached_dataset(
+    scale: str, seed: int, data_dir: Path = DATA_DIR, edges: int | None = None
+) -> Dataset | None:
+    """The cached store of ``scale`` and ``seed`` if it is there and current, read without
+    writing anything (SQLite's ``immutable`` mode: no journal, no lock file), so that a store
+    another run uses, or a read-only copy, can be the source of a PostgreSQL load; else None.
+    A store whose write-ahead log still holds pages is not read this way (None)."""
+    name = f"{scale}-{seed}" if edges is None else f"{scale}-{edges}e-{seed}"
+    store = data_dir / f"{name}.sqlite3"
+    description = data_dir / f"{name}.json"
+    wal = Path(f"{store}-wal")
+    if not (store.is_file() and description.is_file()) or (wal.exists() and wal.stat().st_size):
+        return None
+    try:
+        made = Dataset.from_json(store, json.loads(description.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if (made.generator_version, made.scale, made.seed) != (GENERATOR_VERSION, scale, seed):
+        return None
+    with contextlib.closing(immutable(store)) as conn:
+        (position,) = conn.execute("SELECT coalesce(max(position), 0) FROM changes").fetchone()
+    return made if position == made.position else None
+
+
+def immutable(store: Path) -> sqlite3.Connection:
+    """A connection that reads a SQLite store and never writes to it or beside it."""
+    return sqlite3.connect(f"file:{quote(str(store.resolve()))}?immutable=1", uri=True)
 
 
 def _files_of(store: Path) -> Iterator[Path]:

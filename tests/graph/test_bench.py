@@ -157,3 +157,41 @@ Transfer/sec:    599.50KB
         "errors": 3,
         "per_second": 180.58,
     }
+
+
+def test_a_sqlite_store_copied_into_postgresql_is_the_same_store(
+    tmp_path: Path, postgres_db: str
+) -> None:
+    from bench.generate import cached_dataset
+    from bench.postgres import copy_sqlite_store
+    from graph.export.prerendered import RENDER_VERSION
+    from graph.storage.postgres import PostgresRecordStore
+
+    made = dataset("small", 3, tmp_path, edges=300)
+    source = SQLiteRecordStore(str(made.path))
+    source.close()  # folds the journal into the file: the copy reads the file alone
+    assert cached_dataset("small", 3, tmp_path, edges=300) == made
+    figures = copy_sqlite_store(made.path, postgres_db)
+    assert figures["views_copied"] is True
+    assert figures["tables"]["edges"]["rows"] == made.counts["edges"]
+    assert figures["tables"]["changes"]["rows"] == made.position
+    lite, pg = SQLiteRecordStore(str(made.path)), PostgresRecordStore(postgres_db)
+    try:
+        assert pg.position() == lite.position() == made.position
+        assert pg.changes_since(0, 10**6) == lite.changes_since(0, 10**6)
+        assert list(pg.load()[1]) == list(lite.load()[1])
+        a, b = lite.pin(), pg.pin()
+        try:
+            views = list(b.rendered("ntriples", RENDER_VERSION))
+            assert views == list(a.rendered("ntriples", RENDER_VERSION))
+            assert all(body is not None for _, body in views)  # copied, not marked stale
+            sources = [row[1] for row in b.node_skeletons() if row[2] == "source"]
+            assert sources
+            for source_id in sources:
+                assert b.quoting(source_id) == a.quoting(source_id)
+        finally:
+            a.close()
+            b.close()
+    finally:
+        lite.close()
+        pg.close()
