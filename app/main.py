@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         log.info("store %s at change %d", settings.db, kg.position)
         follower = asyncio.create_task(_follow(kg, settings.follow_interval))
         refill_views(app)
-        if opened:  # a served store: load the SPARQL replica now, not at the first query
+        if opened and settings.sparql_warm:  # load the SPARQL replica now, not at the first query
             engine.warm_in_background()
         try:
             yield

@@ -669,3 +669,21 @@ def test_an_executor_killed_between_a_write_and_a_query_is_replaced_at_once(
     engine._executor.close()
     assert _select(client, "SELECT ?l WHERE { id:odesa rdfs:label ?l }") == [{"l": "Odesa"}]
     assert engine._executor_pid != first
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_served_store_loads_the_replica_at_start_unless_told_not_to(
+    tmp_path: Path, warm: bool
+) -> None:
+    from app.config import Settings
+    from app.main import create_app
+
+    settings = Settings(db=str(tmp_path / "s.sqlite3"), seeds=DEFAULT_SEEDS, sparql_warm=warm)
+    with TestClient(create_app(settings)) as client:
+        engine = client.app.state.sparql  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 60
+        while warm and engine._process is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (engine._process is not None) is warm
+        answer = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
