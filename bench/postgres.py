@@ -149,7 +149,9 @@ def copy_sqlite_store(
     tables: dict[str, dict[str, Any]] = {}
     with contextlib.closing(immutable(source)) as lite, psycopg.connect(url) as conn:
         meta = dict(lite.execute("SELECT key, value FROM meta").fetchall())
-        (kept,) = conn.execute("SELECT value FROM meta WHERE key = 'render_views'").fetchone()
+        row = conn.execute("SELECT value FROM meta WHERE key = 'render_views'").fetchone()
+        assert row is not None  # the renderer's views were just made
+        kept = row[0]
         same_views = meta.get("render_views") == kept
         views = [f"render_view_{v}" for v in json.loads(kept)["views"]] if same_views else []
         if conn.execute("SELECT 1 FROM changes LIMIT 1").fetchone() is not None:
