@@ -322,3 +322,40 @@ def test_close_closes_every_connection_and_again_does_nothing(
     assert connections() == 0
     with pytest.raises(StoreError, match="closed"):
         records.position()
+
+
+def test_a_snapshot_dropped_unclosed_gives_its_connection_to_the_next_one(
+    postgres_db: str, postgres_url: str
+) -> None:
+    """A read model drops its old snapshot at every write without closing it (a reader may
+    still hold it): its connection serves the next snapshot, its transaction ended, rather than
+    a new connection (a server process) per write."""
+    records = open_record_store(postgres_db)
+    assert isinstance(records, PostgresRecordStore)
+    try:
+        records.commit([_entity("kyiv"), _entity("lviv")], Commit(actor="a"), expect=0)
+        snapshot = records.pin()
+        backend = snapshot._conn.info.backend_pid
+        rows = snapshot.nodes()
+        next(rows)  # a server-side cursor left open in its transaction
+        del rows, snapshot
+        records.commit([_entity("odesa")], Commit(actor="a"), expect=2)
+        later = records.pin()
+        assert later._conn.info.backend_pid == backend
+        assert later.position == 3 and [row[0] for row in later.nodes()] == [
+            "kyiv",
+            "lviv",
+            "odesa",
+        ]
+        later.close()
+        dropped = records.pin()
+        del dropped
+        records.close()  # closes a dropped snapshot's connection too
+        name = postgres_db.rsplit("/", 1)[1]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+            ).fetchone()
+        assert row is not None and row[0] == 0
+    finally:
+        records.close()
