@@ -27,9 +27,12 @@ pytest: $(VENV)/.installed-dev $(VENDORED)
 	$(BIN)/pytest
 
 # The benchmark of issue 6: small (~10k edges, minutes), medium (~1M), large (~10M);
-# WORKERS=N runs the server with N worker processes.
-bench: $(VENV)/.installed-bench
-	$(BIN)/python -m bench --scale $(SCALE) --workers $(WORKERS)
+# WORKERS=N runs the server with N worker processes. STORE=postgresql runs it on a throwaway
+# PostgreSQL cluster (issue 9: also writes, apply lag across replicas and cold start), into
+# bench/results/postgres-$(SCALE).json.
+STORE  ?= sqlite
+bench: $(VENV)/.installed-bench $(if $(filter postgresql,$(STORE)),postgres)
+	$(BIN)/python -m bench --scale $(SCALE) --workers $(WORKERS) $(if $(filter postgresql,$(STORE)),--store postgresql)
 
 # Ingestion against the hand-annotated articles (issue 7): per article and overall.
 eval: $(VENV)/.installed

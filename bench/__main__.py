@@ -36,12 +36,14 @@ import logging
 import os
 import platform
 import resource
+import secrets
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,8 +52,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from bench.generate import DATA_DIR, SCALES, Dataset, dataset
+from bench.generate import DATA_DIR, SCALES, Dataset, cached_dataset, dataset
 from bench.load import Connection, Group, Stream, closed_loop, fetch, summarise, wrk
+from bench.postgres import (
+    PostgresCluster,
+    copy_sqlite_store,
+    create_database,
+    database_bytes,
+    drop_database,
+)
+from bench.replicas import apply_lag, sustained_writes
 from bench.server import HOST, PeakWatch, Server, cpu_ms_per_request, cpu_seconds, tree_memory
 from graph.formats import FORMATS
 from graph.storage import open_record_store
@@ -146,6 +156,32 @@ class Options:
     data_dir: Path
     results: Path
     command: str
+    store: str = "sqlite"
+    postgres_url: str | None = None
+    keep_postgres: bool = False
+    replicas: int = 3
+    lag_rates: tuple[float, ...] = (1000.0,)
+    lag_duration: float = 20.0
+    lag_connections: int = 8
+    write_duration: float = 20.0
+    write_connections: int = 4
+    follow_interval: float | None = None
+
+
+POSTGRES_SETTINGS = {"fsync": "on", "shared_buffers": "1GB", "max_wal_size": "2GB"}
+"""The benchmark cluster's settings beyond :class:`~bench.postgres.PostgresCluster`'s: durable
+commits (a test cluster turns fsync off), a cache of 1 GB."""
+
+NOTE_POSTGRES = (
+    "Store of record in PostgreSQL {version} (a throwaway cluster on this machine, fsync on, "
+    "shared_buffers 1GB), loaded from the cached SQLite store table by table with COPY. Servers "
+    "run with GEOKG_SPARQL_WARM=false (the SPARQL replica, 5.6 GB at a million edges, is not "
+    "loaded at start), as the SQLite figures of #6 were measured before SPARQL existed. The "
+    "references (networkx, igraph, pyoxigraph, the bare app) do not depend on the store and are "
+    "not run again: see bench/results/<scale>.json. Both start-ups build the read model from the "
+    "store (geokg serve keeps no saved model for a PostgreSQL store); the start from a saved "
+    "model is measured in process (cold_start.from_saved_model)."
+)
 
 
 def _paths(ds: Dataset) -> dict[str, list[str]]:
@@ -177,6 +213,9 @@ class Run:
         self.server: Server | None = None
         self.ds: Dataset | None = None
         self.exports_dir = options.data_dir / "exports"
+        self.db = ""
+        """The store every step uses: the SQLite file, or the PostgreSQL database's URL."""
+        self.cluster: PostgresCluster | None = None
 
     def say(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
@@ -198,8 +237,12 @@ class Run:
     def run(self) -> dict[str, Any]:
         o = self.o
         started = time.time()
-        self.ds = dataset(o.scale, o.seed, o.data_dir, o.edges, progress=self.say)
+        pg = o.store == "postgresql"
+        cached = cached_dataset(o.scale, o.seed, o.data_dir, o.edges) if pg else None
+        # A cached store is only read when it is the source of a PostgreSQL load.
+        self.ds = cached or dataset(o.scale, o.seed, o.data_dir, o.edges, progress=self.say)
         ds = self.ds
+        self.db = str(ds.path)
         if o.queries is not None:
             plan = ds.plan
             plan.pairs, plan.nodes = plan.pairs[: o.queries], plan.nodes[: o.queries]
@@ -238,12 +281,42 @@ class Run:
         }
         r["counts"] = ds.counts
         r["notes"] = [NOTE_CORES.format(cpus=os.cpu_count())]
+        r["store"] = o.store
+        try:
+            if pg:
+                r["postgres"] = self.step("PostgreSQL: cluster and load", self.postgres)
+                if not self.db.startswith("postgresql://"):
+                    raise RuntimeError(f"no PostgreSQL store: {r['postgres'].get('status')}")
+                r["notes"].append(NOTE_POSTGRES.format(version=r["postgres"].get("version")))
+            self.serve_and_measure(r)
+            if pg:
+                r["cold_start"] = self.step("cold start, in process", self.cold_start)
+                r["replicas"] = self.step("replicas: writes and apply lag", self.replicas)
+        finally:
+            if self.cluster is not None and not o.keep_postgres:
+                self.cluster.stop()
+        r["checks"] = {"path_lengths": _compare_lengths(r)}
+        r["ratios"] = _ratios(r)
+        r["targets"] = _targets(r)
+        r["harness"]["seconds"] = round(time.time() - started, 1)
+        r["machine"]["loadavg_at_end"] = _loadavg()
+        for leftover in self.exports_dir.iterdir():
+            leftover.unlink()
+        return r
+
+    def serve_and_measure(self, r: dict[str, Any]) -> None:
+        """The read figures of #6: the service, its queries and exports, then the steps in
+        child processes."""
+        o, ds = self.o, self.ds
+        assert ds is not None
         r["export_views"] = self.step("export views", self.export_views)
         paths = _paths(ds)
         try:
             # First without a saved read model (the service builds it from the store and saves
-            # it), then again as a restart finds it: the figure the target is about.
-            Path(f"{ds.path}.model").unlink(missing_ok=True)
+            # it), then again as a restart finds it: the figure the target is about. (Beside a
+            # PostgreSQL store no model is saved: both start from the store.)
+            if o.store == "sqlite":
+                Path(f"{ds.path}.model").unlink(missing_ok=True)
             r["startup_cold"] = self.step("start-up, cold", lambda: self.start_server(paths))
             r["startup"] = self.step("start-up, saved model", lambda: self.restart_server(paths))
             r["memory"] = {"after_start": self.memory_figures()}
@@ -287,21 +360,149 @@ class Run:
                 for fmt in ("ntriples", "graphml")
             }
         r["skipped"] = sorted(skip)
-        r["checks"] = {"path_lengths": _compare_lengths(r)}
-        r["ratios"] = _ratios(r)
-        r["targets"] = _targets(r)
-        r["harness"]["seconds"] = round(time.time() - started, 1)
-        r["machine"]["loadavg_at_end"] = _loadavg()
-        for leftover in self.exports_dir.iterdir():
-            leftover.unlink()
-        return r
 
     def start_server(self, paths: dict[str, list[str]]) -> dict[str, Any]:
         ds = self.ds
         assert ds is not None
-        log = self.o.data_dir / f"{ds.path.stem}-serve.log"
-        self.server = Server(ds.path, log, workers=self.o.workers)
+        log = self.o.data_dir / f"{ds.path.stem}-{self.o.store}-serve.log"
+        self.server = Server(self.db, log, workers=self.o.workers, env=self.server_env())
         figures = self.server.start(paths["shortest_path"][0], self.o.startup_budget)
+        return _ok(**figures)
+
+    def server_env(self, **more: str) -> dict[str, str]:
+        """Settings of the servers: none for SQLite (as #6 measured it); for PostgreSQL, no
+        SPARQL replica at start, and the follow interval asked for."""
+        if self.o.store == "sqlite":
+            return dict(more)
+        env = {"GEOKG_SPARQL_WARM": "false", **more}
+        if self.o.follow_interval is not None:
+            env["GEOKG_FOLLOW_INTERVAL"] = str(self.o.follow_interval)
+        return env
+
+    # -- PostgreSQL ---------------------------------------------------------------------
+
+    def postgres(self) -> dict[str, Any]:
+        """A throwaway cluster loaded with the dataset (or the database ``--postgres-url``
+        names, loaded if empty)."""
+        import psycopg
+
+        o, ds = self.o, self.ds
+        assert ds is not None
+        figures: dict[str, Any] = {}
+        if o.postgres_url is None:
+            folder = o.data_dir / f"postgres-{ds.path.stem}"
+            started = time.perf_counter()
+            self.cluster = PostgresCluster(folder, POSTGRES_SETTINGS).start()
+            figures["cluster"] = {
+                "folder": str(folder),
+                "start_s": round(time.perf_counter() - started, 3),
+                "settings": self.cluster.settings,
+                "kept": o.keep_postgres,
+            }
+            url = self.cluster.url
+        else:
+            url = o.postgres_url
+        with psycopg.connect(url, autocommit=True) as conn:
+            figures["version"] = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+            tables = conn.execute("SELECT 1 FROM pg_tables WHERE tablename = 'changes'").fetchone()
+            position = (
+                conn.execute("SELECT coalesce(max(position), 0) FROM changes").fetchone()[0]  # type: ignore[index]
+                if tables
+                else 0
+            )
+        if position == 0:
+            self.say(f"loading {ds.path.name} into {url}")
+            load = copy_sqlite_store(ds.path, url, progress=self.say)
+            load["loadavg_after"] = _loadavg()
+            figures["load"] = load
+        elif position < ds.position:
+            raise RuntimeError(f"{url} holds {position} changes, the dataset {ds.position}")
+        else:
+            figures["load"] = {"status": "loaded before this run"}
+            figures["writes_of_earlier_runs"] = position - ds.position
+        figures["database_bytes"] = database_bytes(url)
+        self.db = url
+        return _ok(**figures)
+
+    def cold_start(self) -> dict[str, Any]:
+        assert self.ds is not None
+        model = self.o.data_dir / f"{self.ds.path.stem}-postgresql.model"
+        args = {"db": self.db, "model": str(model)}
+        return self.child("cold_start", args, self.o.step_budget)
+
+    def replicas(self) -> dict[str, Any]:
+        """``--replicas`` servers on the database: sustained writes to one and spread over
+        all, then the apply lag at each ``--lag-rates`` rate, writing to the first."""
+        o, ds = self.o, self.ds
+        assert ds is not None
+        token = secrets.token_hex(16)
+        env = self.server_env(GEOKG_TOKENS=f"bench:write:{token}")
+        servers = [
+            Server(self.db, o.data_dir / f"{ds.path.stem}-replica-{i}.log", env=env)
+            for i in range(o.replicas)
+        ]
+        figures: dict[str, Any] = {
+            "replicas": o.replicas,
+            "follow_interval_s": o.follow_interval,
+            "write": "POST /entities, one new entity (one change) per write",
+        }
+        first = _paths(ds)["shortest_path"][0]
+        try:
+            starts: list[Any] = [None] * len(servers)
+
+            def start(i: int) -> None:
+                try:
+                    starts[i] = servers[i].start(first, o.startup_budget)
+                except Exception as exc:
+                    starts[i] = _failed(exc)
+
+            threads = [threading.Thread(target=start, args=(i,)) for i in range(len(servers))]
+            load = _loadavg()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            figures["start"] = {"at_once": len(servers), "each": starts, "loadavg_before": load}
+            if not all(s.alive() for s in servers):
+                raise RuntimeError(f"a replica did not start: {starts}")
+            ports = [s.port for s in servers]
+            sustained: dict[str, Any] = {}
+            for name, targets in (("one_replica", ports[:1]), ("spread", ports)):
+                self.say(f"writes, {name}")
+                found = asyncio.run(
+                    sustained_writes(
+                        targets,
+                        token,
+                        duration=o.write_duration,
+                        connections=o.write_connections * len(targets),
+                    )
+                )
+                found["loadavg"] = _loadavg()
+                sustained[name] = found
+            figures["sustained_writes"] = sustained
+            lag: dict[str, Any] = {}
+            for rate in o.lag_rates:
+                self.say(f"apply lag at {rate:g} writes/s")
+                since = open_record_store(self.db)
+                try:
+                    position = since.position()
+                finally:
+                    since.close()
+                lag[f"{rate:g}"] = asyncio.run(
+                    apply_lag(
+                        ports[0],
+                        ports[1:],
+                        token,
+                        position,
+                        rate=rate,
+                        duration=o.lag_duration,
+                        connections=o.lag_connections,
+                    )
+                )
+            figures["apply_lag"] = lag
+        finally:
+            for server in servers:
+                server.stop()
         return _ok(**figures)
 
     def stop_server(self) -> None:
@@ -440,9 +641,14 @@ class Run:
         work; and the store's size with them."""
         assert self.ds is not None
         path = self.ds.path
-        before = _store_bytes(path)
+        size = (
+            partial(database_bytes, self.db)
+            if self.o.store != "sqlite"
+            else partial(_store_bytes, path)
+        )
+        before = size()
         started = time.perf_counter()
-        records = open_record_store(str(path))
+        records = open_record_store(self.db)
         rendered = 0
         try:
             while not (filled := records.fill_views(2000)).done:
@@ -451,7 +657,7 @@ class Run:
             records.checkpoint()
         finally:
             records.close()
-        after = _store_bytes(path)
+        after = size()
         edges = self.ds.counts["edges"]
         return _ok(
             rendered_nodes=rendered,
@@ -630,7 +836,7 @@ class Run:
         ds = self.ds
         assert ds is not None
         plan = ds.as_json()["plan"]
-        args = {"db": str(ds.path), "plan": plan, "budget": self.o.query_budget}
+        args = {"db": self.db, "plan": plan, "budget": self.o.query_budget}
         return self.child("queries", args, self.o.step_budget)
 
     def networkx(self) -> dict[str, Any]:
@@ -685,7 +891,15 @@ class Run:
             "triples": triples,
             "scratch": str(self.o.data_dir),
         }
-        figures = self.child("import", args, self.o.import_budget)
+        name = f"bench_import_{fmt}"
+        if self.o.store == "postgresql":  # into an empty database of the same server
+            args["location"] = create_database(self.db, name)
+        try:
+            figures = self.child("import", args, self.o.import_budget)
+        finally:
+            if self.o.store == "postgresql":
+                drop_database(self.db, name)
+        figures["store"] = self.o.store
         figures["triples_note"] = (
             "triples of the same graph (the N-Triples export's line count) per second"
         )
@@ -899,6 +1113,8 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "triples/s",
         ),
     ]
+    if r.get("store") == "postgresql":
+        found += _postgres_targets(r)
     for fmt in _EXPORT_ORDER:
         if fmt in FORMATS:
             found.append(
@@ -911,6 +1127,80 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             )
     return found
+
+
+def _postgres_targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 9's targets: apply lag at 1,000 writes/s and the cold start of a replica."""
+    lag = _get(r, "replicas", "apply_lag", "1000") or {}
+    return [
+        _target(
+            "paced writes through the API, asked 1,000/s: rate reached",
+            ">=",
+            1000,
+            lag.get("rate_reached"),
+            "writes/s",
+        ),
+        _target(
+            "replica apply lag, p99 over every follower (writes asked at 1,000/s)",
+            "<=",
+            50,
+            _get(lag, "all_followers", "p99_ms"),
+            "ms",
+        ),
+        _target(
+            "cold start of a replica from the store (geokg serve to first answered query)",
+            "<=",
+            30,
+            _get(r, "startup", "first_query_s"),
+            "s",
+        ),
+        _target(
+            "cold start from the saved read model (in process: GraphStore.load)",
+            "<=",
+            30,
+            _get(r, "cold_start", "from_saved_model", "seconds"),
+            "s",
+        ),
+    ]
+
+
+def _postgres_table(r: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    add = lines.append
+    pg = r.get("postgres") or {}
+    load = pg.get("load") or {}
+    add(
+        f"PostgreSQL {pg.get('version')}: load {_num(load.get('rows'))} rows, "
+        f"{_num(load.get('bytes'))} bytes in {_num(load.get('seconds'))} s "
+        f"({_num(load.get('rows_per_s'))} rows/s; then VACUUM ANALYZE "
+        f"{_num(load.get('vacuum_analyze_s'))} s); database {_num(pg.get('database_bytes'))} "
+        f"bytes  [{pg.get('status')}]"
+    )
+    cold = r.get("cold_start") or {}
+    add(
+        f"cold start in process: from the store {_num(_get(cold, 'from_store', 'seconds'), 2)} s "
+        f"(node rows {_num(_get(cold, 'node_skeletons', 'seconds'), 2)} s, edge rows "
+        f"{_num(_get(cold, 'edge_skeletons', 'seconds'), 2)} s); from the saved model "
+        f"{_num(_get(cold, 'from_saved_model', 'seconds'), 2)} s  [{cold.get('status')}]"
+    )
+    rep = r.get("replicas") or {}
+    for name, figures in (rep.get("sustained_writes") or {}).items():
+        add(
+            f"writes back to back, {name} ({figures.get('connections')} connections): "
+            f"{_num(figures.get('writes_per_s'))} writes/s, latency p50 "
+            f"{_num(_get(figures, 'latency', 'p50_ms'), 3)} ms p99 "
+            f"{_num(_get(figures, 'latency', 'p99_ms'), 3)} ms, load {figures.get('loadavg')}"
+        )
+    for rate, figures in (rep.get("apply_lag") or {}).items():
+        every = figures.get("all_followers") or {}
+        add(
+            f"apply lag, writes asked at {rate}/s (reached {_num(figures.get('rate_reached'))}/s): "
+            f"p50 {_num(every.get('p50_ms'), 3)} ms, p99 {_num(every.get('p99_ms'), 3)} ms over "
+            f"{_num(every.get('n'))} applied writes; load {figures.get('loadavg_after')}"
+        )
+    if rep:
+        add(f"  [{rep.get('status')}]")
+    return lines
 
 
 def _ms(seconds: Any) -> float | None:
@@ -1018,6 +1308,9 @@ def table(r: dict[str, Any]) -> str:
             f"({_num(mem.get('rss_bytes_per_edge'))} B/edge), RssAnon {_num(mem.get('RssAnon'))} B "
             f"({_num(mem.get('anon_bytes_per_edge'))} B/edge)"
         )
+    if r.get("store") == "postgresql":
+        add("")
+        lines += _postgres_table(r)
     add("")
     add("over HTTP, one connection:")
     for name, figures in (r.get("http") or {}).items():
@@ -1194,6 +1487,55 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="cache of generated stores")
     parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the store of record: the generated SQLite file (default), or PostgreSQL: a "
+        "throwaway cluster under the data directory, loaded from the SQLite store with COPY, "
+        "then also the cold start of a replica and writes and apply lag across --replicas "
+        "servers (results in bench/results/postgres-<scale>.json)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        help="with --store postgresql: this database instead of a throwaway cluster (loaded "
+        "if empty; writes of the replica steps stay in it)",
+    )
+    parser.add_argument(
+        "--keep-postgres",
+        action="store_true",
+        help="leave the throwaway cluster running and its files in place (its URL is in the "
+        "results), to run again with --postgres-url",
+    )
+    parser.add_argument("--replicas", type=int, default=3, help="servers on one database (3)")
+    parser.add_argument(
+        "--lag-rates",
+        default="1000",
+        help="comma-separated write rates (writes/s) at which to measure apply lag (1000)",
+    )
+    parser.add_argument(
+        "--lag-duration", type=float, default=20.0, help="seconds of paced writes (20)"
+    )
+    parser.add_argument(
+        "--lag-connections",
+        type=int,
+        default=8,
+        help="connections the paced writes may use at once (8)",
+    )
+    parser.add_argument(
+        "--write-duration", type=float, default=20.0, help="seconds of back-to-back writes (20)"
+    )
+    parser.add_argument(
+        "--write-connections",
+        type=int,
+        default=4,
+        help="back-to-back writers per replica written to (4)",
+    )
+    parser.add_argument(
+        "--follow-interval",
+        type=float,
+        help="GEOKG_FOLLOW_INTERVAL of the PostgreSQL servers (default: the service's own)",
+    )
+    parser.add_argument(
         "--results", type=Path, help="where to write the JSON (default bench/results/<scale>.json)"
     )
     return parser
@@ -1232,6 +1574,9 @@ def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(given)
     budgets = _BUDGETS[args.scale]
+    pg = args.store == "postgresql"
+    if pg and args.replicas < 2:
+        raise SystemExit("bench: --replicas: at least 2 (a writer and a follower)")
     options = Options(
         scale=args.scale,
         seed=args.seed,
@@ -1246,12 +1591,24 @@ def main(argv: list[str] | None = None) -> int:
         step_budget=args.step_budget or budgets["step"],
         request_timeout=args.request_timeout,
         workers=args.workers,
-        skip=_skips(args.skip),
+        # The references do not depend on the store: a PostgreSQL run leaves them to SQLite's.
+        skip=_skips(args.skip) | ({"references"} if pg else frozenset()),
         formats=_formats(args.formats),
         memory_cap=int(args.memory_cap_gb * 2**30),
         data_dir=args.data_dir,
-        results=args.results or RESULTS_DIR / f"{args.scale}.json",
+        results=args.results
+        or RESULTS_DIR / (f"postgres-{args.scale}.json" if pg else f"{args.scale}.json"),
         command=shlex.join(["python", "-m", "bench", *given]),
+        store=args.store,
+        postgres_url=args.postgres_url,
+        keep_postgres=args.keep_postgres,
+        replicas=args.replicas,
+        lag_rates=tuple(float(rate) for rate in args.lag_rates.split(",") if rate.strip()),
+        lag_duration=args.lag_duration,
+        lag_connections=args.lag_connections,
+        write_duration=args.write_duration,
+        write_connections=args.write_connections,
+        follow_interval=args.follow_interval,
     )
     results = Run(options).run()
     options.results.parent.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,8 @@ class Answer:
     complete: bool = True
     """False when a chunked body ended without its last chunk (a cut stream)."""
     body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Response headers, names in lower case."""
 
 
 class Stream:
@@ -91,9 +93,16 @@ class Connection:
                 await self._writer.wait_closed()
         self._reader = self._writer = None
 
-    def encode(self, path: str, method: str = "GET", body: bytes | None = None) -> bytes:
+    def encode(
+        self,
+        path: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> bytes:
         """The request's bytes (encode once, send many times)."""
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         if body is not None:
             head += f"Content-Length: {len(body)}\r\n"
         return (head + "\r\n").encode("ascii") + (body or b"")
@@ -170,6 +179,7 @@ class Connection:
             total_s=time.perf_counter() - started,
             complete=complete,
             body=b"".join(kept),
+            headers=headers,
         )
 
 

@@ -190,11 +190,16 @@ class PeakWatch:
 
 class Server:
     """``geokg serve --db <store> --workers N`` on a free port of 127.0.0.1, its output in
-    ``log``."""
+    ``log``; the store is a SQLite file or a ``postgresql://`` URL."""
 
-    def __init__(self, db: Path, log: Path, workers: int = 1) -> None:
+    def __init__(
+        self, db: Path | str, log: Path, workers: int = 1, env: dict[str, str] | None = None
+    ) -> None:
         self.db = db
         self.workers = workers
+        self.env = env or {}
+        """``GEOKG_`` settings for the server; any other the harness's environment holds are
+        left out."""
         self.log_path = log
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -217,7 +222,7 @@ class Server:
         seconds, ``RuntimeError`` if the process exits."""
         self.port = free_port()
         self._log = self.log_path.open("ab")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GEOKG_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GEOKG_")} | self.env
         started = time.perf_counter()
         self.process = subprocess.Popen(
             self.command(), stdout=self._log, stderr=subprocess.STDOUT, env=env

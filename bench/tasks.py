@@ -262,7 +262,8 @@ def oxigraph_ntriples(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_file(args: dict[str, Any]) -> dict[str, Any]:
-    """``import_stream`` (what ``geokg import`` runs) of a file into an empty store.
+    """``import_stream`` (what ``geokg import`` runs) of a file into an empty store (a new
+    SQLite file, or the empty database ``args["location"]`` names).
 
     Progress goes to ``args["progress"]`` as it is made, so a run that overruns its budget can
     still tell how far it got. ``read_s`` is when the last record was read and staged; the
@@ -288,7 +289,7 @@ def import_file(args: dict[str, Any]) -> dict[str, Any]:
 
     scratch = Path(tempfile.mkdtemp(prefix="geokg-bench-import-", dir=args.get("scratch")))
     try:
-        kg = KnowledgeGraph.open(scratch / "import.sqlite3")
+        kg = KnowledgeGraph.open(args.get("location") or scratch / "import.sqlite3")
         try:
             with open(args["input"], "rb") as stream:
                 report, position = import_stream(
@@ -380,7 +381,98 @@ def bare_app(args: dict[str, Any]) -> dict[str, Any]:
     return {"answers": "node ids only (no records, no evidence)", "throughput": figures}
 
 
+def cold_start(args: dict[str, Any]) -> dict[str, Any]:
+    """A replica's cold start from a PostgreSQL store, in process, and where its time goes.
+
+    - ``from_store``: :meth:`GraphStore.from_snapshot` (what ``geokg serve`` does at start
+      without a saved model), and apart the two reads it is made of (the nodes' and edges'
+      skeleton rows through server-side cursors), then the same edge rows read other ways:
+      ``json`` instead of ``jsonb`` for the two fields, and ``COPY ... TO STDOUT``;
+    - ``from_saved_model``: :meth:`GraphStore.save` of that model to ``args["model"]`` (the
+      #4 snapshot format), then :meth:`GraphStore.load` of it against a new snapshot of the
+      store: a replica that keeps its model file starts this way (``geokg serve`` does it
+      beside a SQLite file; for PostgreSQL it has no place for the file yet, so it is measured
+      here, in process).
+    """
+    import psycopg
+
+    from graph.service import return_free_memory
+    from graph.storage import open_record_store
+    from graph.store import GraphStore
+
+    url, model = args["db"], Path(args["model"])
+    out: dict[str, Any] = {"loadavg_before": os.getloadavg()}
+    records = open_record_store(url)
+    try:
+        snapshot = records.pin()
+        started = time.perf_counter()
+        nodes = sum(1 for _ in snapshot.node_skeletons())
+        out["node_skeletons"] = _rate(nodes, time.perf_counter() - started)
+        started = time.perf_counter()
+        edges = sum(1 for _ in snapshot.edge_skeletons())
+        out["edge_skeletons"] = _rate(edges, time.perf_counter() - started)
+        snapshot.close()
+        with psycopg.connect(url) as conn:
+            fields = "ord, id, source, target, {t} ->> 'type', {t} ->> 'category'"
+            for name, cast in (("jsonb", "body::jsonb"), ("json", "body::json")):
+                sql = f"SELECT {fields.format(t=cast)} FROM edges ORDER BY ord"
+                started = time.perf_counter()
+                with conn.cursor(name=f"edges_{name}") as named:
+                    named.execute(sql)
+                    rows = 0
+                    while batch := named.fetchmany(8192):
+                        rows += len(batch)
+                out[f"edge_rows_server_cursor_{name}"] = _rate(rows, time.perf_counter() - started)
+                started = time.perf_counter()
+                rows = 0
+                with conn.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
+                    for _row in copy.rows():
+                        rows += 1
+                out[f"edge_rows_copy_text_{name}"] = _rate(rows, time.perf_counter() - started)
+            started = time.perf_counter()
+            conn.execute(f"SELECT count(*) FROM ({sql}) e").fetchall()
+            out["edge_query_in_server_json"] = _rate(edges, time.perf_counter() - started)
+        started = time.perf_counter()
+        snapshot = records.pin()
+        store = GraphStore.from_snapshot(snapshot)
+        built = time.perf_counter() - started
+        out["from_store"] = {"seconds": round(built, 3), "rss": _rss().get("VmRSS")}
+        started = time.perf_counter()
+        store.save(model, records.store_id())
+        out["save"] = {
+            "seconds": round(time.perf_counter() - started, 3),
+            "bytes": model.stat().st_size,
+        }
+        del store
+        snapshot.close()
+        return_free_memory()
+        started = time.perf_counter()
+        snapshot = records.pin()
+        loaded = GraphStore.load(model, snapshot, records.store_id())
+        took = time.perf_counter() - started
+        out["from_saved_model"] = {
+            "seconds": round(took, 3),
+            "used": loaded is not None,
+            "edges": loaded.edge_count() if loaded is not None else None,
+        }
+        snapshot.close()
+    finally:
+        records.close()
+        model.unlink(missing_ok=True)
+    out["loadavg_after"] = os.getloadavg()
+    return out
+
+
+def _rate(rows: int, seconds: float) -> dict[str, Any]:
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_s": round(rows / seconds, 1) if seconds else None,
+    }
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "cold_start": cold_start,
     "bare_app": bare_app,
     "queries": queries,
     "networkx_bfs": networkx_bfs,

@@ -195,3 +195,25 @@ def test_a_sqlite_store_copied_into_postgresql_is_the_same_store(
     finally:
         lite.close()
         pg.close()
+
+
+def test_paced_writes_fall_due_at_the_rate_whatever_came_before() -> None:
+    from bench.replicas import due
+
+    assert [due(5.0, 1000, i) for i in (0, 1, 999, 1000)] == [5.0, 5.001, 5.999, 6.0]
+    assert due(0.0, 250, 10) == 0.04
+
+
+def test_apply_lag_counts_each_answered_write_once_per_follower() -> None:
+    from bench.replicas import lag_figures
+
+    answered = {10: 1.000, 11: 1.100, 12: 1.200, 13: 1.300}
+    seen = {9: 0.5, 10: 1.020, 11: 1.090, 12: 1.250, 14: 9.0}  # 13 never came
+    figures = lag_figures(answered, seen, first=10, last=13)
+    assert figures["n"] == 3
+    assert figures["missing"] == 1
+    assert figures["before_answer"] == 1  # 11 came 10 ms before its answer: counted as 0
+    assert figures["min_ms"] == -10.0
+    assert figures["p50_ms"] == 20.0
+    assert figures["max_ms"] == 50.0
+    assert lag_figures({}, seen, first=0, last=-1)["n"] == 0
