@@ -180,6 +180,31 @@ def test_exports_are_byte_identical_on_sqlite_and_postgresql(
         sqlite.close()
 
 
+def test_skeleton_rows_are_those_sqlite_reads(store: RecordStore, tmp_path: Path) -> None:
+    """What a read model is built from (each node's kind, dates, CAMEO code, names; each
+    edge's type and category) reads the same from both stores, whatever SQL each uses."""
+    sqlite = open_record_store(str(tmp_path / "store.sqlite3"))
+    try:
+        changes = seed_changes(seed_files(DEFAULT_SEEDS))
+        renamed = Entity(id="kyiv", kind="place", label="Kyiv", aliases=["Kiev", "Київ"])
+        for records in (sqlite, store):
+            records.commit(changes, Commit(actor="seed"), 0)
+            records.commit([Change.put(renamed, None)], Commit(actor="a"), len(changes))
+        rows = []
+        for records in (sqlite, store):
+            snapshot = records.pin()
+            nodes = [(*row[:8], json.loads(row[8] or "[]")) for row in snapshot.node_skeletons()]
+            rows.append((nodes, list(snapshot.edge_skeletons())))
+            snapshot.close()
+        assert rows[0] == rows[1]
+        nodes, edges = rows[1]
+        assert ["Kiev", "Київ"] in [row[8] for row in nodes]
+        assert any(row[4] for row in nodes) and any(row[6] for row in nodes)  # dates, CAMEO
+        assert {row[5] for row in edges} == {"role", "relation"}
+    finally:
+        sqlite.close()
+
+
 def test_a_knowledge_graph_on_postgresql_serves_what_sqlite_serves(
     postgres_db: str, tmp_path: Path
 ) -> None:
