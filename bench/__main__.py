@@ -364,7 +364,8 @@ class Run:
     def start_server(self, paths: dict[str, list[str]]) -> dict[str, Any]:
         ds = self.ds
         assert ds is not None
-        log = self.o.data_dir / f"{ds.path.stem}-{self.o.store}-serve.log"
+        store = "" if self.o.store == "sqlite" else f"-{self.o.store}"
+        log = self.o.data_dir / f"{ds.path.stem}{store}-serve.log"
         self.server = Server(self.db, log, workers=self.o.workers, env=self.server_env())
         figures = self.server.start(paths["shortest_path"][0], self.o.startup_budget)
         return _ok(**figures)
