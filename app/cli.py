@@ -90,7 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
     gc.collect()
     return_free_memory()  # the parent only watches its workers: keep none of the model
     os.environ.update(
-        GEOKG_DB=str(Path(settings.db).resolve()),
+        GEOKG_DB=settings.db
+        if is_postgres_location(settings.db)
+        else str(Path(settings.db).resolve()),
         GEOKG_SEEDS=str(settings.seeds.resolve()),
         GEOKG_WORKERS=str(settings.workers),
     )
@@ -102,6 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         access_log=settings.access_log,
+        # uvicorn kills a worker that does not answer its ping within this many seconds (5 by
+        # default): a worker building its read model on a busy machine can take longer.
+        timeout_worker_healthcheck=60,
     )
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ECHO_LIMIT",
@@ -19,6 +20,9 @@ __all__ = [
     "PreconditionFailedError",
     "Problem",
     "RecordValidationError",
+    "ReplicaBehindError",
+    "ReplicaNotReadyError",
+    "ReplicaPausedError",
     "SeedProblem",
     "SeedValidationError",
     "StoreError",
@@ -197,6 +201,37 @@ class IdempotencyKeyReusedError(GeokgError, ValueError):
 
 class StoreError(GeokgError):
     """The store of record cannot be used: a file that is not a geokg store, a newer schema."""
+
+
+class ReplicaBehindError(GeokgError):
+    """A read asked for a change this replica has not applied within the wait allowed
+    (read-your-writes): ask again shortly, or another replica."""
+
+    def __init__(self, applied: int, wanted: int, waited: float) -> None:
+        super().__init__(
+            f"this replica has applied the log up to change {applied}, not yet change {wanted} "
+            f"(waited {waited:g} s): ask again shortly"
+        )
+        self.applied = applied
+        self.wanted = wanted
+
+
+class ReplicaNotReadyError(GeokgError):
+    """A replica too far behind the store of record to serve, or cut off from it."""
+
+    def __init__(self, reason: str, status: dict[str, Any]) -> None:
+        super().__init__(f"not ready: {reason}")
+        self.status = status
+
+
+class ReplicaPausedError(GeokgError):
+    """A write sent to a replica whose following of the log is paused."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this replica's following of the change log is paused, so it takes no writes: "
+            "send the write to another replica, or resume it (POST /admin/replica/resume)"
+        )
 
 
 class SparqlError(GeokgError):

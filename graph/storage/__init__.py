@@ -9,8 +9,10 @@ the same interface for more than one process or machine.
 from __future__ import annotations
 
 from graph.storage.base import (
+    ChangeWaiter,
     Commit,
     Filled,
+    LogHead,
     RecordReader,
     RecordSnapshot,
     RecordStore,
@@ -22,8 +24,10 @@ from graph.storage.postgres import PostgresRecordStore, is_postgres_location
 from graph.storage.sqlite import SQLiteRecordStore
 
 __all__ = [
+    "ChangeWaiter",
     "Commit",
     "Filled",
+    "LogHead",
     "PostgresRecordStore",
     "RecordReader",
     "RecordSnapshot",

@@ -51,9 +51,10 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,7 @@ __all__ = [
     "WRITE_LOCK",
     "PostgresRecordStore",
     "PostgresSnapshot",
+    "PostgresWaiter",
     "create_schema",
     "is_postgres_location",
 ]
@@ -428,6 +430,12 @@ class PostgresRecordStore(SharedReads):
 
     def store_id(self) -> str:
         return str(self._meta_in(self._reader(), "store_id"))
+
+    def waiter(self) -> PostgresWaiter:
+        r"""A connection of its own that ``LISTEN``\ s on :data:`CHANNEL`."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        return PostgresWaiter(self._connect)
 
     def load(self) -> tuple[int, Iterator[Change]]:
         snapshot = self.pin()
@@ -885,6 +893,52 @@ class PostgresRecordStore(SharedReads):
             conns, self._readers, self._idle = self._readers + self._idle, [], []
         for conn in conns:
             conn.close()
+
+
+class PostgresWaiter:
+    """Wakes a follower when a commit is announced on :data:`CHANNEL` (``NOTIFY`` is sent at
+    commit, so the change is visible by the time the wake-up arrives). A lost connection is
+    made again at the next wait; meanwhile :meth:`wait` sleeps its timeout out, so a follower
+    that also looks at the log after each wait misses nothing."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._closed = False
+        self._conn: psycopg.Connection[Any] | None = None
+        self._listen()
+
+    def _listen(self) -> psycopg.Connection[Any]:
+        conn = self._conn = self._connect()
+        conn.execute(f"LISTEN {CHANNEL}")
+        return conn
+
+    def wait(self, timeout: float) -> bool:
+        import psycopg
+
+        if self._closed:
+            return False
+        try:
+            conn = self._conn if self._conn is not None and not self._conn.closed else None
+            conn = conn or self._listen()
+            woken = False
+            for _ in conn.notifies(timeout=timeout, stop_after=1):
+                woken = True
+            if woken:  # take the announcements already queued with it: one look covers them
+                for _ in conn.notifies(timeout=0):
+                    pass
+            return woken
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("lost the wake-up connection to the store (%s); retrying", exc)
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        self._closed = True
+        if self._conn is not None:
+            self._conn.close()
 
 
 def _copy(cursor: psycopg.Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:

@@ -384,6 +384,10 @@ class SQLiteRecordStore(SharedReads):
         row = self._reader().execute("SELECT value FROM meta WHERE key='store_id'").fetchone()
         return str(row[0])
 
+    def waiter(self) -> None:
+        """None: SQLite announces no commit; a follower looks at :meth:`position` instead."""
+        return None
+
     def load(self) -> tuple[int, Iterator[Change]]:
         conn = self._connect()  # its own connection: one read transaction for the whole load
         conn.execute("BEGIN")
