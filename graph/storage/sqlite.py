@@ -575,7 +575,8 @@ class SQLiteRecordStore(SharedReads):
         at: str,
         commit: Commit,
     ) -> int:
-        """Write one batch of a bulk commit with one statement per kind of row."""
+        """Write one batch of a bulk commit with one statement per kind of row. A new row's
+        ``ord`` is its change's position, as in :meth:`_write_row`."""
         node_inserts, node_updates, texts, edge_inserts, edge_updates, log = [], [], [], [], [], []
         for change in batch:
             position += 1
@@ -585,12 +586,12 @@ class SQLiteRecordStore(SharedReads):
                 assert change.ends is not None
                 source, target = change.ends
                 if change.op == "create":
-                    edge_inserts.append((change.id, source, target, change.record))
+                    edge_inserts.append((position, change.id, source, target, change.record))
                 else:
                     edge_updates.append((source, target, change.record, change.id))
             else:
                 if change.op == "create":
-                    node_inserts.append((change.id, change.object_type, change.record))
+                    node_inserts.append((position, change.id, change.object_type, change.record))
                 else:
                     node_updates.append((change.object_type, change.record, change.id))
                 if change.text is not None:
@@ -609,11 +610,13 @@ class SQLiteRecordStore(SharedReads):
                     commit.source,
                 )
             )
-        conn.executemany("INSERT INTO nodes (id, node_type, body) VALUES (?, ?, ?)", node_inserts)
+        conn.executemany(
+            "INSERT INTO nodes (ord, id, node_type, body) VALUES (?, ?, ?, ?)", node_inserts
+        )
         conn.executemany("UPDATE nodes SET node_type = ?, body = ? WHERE id = ?", node_updates)
         conn.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?)", texts)
         conn.executemany(
-            "INSERT INTO edges (id, source, target, body) VALUES (?, ?, ?, ?)", edge_inserts
+            "INSERT INTO edges (ord, id, source, target, body) VALUES (?, ?, ?, ?, ?)", edge_inserts
         )
         conn.executemany(
             "UPDATE edges SET source = ?, target = ?, body = ? WHERE id = ?", edge_updates
