@@ -33,10 +33,11 @@ Decisions (issue 9):
 - **Bulk writes** (:meth:`PostgresRecordStore.commit_bulk`) send new rows with ``COPY``
   (psycopg's ``cursor.copy``); updates of existing rows go as batched ``UPDATE`` statements.
   The triggers mark every new node stale; :meth:`~PostgresRecordStore.fill_views` renders them.
-- **Schema versions**: ``meta.schema_version`` must be :data:`SCHEMA_VERSION`, or opening
-  raises :class:`~graph.errors.StoreError`. A new database gets the schema when first opened
-  (:func:`create_schema`); upgrading an older one is for ``geokg migrate`` (not written yet):
-  :func:`create_schema` is the seam where versioned migrations go.
+- **Schema versions** (:data:`MIGRATIONS`, :mod:`graph.storage.migrations`): a database with
+  no geokg table gets the whole schema when first opened (in one transaction, under the
+  advisory lock), as a new SQLite file does; one at an older version is upgraded by
+  ``geokg migrate`` only, and opening it raises :class:`~graph.errors.SchemaVersionError`, as
+  does a newer one.
 - **Backup and restore** are PostgreSQL's own tools: :meth:`PostgresRecordStore.backup` raises
   a :class:`~graph.errors.StoreError` saying to use ``pg_dump`` / ``pg_restore``.
 - **Connections**: one writer connection, used under a lock; one reader connection per
@@ -51,7 +52,6 @@ import json
 import logging
 import re
 import threading
-import uuid
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -64,23 +64,23 @@ from graph.errors import StoreError
 from graph.storage._shared import SharedReads, SharedSnapshotReads, _with
 from graph.storage._writes import SharedWrites
 from graph.storage.base import Renderer
+from graph.storage.migrations import Migration, Schema, prepare
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
+    "MIGRATIONS",
     "SCHEMA_VERSION",
     "WRITE_LOCK",
     "PostgresRecordStore",
+    "PostgresSchema",
     "PostgresSnapshot",
-    "create_schema",
     "is_postgres_location",
+    "open_schema",
 ]
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-"""The schema this code reads and writes; a database with another version is refused."""
 
 WRITE_LOCK = 0x6765_6F6B_6700_0001
 """The advisory lock key every write transaction takes ('geokg' in ASCII, then 1)."""
@@ -260,37 +260,76 @@ def _current(conn: psycopg.Connection[Any]) -> int:
     return int(row[0])
 
 
-def create_schema(conn: psycopg.Connection[Any], location: str) -> None:
-    """Create the schema in a new database, or check an existing one's version (in one
-    transaction, under the write lock, so two processes starting at once agree).
+def _v1(conn: psycopg.Connection[Any]) -> None:
+    """The first schema: the tables, the quotes index and the PL/pgSQL triggers."""
+    conn.execute(_SCHEMA)
 
-    This is where versioned migrations will go (``geokg migrate``): today a database of
-    another version is refused with :class:`~graph.errors.StoreError`.
-    """
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "the first schema (records, log, ingests, quotes index, views' bookkeeping)", _v1),
+)
+"""The PostgreSQL store's schema, version by version: version ``n`` upgrades a database from
+``n - 1`` (:mod:`graph.storage.migrations`). A new version is one function and one entry here."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+"""The schema this code reads and writes; a database with another version is refused."""
+
+
+class PostgresSchema(Schema):
+    """A PostgreSQL database's schema (:mod:`graph.storage.migrations`): a transaction holds
+    the advisory write lock, so two processes creating or migrating it at once take turns."""
+
+    PARAM = "%s"
+
+    def __init__(
+        self, conn: psycopg.Connection[Any], location: str, migrations: Sequence[Migration] = ()
+    ) -> None:
+        super().__init__(conn, location, migrations or MIGRATIONS)
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = self.conn
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            yield conn
+
+    def version(self, conn: psycopg.Connection[Any]) -> int:
         tables = {
             row[0]
             for row in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
             )
         }
-        if tables and "meta" not in tables and {"nodes", "changes"} & tables:
-            raise StoreError(f"{location}: a PostgreSQL database, but not a geokg store")
-        row = None
-        if "meta" in tables:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is not None and int(row[0]) != SCHEMA_VERSION:
-            raise StoreError(
-                f"{location}: schema version {row[0]}, this geokg reads version {SCHEMA_VERSION}"
-            )
-        conn.execute(_SCHEMA)
+        if "meta" not in tables:
+            if {"nodes", "changes"} & tables:
+                raise StoreError(f"{self.location}: a PostgreSQL database, but not a geokg store")
+            return 0  # a new database, or one holding other applications' tables only
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
-            conn.execute(
-                "INSERT INTO meta VALUES ('schema_version', %s), ('store_id', %s)"
-                " ON CONFLICT DO NOTHING",
-                (str(SCHEMA_VERSION), uuid.uuid4().hex),
-            )
+            raise StoreError(f"{self.location}: not a geokg store (no schema version)")
+        return int(row[0])
+
+
+@contextmanager
+def open_schema(location: str) -> Iterator[PostgresSchema]:
+    """The schema of the database at ``location``, on a connection of its own (for
+    ``geokg migrate``); the database must exist."""
+    url, shown = location, _redacted(location)
+    conn = _connect(url, shown)
+    try:
+        yield PostgresSchema(conn, shown)
+    finally:
+        conn.close()
+
+
+def _connect(url: str, location: str) -> psycopg.Connection[Any]:
+    import psycopg
+
+    try:
+        return psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC")
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot connect to {location}: {reason}") from None
 
 
 class PostgresRecordStore(SharedWrites, SharedReads):
@@ -323,7 +362,7 @@ class PostgresRecordStore(SharedWrites, SharedReads):
         self._closed = False
         self._writer = self._connect()
         try:
-            create_schema(self._writer, self.location)
+            prepare(PostgresSchema(self._writer, self.location))
             if renderer is not None:
                 self._init_views(renderer)
         except BaseException:
@@ -331,13 +370,7 @@ class PostgresRecordStore(SharedWrites, SharedReads):
             raise
 
     def _connect(self) -> psycopg.Connection[Any]:
-        import psycopg
-
-        try:
-            return psycopg.connect(self._url, autocommit=True, options="-c TimeZone=UTC")
-        except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise StoreError(f"cannot connect to {self.location}: {reason}") from None
+        return _connect(self._url, self.location)
 
     def _reader(self) -> psycopg.Connection[Any]:
         if self._closed:

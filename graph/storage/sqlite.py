@@ -2,10 +2,11 @@
 
 Tables: ``nodes`` and ``edges`` hold each record as JSON in load order, ``texts`` the source
 texts, ``changes`` the append-only log, ``idempotency`` the answers kept for retried requests,
-``meta`` the schema version and the store's id, ``quotes`` which records quote each source
-(kept by triggers). Writes run in ``BEGIN IMMEDIATE``
-transactions, so one writer at a time holds the database: a change's position is assigned
-inside that lock, which is why positions follow commit order with no gaps.
+``meta`` the schema version (:data:`MIGRATIONS`) and the store's id, ``quotes`` which
+records quote each source (kept by triggers). Writes run in ``BEGIN IMMEDIATE`` transactions
+(:mod:`graph.storage._writes` holds their statements), so one writer at a time holds the
+database: a change's position is assigned inside that lock, which is why positions follow
+commit order with no gaps.
 
 Pre-rendered views (:class:`~graph.storage.base.Renderer`): ``render_view_<view>`` holds a
 view of each node by its ``ord``, written in the transaction that writes the node, an edge it
@@ -37,17 +38,24 @@ from pathlib import Path
 from typing import Any
 
 from graph.changes import Change, LoggedChange
-from graph.errors import StoreError
+from graph.errors import SchemaVersionError, StoreError
 from graph.storage._shared import SharedReads, SharedSnapshotReads
 from graph.storage._writes import SharedWrites
 from graph.storage.base import Renderer
+from graph.storage.migrations import Migration, Schema, prepare
 
-__all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "SQLiteSnapshot", "restore_backup"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SQLiteRecordStore",
+    "SQLiteSchema",
+    "SQLiteSnapshot",
+    "open_schema",
+    "restore_backup",
+]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-"""The schema this code reads and writes; a store with another version is refused."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -202,6 +210,124 @@ _TRIGGERS = {
     END""",
 }
 
+
+def _v1(conn: sqlite3.Connection) -> None:
+    """The first schema: records, texts, the log, ingests, reserved ids, idempotency, the
+    quotes index and the pre-rendered views' bookkeeping, with their triggers. Every statement
+    leaves what exists alone, so it also completes a store geokg wrote at version 1 before the
+    quotes index and the views' triggers were added (:meth:`SQLiteSchema.complete`)."""
+    quoted = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'quotes'").fetchone()
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    for statement in _QUOTES:
+        conn.execute(statement)
+    if quoted is None:  # a new store, or one made before the table
+        for statement in _FILL_QUOTES:
+            conn.execute(statement)
+    for name, body in _TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "the first schema (records, log, ingests, quotes index, views' bookkeeping)", _v1),
+)
+"""The SQLite store's schema, version by version: version ``n`` upgrades a store from ``n - 1``
+(:mod:`graph.storage.migrations`). A new version is one function and one entry here."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+"""The schema this code reads and writes; a store with another version is refused."""
+
+_V1_NAMES = frozenset({"quotes", "render_dirty", "render_deps", *_TRIGGERS})
+"""What a store geokg wrote at version 1 before these were added lacks."""
+
+
+class SQLiteSchema(Schema):
+    """A SQLite store's schema (:mod:`graph.storage.migrations`): a transaction is
+    ``BEGIN IMMEDIATE``, so one process at a time reads and changes it."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, location: str, migrations: Sequence[Migration] = ()
+    ) -> None:
+        super().__init__(conn, location, migrations or MIGRATIONS)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # some errors end the transaction themselves
+                conn.execute("ROLLBACK")
+            raise
+
+    def version(self, conn: sqlite3.Connection) -> int:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if not names:
+            return 0
+        if "meta" not in names:
+            raise StoreError(f"{self.location}: an SQLite file, but not a geokg store")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            raise StoreError(f"{self.location}: not a geokg store (no schema version)")
+        return int(row[0])
+
+    def complete(self, conn: sqlite3.Connection, version: int) -> None:
+        if version == 1:
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if not names >= _V1_NAMES:
+                _v1(conn)
+
+
+def _connect(path: Path, location: str) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: each commit is on disk before the write is acknowledged.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = OFF")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{location}: not a geokg store ({exc})") from None
+    return conn
+
+
+@contextmanager
+def open_schema(location: str, *, writing: bool = True) -> Iterator[SQLiteSchema | None]:
+    """The schema of the store file at ``location``, for ``geokg migrate``; None when
+    ``writing`` is false and there is no file yet (nothing is created then).
+
+    The file's shared lock is held meanwhile, as by an open store, so that ``geokg restore``
+    cannot replace it under a migration."""
+    path = Path(location)
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory; GEOKG_DB names a file")
+    if not writing and not path.is_file():
+        yield None
+        return
+    if writing:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {path.parent}: {exc.strerror}") from None
+    guard = _lock(path, exclusive=False)
+    try:
+        if writing:
+            conn = _connect(path, location)
+        else:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        try:
+            yield SQLiteSchema(conn, location)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{location}: not a geokg store ({exc})") from None
+        finally:
+            conn.close()
+    finally:
+        os.close(guard)
+
+
 _BULK_CACHE_KIB = 64 * 1024
 """The page cache of the writer's connection during a bulk commit."""
 
@@ -258,56 +384,19 @@ class SQLiteRecordStore(SharedWrites, SharedReads):
             self._init_views(renderer)
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self._path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: each commit is on disk before the write is acknowledged.
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = OFF")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.location}: not a geokg store ({exc})") from None
-        return conn
+        return _connect(self._path, self.location)
 
     def _init_schema(self) -> None:
-        conn = self._writer
+        """Create a new store's schema; refuse one of another version (see
+        :mod:`graph.storage.migrations`)."""
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-                if tables and "meta" not in tables:
-                    raise StoreError(f"{self.location}: an SQLite file, but not a geokg store")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                for statement in _QUOTES:
-                    conn.execute(statement)
-                if "quotes" not in tables:  # a new store, or one made before the table
-                    for statement in _FILL_QUOTES:
-                        conn.execute(statement)
-                for name, body in _TRIGGERS.items():
-                    conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
-                version = conn.execute(
-                    "SELECT value FROM meta WHERE key='schema_version'"
-                ).fetchone()
-                if version is None:
-                    conn.execute(
-                        "INSERT INTO meta VALUES ('schema_version', ?), ('store_id', ?)",
-                        (str(SCHEMA_VERSION), uuid.uuid4().hex),
-                    )
-                elif int(version[0]) != SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.location}: schema version {version[0]}, this geokg reads "
-                        f"version {SCHEMA_VERSION}"
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            prepare(SQLiteSchema(self._writer, self.location))
         except sqlite3.DatabaseError as exc:
+            self._writer.close()
             raise StoreError(f"{self.location}: not a geokg store ({exc})") from None
+        except BaseException:
+            self._writer.close()
+            raise
 
     _PUT_TEXT = "INSERT OR REPLACE INTO texts VALUES (?, ?)"
     _VIEW_TABLE = "CREATE TABLE render_view_{view} (ord INTEGER PRIMARY KEY, body BLOB NOT NULL)"
@@ -693,15 +782,16 @@ def _describe(path: Path) -> tuple[int, int]:
 def restore_backup(backup: Path, target: Path, *, force: bool = False) -> int:
     """Replace the store at ``target`` with a copy of ``backup``; return its position.
 
-    Refuses a file that is not a geokg store of this schema, and a ``target`` that holds data
+    Refuses a file that is not a geokg store or is of a newer schema (one of an older schema
+    is restored, for ``geokg migrate`` to upgrade), and a ``target`` that holds data
     unless ``force``. The restored store gets a new store id (its history is another one for
     followers). Stop the service that uses ``target`` first.
     """
     if not backup.is_file():
         raise StoreError(f"{backup}: no such file")
     version, position = _describe(backup)
-    if version != SCHEMA_VERSION:
-        raise StoreError(f"{backup}: schema version {version}, this geokg reads {SCHEMA_VERSION}")
+    if version > MIGRATIONS[-1].version:  # an older one is restored; geokg migrate upgrades it
+        raise SchemaVersionError(str(backup), version, MIGRATIONS[-1].version)
     if target.exists() and not force:
         _, held = _describe(target)
         if held:
