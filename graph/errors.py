@@ -23,6 +23,7 @@ __all__ = [
     "ReplicaBehindError",
     "ReplicaNotReadyError",
     "ReplicaPausedError",
+    "SchemaVersionError",
     "SeedProblem",
     "SeedValidationError",
     "StoreError",
@@ -232,6 +233,37 @@ class ReplicaPausedError(GeokgError):
             "this replica's following of the change log is paused, so it takes no writes: "
             "send the write to another replica, or resume it (POST /admin/replica/resume)"
         )
+
+
+class SchemaVersionError(StoreError):
+    """A store whose schema version is not the one this geokg reads: older (``geokg migrate``
+    upgrades it) or newer (written by a newer geokg).
+
+    Examples
+    --------
+    >>> print(SchemaVersionError("data/geokg.sqlite3", 1, 2))
+    store data/geokg.sqlite3: schema version 1 is older than this geokg's 2: run geokg migrate \
+(with the same GEOKG_DB or --db) to upgrade it
+    >>> print(SchemaVersionError("data/geokg.sqlite3", 3, 2))
+    store data/geokg.sqlite3: schema version 3 was written by a newer geokg (this one knows \
+versions up to 2)
+    """
+
+    def __init__(self, location: str, found: int, known: int) -> None:
+        if found < known:
+            message = (
+                f"store {location}: schema version {found} is older than this geokg's {known}: "
+                "run geokg migrate (with the same GEOKG_DB or --db) to upgrade it"
+            )
+        else:
+            message = (
+                f"store {location}: schema version {found} was written by a newer geokg "
+                f"(this one knows versions up to {known})"
+            )
+        super().__init__(message)
+        self.location = location
+        self.found = found
+        self.known = known
 
 
 class SparqlError(GeokgError):
