@@ -48,9 +48,11 @@ from graph.errors import (
     SparqlTimeoutError,
     SparqlUpdateError,
     StoreError,
+    StoreUnreachableError,
     UnsupportedFormatError,
     clip,
 )
+from graph.storage import is_unreachable
 
 __all__ = [
     "PROBLEM_BASE",
@@ -257,6 +259,14 @@ PROBLEM_TYPES: list[ProblemType] = [
         "The object changed since the ETag sent in `If-Match` was read: read it again.",
     ),
     ProblemType(
+        StoreUnreachableError, 503, "store-unreachable", "Store unreachable",
+        "The database server of the store of record cannot be reached right now (down, "
+        "restarting, or the network between): ask again after `Retry-After`. A write that got "
+        "this answer may or may not have been committed: retry it with the same "
+        "`Idempotency-Key`.",
+        retry_after=5,
+    ),
+    ProblemType(
         StoreError, 503, "store-unavailable", "Store unavailable",
         "The store of record cannot be used (not a geokg store, or another schema version).",
     ),
@@ -434,6 +444,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_unreachable(exc):  # the database server went away mid-request
+        log.warning("the store of record cannot be reached: %s", clip(str(exc).strip()))
+        unreachable = StoreUnreachableError(f"the store of record cannot be reached: {exc}")
+        return await _library_error(request, unreachable)
     log.error("unhandled error on %s", clip(request.url.path), exc_info=exc)
     return problem_response(_INTERNAL, 500, "internal error", request)
 

@@ -27,6 +27,7 @@ __all__ = [
     "SeedProblem",
     "SeedValidationError",
     "StoreError",
+    "StoreUnreachableError",
     "UnsupportedFormatError",
     "clip",
 ]
@@ -202,6 +203,11 @@ class IdempotencyKeyReusedError(GeokgError, ValueError):
 
 class StoreError(GeokgError):
     """The store of record cannot be used: a file that is not a geokg store, a newer schema."""
+
+
+class StoreUnreachableError(StoreError):
+    """The database server of the store of record cannot be reached right now (down,
+    restarting, or the network between): worth asking again shortly."""
 
 
 class ReplicaBehindError(GeokgError):

@@ -16,8 +16,9 @@ log after N never misses a change and never applies one twice.
 
 :meth:`Replica.status` says how far behind the replica is: in changes, and in seconds (the age
 of the oldest commit it has not applied, by the writer's clock), and whether it is *ready*:
-reachable store, lag within ``max_lag`` seconds. A second thread looks once a second, so a
-replica that falls behind, or catches up again, says so in its log even when no one asks.
+the store reachable, its last catch-up done, its lag within ``max_lag`` seconds. A second
+thread looks once a second, so a replica that falls behind, or catches up again, says so in
+its log even when no one asks.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Replica:
         self._threads: list[threading.Thread] = []
         self._was_ready: bool | None = None
         self._reporting = threading.Lock()
-        self._failing = False
+        self._failing: str | None = None  # why the last catch-up failed
         self.following = "polling"
 
     def start(self) -> None:
@@ -135,14 +136,14 @@ class Replica:
             try:
                 self.graph.sync()
             except Exception as exc:
-                if not self._failing:  # once per outage, not once a second
+                if self._failing is None:  # once per outage, not once a second
                     log.error("could not follow the change log (%s); retrying", exc)
-                self._failing = True
+                self._failing = str(exc).strip() or type(exc).__name__
                 self._stop.wait(self.poll_interval)
                 continue
-            if self._failing:
+            if self._failing is not None:
                 log.info("following the change log again, at change %d", self.graph.position)
-                self._failing = False
+                self._failing = None
 
     def _monitor(self) -> None:
         while not self._stop.wait(MONITOR_INTERVAL):
@@ -166,7 +167,9 @@ class Replica:
             age = dt.datetime.now(dt.UTC) - head.next_at.astimezone(dt.UTC)
             seconds = max(age.total_seconds(), 0.0)
         reason: str | None = None
-        if seconds > self.max_lag:
+        if self._failing is not None:  # the store answers again, but the last catch-up failed
+            reason = f"could not follow the change log: {self._failing}"
+        elif seconds > self.max_lag:
             reason = (
                 f"{lag} changes behind the store, the oldest {seconds:.1f} s old "
                 f"(bound {self.max_lag:g} s)"

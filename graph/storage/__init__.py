@@ -23,7 +23,7 @@ from graph.storage.base import (
     StoredResponse,
 )
 from graph.storage.migrations import Migrated, SchemaStatus
-from graph.storage.postgres import PostgresRecordStore, is_postgres_location
+from graph.storage.postgres import PostgresRecordStore, is_postgres_location, is_unreachable
 from graph.storage.sqlite import SQLiteRecordStore
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "StaleError",
     "StoredResponse",
     "is_postgres_location",
+    "is_unreachable",
     "migrate_store",
     "open_record_store",
     "schema_status",

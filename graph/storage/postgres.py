@@ -51,6 +51,7 @@ import datetime as dt
 import json
 import logging
 import re
+import sys
 import threading
 import time
 import weakref
@@ -61,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from graph.changes import Change, LoggedChange
-from graph.errors import StoreError
+from graph.errors import StoreError, StoreUnreachableError
 from graph.storage._shared import SharedReads, SharedSnapshotReads, _with
 from graph.storage._writes import SharedWrites
 from graph.storage.base import Renderer
@@ -79,6 +80,7 @@ __all__ = [
     "PostgresSnapshot",
     "PostgresWaiter",
     "is_postgres_location",
+    "is_unreachable",
     "open_schema",
 ]
 
@@ -331,7 +333,22 @@ def _connect(url: str, location: str) -> psycopg.Connection[Any]:
         return psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC")
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"cannot connect to {location}: {reason}") from None
+        raise StoreUnreachableError(f"cannot connect to {location}: {reason}") from None
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database server went away (a lost or refused connection),
+    rather than that a statement was wrong."""
+    if isinstance(exc, StoreUnreachableError):
+        return True
+    psycopg = sys.modules.get("psycopg")  # never imported for a SQLite store
+    return psycopg is not None and isinstance(
+        exc, psycopg.OperationalError | psycopg.InterfaceError
+    )
+
+
+def _usable(conn: psycopg.Connection[Any] | None) -> bool:
+    return conn is not None and not conn.closed and not conn.broken
 
 
 class PostgresRecordStore(SharedWrites, SharedReads):
@@ -378,7 +395,7 @@ class PostgresRecordStore(SharedWrites, SharedReads):
         if self._closed:
             raise StoreError("the store is closed")
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
+        if conn is None or not _usable(conn):
             conn = self._connect()
             self._local.conn = conn
             with self._pool_lock:
@@ -439,9 +456,26 @@ class PostgresRecordStore(SharedWrites, SharedReads):
         """A consistent, read-only view of every record at the current position."""
         if self._closed:
             raise StoreError("the store is closed")
-        with self._pool_lock:
-            conn = self._idle.pop() if self._idle else None
-        snapshot = PostgresSnapshot(conn or self._connect(), self._give_back)
+        while True:
+            with self._pool_lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                break
+            try:  # a kept connection may have died with a server restart: drop it
+                snapshot = PostgresSnapshot(conn, self._give_back)
+            except Exception as exc:
+                conn.close()
+                if not is_unreachable(exc):
+                    raise
+                continue
+            self._snapshots.add(snapshot)
+            return snapshot
+        try:
+            snapshot = PostgresSnapshot(self._connect(), self._give_back)
+        except Exception as exc:
+            if is_unreachable(exc) and not isinstance(exc, StoreError):
+                raise StoreUnreachableError(f"{self.location}: {exc}") from None
+            raise
         self._snapshots.add(snapshot)
         return snapshot
 
@@ -474,6 +508,9 @@ class PostgresRecordStore(SharedWrites, SharedReads):
         with self._write_lock:
             if self._closed:
                 raise StoreError("the store is closed")
+            if not _usable(self._writer):  # the server restarted: a new connection
+                self._writer.close()
+                self._writer = self._connect()
             conn = self._writer
             with conn.transaction():
                 if log_lock:
