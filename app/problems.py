@@ -34,6 +34,7 @@ from graph.errors import (
     InvalidQueryError,
     NodeNotFoundError,
     NoPathError,
+    NotSupportedError,
     PathBudgetError,
     PreconditionFailedError,
     RecordValidationError,
@@ -257,6 +258,11 @@ PROBLEM_TYPES: list[ProblemType] = [
     ProblemType(
         PreconditionFailedError, 412, "precondition-failed", "Precondition failed",
         "The object changed since the ETag sent in `If-Match` was read: read it again.",
+    ),
+    ProblemType(
+        NotSupportedError, 501, "not-supported", "Not supported",
+        "This store of record does not do this; the detail says what does (a PostgreSQL store "
+        "is backed up with `pg_dump`, not `POST /admin/backup`).",
     ),
     ProblemType(
         StoreUnreachableError, 503, "store-unreachable", "Store unreachable",

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidQueryError",
     "NoPathError",
     "NodeNotFoundError",
+    "NotSupportedError",
     "PathBudgetError",
     "PreconditionFailedError",
     "Problem",
@@ -203,6 +204,10 @@ class IdempotencyKeyReusedError(GeokgError, ValueError):
 
 class StoreError(GeokgError):
     """The store of record cannot be used: a file that is not a geokg store, a newer schema."""
+
+
+class NotSupportedError(GeokgError):
+    """An operation this store of record does not do (the message says what does it)."""
 
 
 class StoreUnreachableError(StoreError):

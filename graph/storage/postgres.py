@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from graph.changes import Change, LoggedChange
-from graph.errors import StoreError, StoreUnreachableError
+from graph.errors import NotSupportedError, StoreError, StoreUnreachableError
 from graph.storage._shared import SharedReads, SharedSnapshotReads, _with
 from graph.storage._writes import SharedWrites
 from graph.storage.base import Renderer
@@ -550,7 +550,7 @@ class PostgresRecordStore(SharedWrites, SharedReads):
 
     def backup(self, target: Path) -> None:
         """Not done here: back a PostgreSQL store up with its own tools."""
-        raise StoreError(
+        raise NotSupportedError(
             f"{self.location} is a PostgreSQL database: back it up with pg_dump "
             "(pg_dump --format=custom --file=geokg.dump DBNAME) and restore it with pg_restore; "
             "geokg backup and restore copy SQLite stores only"

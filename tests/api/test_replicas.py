@@ -175,3 +175,16 @@ def test_an_unreachable_store_makes_the_replica_not_ready(
     assert "cannot be reached" in ready.json()["detail"]
     assert ready.json()["replica"]["store_position"] is None
     assert a.get("/health").status_code == 200
+
+
+def test_an_online_backup_is_a_sqlite_file_or_a_501_pointing_to_pg_dump(
+    replicas: Replicas, store_location: str
+) -> None:
+    (a,) = replicas(1)
+    response = a.post("/admin/backup", headers=WRITE)
+    if store_location.startswith("postgresql://"):
+        assert response.status_code == 501
+        assert response.json()["type"].endswith("/not-supported")
+        assert "pg_dump" in response.json()["detail"]
+    else:
+        assert response.status_code == 200 and response.content.startswith(b"SQLite format 3")

@@ -14,7 +14,7 @@ import pytest
 
 from graph import DEFAULT_SEEDS
 from graph.changes import Change, RenderedChange, record_json
-from graph.errors import StoreError
+from graph.errors import NotSupportedError, StoreError
 from graph.export import prerendered
 from graph.export.prerendered import RENDER_VERSION, VIEWS
 from graph.model import Entity
@@ -310,7 +310,7 @@ def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
 
 
 def test_backup_says_to_use_pg_dump(store: RecordStore, tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="back it up with pg_dump") as caught:
+    with pytest.raises(NotSupportedError, match="back it up with pg_dump") as caught:
         store.backup(tmp_path / "backup")
     assert "pg_restore" in str(caught.value)
     assert not (tmp_path / "backup").exists()
