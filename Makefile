@@ -9,12 +9,12 @@ WORKERS ?= 1
 
 VENDORED := app/static/vendor/.installed
 
-.PHONY: run test lint typecheck pytest browser postgres bench eval clean
+.PHONY: run test lint typecheck pytest browser postgres proxy bench eval clean
 
 run: $(VENV)/.installed $(VENDORED)
 	$(BIN)/geokg serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev $(VENDORED) browser postgres lint typecheck pytest
+test: $(VENV)/.installed-dev $(VENDORED) browser postgres proxy lint typecheck pytest
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -74,6 +74,13 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing Debian's postgresql for the PostgreSQL tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+# The proxy test runs docker/haproxy.cfg in Debian's HAProxy in front of real replicas.
+# Installs it once, as root, when it is missing.
+proxy:
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { \
+	  echo "installing Debian's haproxy for the proxy test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info app/static/vendor

@@ -1,4 +1,4 @@
-"""The ``geokg`` command: serve, validate, export, import, path, backup, restore."""
+"""The ``geokg`` command: serve, validate, export, import, path, backup, restore, migrate."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from graph.imports import READERS, format_for_path, import_stream
 from graph.model import Event
 from graph.seed import validate_seed_paths
 from graph.service import KnowledgeGraph, return_free_memory
-from graph.storage import is_postgres_location, open_record_store
+from graph.storage import is_postgres_location, migrate_store, open_record_store, schema_status
 from graph.storage.sqlite import restore_backup
 from graph.store import GraphStore
 
@@ -90,7 +90,9 @@ def _serve(args: argparse.Namespace) -> int:
     gc.collect()
     return_free_memory()  # the parent only watches its workers: keep none of the model
     os.environ.update(
-        GEOKG_DB=str(Path(settings.db).resolve()),
+        GEOKG_DB=settings.db
+        if is_postgres_location(settings.db)
+        else str(Path(settings.db).resolve()),
         GEOKG_SEEDS=str(settings.seeds.resolve()),
         GEOKG_WORKERS=str(settings.workers),
     )
@@ -102,6 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         access_log=settings.access_log,
+        # uvicorn kills a worker that does not answer its ping within this many seconds (5 by
+        # default): a worker building its read model on a busy machine can take longer.
+        timeout_worker_healthcheck=60,
     )
     return 0
 
@@ -153,6 +158,16 @@ def _restore(args: argparse.Namespace) -> int:
         raise OutputError(_PG_DUMP)
     position = restore_backup(Path(args.file), Path(settings.db), force=args.force)
     print(f"geokg: restored {args.file} into {settings.db} (change {position})", file=sys.stderr)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    settings = load_settings(db=args.db)
+    if args.status:
+        found = schema_status(settings.db)
+        print(found)
+        return 0 if found.current else 1
+    print(migrate_store(settings.db))
     return 0
 
 
@@ -480,6 +495,19 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("--db", help="store of record, a SQLite file (GEOKG_DB)")
     restore.add_argument("--force", action="store_true", help="overwrite a store that holds data")
     restore.set_defaults(run=_restore)
+
+    migrate = sub.add_parser(
+        "migrate", help="create the store's schema, or upgrade it to this geokg's version"
+    )
+    migrate.add_argument(
+        "--db", help="store of record, a SQLite file or a postgresql:// URL (GEOKG_DB)"
+    )
+    migrate.add_argument(
+        "--status",
+        action="store_true",
+        help="only say which schema version the store is at (exit 1 unless this geokg's)",
+    )
+    migrate.set_defaults(run=_migrate)
     return parser
 
 

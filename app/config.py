@@ -31,7 +31,15 @@ class Settings(BaseSettings):
     db: str = Field(
         default="data/geokg.sqlite3",
         description="The store of record: a SQLite file (created if missing), relative to the "
-        "working directory, or `:memory:` for a throwaway store.",
+        "working directory, `:memory:` for a throwaway store, or a `postgresql://` URL (a "
+        "database shared by any number of `geokg serve` replicas).",
+    )
+    model: Path | None = Field(
+        default=None,
+        description="Where the read model is saved (at shutdown, and when built afresh) and "
+        "loaded from at start, then brought up to date by the change log. Default: beside a "
+        "SQLite file (`<db>.model`); none for PostgreSQL unless set here. Processes on one "
+        "machine may share the file (a save replaces it whole).",
     )
     tokens: str | None = Field(
         default=None,
@@ -48,7 +56,25 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         le=3600,
-        description="Seconds between looks at the change log for writes by other processes.",
+        description="Seconds between looks at the change log for writes by other processes "
+        "(with PostgreSQL a commit wakes every replica at once; this is then only the longest "
+        "a lost wake-up can cost).",
+    )
+    max_lag: float = Field(
+        default=5.0,
+        gt=0,
+        le=86400,
+        description="Seconds a replica may lag behind the store of record (the age of the "
+        "oldest commit it has not applied) before `GET /ready` answers 503, so that a load "
+        "balancer takes it out of rotation.",
+    )
+    position_wait: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="Longest a read that names a position (`X-Geokg-Position` or `after=`) waits "
+        "for this replica to apply it; past it the answer is a 503 `replica-behind` with "
+        "`Retry-After`.",
     )
     workers: int = Field(
         default=1,

@@ -181,8 +181,10 @@ async def get_writer(request: Request) -> Token:
 
 
 async def _caught_up(graph: KnowledgeGraph) -> None:
-    """Apply what any other process (or worker) committed, before a read."""
-    if graph.behind():
+    """Apply what any other process (or worker) committed, before a read (where the store
+    says cheaply how far its log goes: a SQLite file; PostgreSQL replicas follow the log in
+    the background, and a read that must see a write names its position)."""
+    if graph.reads_catch_up and graph.behind():
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(graph.sync)
 

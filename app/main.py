@@ -25,12 +25,13 @@ from fastapi.staticfiles import StaticFiles
 from app.auth import TokenError, parse_tokens
 from app.bodylimit import BodyLimit
 from app.config import SettingError, Settings, get_settings
+from app.consistency import PositionWaits, after_position
 from app.deps import get_reader, refill_views
 from app.docs import install_docs
 from app.explore import install_explorer
 from app.head import HeadAsGetMiddleware
 from app.openapi import install_openapi
-from app.params import check_query_parameters
+from app.params import check_query_parameters, checking_also
 from app.problems import install_problem_handlers, problem_types_markdown
 from app.routes import (
     admin,
@@ -50,8 +51,10 @@ from app.routes import (
     vocabulary,
     writes,
 )
+from app.routes import replica as replica_routes
 from app.sparql_page import PAGES, PAGES_URL
 from graph.errors import GeokgError
+from graph.replica import Replica
 from graph.service import KnowledgeGraph
 from graph.sparql import SparqlEngine
 
@@ -100,7 +103,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     opened = graph is None
     if graph is None:
         try:
-            graph = KnowledgeGraph.open(settings.db, settings.seeds)
+            graph = KnowledgeGraph.open(settings.db, settings.seeds, model=settings.model)
         except GeokgError as exc:  # a broken seed or store: one message, no traceback
             raise SystemExit(f"geokg: error: {exc}") from None
     kg = graph
@@ -111,20 +114,25 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         max_memory=settings.sparql_max_memory,
     )
 
+    replica = Replica(kg, max_lag=settings.max_lag, poll_interval=settings.follow_interval)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("store %s at change %d", settings.db, kg.position)
-        follower = asyncio.create_task(_follow(kg, settings.follow_interval))
+        log.info("store %s at change %d", kg.records.location, kg.position)
+        replica.start()
+        waits = app.state.position_waits = PositionWaits(kg)
         refill_views(app)
         if opened and settings.sparql_warm:  # load the SPARQL replica now, not at the first query
             engine.warm_in_background()
         try:
             yield
         finally:
-            for task in (follower, app.state.filler):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            task = app.state.filler
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await run_in_threadpool(replica.stop)
+            waits.close()
             engine.close()
             if opened:
                 kg.close()
@@ -141,6 +149,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         redirect_slashes=False,
     )
     app.state.graph = kg
+    app.state.replica = replica
     app.state.sparql = engine
     app.state.settings = settings
     app.state.tokens = tokens
@@ -160,9 +169,12 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     app.mount(PAGES_URL, StaticFiles(directory=PAGES), name="sparql-assets")
     install_explorer(app)
     checked = [Depends(check_query_parameters)]
-    for module in (health, vocabulary, problems, admin, writes, imports, ingest, sparql):
+    for module in (health, replica_routes, vocabulary, problems, admin, writes, imports, ingest):
         app.include_router(module.router, dependencies=checked)
-    reads = [*checked, Depends(get_reader)]
+    # Reads wait for a position they name (`after`, X-Geokg-Position): read-your-writes.
+    consistent = [Depends(checking_also("after")), Depends(after_position)]
+    app.include_router(sparql.router, dependencies=consistent)
+    reads = [*consistent, Depends(get_reader)]
     for module in (entities, events, relations, paths, sources, export, changes, timeline):
         app.include_router(module.router, dependencies=reads)
     return app
@@ -187,13 +199,3 @@ def _end_with_parent() -> None:
 
 
 _PR_SET_PDEATHSIG = 1
-
-
-async def _follow(graph: KnowledgeGraph, interval: float) -> None:
-    """Apply what other processes write to the same store (cheap when nothing is new)."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(graph.sync)
-        except Exception:
-            log.exception("could not follow the change log; retrying")

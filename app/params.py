@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import types
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Union, get_args, get_origin
 
 from fastapi import Request
@@ -13,7 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-__all__ = ["MAX_REPORTED", "check_query_parameters", "comma_separated"]
+__all__ = ["MAX_REPORTED", "check_query_parameters", "checking_also", "comma_separated"]
 
 MAX_REPORTED = 10
 """Most unknown or repeated parameters one answer names (the rest wait for the next try)."""
@@ -63,6 +63,12 @@ async def check_query_parameters(request: Request) -> None:
     validation error (422) naming each such parameter. (``async``: it never blocks, so it needs
     no worker thread.)
     """
+    _check(request, frozenset())
+
+
+def _check(request: Request, also: frozenset[str]) -> None:
+    """See :func:`check_query_parameters`; ``also`` names parameters that dependencies given
+    to a whole router take (:func:`checking_also`): a route does not list those."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -71,6 +77,7 @@ async def check_query_parameters(request: Request) -> None:
         declared = _declared(route)
         setattr(route, _DECLARED, declared)
     names, many = declared
+    names = names | also
     known = f"this route takes: {', '.join(sorted(names))}" if names else "this route takes none"
     errors: list[dict[str, Any]] = []
     for name, count in Counter(k for k, _ in request.query_params.multi_items()).items():
@@ -84,3 +91,15 @@ async def check_query_parameters(request: Request) -> None:
             errors.append({"type": "repeated", "loc": ("query", name), "msg": message})
     if errors:
         raise RequestValidationError(errors)
+
+
+def checking_also(*names: str) -> Callable[[Request], Awaitable[None]]:
+    """:func:`check_query_parameters` for a router whose own dependencies take the query
+    parameters ``names`` (FastAPI does not list a router's dependencies with each route)."""
+    also = frozenset(names)
+
+    async def check(request: Request) -> None:
+        _check(request, also)
+
+    check.__doc__ = check_query_parameters.__doc__
+    return check

@@ -34,9 +34,13 @@ from graph.errors import (
     InvalidQueryError,
     NodeNotFoundError,
     NoPathError,
+    NotSupportedError,
     PathBudgetError,
     PreconditionFailedError,
     RecordValidationError,
+    ReplicaBehindError,
+    ReplicaNotReadyError,
+    ReplicaPausedError,
     SparqlAbortedError,
     SparqlDatasetError,
     SparqlResultTooLargeError,
@@ -45,9 +49,11 @@ from graph.errors import (
     SparqlTimeoutError,
     SparqlUpdateError,
     StoreError,
+    StoreUnreachableError,
     UnsupportedFormatError,
     clip,
 )
+from graph.storage import is_unreachable
 
 __all__ = [
     "PROBLEM_BASE",
@@ -107,6 +113,13 @@ class Problem(BaseModel):
         default=None,
         description="For a path search out of budget: which one (`time` or `searches`).",
     )
+    replica: dict[str, Any] | None = Field(
+        default=None, description="For a replica not ready: where it stands (`GET /replica`)."
+    )
+
+
+def _replica(exc: ReplicaNotReadyError) -> dict[str, Any]:
+    return {"replica": exc.status}
 
 
 def _field_errors(exc: InvalidQueryError) -> dict[str, Any]:
@@ -149,6 +162,8 @@ class ProblemType:
     description: str
     extra: Callable[[Any], dict[str, Any]] | None = None
     """Members the problem adds from the exception (``errors``, ``candidates``, ...)."""
+    retry_after: int | None = None
+    """Seconds a ``Retry-After`` header tells the client to wait, if any."""
 
     @property
     def uri(self) -> str:
@@ -245,8 +260,42 @@ PROBLEM_TYPES: list[ProblemType] = [
         "The object changed since the ETag sent in `If-Match` was read: read it again.",
     ),
     ProblemType(
+        NotSupportedError, 501, "not-supported", "Not supported",
+        "This store of record does not do this; the detail says what does (a PostgreSQL store "
+        "is backed up with `pg_dump`, not `POST /admin/backup`).",
+    ),
+    ProblemType(
+        StoreUnreachableError, 503, "store-unreachable", "Store unreachable",
+        "The database server of the store of record cannot be reached right now (down, "
+        "restarting, or the network between): ask again after `Retry-After`. A write that got "
+        "this answer may or may not have been committed: retry it with the same "
+        "`Idempotency-Key`.",
+        retry_after=5,
+    ),
+    ProblemType(
         StoreError, 503, "store-unavailable", "Store unavailable",
         "The store of record cannot be used (not a geokg store, or another schema version).",
+    ),
+    ProblemType(
+        ReplicaBehindError, 503, "replica-behind", "Replica behind",
+        "The read named a change-log position (`X-Geokg-Position` or `after`) that this "
+        "replica had not applied within `GEOKG_POSITION_WAIT` seconds: ask again after "
+        "`Retry-After`, or ask another replica.",
+        retry_after=1,
+    ),
+    ProblemType(
+        ReplicaPausedError, 503, "replica-paused", "Replica paused",
+        "This replica's following of the change log is paused (`POST /admin/replica/pause`), "
+        "so it takes no writes: send them to another replica, or resume it.",
+        retry_after=5,
+    ),
+    ProblemType(
+        ReplicaNotReadyError, 503, "not-ready", "Not ready",
+        "`GET /ready`: this replica lags the store of record by more than `GEOKG_MAX_LAG` "
+        "seconds, or cannot reach it; the members say how far behind it is. A load balancer "
+        "takes it out of rotation until it answers 200 again.",
+        _replica,
+        retry_after=1,
     ),
     ProblemType(
         MissingFilesError, 503, "assets-missing", "Page assets missing",
@@ -357,7 +406,8 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
         log.error("unmapped library error", exc_info=exc)
         return problem_response(_INTERNAL, 500, "internal error", request)
     extra = problem.extra(exc) if problem.extra else {}
-    return problem_response(problem, problem.status, str(exc), request, **extra)
+    headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after else None
+    return problem_response(problem, problem.status, str(exc), request, headers, **extra)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -400,6 +450,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_unreachable(exc):  # the database server went away mid-request
+        log.warning("the store of record cannot be reached: %s", clip(str(exc).strip()))
+        unreachable = StoreUnreachableError(f"the store of record cannot be reached: {exc}")
+        return await _library_error(request, unreachable)
     log.error("unhandled error on %s", clip(request.url.path), exc_info=exc)
     return problem_response(_INTERNAL, 500, "internal error", request)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ECHO_LIMIT",
@@ -15,13 +16,19 @@ __all__ = [
     "InvalidQueryError",
     "NoPathError",
     "NodeNotFoundError",
+    "NotSupportedError",
     "PathBudgetError",
     "PreconditionFailedError",
     "Problem",
     "RecordValidationError",
+    "ReplicaBehindError",
+    "ReplicaNotReadyError",
+    "ReplicaPausedError",
+    "SchemaVersionError",
     "SeedProblem",
     "SeedValidationError",
     "StoreError",
+    "StoreUnreachableError",
     "UnsupportedFormatError",
     "clip",
 ]
@@ -197,6 +204,77 @@ class IdempotencyKeyReusedError(GeokgError, ValueError):
 
 class StoreError(GeokgError):
     """The store of record cannot be used: a file that is not a geokg store, a newer schema."""
+
+
+class NotSupportedError(GeokgError):
+    """An operation this store of record does not do (the message says what does it)."""
+
+
+class StoreUnreachableError(StoreError):
+    """The database server of the store of record cannot be reached right now (down,
+    restarting, or the network between): worth asking again shortly."""
+
+
+class ReplicaBehindError(GeokgError):
+    """A read asked for a change this replica has not applied within the wait allowed
+    (read-your-writes): ask again shortly, or another replica."""
+
+    def __init__(self, applied: int, wanted: int, waited: float) -> None:
+        super().__init__(
+            f"this replica has applied the log up to change {applied}, not yet change {wanted} "
+            f"(waited {waited:g} s): ask again shortly"
+        )
+        self.applied = applied
+        self.wanted = wanted
+
+
+class ReplicaNotReadyError(GeokgError):
+    """A replica too far behind the store of record to serve, or cut off from it."""
+
+    def __init__(self, reason: str, status: dict[str, Any]) -> None:
+        super().__init__(f"not ready: {reason}")
+        self.status = status
+
+
+class ReplicaPausedError(GeokgError):
+    """A write sent to a replica whose following of the log is paused."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this replica's following of the change log is paused, so it takes no writes: "
+            "send the write to another replica, or resume it (POST /admin/replica/resume)"
+        )
+
+
+class SchemaVersionError(StoreError):
+    """A store whose schema version is not the one this geokg reads: older (``geokg migrate``
+    upgrades it) or newer (written by a newer geokg).
+
+    Examples
+    --------
+    >>> print(SchemaVersionError("data/geokg.sqlite3", 1, 2))
+    store data/geokg.sqlite3: schema version 1 is older than this geokg's 2: run geokg migrate \
+(with the same GEOKG_DB or --db) to upgrade it
+    >>> print(SchemaVersionError("data/geokg.sqlite3", 3, 2))
+    store data/geokg.sqlite3: schema version 3 was written by a newer geokg (this one knows \
+versions up to 2)
+    """
+
+    def __init__(self, location: str, found: int, known: int) -> None:
+        if found < known:
+            message = (
+                f"store {location}: schema version {found} is older than this geokg's {known}: "
+                "run geokg migrate (with the same GEOKG_DB or --db) to upgrade it"
+            )
+        else:
+            message = (
+                f"store {location}: schema version {found} was written by a newer geokg "
+                f"(this one knows versions up to {known})"
+            )
+        super().__init__(message)
+        self.location = location
+        self.found = found
+        self.known = known
 
 
 class SparqlError(GeokgError):

@@ -33,7 +33,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from graph.changes import Change
-from graph.errors import IdempotencyKeyReusedError, StoreError
+from graph.errors import IdempotencyKeyReusedError, ReplicaPausedError, StoreError
 from graph.index import CsrBuild
 from graph.seed import has_seed_files, seed_changes, seed_files
 from graph.storage import (
@@ -158,6 +158,10 @@ class KnowledgeGraph:
         self._writing = threading.Lock()
         self._listeners: list[Callable[[int], None]] = []
         self._behind = False  # a bulk write did not follow (see write_bulk)
+        self._paused = False  # following the log is paused (see pause)
+        # Reads catch up with the log first where asking where it ends is a local file
+        # lookup (SQLite); a database server's replicas follow it in the background instead.
+        self.reads_catch_up = not is_postgres_location(records.location)
         snapshot = records.pin()
         loaded = None
         if saved_model is not None:
@@ -175,23 +179,33 @@ class KnowledgeGraph:
 
     @classmethod
     def open(
-        cls, location: str | Path, seeds: Path | None = None, *, saving: bool = True
+        cls,
+        location: str | Path,
+        seeds: Path | None = None,
+        *,
+        saving: bool = True,
+        model: Path | None = None,
     ) -> KnowledgeGraph:
         """Open the store at ``location``; a store with no history is seeded from ``seeds``.
 
         Seeds load once: a store that has ever been written to is never seeded again. A seed
         directory without seed files leaves the new store empty. The read model is loaded from
-        ``<location>.model`` when that is usable; ``saving=False`` never writes that file.
+        ``model`` (default: ``<location>.model`` beside a SQLite file, none for a database
+        server) when that is usable, and brought up to date by the log after it;
+        ``saving=False`` never writes that file.
         """
         records = open_record_store(str(location))
         try:
             if records.position() == 0 and seeds is not None and has_seed_files(seeds):
                 changes = seed_changes(seed_files(seeds))
-                records.commit(changes, Commit(actor="seed", source=str(seeds)), expect=0)
-                log.info("seeded %s with %d records from %s", location, len(changes), seeds)
+                try:
+                    records.commit(changes, Commit(actor="seed", source=str(seeds)), expect=0)
+                    log.info("seeded %s with %d records from %s", location, len(changes), seeds)
+                except StaleError:  # replicas starting at once: another one seeded it first
+                    log.info("%s was seeded by another process meanwhile", records.location)
             # A saved read model lies beside a store file; a database server has no "beside".
             local = str(location) != ":memory:" and not is_postgres_location(str(location))
-            saved = Path(f"{location}.model") if local else None
+            saved = model or (Path(f"{location}.model") if local else None)
             return cls(records, saved, saving=saving)
         except BaseException:
             records.close()
@@ -258,14 +272,34 @@ class KnowledgeGraph:
             self._listeners.remove(listener)
 
     def behind(self) -> bool:
-        """Whether the store has commits this read model has not applied yet (one indexed
-        lookup: cheap enough to ask before every read)."""
-        return not self._closed and self.records.position() != self.position
+        """Whether the store has commits this read model has not applied yet, and is not
+        paused (one indexed lookup: cheap enough to ask before every read)."""
+        if self._closed or self._paused:
+            return False
+        return self.records.position() != self.position
+
+    @property
+    def paused(self) -> bool:
+        """Whether following the log is paused (:meth:`pause`)."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop applying the log: the read model stays at its position (reads answer from
+        it) and writes are refused with :class:`~graph.errors.ReplicaPausedError` until
+        :meth:`resume`. For an operator who wants a replica to hold still, and for seeing a
+        lagging replica leave a load balancer's rotation."""
+        with self._writing:
+            self._paused = True
+
+    def resume(self) -> None:
+        """Follow the log again (the next :meth:`sync` applies what was missed)."""
+        self._paused = False
 
     def sync(self) -> int:
-        """Apply what other processes committed since; return the position now applied."""
+        """Apply what other processes committed since (nothing while paused); return the
+        position now applied."""
         with self._writing:
-            if self._closed:
+            if self._closed or self._paused:
                 return self.position
             return self._catch_up()
 
@@ -394,6 +428,8 @@ class KnowledgeGraph:
         with self._writing:
             if self._closed:
                 raise StoreError("the store is closed")
+            if self._paused:
+                raise ReplicaPausedError()
             for _ in range(100):
                 self._catch_up()
                 if idempotency is not None:
@@ -442,6 +478,8 @@ class KnowledgeGraph:
         with self._writing:
             if self._closed:
                 raise StoreError("the store is closed")
+            if self._paused:
+                raise ReplicaPausedError()
             for _ in range(100):
                 self._catch_up()
                 planned = plan(self._view)

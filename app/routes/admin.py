@@ -279,7 +279,11 @@ async def backup_store(graph: GraphDep, writer: WriterDep) -> FileResponse:
     """A consistent copy of the whole store, made while the service runs (write token)."""
     folder = Path(tempfile.mkdtemp(prefix="geokg-backup-"))
     target = folder / "geokg-backup.sqlite3"
-    await run_in_threadpool(graph.records.backup, target)
+    try:
+        await run_in_threadpool(graph.records.backup, target)
+    except BaseException:
+        _remove(folder)
+        raise
     return FileResponse(
         target,
         media_type="application/vnd.sqlite3",

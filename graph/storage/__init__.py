@@ -8,9 +8,13 @@ the same interface for more than one process or machine.
 
 from __future__ import annotations
 
+from graph.errors import StoreError
+from graph.storage import migrations, postgres, sqlite
 from graph.storage.base import (
+    ChangeWaiter,
     Commit,
     Filled,
+    LogHead,
     RecordReader,
     RecordSnapshot,
     RecordStore,
@@ -18,28 +22,38 @@ from graph.storage.base import (
     StaleError,
     StoredResponse,
 )
-from graph.storage.postgres import PostgresRecordStore, is_postgres_location
+from graph.storage.migrations import Migrated, SchemaStatus
+from graph.storage.postgres import PostgresRecordStore, is_postgres_location, is_unreachable
 from graph.storage.sqlite import SQLiteRecordStore
 
 __all__ = [
+    "ChangeWaiter",
     "Commit",
     "Filled",
+    "LogHead",
+    "Migrated",
     "PostgresRecordStore",
     "RecordReader",
     "RecordSnapshot",
     "RecordStore",
     "Renderer",
     "SQLiteRecordStore",
+    "SchemaStatus",
     "StaleError",
     "StoredResponse",
     "is_postgres_location",
+    "is_unreachable",
+    "migrate_store",
     "open_record_store",
+    "schema_status",
 ]
 
 
 def open_record_store(location: str, *, prerendered: bool = True) -> RecordStore:
     """Open (creating if needed) the store at ``location``: a SQLite file path, ``:memory:``,
-    or a ``postgresql://`` URL (the database must exist; its tables are made if missing).
+    or a ``postgresql://`` URL (the database must exist; its tables are made if missing). A
+    store at another schema version raises :class:`~graph.errors.SchemaVersionError`
+    (:func:`migrate_store` upgrades an older one).
 
     The store keeps each node's exports pre-rendered (:mod:`graph.export.prerendered`) unless
     ``prerendered`` is false (a writer that leaves the views stale, for tests and tools).
@@ -58,3 +72,48 @@ def open_record_store(location: str, *, prerendered: bool = True) -> RecordStore
     if is_postgres_location(location):
         return PostgresRecordStore(location, renderer=renderer)
     return SQLiteRecordStore(location, renderer=renderer)
+
+
+def migrate_store(location: str) -> Migrated:
+    """Create the schema of the store at ``location`` (a SQLite file, made if missing, or a
+    ``postgresql://`` database, which must exist), or upgrade it to this geokg's version, one
+    migration at a time; see :mod:`graph.storage.migrations`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> print(migrate_store(f"{folder}/geokg.sqlite3"))  # doctest: +ELLIPSIS
+    store .../geokg.sqlite3: created at schema version 1 (1 migration)
+    >>> print(migrate_store(f"{folder}/geokg.sqlite3"))  # doctest: +ELLIPSIS
+    store .../geokg.sqlite3: already at schema version 1
+    >>> import shutil; shutil.rmtree(folder)
+    """
+    _not_throwaway(location)
+    if is_postgres_location(location):
+        with postgres.open_schema(location) as schema:
+            return migrations.migrate(schema)
+    with sqlite.open_schema(location) as found:
+        assert found is not None
+        return migrations.migrate(found)
+
+
+def schema_status(location: str) -> SchemaStatus:
+    """Which schema version the store at ``location`` is at, against this geokg's; nothing is
+    created or changed (a missing SQLite file stays missing)."""
+    _not_throwaway(location)
+    if is_postgres_location(location):
+        with postgres.open_schema(location) as schema:
+            return migrations.status(schema)
+    with sqlite.open_schema(location, writing=False) as found:
+        if found is None:
+            return SchemaStatus(location, None, sqlite.MIGRATIONS[-1].version)
+        return migrations.status(found)
+
+
+def _not_throwaway(location: str) -> None:
+    if location == ":memory:":
+        raise StoreError(
+            "the store is :memory:, a throwaway store made anew at every start; "
+            "name a file or a postgresql:// URL (GEOKG_DB or --db)"
+        )

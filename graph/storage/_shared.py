@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from functools import cache
 from typing import Any, Protocol
 
-from graph.storage.base import StoredIngest, StoredResponse
+from graph.storage.base import LogHead, StoredIngest, StoredResponse
 
 __all__ = ["SharedReads", "SharedSnapshotReads", "TransactionReader"]
 
@@ -37,6 +38,17 @@ class SharedReads:
 
     def _run(self, sql: str, args: tuple[Any, ...]) -> Any:
         return self._reader().execute(_with(self.PARAM, sql), args)
+
+    def head(self, after: int) -> LogHead:
+        """The log's position, and when the first change after ``after`` was committed."""
+        position = self.position()
+        if position <= after:
+            return LogHead(position, None)
+        row = self._run("SELECT at FROM changes WHERE position = ?", (after + 1,)).fetchone()
+        at = None if row is None else row[0]
+        if isinstance(at, str):  # SQLite keeps an ISO 8601 text
+            at = dt.datetime.fromisoformat(at)
+        return LogHead(position, at)
 
     def is_empty(self) -> bool:
         """Whether nothing was ever written (no change in the log)."""

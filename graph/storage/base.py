@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any, NamedTuple, Protocol
 from graph.changes import Change, LoggedChange, RenderedChange
 
 __all__ = [
+    "ChangeWaiter",
     "Commit",
     "Filled",
+    "LogHead",
     "NewIngest",
     "ProposalUpdate",
     "RecordReader",
@@ -215,6 +218,29 @@ class RecordSnapshot(Protocol):
         ...
 
 
+class LogHead(NamedTuple):
+    """Where a store's log ends, and how old the oldest change a follower lacks is."""
+
+    position: int
+    """The position of the last committed change."""
+    next_at: dt.datetime | None
+    """When the first change after the follower's position was committed (the writer's
+    clock); None when the follower has every change."""
+
+
+class ChangeWaiter(Protocol):
+    """A wake-up for a follower: returns soon after another process commits (a hint only:
+    the follower reads the log itself, and may be woken when nothing is new)."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block until a commit is announced or ``timeout`` seconds pass; True if woken."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening."""
+        ...
+
+
 class RecordStore(Protocol):
     """A durable store of records with an append-only, gapless change log.
 
@@ -230,6 +256,15 @@ class RecordStore(Protocol):
 
     def store_id(self) -> str:
         """An id that names this store's history (a restored backup gets a new one)."""
+        ...
+
+    def head(self, after: int) -> LogHead:
+        """The log's position, and when the first change after ``after`` was committed."""
+        ...
+
+    def waiter(self) -> ChangeWaiter | None:
+        """A wake-up on other processes' commits, if the engine announces them (PostgreSQL's
+        ``LISTEN``); None if a follower has to look at :meth:`position` from time to time."""
         ...
 
     def load(self) -> tuple[int, Iterator[Change]]:

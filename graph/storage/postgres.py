@@ -33,10 +33,11 @@ Decisions (issue 9):
 - **Bulk writes** (:meth:`PostgresRecordStore.commit_bulk`) send new rows with ``COPY``
   (psycopg's ``cursor.copy``); updates of existing rows go as batched ``UPDATE`` statements.
   The triggers mark every new node stale; :meth:`~PostgresRecordStore.fill_views` renders them.
-- **Schema versions**: ``meta.schema_version`` must be :data:`SCHEMA_VERSION`, or opening
-  raises :class:`~graph.errors.StoreError`. A new database gets the schema when first opened
-  (:func:`create_schema`); upgrading an older one is for ``geokg migrate`` (not written yet):
-  :func:`create_schema` is the seam where versioned migrations go.
+- **Schema versions** (:data:`MIGRATIONS`, :mod:`graph.storage.migrations`): a database with
+  no geokg table gets the whole schema when first opened (in one transaction, under the
+  advisory lock), as a new SQLite file does; one at an older version is upgraded by
+  ``geokg migrate`` only, and opening it raises :class:`~graph.errors.SchemaVersionError`, as
+  does a newer one.
 - **Backup and restore** are PostgreSQL's own tools: :meth:`PostgresRecordStore.backup` raises
   a :class:`~graph.errors.StoreError` saying to use ``pg_dump`` / ``pg_restore``.
 - **Connections**: one writer connection, used under a lock; one reader connection per
@@ -51,43 +52,40 @@ import datetime as dt
 import json
 import logging
 import re
+import sys
 import threading
-import uuid
+import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from graph.changes import Change, LoggedChange, RenderedChange
-from graph.errors import ConflictError, StoreError
-from graph.storage._shared import SharedReads, SharedSnapshotReads, TransactionReader
-from graph.storage.base import (
-    Commit,
-    Filled,
-    NewIngest,
-    ProposalUpdate,
-    Renderer,
-    StaleError,
-)
+from graph.changes import Change, LoggedChange
+from graph.errors import NotSupportedError, StoreError, StoreUnreachableError
+from graph.storage._shared import SharedReads, SharedSnapshotReads, _with
+from graph.storage._writes import SharedWrites
+from graph.storage.base import Renderer
+from graph.storage.migrations import Migration, Schema, prepare
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
+    "MIGRATIONS",
     "SCHEMA_VERSION",
     "WRITE_LOCK",
     "PostgresRecordStore",
+    "PostgresSchema",
     "PostgresSnapshot",
-    "create_schema",
+    "PostgresWaiter",
     "is_postgres_location",
+    "is_unreachable",
+    "open_schema",
 ]
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-"""The schema this code reads and writes; a database with another version is refused."""
 
 WRITE_LOCK = 0x6765_6F6B_6700_0001
 """The advisory lock key every write transaction takes ('geokg' in ASCII, then 1)."""
@@ -261,50 +259,100 @@ def _redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def _current(conn: psycopg.Connection[Any]) -> int:
     row = conn.execute("SELECT coalesce(max(position), 0) FROM changes").fetchone()
     assert row is not None
     return int(row[0])
 
 
-def create_schema(conn: psycopg.Connection[Any], location: str) -> None:
-    """Create the schema in a new database, or check an existing one's version (in one
-    transaction, under the write lock, so two processes starting at once agree).
+def _v1(conn: psycopg.Connection[Any]) -> None:
+    """The first schema: the tables, the quotes index and the PL/pgSQL triggers."""
+    conn.execute(_SCHEMA)
 
-    This is where versioned migrations will go (``geokg migrate``): today a database of
-    another version is refused with :class:`~graph.errors.StoreError`.
-    """
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "the first schema (records, log, ingests, quotes index, views' bookkeeping)", _v1),
+)
+"""The PostgreSQL store's schema, version by version: version ``n`` upgrades a database from
+``n - 1`` (:mod:`graph.storage.migrations`). A new version is one function and one entry here."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+"""The schema this code reads and writes; a database with another version is refused."""
+
+
+class PostgresSchema(Schema):
+    """A PostgreSQL database's schema (:mod:`graph.storage.migrations`): a transaction holds
+    the advisory write lock, so two processes creating or migrating it at once take turns."""
+
+    PARAM = "%s"
+
+    def __init__(
+        self, conn: psycopg.Connection[Any], location: str, migrations: Sequence[Migration] = ()
+    ) -> None:
+        super().__init__(conn, location, migrations or MIGRATIONS)
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        conn = self.conn
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            yield conn
+
+    def version(self, conn: psycopg.Connection[Any]) -> int:
         tables = {
             row[0]
             for row in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
             )
         }
-        if tables and "meta" not in tables and {"nodes", "changes"} & tables:
-            raise StoreError(f"{location}: a PostgreSQL database, but not a geokg store")
-        row = None
-        if "meta" in tables:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is not None and int(row[0]) != SCHEMA_VERSION:
-            raise StoreError(
-                f"{location}: schema version {row[0]}, this geokg reads version {SCHEMA_VERSION}"
-            )
-        conn.execute(_SCHEMA)
+        if "meta" not in tables:
+            if {"nodes", "changes"} & tables:
+                raise StoreError(f"{self.location}: a PostgreSQL database, but not a geokg store")
+            return 0  # a new database, or one holding other applications' tables only
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
-            conn.execute(
-                "INSERT INTO meta VALUES ('schema_version', %s), ('store_id', %s)"
-                " ON CONFLICT DO NOTHING",
-                (str(SCHEMA_VERSION), uuid.uuid4().hex),
-            )
+            raise StoreError(f"{self.location}: not a geokg store (no schema version)")
+        return int(row[0])
 
 
-class PostgresRecordStore(SharedReads):
+@contextmanager
+def open_schema(location: str) -> Iterator[PostgresSchema]:
+    """The schema of the database at ``location``, on a connection of its own (for
+    ``geokg migrate``); the database must exist."""
+    url, shown = location, _redacted(location)
+    conn = _connect(url, shown)
+    try:
+        yield PostgresSchema(conn, shown)
+    finally:
+        conn.close()
+
+
+def _connect(url: str, location: str) -> psycopg.Connection[Any]:
+    import psycopg
+
+    try:
+        return psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC")
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise StoreUnreachableError(f"cannot connect to {location}: {reason}") from None
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database server went away (a lost or refused connection),
+    rather than that a statement was wrong."""
+    if isinstance(exc, StoreUnreachableError):
+        return True
+    psycopg = sys.modules.get("psycopg")  # never imported for a SQLite store
+    return psycopg is not None and isinstance(
+        exc, psycopg.OperationalError | psycopg.InterfaceError
+    )
+
+
+def _usable(conn: psycopg.Connection[Any] | None) -> bool:
+    return conn is not None and not conn.closed and not conn.broken
+
+
+class PostgresRecordStore(SharedWrites, SharedReads):
     """A store of record in a PostgreSQL database (see the module's notes).
 
     Examples
@@ -337,7 +385,7 @@ class PostgresRecordStore(SharedReads):
         self._closed = False
         self._writer = self._connect()
         try:
-            create_schema(self._writer, self.location)
+            prepare(PostgresSchema(self._writer, self.location))
             if renderer is not None:
                 self._init_views(renderer)
         except BaseException:
@@ -345,19 +393,13 @@ class PostgresRecordStore(SharedReads):
             raise
 
     def _connect(self) -> psycopg.Connection[Any]:
-        import psycopg
-
-        try:
-            return psycopg.connect(self._url, autocommit=True, options="-c TimeZone=UTC")
-        except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise StoreError(f"cannot connect to {self.location}: {reason}") from None
+        return _connect(self._url, self.location)
 
     def _reader(self) -> psycopg.Connection[Any]:
         if self._closed:
             raise StoreError("the store is closed")
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
+        if conn is None or not _usable(conn):
             conn = self._connect()
             self._local.conn = conn
             with self._pool_lock:
@@ -366,64 +408,18 @@ class PostgresRecordStore(SharedReads):
 
     # -- views ----------------------------------------------------------------------------
 
-    def _init_views(self, renderer: Renderer) -> None:
-        """Make the tables of the renderer's views; drop views another renderer left."""
-        for view in renderer.views:
-            if not _VIEW_NAME.fullmatch(view):
-                raise ValueError(f"a view name must be a lowercase identifier: {view!r}")
-        wanted = self._views_key = _dumps(
-            {"version": renderer.version, "views": list(renderer.views)}
-        )
-        with self._write_lock, self._writer.transaction():
-            conn = self._writer
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            found = self._meta_in(conn, "render_views")
-            if found != wanted:
-                self._reset_views(conn, renderer, wanted, found)
+    _PUT_TEXT = (
+        "INSERT INTO texts VALUES (%s, %s)"
+        " ON CONFLICT (source_id) DO UPDATE SET text = excluded.text"
+    )
+    _VIEW_TABLE = "CREATE TABLE render_view_{view} (ord bigint PRIMARY KEY, body bytea NOT NULL)"
 
-    def _reset_views(
-        self, conn: psycopg.Connection[Any], renderer: Renderer, wanted: str, found: str | None
-    ) -> None:
-        tables = conn.execute(
+    def _view_tables(self, conn: psycopg.Connection[Any]) -> list[str]:
+        rows = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
             " AND tablename LIKE 'render!_view!_%' ESCAPE '!'"
         ).fetchall()
-        for (table,) in tables:
-            conn.execute(f'DROP TABLE "{table}"')
-        conn.execute("DELETE FROM render_dirty")
-        conn.execute("DELETE FROM render_deps")
-        for view in renderer.views:
-            conn.execute(
-                f"CREATE TABLE render_view_{view} (ord bigint PRIMARY KEY, body bytea NOT NULL)"
-            )
-        self._set_meta(conn, "render_views", wanted)
-        self._set_meta(conn, "render_complete", "0")
-        row = conn.execute("SELECT count(*) FROM nodes").fetchone()
-        if row is not None and row[0]:
-            log.info(
-                "%s: %d nodes have no pre-rendered export views of version %s yet (%s); "
-                "exports render them on the fly until they are filled in",
-                self.location,
-                row[0],
-                renderer.version,
-                "the store kept none" if found is None else f"it kept {found}",
-            )
-
-    @staticmethod
-    def _set_meta(conn: psycopg.Connection[Any], key: str, value: str) -> None:
-        conn.execute(
-            "INSERT INTO meta VALUES (%s, %s)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-    @staticmethod
-    def _meta_in(conn: psycopg.Connection[Any], key: str) -> str | None:
-        row = conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def _owns_views(self, conn: psycopg.Connection[Any]) -> bool:
-        return self._meta_in(conn, "render_views") == self._views_key
+        return [row[0] for row in rows]
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -432,6 +428,12 @@ class PostgresRecordStore(SharedReads):
 
     def store_id(self) -> str:
         return str(self._meta_in(self._reader(), "store_id"))
+
+    def waiter(self) -> PostgresWaiter:
+        r"""A connection of its own that ``LISTEN``\ s on :data:`CHANNEL`."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        return PostgresWaiter(self._connect)
 
     def load(self) -> tuple[int, Iterator[Change]]:
         snapshot = self.pin()
@@ -458,27 +460,38 @@ class PostgresRecordStore(SharedReads):
         """A consistent, read-only view of every record at the current position."""
         if self._closed:
             raise StoreError("the store is closed")
-        import psycopg
-
         for dropped in self._dropped_connections():
             self._give_back(dropped)
-        with self._pool_lock:
-            kept = self._idle.pop() if self._idle else None
-        snapshot = None
-        if kept is not None:
-            try:
-                snapshot = PostgresSnapshot(kept, self._give_back, self._drop)
-            except psycopg.Error:  # a kept connection that broke meanwhile: a new one
-                kept.close()
-        if snapshot is None:
+        while True:
+            with self._pool_lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                break
+            try:  # a kept connection may have died with a server restart: drop it
+                snapshot = PostgresSnapshot(conn, self._give_back, self._drop)
+            except Exception as exc:
+                conn.close()
+                if not is_unreachable(exc):
+                    raise
+                continue
+            self._snapshots.add(snapshot)
+            return snapshot
+        try:
             snapshot = PostgresSnapshot(self._connect(), self._give_back, self._drop)
+        except Exception as exc:
+            if is_unreachable(exc) and not isinstance(exc, StoreError):
+                raise StoreUnreachableError(f"{self.location}: {exc}") from None
+            raise
         self._snapshots.add(snapshot)
         return snapshot
 
     def _drop(self, conn: psycopg.Connection[Any]) -> None:
         """Take the connection of a snapshot dropped without :meth:`PostgresSnapshot.close`,
         for a later :meth:`pin` (called from ``__del__``: no lock, no I/O)."""
-        self._dropped.append(conn)
+        if self._closed:
+            conn.close()
+        else:
+            self._dropped.append(conn)
 
     def _dropped_connections(self) -> list[psycopg.Connection[Any]]:
         found = []
@@ -507,394 +520,60 @@ class PostgresRecordStore(SharedReads):
         cursor = self._reader().execute(_CHANGES_SINCE, (position, limit))
         return [_logged(row) for row in cursor]
 
-    # -- writes ---------------------------------------------------------------------------
+    # -- writes (the statements are graph.storage._writes') ---------------------------------
 
     @contextmanager
-    def _log_write(self, expect: int) -> Iterator[tuple[psycopg.Connection[Any], int]]:
-        """A write transaction on the writer connection, holding the write lock of every
-        process, with the log checked at ``expect``: (the connection, the log's position).
-        It commits when the block ends."""
+    def _transaction(
+        self, *, bulk: bool = False, log_lock: bool = True
+    ) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction on the writer's connection; with ``log_lock``, holding the advisory
+        write lock of every process, so that positions follow commit order."""
         with self._write_lock:
             if self._closed:
                 raise StoreError("the store is closed")
+            if not _usable(self._writer):  # the server restarted: a new connection
+                self._writer.close()
+                self._writer = self._connect()
             conn = self._writer
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                current = _current(conn)
-                if current != expect:
-                    raise StaleError(f"log at {current}, writer at {expect}")
-                yield conn, current
+                if log_lock:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                yield conn
 
-    def commit(self, changes: Sequence[Change], commit: Commit, expect: int) -> int:
-        with self._log_write(expect) as (conn, current):
-            if commit.idempotency_key is not None:
-                taken = conn.execute(
-                    "SELECT 1 FROM idempotency WHERE actor = %s AND key = %s",
-                    (commit.actor, commit.idempotency_key),
-                ).fetchone()
-                if taken:
-                    raise StaleError("idempotency key committed meanwhile")
-            at = dt.datetime.now(dt.UTC)
-            last = current + len(changes)
-            removed: list[int] = []
-            log_rows = []
-            for i, change in enumerate(changes, start=current + 1):
-                gone = self._write_row(conn, change, i)
-                if gone is not None:
-                    removed.append(gone)
-                log_rows.append(
-                    (
-                        i,
-                        last,
-                        at,
-                        change.op,
-                        change.object_type,
-                        change.id,
-                        _dumps(change.before) if change.before is not None else None,
-                        _dumps(change.after) if change.after is not None else None,
-                        commit.actor,
-                        commit.source,
-                    )
-                )
-            with conn.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO changes VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    log_rows,
-                )
-            if self._renderer is not None and self._owns_views(conn):
-                self._render_touched(conn, self._renderer, changes, removed)
-            if commit.proposals is not None:
-                self._update_ingest(conn, commit.proposals)
-            if commit.idempotency_key is not None and commit.response is not None:
-                r = commit.response
-                conn.execute(
-                    "INSERT INTO idempotency VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        commit.actor,
-                        commit.idempotency_key,
-                        r.fingerprint,
-                        r.status,
-                        _dumps(r.headers),
-                        r.body,
-                        at,
-                    ),
-                )
-            if last != current:
-                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
-            return last
+    def _committed(self, conn: psycopg.Connection[Any], current: int, last: int) -> None:
+        if last != current:
+            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
 
-    @staticmethod
-    def _update_ingest(conn: psycopg.Connection[Any], update: ProposalUpdate) -> None:
-        done = conn.execute(
-            "UPDATE ingests SET body = %s, summary = %s, version = version + 1 "
-            "WHERE id = %s AND version = %s",
-            (update.body, update.summary, update.ingest_id, update.version),
-        ).rowcount
-        if done != 1:
-            raise StaleError(f"proposal set {update.ingest_id!r} changed meanwhile")
-
-    def add_ingest(self, new: NewIngest) -> None:
-        import psycopg
-
-        actor, key, fingerprint = new.idempotency or (None, None, None)
-        with self._write_lock:
-            conn = self._writer
-            try:
-                with conn.transaction():
-                    conn.execute(
-                        "INSERT INTO ingests (id, text, body, summary, version, actor, "
-                        "idempotency_key, fingerprint, answer)"
-                        " VALUES (%s, %s, %s, %s, 1, %s, %s, %s, %s)",
-                        (
-                            new.ingest_id,
-                            new.text,
-                            new.body,
-                            new.summary,
-                            actor,
-                            key,
-                            fingerprint,
-                            new.body if key is not None else None,
-                        ),
-                    )
-                    with conn.cursor() as cursor:
-                        cursor.executemany(
-                            "INSERT INTO reserved_ids VALUES (%s, %s)",
-                            [(node_id, new.ingest_id) for node_id in new.reserved],
-                        )
-            except psycopg.errors.IntegrityError as exc:
-                raise ConflictError(
-                    f"proposal set {new.ingest_id!r}: an id or key in use ({exc})",
-                    [new.ingest_id],
-                ) from None
-
-    def commit_bulk(
-        self,
-        batches: Iterable[Sequence[RenderedChange]],
-        count: int,
-        commit: Commit,
-        expect: int,
-    ) -> int:
-        with self._log_write(expect) as (conn, current):
-            at = dt.datetime.now(dt.UTC)
-            last = current + count
-            position = current
-            for batch in batches:
-                position = self._write_batch(conn, batch, position, last=last, at=at, commit=commit)
-            if position != last:
-                raise ValueError(f"{position - current} changes written, {count} announced")
-            if last != current:
-                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(last)))
-            return last
-
-    @staticmethod
-    def _write_batch(
-        conn: psycopg.Connection[Any],
-        batch: Sequence[RenderedChange],
-        position: int,
-        *,
-        last: int,
-        at: dt.datetime,
-        commit: Commit,
-    ) -> int:
-        """Write one batch of a bulk commit: new rows and the log by ``COPY``, updates and
-        texts by batched statements. A new row's ``ord`` is its change's position."""
-        node_inserts, node_updates, texts, edge_inserts, edge_updates, log_rows = (
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-        )
-        for change in batch:
-            position += 1
-            if position > last:
-                raise ValueError("more changes than announced")
-            if change.object_type == "edge":
-                assert change.ends is not None
-                source, target = change.ends
-                if change.op == "create":
-                    edge_inserts.append((position, change.id, source, target, change.record))
-                else:
-                    edge_updates.append((source, target, change.record, change.id))
-            else:
-                if change.op == "create":
-                    node_inserts.append((position, change.id, change.object_type, change.record))
-                else:
-                    node_updates.append((change.object_type, change.record, change.id))
-                if change.text is not None:
-                    texts.append((change.id, change.text))
-            log_rows.append(
-                (
-                    position,
-                    last,
-                    at,
-                    change.op,
-                    change.object_type,
-                    change.id,
-                    change.before,
-                    change.after(),
-                    commit.actor,
-                    commit.source,
-                )
-            )
+    def _many(self, conn: psycopg.Connection[Any], sql: str, rows: list[tuple[Any, ...]]) -> None:
         with conn.cursor() as cursor:
-            _copy(cursor, "nodes (ord, id, node_type, body)", node_inserts)
-            cursor.executemany(
-                "UPDATE nodes SET node_type = %s, body = %s WHERE id = %s", node_updates
-            )
-            cursor.executemany(
-                "INSERT INTO texts VALUES (%s, %s)"
-                " ON CONFLICT (source_id) DO UPDATE SET text = excluded.text",
-                texts,
-            )
-            _copy(cursor, "edges (ord, id, source, target, body)", edge_inserts)
-            cursor.executemany(
-                "UPDATE edges SET source = %s, target = %s, body = %s WHERE id = %s", edge_updates
-            )
-            _copy(cursor, "changes", log_rows)
-        return position
+            cursor.executemany(_with(self.PARAM, sql), rows)
 
-    @staticmethod
-    def _write_row(conn: psycopg.Connection[Any], change: Change, position: int) -> int | None:
-        """Write one change's row; return the ``ord`` of a node it deletes. A new row's ``ord``
-        is the position of the change that created it, as in SQLite."""
-        after = change.after
-        if change.object_type == "edge":
-            if after is None:
-                conn.execute("DELETE FROM edges WHERE id = %s", (change.id,))
-                return None
-            body = _dumps(after)
-            updated = conn.execute(
-                "UPDATE edges SET source = %s, target = %s, body = %s WHERE id = %s",
-                (after["source"], after["target"], body, change.id),
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    "INSERT INTO edges (ord, id, source, target, body) VALUES (%s, %s, %s, %s, %s)",
-                    (position, change.id, after["source"], after["target"], body),
-                )
-            return None
-        if after is None:
-            removed = conn.execute(
-                "DELETE FROM nodes WHERE id = %s RETURNING ord", (change.id,)
-            ).fetchone()
-            conn.execute("DELETE FROM texts WHERE source_id = %s", (change.id,))
-            return None if removed is None else int(removed[0])
-        body = _dumps({k: v for k, v in after.items() if k != "text"})
-        updated = conn.execute(
-            "UPDATE nodes SET node_type = %s, body = %s WHERE id = %s",
-            (change.object_type, body, change.id),
-        ).rowcount
-        if not updated:
-            conn.execute(
-                "INSERT INTO nodes (ord, id, node_type, body) VALUES (%s, %s, %s, %s)",
-                (position, change.id, change.object_type, body),
-            )
-        if "text" in after:
-            conn.execute(
-                "INSERT INTO texts VALUES (%s, %s)"
-                " ON CONFLICT (source_id) DO UPDATE SET text = excluded.text",
-                (change.id, after["text"]),
-            )
-        return None
-
-    # -- pre-rendered views -----------------------------------------------------------------
-
-    def _render_touched(
-        self,
-        conn: psycopg.Connection[Any],
-        renderer: Renderer,
-        changes: Sequence[Change],
-        removed: list[int],
+    def _insert_many(
+        self, conn: psycopg.Connection[Any], table: str, rows: list[tuple[Any, ...]]
     ) -> None:
-        """Render again the nodes a commit's changes touch (in its transaction): the nodes it
-        writes, the nodes that send the edges it writes, and those whose views named a node
-        it creates or deletes."""
-        touched: dict[str, None] = {}
-        named: list[str] = []
-        for change in changes:
-            if change.object_type != "edge":
-                touched[change.id] = None
-                named.append(change.id)
-                continue
-            for body in (change.before, change.after):
-                if body is not None and isinstance(body.get("source"), str):
-                    touched[body["source"]] = None
-        ords: dict[int, str] = {}
-        if touched:
-            for ord_, node_id in conn.execute(
-                "SELECT ord, id FROM nodes WHERE id = ANY(%s)", (list(touched),)
-            ):
-                ords[int(ord_)] = node_id
-        if named:
-            for ord_, node_id in conn.execute(
-                "SELECT DISTINCT d.ord, n.id FROM render_deps d JOIN nodes n ON n.ord = d.ord"
-                " WHERE d.node = ANY(%s)",
-                (named,),
-            ):
-                ords.setdefault(int(ord_), node_id)
-        for ord_ in removed:
-            self._drop_views(conn, renderer, ord_)
-        for ord_, node_id in sorted(ords.items()):
-            self._render_node(conn, renderer, ord_, node_id)
+        if rows:
+            with conn.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
 
-    @staticmethod
-    def _drop_views(conn: psycopg.Connection[Any], renderer: Renderer, ord_: int) -> None:
-        for view in renderer.views:
-            conn.execute(f"DELETE FROM render_view_{view} WHERE ord = %s", (ord_,))
-        conn.execute("DELETE FROM render_deps WHERE ord = %s", (ord_,))
-        conn.execute("DELETE FROM render_dirty WHERE ord = %s", (ord_,))
+    def _timestamp(self, at: dt.datetime) -> dt.datetime:
+        return at
 
-    def _render_node(
-        self, conn: psycopg.Connection[Any], renderer: Renderer, ord_: int, node_id: str
-    ) -> bool:
-        """Render a node's views and keep them (with what they looked up); say if it could."""
+    def _driver_error(self) -> type[Exception]:
         import psycopg
 
-        reader = TransactionReader(conn, node_id, "%s")
-        try:
-            views = renderer.render(reader, node_id)
-        except psycopg.Error:
-            raise
-        except Exception:
-            # A bug in a renderer must not refuse the write (as in SQLite).
-            log.exception("could not pre-render the export views of %r", node_id)
-            views = None
-        if views is None or set(views) != set(renderer.views):
-            self._drop_views(conn, renderer, ord_)
-            self._set_meta(conn, "render_complete", "0")
-            return False
-        for view, blob in views.items():
-            conn.execute(
-                f"INSERT INTO render_view_{view} VALUES (%s, %s)"
-                " ON CONFLICT (ord) DO UPDATE SET body = excluded.body",
-                (ord_, blob),
-            )
-        conn.execute("DELETE FROM render_deps WHERE ord = %s", (ord_,))
-        if reader.named:
-            with conn.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO render_deps VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    [(named, ord_) for named in sorted(reader.named)],
-                )
-        conn.execute("DELETE FROM render_dirty WHERE ord = %s", (ord_,))
-        return True
+        return psycopg.Error
 
-    def fill_views(self, budget: int = 1000) -> Filled:
-        """Render the views of up to ``budget`` nodes that lack them or hold stale ones (stale
-        ones first), in one write transaction; as :meth:`SQLiteRecordStore.fill_views`."""
-        renderer = self._renderer
-        if renderer is None or not self._owns_views(self._reader()):
-            return Filled(0, True)
-        first = f"render_view_{renderer.views[0]}"
-        missing: list[tuple[Any, ...]] = []
-        if self._meta_in(self._reader(), "render_complete") != "1":
-            missing = (
-                self._reader()
-                .execute(
-                    f"SELECT n.ord, n.id FROM nodes n LEFT JOIN {first} v ON v.ord = n.ord"
-                    " WHERE n.ord > %s AND v.ord IS NULL ORDER BY n.ord LIMIT %s",
-                    (self._fill_after, budget),
-                )
-                .fetchall()
-            )
-        rendered = 0
-        with self._write_lock, self._writer.transaction():
-            conn = self._writer
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            if not self._owns_views(conn):
-                return Filled(0, True)
-            stale = conn.execute(
-                "SELECT d.ord, n.id FROM render_dirty d LEFT JOIN nodes n ON n.ord = d.ord"
-                " ORDER BY d.ord LIMIT %s",
-                (budget,),
-            ).fetchall()
-            for ord_, node_id in stale:
-                if node_id is None:
-                    self._drop_views(conn, renderer, ord_)
-                else:
-                    rendered += self._render_node(conn, renderer, ord_, node_id)
-            for ord_, node_id in missing[: max(0, budget - len(stale))]:
-                self._fill_after = ord_
-                if conn.execute(f"SELECT 1 FROM {first} WHERE ord = %s", (ord_,)).fetchone():
-                    continue
-                same = conn.execute("SELECT id FROM nodes WHERE ord = %s", (ord_,)).fetchone()
-                if same is not None and same[0] == node_id:
-                    rendered += self._render_node(conn, renderer, ord_, node_id)
-            done = len(stale) < budget and len(missing) < budget - len(stale)
-            if done:
-                done = conn.execute("SELECT 1 FROM render_dirty LIMIT 1").fetchone() is None
-            if done and self._meta_in(conn, "render_complete") != "1":
-                self._set_meta(conn, "render_complete", "1")
-                self._fill_after = 0
-        return Filled(rendered, done)
+    def _integrity_error(self) -> type[Exception]:
+        import psycopg
+
+        return psycopg.errors.IntegrityError
 
     # -- backup, close --------------------------------------------------------------------
 
     def backup(self, target: Path) -> None:
         """Not done here: back a PostgreSQL store up with its own tools."""
-        raise StoreError(
+        raise NotSupportedError(
             f"{self.location} is a PostgreSQL database: back it up with pg_dump "
             "(pg_dump --format=custom --file=geokg.dump DBNAME) and restore it with pg_restore; "
             "geokg backup and restore copy SQLite stores only"
@@ -916,12 +595,50 @@ class PostgresRecordStore(SharedReads):
             conn.close()
 
 
-def _copy(cursor: psycopg.Cursor[Any], table: str, rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    with cursor.copy(f"COPY {table} FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+class PostgresWaiter:
+    """Wakes a follower when a commit is announced on :data:`CHANNEL` (``NOTIFY`` is sent at
+    commit, so the change is visible by the time the wake-up arrives). A lost connection is
+    made again at the next wait; meanwhile :meth:`wait` sleeps its timeout out, so a follower
+    that also looks at the log after each wait misses nothing."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._closed = False
+        self._conn: psycopg.Connection[Any] | None = None
+        self._listen()
+
+    def _listen(self) -> psycopg.Connection[Any]:
+        conn = self._conn = self._connect()
+        conn.execute(f"LISTEN {CHANNEL}")
+        return conn
+
+    def wait(self, timeout: float) -> bool:
+        import psycopg
+
+        if self._closed:
+            return False
+        try:
+            conn = self._conn if self._conn is not None and not self._conn.closed else None
+            conn = conn or self._listen()
+            woken = False
+            for _ in conn.notifies(timeout=timeout, stop_after=1):
+                woken = True
+            if woken:  # take the announcements already queued with it: one look covers them
+                for _ in conn.notifies(timeout=0):
+                    pass
+            return woken
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("lost the wake-up connection to the store (%s); retrying", exc)
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        self._closed = True
+        if self._conn is not None:
+            self._conn.close()
 
 
 _CHANGES_SINCE = (

@@ -2,10 +2,11 @@
 
 Tables: ``nodes`` and ``edges`` hold each record as JSON in load order, ``texts`` the source
 texts, ``changes`` the append-only log, ``idempotency`` the answers kept for retried requests,
-``meta`` the schema version and the store's id, ``quotes`` which records quote each source
-(kept by triggers). Writes run in ``BEGIN IMMEDIATE``
-transactions, so one writer at a time holds the database: a change's position is assigned
-inside that lock, which is why positions follow commit order with no gaps.
+``meta`` the schema version (:data:`MIGRATIONS`) and the store's id, ``quotes`` which
+records quote each source (kept by triggers). Writes run in ``BEGIN IMMEDIATE`` transactions
+(:mod:`graph.storage._writes` holds their statements), so one writer at a time holds the
+database: a change's position is assigned inside that lock, which is why positions follow
+commit order with no gaps.
 
 Pre-rendered views (:class:`~graph.storage.base.Renderer`): ``render_view_<view>`` holds a
 view of each node by its ``ord``, written in the transaction that writes the node, an edge it
@@ -25,35 +26,36 @@ import fcntl
 import json
 import logging
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
 import threading
 import uuid
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from graph.changes import Change, LoggedChange, RenderedChange
-from graph.errors import ConflictError, StoreError
-from graph.storage._shared import SharedReads, SharedSnapshotReads, TransactionReader
-from graph.storage.base import (
-    Commit,
-    Filled,
-    NewIngest,
-    ProposalUpdate,
-    Renderer,
-    StaleError,
-)
+from graph.changes import Change, LoggedChange
+from graph.errors import SchemaVersionError, StoreError
+from graph.storage._shared import SharedReads, SharedSnapshotReads
+from graph.storage._writes import SharedWrites
+from graph.storage.base import Renderer
+from graph.storage.migrations import Migration, Schema, prepare
 
-__all__ = ["SCHEMA_VERSION", "SQLiteRecordStore", "SQLiteSnapshot", "restore_backup"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SQLiteRecordStore",
+    "SQLiteSchema",
+    "SQLiteSnapshot",
+    "open_schema",
+    "restore_backup",
+]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-"""The schema this code reads and writes; a store with another version is refused."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -207,7 +209,124 @@ _TRIGGERS = {
         {_STALE} SELECT ord FROM nodes WHERE id = OLD.source_id;
     END""",
 }
-_VIEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    """The first schema: records, texts, the log, ingests, reserved ids, idempotency, the
+    quotes index and the pre-rendered views' bookkeeping, with their triggers. Every statement
+    leaves what exists alone, so it also completes a store geokg wrote at version 1 before the
+    quotes index and the views' triggers were added (:meth:`SQLiteSchema.complete`)."""
+    quoted = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'quotes'").fetchone()
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    for statement in _QUOTES:
+        conn.execute(statement)
+    if quoted is None:  # a new store, or one made before the table
+        for statement in _FILL_QUOTES:
+            conn.execute(statement)
+    for name, body in _TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "the first schema (records, log, ingests, quotes index, views' bookkeeping)", _v1),
+)
+"""The SQLite store's schema, version by version: version ``n`` upgrades a store from ``n - 1``
+(:mod:`graph.storage.migrations`). A new version is one function and one entry here."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+"""The schema this code reads and writes; a store with another version is refused."""
+
+_V1_NAMES = frozenset({"quotes", "render_dirty", "render_deps", *_TRIGGERS})
+"""What a store geokg wrote at version 1 before these were added lacks."""
+
+
+class SQLiteSchema(Schema):
+    """A SQLite store's schema (:mod:`graph.storage.migrations`): a transaction is
+    ``BEGIN IMMEDIATE``, so one process at a time reads and changes it."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, location: str, migrations: Sequence[Migration] = ()
+    ) -> None:
+        super().__init__(conn, location, migrations or MIGRATIONS)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # some errors end the transaction themselves
+                conn.execute("ROLLBACK")
+            raise
+
+    def version(self, conn: sqlite3.Connection) -> int:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if not names:
+            return 0
+        if "meta" not in names:
+            raise StoreError(f"{self.location}: an SQLite file, but not a geokg store")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            raise StoreError(f"{self.location}: not a geokg store (no schema version)")
+        return int(row[0])
+
+    def complete(self, conn: sqlite3.Connection, version: int) -> None:
+        if version == 1:
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if not names >= _V1_NAMES:
+                _v1(conn)
+
+
+def _connect(path: Path, location: str) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: each commit is on disk before the write is acknowledged.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = OFF")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{location}: not a geokg store ({exc})") from None
+    return conn
+
+
+@contextmanager
+def open_schema(location: str, *, writing: bool = True) -> Iterator[SQLiteSchema | None]:
+    """The schema of the store file at ``location``, for ``geokg migrate``; None when
+    ``writing`` is false and there is no file yet (nothing is created then).
+
+    The file's shared lock is held meanwhile, as by an open store, so that ``geokg restore``
+    cannot replace it under a migration."""
+    path = Path(location)
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory; GEOKG_DB names a file")
+    if not writing and not path.is_file():
+        yield None
+        return
+    if writing:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {path.parent}: {exc.strerror}") from None
+    guard = _lock(path, exclusive=False)
+    try:
+        if writing:
+            conn = _connect(path, location)
+        else:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        try:
+            yield SQLiteSchema(conn, location)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{location}: not a geokg store ({exc})") from None
+        finally:
+            conn.close()
+    finally:
+        os.close(guard)
+
 
 _BULK_CACHE_KIB = 64 * 1024
 """The page cache of the writer's connection during a bulk commit."""
@@ -216,16 +335,13 @@ _MAX_INTEGER = 2**63 - 1
 """SQLite's largest integer: no position is larger."""
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-class SQLiteRecordStore(SharedReads):
+class SQLiteRecordStore(SharedWrites, SharedReads):
     """A store of record in one SQLite file (or ``:memory:``, for tests and throwaway runs).
 
     Examples
     --------
     >>> from graph.model import Entity
+    >>> from graph.storage.base import Commit
     >>> store = SQLiteRecordStore(":memory:")
     >>> kyiv = Entity(id="kyiv", kind="place", label="Kyiv")
     >>> store.commit([Change.put(kyiv, None)], Commit(actor="doc"), expect=0)
@@ -268,104 +384,29 @@ class SQLiteRecordStore(SharedReads):
             self._init_views(renderer)
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self._path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: each commit is on disk before the write is acknowledged.
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = OFF")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.location}: not a geokg store ({exc})") from None
-        return conn
+        return _connect(self._path, self.location)
 
     def _init_schema(self) -> None:
-        conn = self._writer
+        """Create a new store's schema; refuse one of another version (see
+        :mod:`graph.storage.migrations`)."""
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-                if tables and "meta" not in tables:
-                    raise StoreError(f"{self.location}: an SQLite file, but not a geokg store")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                for statement in _QUOTES:
-                    conn.execute(statement)
-                if "quotes" not in tables:  # a new store, or one made before the table
-                    for statement in _FILL_QUOTES:
-                        conn.execute(statement)
-                for name, body in _TRIGGERS.items():
-                    conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
-                version = conn.execute(
-                    "SELECT value FROM meta WHERE key='schema_version'"
-                ).fetchone()
-                if version is None:
-                    conn.execute(
-                        "INSERT INTO meta VALUES ('schema_version', ?), ('store_id', ?)",
-                        (str(SCHEMA_VERSION), uuid.uuid4().hex),
-                    )
-                elif int(version[0]) != SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.location}: schema version {version[0]}, this geokg reads "
-                        f"version {SCHEMA_VERSION}"
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            prepare(SQLiteSchema(self._writer, self.location))
         except sqlite3.DatabaseError as exc:
+            self._writer.close()
             raise StoreError(f"{self.location}: not a geokg store ({exc})") from None
+        except BaseException:
+            self._writer.close()
+            raise
 
-    def _init_views(self, renderer: Renderer) -> None:
-        """Make the tables of the renderer's views; drop views another renderer left."""
-        for view in renderer.views:
-            if not _VIEW_NAME.fullmatch(view):
-                raise ValueError(f"a view name must be a lowercase identifier: {view!r}")
-        wanted = self._views_key = _dumps(
-            {"version": renderer.version, "views": list(renderer.views)}
-        )
-        conn = self._writer
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute("SELECT value FROM meta WHERE key = 'render_views'").fetchone()
-                if row is None or row[0] != wanted:
-                    self._reset_views(conn, renderer, wanted, None if row is None else row[0])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+    _PUT_TEXT = "INSERT OR REPLACE INTO texts VALUES (?, ?)"
+    _VIEW_TABLE = "CREATE TABLE render_view_{view} (ord INTEGER PRIMARY KEY, body BLOB NOT NULL)"
 
-    def _reset_views(
-        self, conn: sqlite3.Connection, renderer: Renderer, wanted: str, found: str | None
-    ) -> None:
-        tables = conn.execute(
+    def _view_tables(self, conn: sqlite3.Connection) -> list[str]:
+        rows = conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'render!_view!_%'"
             " ESCAPE '!'"
         ).fetchall()
-        for (table,) in tables:
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("DELETE FROM render_dirty")
-        conn.execute("DELETE FROM render_deps")
-        for view in renderer.views:
-            conn.execute(
-                f"CREATE TABLE render_view_{view} (ord INTEGER PRIMARY KEY, body BLOB NOT NULL)"
-            )
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_views', ?)", (wanted,))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_complete', '0')")
-        nodes = conn.execute("SELECT count(*) FROM nodes").fetchone()[0]
-        if nodes:
-            log.info(
-                "%s: %d nodes have no pre-rendered export views of version %s yet (%s); "
-                "exports render them on the fly until they are filled in",
-                self.location,
-                nodes,
-                renderer.version,
-                "the store kept none" if found is None else f"it kept {found}",
-            )
+        return [row[0] for row in rows]
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -383,6 +424,10 @@ class SQLiteRecordStore(SharedReads):
     def store_id(self) -> str:
         row = self._reader().execute("SELECT value FROM meta WHERE key='store_id'").fetchone()
         return str(row[0])
+
+    def waiter(self) -> None:
+        """None: SQLite announces no commit; a follower looks at :meth:`position` instead."""
+        return None
 
     def load(self) -> tuple[int, Iterator[Change]]:
         conn = self._connect()  # its own connection: one read transaction for the whole load
@@ -424,394 +469,47 @@ class SQLiteRecordStore(SharedReads):
         cursor = self._reader().execute(_CHANGES_SINCE, (position, limit))
         return [_logged(row) for row in cursor]
 
-    # -- writes ---------------------------------------------------------------------------
+    # -- writes (the statements are graph.storage._writes') ---------------------------------
 
-    def commit(self, changes: Sequence[Change], commit: Commit, expect: int) -> int:
+    @contextmanager
+    def _transaction(
+        self, *, bulk: bool = False, log_lock: bool = True
+    ) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` on the writer's connection: one writer at a time holds the file,
+        so a change's position is assigned inside that lock."""
         with self._write_lock:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
-                current = int(conn.execute("SELECT max(position) FROM changes").fetchone()[0] or 0)
-                if current != expect:
-                    raise StaleError(f"log at {current}, writer at {expect}")
-                if commit.idempotency_key is not None:
-                    taken = conn.execute(
-                        "SELECT 1 FROM idempotency WHERE actor = ? AND key = ?",
-                        (commit.actor, commit.idempotency_key),
-                    ).fetchone()
-                    if taken:
-                        raise StaleError("idempotency key committed meanwhile")
-                at = dt.datetime.now(dt.UTC).isoformat()
-                last = current + len(changes)
-                removed: list[int] = []
-                for i, change in enumerate(changes, start=current + 1):
-                    gone = self._write_row(conn, change, i)
-                    if gone is not None:
-                        removed.append(gone)
-                    conn.execute(
-                        "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            i,
-                            last,
-                            at,
-                            change.op,
-                            change.object_type,
-                            change.id,
-                            _dumps(change.before) if change.before is not None else None,
-                            _dumps(change.after) if change.after is not None else None,
-                            commit.actor,
-                            commit.source,
-                        ),
-                    )
-                if self._renderer is not None and self._owns_views(conn):
-                    self._render_touched(conn, self._renderer, changes, removed)
-                if commit.proposals is not None:
-                    self._update_ingest(conn, commit.proposals)
-                if commit.idempotency_key is not None and commit.response is not None:
-                    r = commit.response
-                    conn.execute(
-                        "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            commit.actor,
-                            commit.idempotency_key,
-                            r.fingerprint,
-                            r.status,
-                            _dumps(r.headers),
-                            r.body,
-                            at,
-                        ),
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return last
-
-    @staticmethod
-    def _update_ingest(conn: sqlite3.Connection, update: ProposalUpdate) -> None:
-        done = conn.execute(
-            "UPDATE ingests SET body = ?, summary = ?, version = version + 1 "
-            "WHERE id = ? AND version = ?",
-            (update.body, update.summary, update.ingest_id, update.version),
-        ).rowcount
-        if done != 1:
-            raise StaleError(f"proposal set {update.ingest_id!r} changed meanwhile")
-
-    def add_ingest(self, new: NewIngest) -> None:
-        actor, key, fingerprint = new.idempotency or (None, None, None)
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                try:
-                    conn.execute(
-                        "INSERT INTO ingests (id, text, body, summary, version, actor, "
-                        "idempotency_key, fingerprint, answer) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                        (
-                            new.ingest_id,
-                            new.text,
-                            new.body,
-                            new.summary,
-                            actor,
-                            key,
-                            fingerprint,
-                            new.body if key is not None else None,
-                        ),
-                    )
-                    conn.executemany(
-                        "INSERT INTO reserved_ids VALUES (?, ?)",
-                        [(node_id, new.ingest_id) for node_id in new.reserved],
-                    )
-                except sqlite3.IntegrityError as exc:
-                    raise ConflictError(
-                        f"proposal set {new.ingest_id!r}: an id or key in use ({exc})",
-                        [new.ingest_id],
-                    ) from None
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-
-    def commit_bulk(
-        self,
-        batches: Iterable[Sequence[RenderedChange]],
-        count: int,
-        commit: Commit,
-        expect: int,
-    ) -> int:
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = int(conn.execute("SELECT max(position) FROM changes").fetchone()[0] or 0)
-                if current != expect:
-                    raise StaleError(f"log at {current}, writer at {expect}")
-                # A bigger page cache while the indexes of a large write grow (then the usual).
-                conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
-                at = dt.datetime.now(dt.UTC).isoformat()
-                last = current + count
-                position = current
-                for batch in batches:
-                    position = self._write_batch(
-                        conn, batch, position, last=last, at=at, commit=commit
-                    )
-                if position != last:
-                    raise ValueError(f"{position - current} changes written, {count} announced")
+                if bulk:
+                    # A bigger page cache while the indexes of a large write grow.
+                    conn.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             finally:
-                conn.execute("PRAGMA cache_size = -2000")
-            return last
+                if bulk:
+                    conn.execute("PRAGMA cache_size = -2000")
 
-    @staticmethod
-    def _write_batch(
-        conn: sqlite3.Connection,
-        batch: Sequence[RenderedChange],
-        position: int,
-        *,
-        last: int,
-        at: str,
-        commit: Commit,
-    ) -> int:
-        """Write one batch of a bulk commit with one statement per kind of row."""
-        node_inserts, node_updates, texts, edge_inserts, edge_updates, log = [], [], [], [], [], []
-        for change in batch:
-            position += 1
-            if position > last:
-                raise ValueError("more changes than announced")
-            if change.object_type == "edge":
-                assert change.ends is not None
-                source, target = change.ends
-                if change.op == "create":
-                    edge_inserts.append((change.id, source, target, change.record))
-                else:
-                    edge_updates.append((source, target, change.record, change.id))
-            else:
-                if change.op == "create":
-                    node_inserts.append((change.id, change.object_type, change.record))
-                else:
-                    node_updates.append((change.object_type, change.record, change.id))
-                if change.text is not None:
-                    texts.append((change.id, change.text))
-            log.append(
-                (
-                    position,
-                    last,
-                    at,
-                    change.op,
-                    change.object_type,
-                    change.id,
-                    change.before,
-                    change.after(),
-                    commit.actor,
-                    commit.source,
-                )
-            )
-        conn.executemany("INSERT INTO nodes (id, node_type, body) VALUES (?, ?, ?)", node_inserts)
-        conn.executemany("UPDATE nodes SET node_type = ?, body = ? WHERE id = ?", node_updates)
-        conn.executemany("INSERT OR REPLACE INTO texts VALUES (?, ?)", texts)
-        conn.executemany(
-            "INSERT INTO edges (id, source, target, body) VALUES (?, ?, ?, ?)", edge_inserts
-        )
-        conn.executemany(
-            "UPDATE edges SET source = ?, target = ?, body = ? WHERE id = ?", edge_updates
-        )
-        conn.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
-        return position
+    def _many(self, conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        conn.executemany(sql, rows)
 
-    @staticmethod
-    def _write_row(conn: sqlite3.Connection, change: Change, position: int) -> int | None:
-        """Write one change's row; return the ``ord`` of a node it deletes. A new row's ``ord``
-        (its place in load order) is the position of the change that created it: never reused
-        (SQLite would give a new row the ord of a deleted last one) and known to every process
-        that follows the log, so a read model that followed the writes ranks it as one rebuilt
-        from this table does."""
-        after = change.after
-        if change.object_type == "edge":
-            if after is None:
-                conn.execute("DELETE FROM edges WHERE id = ?", (change.id,))
-                return None
-            body = _dumps(after)
-            updated = conn.execute(
-                "UPDATE edges SET source = ?, target = ?, body = ? WHERE id = ?",
-                (after["source"], after["target"], body, change.id),
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    "INSERT INTO edges (ord, id, source, target, body) VALUES (?, ?, ?, ?, ?)",
-                    (position, change.id, after["source"], after["target"], body),
-                )
-            return None
-        if after is None:
-            row = conn.execute("DELETE FROM nodes WHERE id = ? RETURNING ord", (change.id,))
-            removed = row.fetchone()
-            conn.execute("DELETE FROM texts WHERE source_id = ?", (change.id,))
-            return None if removed is None else int(removed[0])
-        record = {k: v for k, v in after.items() if k != "text"}
-        body = _dumps(record)
-        updated = conn.execute(
-            "UPDATE nodes SET node_type = ?, body = ? WHERE id = ?",
-            (change.object_type, body, change.id),
-        ).rowcount
-        if not updated:
-            conn.execute(
-                "INSERT INTO nodes (ord, id, node_type, body) VALUES (?, ?, ?, ?)",
-                (position, change.id, change.object_type, body),
-            )
-        if "text" in after:
-            conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?)", (change.id, after["text"]))
-        return None
-
-    # -- pre-rendered views -----------------------------------------------------------------
-
-    def _render_touched(
-        self,
-        conn: sqlite3.Connection,
-        renderer: Renderer,
-        changes: Sequence[Change],
-        removed: list[int],
+    def _insert_many(
+        self, conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]
     ) -> None:
-        """Render again the nodes a commit's changes touch (in its transaction): the nodes it
-        writes, the nodes that send the edges it writes, and those whose views named a node
-        it creates or deletes. Nodes a trigger marked for another reason stay marked."""
-        touched: dict[str, None] = {}
-        named: list[str] = []
-        for change in changes:
-            if change.object_type != "edge":
-                touched[change.id] = None
-                named.append(change.id)
-                continue
-            for body in (change.before, change.after):
-                if body is not None and isinstance(body.get("source"), str):
-                    touched[body["source"]] = None
-        ords: dict[int, str] = {}
-        for node_id in touched:
-            row = conn.execute("SELECT ord FROM nodes WHERE id = ?", (node_id,)).fetchone()
-            if row is not None:
-                ords[int(row[0])] = node_id
-        for node_id in named:
-            for (ord_,) in conn.execute(
-                "SELECT d.ord FROM render_deps d JOIN nodes n ON n.ord = d.ord WHERE d.node = ?",
-                (node_id,),
-            ).fetchall():
-                if ord_ not in ords:
-                    ords[ord_] = conn.execute(
-                        "SELECT id FROM nodes WHERE ord = ?", (ord_,)
-                    ).fetchone()[0]
-        for ord_ in removed:
-            self._drop_views(conn, renderer, ord_)
-        for ord_, node_id in ords.items():
-            self._render_node(conn, renderer, ord_, node_id)
+        if rows:
+            conn.executemany(f"INSERT INTO {table} VALUES ({self._marks(len(rows[0]))})", rows)
 
-    @staticmethod
-    def _drop_views(conn: sqlite3.Connection, renderer: Renderer, ord_: int) -> None:
-        for view in renderer.views:
-            conn.execute(f"DELETE FROM render_view_{view} WHERE ord = ?", (ord_,))
-        conn.execute("DELETE FROM render_deps WHERE ord = ?", (ord_,))
-        conn.execute("DELETE FROM render_dirty WHERE ord = ?", (ord_,))
+    def _timestamp(self, at: dt.datetime) -> str:
+        return at.isoformat()
 
-    def _render_node(
-        self, conn: sqlite3.Connection, renderer: Renderer, ord_: int, node_id: str
-    ) -> bool:
-        """Render a node's views and keep them (with what they looked up); say if it could."""
-        reader = TransactionReader(conn, node_id)
-        try:
-            views = renderer.render(reader, node_id)
-        except sqlite3.Error:
-            raise
-        except Exception:
-            # A bug in a renderer must not refuse the write: the node is left without views
-            # (exports render it as they stream, and fill_views tries again at the next start).
-            log.exception("could not pre-render the export views of %r", node_id)
-            views = None
-        if views is None or set(views) != set(renderer.views):
-            self._drop_views(conn, renderer, ord_)
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_complete', '0')")
-            return False
-        for view, blob in views.items():
-            conn.execute(f"INSERT OR REPLACE INTO render_view_{view} VALUES (?, ?)", (ord_, blob))
-        conn.execute("DELETE FROM render_deps WHERE ord = ?", (ord_,))
-        conn.executemany(
-            "INSERT OR IGNORE INTO render_deps VALUES (?, ?)",
-            [(named, ord_) for named in reader.named],
-        )
-        conn.execute("DELETE FROM render_dirty WHERE ord = ?", (ord_,))
-        return True
+    def _driver_error(self) -> type[Exception]:
+        return sqlite3.Error
 
-    def fill_views(self, budget: int = 1000) -> Filled:
-        """Render the views of up to ``budget`` nodes that lack them or hold stale ones.
-
-        Stale views (marked by a write without a renderer) come first; then the nodes are
-        checked in load order for missing ones, in a read (the write lock is held only to
-        render). Once a whole pass finds none, later calls look at the stale ones only.
-        """
-        renderer = self._renderer
-        if renderer is None or not self._owns_views(self._reader()):
-            return Filled(0, True)
-        first = f"render_view_{renderer.views[0]}"
-        missing: list[tuple[int, str]] = []
-        if self._meta("render_complete") != "1":
-            missing = (
-                self._reader()
-                .execute(
-                    f"SELECT n.ord, n.id FROM nodes n LEFT JOIN {first} v ON v.ord = n.ord"
-                    " WHERE n.ord > ? AND v.ord IS NULL ORDER BY n.ord LIMIT ?",
-                    (self._fill_after, budget),
-                )
-                .fetchall()
-            )
-        rendered = 0
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if not self._owns_views(conn):  # another geokg took the views over meanwhile
-                    conn.execute("COMMIT")
-                    return Filled(0, True)
-                stale = conn.execute(
-                    "SELECT d.ord, n.id FROM render_dirty d LEFT JOIN nodes n ON n.ord = d.ord"
-                    " LIMIT ?",
-                    (budget,),
-                ).fetchall()
-                for ord_, node_id in stale:
-                    if node_id is None:
-                        self._drop_views(conn, renderer, ord_)
-                    else:
-                        rendered += self._render_node(conn, renderer, ord_, node_id)
-                for ord_, node_id in missing[: max(0, budget - len(stale))]:
-                    self._fill_after = ord_
-                    row = conn.execute(f"SELECT 1 FROM {first} WHERE ord = ?", (ord_,))
-                    if row.fetchone() is None:
-                        same = conn.execute("SELECT id FROM nodes WHERE ord = ?", (ord_,))
-                        if same.fetchone() == (node_id,):
-                            rendered += self._render_node(conn, renderer, ord_, node_id)
-                done = len(stale) < budget and len(missing) < budget - len(stale)
-                if done:
-                    dirty = conn.execute("SELECT 1 FROM render_dirty LIMIT 1").fetchone()
-                    done = dirty is None
-                if done and self._meta_in(conn, "render_complete") != "1":
-                    conn.execute("INSERT OR REPLACE INTO meta VALUES ('render_complete', '1')")
-                    self._fill_after = 0
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        return Filled(rendered, done)
-
-    def _owns_views(self, conn: sqlite3.Connection) -> bool:
-        """Whether the views the store keeps are this renderer's (a geokg of another version
-        that opened the store since keeps its own: this one then renders nothing)."""
-        return self._meta_in(conn, "render_views") == self._views_key
-
-    def _meta(self, key: str) -> str | None:
-        return self._meta_in(self._reader(), key)
-
-    @staticmethod
-    def _meta_in(conn: sqlite3.Connection, key: str) -> str | None:
-        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+    def _integrity_error(self) -> type[Exception]:
+        return sqlite3.IntegrityError
 
     # -- backup ---------------------------------------------------------------------------
 
@@ -1088,15 +786,16 @@ def _describe(path: Path) -> tuple[int, int]:
 def restore_backup(backup: Path, target: Path, *, force: bool = False) -> int:
     """Replace the store at ``target`` with a copy of ``backup``; return its position.
 
-    Refuses a file that is not a geokg store of this schema, and a ``target`` that holds data
+    Refuses a file that is not a geokg store or is of a newer schema (one of an older schema
+    is restored, for ``geokg migrate`` to upgrade), and a ``target`` that holds data
     unless ``force``. The restored store gets a new store id (its history is another one for
     followers). Stop the service that uses ``target`` first.
     """
     if not backup.is_file():
         raise StoreError(f"{backup}: no such file")
     version, position = _describe(backup)
-    if version != SCHEMA_VERSION:
-        raise StoreError(f"{backup}: schema version {version}, this geokg reads {SCHEMA_VERSION}")
+    if version > MIGRATIONS[-1].version:  # an older one is restored; geokg migrate upgrades it
+        raise SchemaVersionError(str(backup), version, MIGRATIONS[-1].version)
     if target.exists() and not force:
         _, held = _describe(target)
         if held:

@@ -24,6 +24,9 @@ def test_health_reports_counts(mini_client: TestClient) -> None:
     assert body == {
         "status": "ok",
         "counts": {"entities": 6, "events": 3, "sources": 1, "edges": 11},
+        "position": 21,
+        "lag_changes": 0,
+        "lag_seconds": 0.0,
     }
 
 
@@ -239,7 +242,7 @@ def test_openapi_documents_every_operation(mini_client: TestClient) -> None:
         "/changes", "/changes/stream", "/limits", "/admin/backup", "/import",
         "/ingest", "/proposals", "/proposals/{set_id}", "/proposals/{set_id}/decisions",
         "/sparql",
-        "/timeline",
+        "/timeline", "/replica", "/ready", "/admin/replica/pause", "/admin/replica/resume",
     }  # fmt: skip
     assert {p for p, _, _ in operations} == expected
     for path, method, op in operations:

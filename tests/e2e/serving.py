@@ -37,22 +37,27 @@ def free_port() -> int:
 
 
 APP_FACTORY = "app.main:create_app"
+GEOKG_SERVE = "geokg serve"
+"""As ``factory``: run ``geokg serve`` (the CLI, which logs at INFO) rather than uvicorn."""
 
 
 class ServerProcess:
     """One uvicorn process serving the store at ``db`` (the real seed on first start).
 
-    ``factory`` is the application factory uvicorn calls (``module:function``).
+    ``factory`` is the application factory uvicorn calls (``module:function``), or
+    :data:`GEOKG_SERVE`.
     """
 
     def __init__(
         self,
-        db: Path,
+        db: Path | str,
         log: Path,
         env: Mapping[str, str] | None = None,
         factory: str = APP_FACTORY,
+        startup_timeout: float = STARTUP_TIMEOUT,
     ) -> None:
         self.db = db
+        self.startup_timeout = startup_timeout
         self.log = log
         self.factory = factory
         self.env = {
@@ -78,16 +83,20 @@ class ServerProcess:
         """Start on a fresh port and wait until ``/health`` answers."""
         assert self.process is None, "already running"
         self.port = free_port()
-        args = ["--factory", self.factory, "--host", "127.0.0.1", "--port", str(self.port)]
+        where = ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.factory == GEOKG_SERVE:  # the command a user runs, with its logging
+            command = [str(Path(sys.executable).with_name("geokg")), "serve", *where]
+        else:
+            command = [sys.executable, "-m", "uvicorn", "--factory", self.factory, *where]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", *args],
+                command,
                 cwd=ROOT,
                 env=self.env,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
+        deadline = time.monotonic() + self.startup_timeout
         while not self._answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()

@@ -404,7 +404,7 @@ write = sqlite.SQLiteRecordStore._write_batch
 def killed(*args, **kwargs):
     write(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
-sqlite.SQLiteRecordStore._write_batch = staticmethod(killed)
+sqlite.SQLiteRecordStore._write_batch = killed
 from app.cli import main
 main(["import", sys.argv[1], "--db", sys.argv[2]])
 """

@@ -1,0 +1,190 @@
+"""Replicas of one store of record, in one process: each app has its own read model and
+follows the store's log (PostgreSQL: woken by NOTIFY; SQLite: by polling or by a read that
+names a position). The real-process tests are in tests/e2e/test_replicas.py."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from graph import DEFAULT_SEEDS
+from graph.service import KnowledgeGraph
+from tests.api.conftest import TOKENS, WRITE
+
+PERSON = {"label": "Replica Test Person", "kind": "person", "analyst_assertion": True}
+
+Replicas = Callable[..., list[TestClient]]
+
+
+@pytest.fixture
+def replicas(store_location: str) -> Iterator[Replicas]:
+    """``replicas(n, **settings)``: n apps (each its own read model) over one store."""
+    with ExitStack() as stack:
+
+        def make(n: int, **settings: Any) -> list[TestClient]:
+            clients = []
+            for _ in range(n):
+                graph = KnowledgeGraph.open(store_location, DEFAULT_SEEDS, saving=False)
+                stack.callback(graph.close)
+                config = Settings(db=store_location, tokens=TOKENS, **settings)
+                clients.append(stack.enter_context(TestClient(create_app(config, graph))))
+            return clients
+
+        yield make
+
+
+def _write(client: TestClient, label: str = "Replica Test Person") -> tuple[str, int]:
+    response = client.post("/entities", json={**PERSON, "label": label}, headers=WRITE)
+    assert response.status_code == 201, response.text
+    return response.json()["id"], int(response.headers["x-geokg-position"])
+
+
+def _until(check: Callable[[], bool], timeout: float = 10.0) -> float:
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < timeout, "timed out"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def test_a_write_on_one_replica_is_read_on_another_with_its_position(
+    replicas: Replicas,
+) -> None:
+    # A long poll interval: only a notification (PostgreSQL) or the read's own wake-up (SQLite)
+    # brings the write over in time.
+    a, b = replicas(2, follow_interval=600)
+    node, position = _write(a)
+    response = b.get(f"/entities/{node}", headers={"X-Geokg-Position": str(position)})
+    assert response.status_code == 200, response.text
+    assert response.json()["label"] == "Replica Test Person"
+    assert b.get("/replica").json()["position"] >= position
+    node2, position2 = _write(b, "Second Replica Person")
+    answer = a.get(f"/entities/{node2}", params={"after": position2})
+    assert answer.status_code == 200, answer.text
+
+
+def test_postgres_replicas_apply_a_commit_at_once_without_being_asked(
+    replicas: Replicas, store_location: str
+) -> None:
+    if not store_location.startswith("postgresql://"):
+        pytest.skip("SQLite announces no commit: its replicas poll")
+    a, b, c = replicas(3, follow_interval=600)
+    _, position = _write(a)
+    for other in (b, c):
+        took = _until(lambda o=other: o.get("/replica").json()["position"] >= position)
+        assert took < 5  # woken by NOTIFY: the 600-second poll never came
+        assert other.get("/replica").json()["following"] == "notifications"
+
+
+def test_replica_and_health_report_position_and_lag(replicas: Replicas) -> None:
+    (a,) = replicas(1)
+    replica = a.get("/replica").json()
+    assert replica["position"] == replica["store_position"] > 0
+    assert (replica["lag_changes"], replica["lag_seconds"], replica["ready"]) == (0, 0.0, True)
+    health = a.get("/health").json()
+    assert health["status"] == "ok" and health["position"] == replica["position"]
+    assert (health["lag_changes"], health["lag_seconds"]) == (0, 0.0)
+    ready = a.get("/ready")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_a_paused_replica_leaves_rotation_and_comes_back(
+    replicas: Replicas, caplog: pytest.LogCaptureFixture
+) -> None:
+    a, b = replicas(2, max_lag=0.3, position_wait=0.2)
+    paused = b.post("/admin/replica/pause", headers=WRITE)
+    assert paused.status_code == 200 and paused.json()["paused"] is True
+    node, position = _write(a)
+    caplog.set_level(logging.INFO, logger="graph.replica")
+    time.sleep(0.5)  # past the lag bound
+    ready = b.get("/ready")
+    assert ready.status_code == 503 and ready.headers["retry-after"] == "1"
+    problem = ready.json()
+    assert problem["type"].endswith("/not-ready")
+    assert problem["replica"]["lag_changes"] >= 1 and problem["replica"]["lag_seconds"] > 0.3
+    assert problem["replica"]["paused"] is True and "paused" in problem["detail"]
+    assert b.get("/health").json()["status"] == "not-ready"
+    assert "replica not ready" in caplog.text
+    # Reads still answer, from where the replica stands; one naming the write waits, then 503.
+    assert b.get(f"/entities/{node}").status_code == 404
+    behind = b.get(f"/entities/{node}", headers={"X-Geokg-Position": str(position)})
+    assert behind.status_code == 503 and behind.headers["retry-after"] == "1"
+    assert behind.json()["type"].endswith("/replica-behind")
+    assert str(position) in behind.json()["detail"]
+    refused = b.post("/entities", json=PERSON, headers=WRITE)
+    assert refused.status_code == 503 and refused.json()["type"].endswith("/replica-paused")
+    resumed = b.post("/admin/replica/resume", headers=WRITE)
+    assert resumed.status_code == 200 and resumed.json()["paused"] is False
+    _until(lambda: b.get("/ready").status_code == 200)
+    assert b.get(f"/entities/{node}", params={"after": position}).status_code == 200
+    assert "replica ready again" in caplog.text
+
+
+def test_pausing_needs_a_write_token(replicas: Replicas) -> None:
+    (a,) = replicas(1)
+    assert a.post("/admin/replica/pause").status_code == 401
+    assert a.get("/replica").json()["paused"] is False
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "field"),
+    [
+        ({"after": "abc"}, {}, "after"),
+        ({"after": "-1"}, {}, "after"),
+        ({}, {"X-Geokg-Position": "1e3"}, "X-Geokg-Position"),
+        ({"after": "99999999999"}, {}, "after"),
+        ({}, {"X-Geokg-Position": "99999999999"}, "X-Geokg-Position"),
+    ],
+)
+def test_a_bad_or_unknown_position_is_a_422_naming_it(
+    replicas: Replicas, params: dict[str, str], headers: dict[str, str], field: str
+) -> None:
+    (a,) = replicas(1)
+    response = a.get("/entities", params=params, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_position_already_applied_answers_at_once(replicas: Replicas) -> None:
+    (a,) = replicas(1, position_wait=0)
+    position = a.get("/replica").json()["position"]
+    assert a.get("/entities", params={"after": position}).status_code == 200
+    assert a.get("/entities", params={"after": 0}).status_code == 200
+
+
+def test_an_unreachable_store_makes_the_replica_not_ready(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (a,) = replicas(1)
+    graph = a.app.state.graph  # type: ignore[attr-defined]
+
+    def lost(after: int) -> Any:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(graph.records, "head", lost)
+    ready = a.get("/ready")
+    assert ready.status_code == 503
+    assert "cannot be reached" in ready.json()["detail"]
+    assert ready.json()["replica"]["store_position"] is None
+    assert a.get("/health").status_code == 200
+
+
+def test_an_online_backup_is_a_sqlite_file_or_a_501_pointing_to_pg_dump(
+    replicas: Replicas, store_location: str
+) -> None:
+    (a,) = replicas(1)
+    response = a.post("/admin/backup", headers=WRITE)
+    if store_location.startswith("postgresql://"):
+        assert response.status_code == 501
+        assert response.json()["type"].endswith("/not-supported")
+        assert "pg_dump" in response.json()["detail"]
+    else:
+        assert response.status_code == 200 and response.content.startswith(b"SQLite format 3")
