@@ -230,6 +230,8 @@ class Run:
             figures = _failed(exc)
         took = time.perf_counter() - started
         self.say(f"{name}: {figures.get('status', 'ok')} ({took:.1f} s)")
+        # The machine is shared: each figure says how busy it was when it was measured.
+        figures.setdefault("loadavg_at_end", _loadavg())
         return figures
 
     # -- steps ----------------------------------------------------------------------------
