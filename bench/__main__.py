@@ -400,6 +400,11 @@ class Run:
         figures: dict[str, Any] = {}
         if o.postgres_url is None:
             folder = o.data_dir / f"postgres-{ds.path.stem}"
+            if folder.exists():
+                raise RuntimeError(
+                    f"{folder} exists (a cluster an earlier run kept?): pass its URL with "
+                    "--postgres-url, or stop it (pg_ctl stop -D <folder>/data) and remove it"
+                )
             started = time.perf_counter()
             self.cluster = PostgresCluster(folder, POSTGRES_SETTINGS).start()
             figures["cluster"] = {
@@ -407,6 +412,7 @@ class Run:
                 "start_s": round(time.perf_counter() - started, 3),
                 "settings": self.cluster.settings,
                 "kept": o.keep_postgres,
+                "url": self.cluster.url,
             }
             url = self.cluster.url
         else:
