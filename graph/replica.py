@@ -136,9 +136,10 @@ class Replica:
             try:
                 self.graph.sync()
             except Exception as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
                 if self._failing is None:  # once per outage, not once a second
-                    log.error("could not follow the change log (%s); retrying", exc)
-                self._failing = str(exc).strip() or type(exc).__name__
+                    log.error("could not follow the change log (%s); retrying", reason)
+                self._failing = reason
                 self._stop.wait(self.poll_interval)
                 continue
             if self._failing is not None:
@@ -158,9 +159,10 @@ class Replica:
         position = self.graph.position
         try:
             head = self.graph.records.head(position)
-        except Exception as exc:
-            unreachable = f"the store of record cannot be reached: {exc}"
-            return self._report(position, None, None, None, unreachable)
+        except Exception as exc:  # (where the store is, and why, go to the log only)
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            unreachable = "the store of record cannot be reached"
+            return self._report(position, None, None, None, unreachable, detail=detail)
         lag = max(head.position - position, 0)
         seconds = 0.0
         if lag and head.next_at is not None:
@@ -168,7 +170,7 @@ class Replica:
             seconds = max(age.total_seconds(), 0.0)
         reason: str | None = None
         if self._failing is not None:  # the store answers again, but the last catch-up failed
-            reason = f"could not follow the change log: {self._failing}"
+            reason = "its last catch-up with the change log failed (the log says why)"
         elif seconds > self.max_lag:
             reason = (
                 f"{lag} changes behind the store, the oldest {seconds:.1f} s old "
@@ -185,12 +187,14 @@ class Replica:
         lag: int | None,
         seconds: float | None,
         reason: str | None,
+        *,
+        detail: str | None = None,
     ) -> ReplicaStatus:
         ready = reason is None
         with self._reporting:
             if ready != self._was_ready:
                 if not ready:
-                    log.warning("replica not ready: %s", reason)
+                    log.warning("replica not ready: %s%s", reason, f" ({detail})" if detail else "")
                 elif self._was_ready is not None:
                     log.info("replica ready again, at change %d", position)
                 self._was_ready = ready
