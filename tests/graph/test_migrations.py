@@ -253,7 +253,7 @@ def test_a_url_with_a_password_parameter_is_never_shown_whole(postgres_url: str)
     with pytest.raises(StoreError) as caught:
         migrate_store(hidden)
     assert "QuerySecret" not in str(caught.value) and "password=***" in str(caught.value)
-    with pytest.raises(StoreError, match="not a valid|cannot connect") as bad:
+    with pytest.raises(StoreError, match=r"cannot connect") as bad:
         migrate_store("postgresql://[bad")
     assert "[bad" not in str(bad.value)
 
