@@ -23,6 +23,7 @@ its log even when no one asks.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 import threading
@@ -80,6 +81,9 @@ class Replica:
         self._threads: list[threading.Thread] = []
         self._was_ready: bool | None = None
         self._reporting = threading.Lock()
+        # (position, when its announcement came), in order: when this replica learnt of each
+        # commit, by its own clock (a long import's log entries carry the time it began).
+        self._heard: collections.deque[tuple[int, float]] = collections.deque(maxlen=10_000)
         self._failing: str | None = None  # why the last catch-up failed
         self.following = "polling"
 
@@ -124,7 +128,12 @@ class Replica:
                 return
             if self._waiter is None:
                 self._wake.wait(left)
-            elif self._waiter.wait(min(left, WAIT_SLICE)):
+                continue
+            heard = self._waiter.wait(min(left, WAIT_SLICE))
+            if heard is not None:
+                with self._reporting:
+                    if heard > (self._heard[-1][0] if self._heard else 0):
+                        self._heard.append((heard, time.monotonic()))
                 return
 
     def _follow(self) -> None:
@@ -168,6 +177,11 @@ class Replica:
         if lag and head.next_at is not None:
             age = dt.datetime.now(dt.UTC) - head.next_at.astimezone(dt.UTC)
             seconds = max(age.total_seconds(), 0.0)
+        with self._reporting:
+            while self._heard and self._heard[0][0] <= position:
+                self._heard.popleft()
+            if lag and self._heard:  # announced at commit: not older than that
+                seconds = min(seconds, time.monotonic() - self._heard[0][1])
         reason: str | None = None
         if self._failing is not None:  # the store answers again, but the last catch-up failed
             reason = "its last catch-up with the change log failed (the log says why)"

@@ -648,33 +648,39 @@ class PostgresWaiter:
         conn.execute(f"LISTEN {CHANNEL}")
         return conn
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float) -> int | None:
         import psycopg
 
         if self._closed:
-            return False
+            return None
         try:
             conn = self._conn if self._conn is not None and not self._conn.closed else None
             conn = conn or self._listen()
-            woken = False
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                woken = True
-            if woken:  # take the announcements already queued with it: one look covers them
-                for _ in conn.notifies(timeout=0):
-                    pass
-            return woken
+            heard: int | None = None
+            for note in conn.notifies(timeout=timeout, stop_after=1):
+                heard = _announced(note.payload)
+            if heard is not None:  # take those already queued with it: one look covers them
+                for note in conn.notifies(timeout=0):
+                    heard = max(heard, _announced(note.payload))
+            return heard
         except (psycopg.Error, StoreError) as exc:
-            log.warning("lost the wake-up connection to the store (%s); retrying", exc)
+            reason = " ".join(str(exc).split())
+            log.warning("lost the wake-up connection to the store (%s); retrying", reason)
             if self._conn is not None:
                 self._conn.close()
             self._conn = None
             time.sleep(timeout)
-            return False
+            return None
 
     def close(self) -> None:
         self._closed = True
         if self._conn is not None:
             self._conn.close()
+
+
+def _announced(payload: str) -> int:
+    """The position a ``NOTIFY`` names (0 for one that names none: still a wake-up)."""
+    return int(payload) if payload.isascii() and payload.isdigit() else 0
 
 
 _CHANGES_SINCE = (

@@ -4,6 +4,7 @@ names a position). The real-process tests are in tests/e2e/test_replicas.py."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,10 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from graph import DEFAULT_SEEDS
+from graph.changes import RenderedChange, record_json
+from graph.model import Entity
 from graph.service import KnowledgeGraph
+from graph.storage import Commit, open_record_store
 from tests.api.conftest import TOKENS, WRITE
 
 PERSON = {"label": "Replica Test Person", "kind": "person", "analyst_assertion": True}
@@ -188,3 +192,35 @@ def test_an_online_backup_is_a_sqlite_file_or_a_501_pointing_to_pg_dump(
         assert "pg_dump" in response.json()["detail"]
     else:
         assert response.status_code == 200 and response.content.startswith(b"SQLite format 3")
+
+
+def test_a_long_import_counts_as_lag_from_its_commit_not_its_start(
+    replicas: Replicas, store_location: str
+) -> None:
+    if not store_location.startswith("postgresql://"):
+        pytest.skip("the announcement of a commit is PostgreSQL's")
+    (b,) = replicas(1, max_lag=1.5)
+    assert b.post("/admin/replica/pause", headers=WRITE).status_code == 200
+    records = open_record_store(store_location)
+    try:
+        position = records.position()
+        entity = Entity(id="slow-import-probe", kind="person", label="Slow Probe")
+        body = json.dumps(record_json(entity))
+        change = RenderedChange("create", "entity", entity.id, body)
+
+        def batches() -> Iterator[list[RenderedChange]]:
+            time.sleep(2.5)  # a long import: its log entries carry the time it began
+            yield [change]
+
+        records.commit_bulk(batches(), 1, Commit(actor="test"), expect=position)
+    finally:
+        records.close()
+    time.sleep(0.3)  # the announcement reaches the (paused) replica
+    status = b.get("/replica").json()
+    assert status["lag_changes"] == 1 and status["lag_seconds"] < 1.5, status
+    assert b.get("/ready").status_code == 200
+    time.sleep(1.5)  # now it is behind for longer than the bound
+    assert b.get("/ready").status_code == 503
+    assert b.post("/admin/replica/resume", headers=WRITE).status_code == 200
+    _until(lambda: b.get("/replica").json()["position"] == position + 1)
+    assert b.get("/entities/slow-import-probe").json()["label"] == "Slow Probe"
