@@ -4,13 +4,17 @@ names a position). The real-process tests are in tests/e2e/test_replicas.py."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,6 +22,7 @@ from app.config import Settings
 from app.main import create_app
 from graph import DEFAULT_SEEDS
 from graph.changes import RenderedChange, record_json
+from graph.imports import import_stream
 from graph.model import Entity
 from graph.service import KnowledgeGraph
 from graph.storage import Commit, open_record_store
@@ -224,3 +229,37 @@ def test_a_long_import_counts_as_lag_from_its_commit_not_its_start(
     assert b.post("/admin/replica/resume", headers=WRITE).status_code == 200
     _until(lambda: b.get("/replica").json()["position"] == position + 1)
     assert b.get("/entities/slow-import-probe").json()["label"] == "Slow Probe"
+
+
+def test_a_replica_renders_the_views_another_process_imported_without(
+    replicas: Replicas, store_location: str
+) -> None:
+    (b,) = replicas(1)
+    one = b.get("/export", params={"format": "ntriples", "nodes": "olaf-scholz"}).text
+    copies = (one.replace("olaf-scholz", f"imported-{n}") for n in range(1200))
+    lines = list(dict.fromkeys(line for copy in copies for line in copy.splitlines()))
+    other = KnowledgeGraph.open(store_location, saving=False)
+    try:
+        import_stream(other, io.BytesIO("\n".join(lines).encode()), "ntriples", actor="bulk")
+        position = other.position
+    finally:
+        other.close()
+    assert b.get("/entities/imported-7", params={"after": position}).status_code == 200
+
+    view = b.app.state.graph.records._renderer.views[0]  # type: ignore[attr-defined]
+    unrendered = (
+        f"SELECT (SELECT count(*) FROM nodes n LEFT JOIN render_view_{view} v ON v.ord = n.ord"
+        " WHERE v.ord IS NULL) + (SELECT count(*) FROM render_dirty)"
+    )
+    _until(lambda: _scalar(store_location, unrendered) == 0, timeout=60)
+
+
+def _scalar(location: str, sql: str) -> int:
+    if location.startswith("postgresql://"):
+        with psycopg.connect(location) as conn:
+            row = conn.execute(sql).fetchone()
+    else:
+        with contextlib.closing(sqlite3.connect(location)) as conn:
+            row = conn.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
