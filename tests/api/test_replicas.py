@@ -132,6 +132,7 @@ def test_a_paused_replica_leaves_rotation_and_comes_back(
     assert refused.status_code == 503 and refused.json()["type"].endswith("/replica-paused")
     resumed = b.post("/admin/replica/resume", headers=WRITE)
     assert resumed.status_code == 200 and resumed.json()["paused"] is False
+    assert resumed.json()["position"] >= position and resumed.json()["ready"] is True
     _until(lambda: b.get("/ready").status_code == 200)
     assert b.get(f"/entities/{node}", params={"after": position}).status_code == 200
     assert "replica ready again" in caplog.text
