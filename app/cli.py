@@ -114,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _announce(settings: Settings, graph: KnowledgeGraph, tokens: Sequence[Token]) -> None:
     url = f"http://{settings.host}:{settings.port}"
     print(
-        f"geokg: store {settings.db} at change {graph.position}: {_counts(graph)}",
+        f"geokg: store {graph.records.location} at change {graph.position}: {_counts(graph)}",
         file=sys.stderr,
     )
     if not any(t.role == "write" for t in tokens):

@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         replica.start()
         waits = app.state.position_waits = PositionWaits(kg)
         refill_views(app)
+        views_after_imports = _refill_after_imports(app, kg)
         if opened and settings.sparql_warm:  # load the SPARQL replica now, not at the first query
             engine.warm_in_background()
         try:
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await run_in_threadpool(replica.stop)
+            kg.remove_listener(views_after_imports)
             waits.close()
             engine.close()
             if opened:
@@ -178,6 +180,25 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     for module in (entities, events, relations, paths, sources, export, changes, timeline):
         app.include_router(module.router, dependencies=reads)
     return app
+
+
+IMPORT_SIZE = 1000
+"""Changes applied at once past which this replica looks for export views to render: another
+process imported, and an import's bulk commit leaves its nodes' views for the server to fill
+(exports and SPARQL render what is missing, slowly, until then)."""
+
+
+def _refill_after_imports(app: FastAPI, graph: KnowledgeGraph) -> Callable[[int], None]:
+    loop = asyncio.get_running_loop()
+    last = [graph.position]
+
+    def applied(position: int) -> None:
+        if position - last[0] > IMPORT_SIZE and not loop.is_closed():
+            loop.call_soon_threadsafe(refill_views, app)
+        last[0] = position
+
+    graph.add_listener(applied)
+    return applied
 
 
 def create_worker_app() -> FastAPI:

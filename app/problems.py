@@ -53,7 +53,7 @@ from graph.errors import (
     UnsupportedFormatError,
     clip,
 )
-from graph.storage import is_unreachable
+from graph.storage import is_unreachable, unreachable_errors
 
 __all__ = [
     "PROBLEM_BASE",
@@ -449,17 +449,32 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+UNREACHABLE = "the store of record cannot be reached right now: ask again shortly"
+"""What a client is told when the database is down (where it is, and why, go to the log)."""
+
+
+async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+    """The database server went away mid-request: a 503 with ``Retry-After``, one log line
+    (no traceback), and nothing about where the database is."""
+    reason = " ".join(str(exc).split())
+    log.warning("%s %s: the store of record cannot be reached: %s", request.method,
+                clip(request.url.path), clip(reason, 400))  # fmt: skip
+    return await _library_error(request, StoreUnreachableError(UNREACHABLE))
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if is_unreachable(exc):  # the database server went away mid-request
-        log.warning("the store of record cannot be reached: %s", clip(str(exc).strip()))
-        unreachable = StoreUnreachableError(f"the store of record cannot be reached: {exc}")
-        return await _library_error(request, unreachable)
+    if is_unreachable(exc):
+        return await _unreachable(request, exc)
     log.error("unhandled error on %s", clip(request.url.path), exc_info=exc)
     return problem_response(_INTERNAL, 500, "internal error", request)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error through problem+json."""
+    # Before GeokgError's: a StoreUnreachableError is one of them. (Handled here rather than
+    # as any Exception, which Starlette answers and then raises again, logging a traceback.)
+    for error in unreachable_errors():
+        app.add_exception_handler(error, _unreachable)
     app.add_exception_handler(GeokgError, _library_error)
     app.add_exception_handler(MissingFilesError, _library_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -23,6 +23,7 @@ its log even when no one asks.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 import threading
@@ -80,6 +81,9 @@ class Replica:
         self._threads: list[threading.Thread] = []
         self._was_ready: bool | None = None
         self._reporting = threading.Lock()
+        # (position, when its announcement came), in order: when this replica learnt of each
+        # commit, by its own clock (a long import's log entries carry the time it began).
+        self._heard: collections.deque[tuple[int, float]] = collections.deque(maxlen=10_000)
         self._failing: str | None = None  # why the last catch-up failed
         self.following = "polling"
 
@@ -124,7 +128,12 @@ class Replica:
                 return
             if self._waiter is None:
                 self._wake.wait(left)
-            elif self._waiter.wait(min(left, WAIT_SLICE)):
+                continue
+            heard = self._waiter.wait(min(left, WAIT_SLICE))
+            if heard is not None:
+                with self._reporting:
+                    if heard > (self._heard[-1][0] if self._heard else 0):
+                        self._heard.append((heard, time.monotonic()))
                 return
 
     def _follow(self) -> None:
@@ -136,9 +145,10 @@ class Replica:
             try:
                 self.graph.sync()
             except Exception as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
                 if self._failing is None:  # once per outage, not once a second
-                    log.error("could not follow the change log (%s); retrying", exc)
-                self._failing = str(exc).strip() or type(exc).__name__
+                    log.error("could not follow the change log (%s); retrying", reason)
+                self._failing = reason
                 self._stop.wait(self.poll_interval)
                 continue
             if self._failing is not None:
@@ -158,17 +168,23 @@ class Replica:
         position = self.graph.position
         try:
             head = self.graph.records.head(position)
-        except Exception as exc:
-            unreachable = f"the store of record cannot be reached: {exc}"
-            return self._report(position, None, None, None, unreachable)
+        except Exception as exc:  # (where the store is, and why, go to the log only)
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            unreachable = "the store of record cannot be reached"
+            return self._report(position, None, None, None, unreachable, detail=detail)
         lag = max(head.position - position, 0)
         seconds = 0.0
         if lag and head.next_at is not None:
             age = dt.datetime.now(dt.UTC) - head.next_at.astimezone(dt.UTC)
             seconds = max(age.total_seconds(), 0.0)
+        with self._reporting:
+            while self._heard and self._heard[0][0] <= position:
+                self._heard.popleft()
+            if lag and self._heard:  # announced at commit: not older than that
+                seconds = min(seconds, time.monotonic() - self._heard[0][1])
         reason: str | None = None
         if self._failing is not None:  # the store answers again, but the last catch-up failed
-            reason = f"could not follow the change log: {self._failing}"
+            reason = "its last catch-up with the change log failed (the log says why)"
         elif seconds > self.max_lag:
             reason = (
                 f"{lag} changes behind the store, the oldest {seconds:.1f} s old "
@@ -185,12 +201,14 @@ class Replica:
         lag: int | None,
         seconds: float | None,
         reason: str | None,
+        *,
+        detail: str | None = None,
     ) -> ReplicaStatus:
         ready = reason is None
         with self._reporting:
             if ready != self._was_ready:
                 if not ready:
-                    log.warning("replica not ready: %s", reason)
+                    log.warning("replica not ready: %s%s", reason, f" ({detail})" if detail else "")
                 elif self._was_ready is not None:
                     log.info("replica ready again, at change %d", position)
                 self._was_ready = ready

@@ -112,9 +112,9 @@ async def pause(request: Request, _token: WriterDep) -> ReplicaState:
     responses={200: {"content": {"application/json": {"example": _EXAMPLE}}}},
 )
 async def resume(request: Request, _token: WriterDep) -> ReplicaState:
-    """Follow the log again: what was committed meanwhile is applied at once. Needs a write
-    token."""
+    """Follow the log again: what was committed meanwhile is applied before the answer, which
+    says where the replica then stands. Needs a write token."""
     replica: Replica = request.app.state.replica
     replica.graph.resume()
-    replica.wake()
+    await run_in_threadpool(replica.graph.sync)  # caught up before it answers
     return ReplicaState(**_state(await replica_status(request)))

@@ -23,7 +23,12 @@ from graph.storage.base import (
     StoredResponse,
 )
 from graph.storage.migrations import Migrated, SchemaStatus
-from graph.storage.postgres import PostgresRecordStore, is_postgres_location, is_unreachable
+from graph.storage.postgres import (
+    PostgresRecordStore,
+    is_postgres_location,
+    is_unreachable,
+    unreachable_errors,
+)
 from graph.storage.sqlite import SQLiteRecordStore
 
 __all__ = [
@@ -46,6 +51,7 @@ __all__ = [
     "migrate_store",
     "open_record_store",
     "schema_status",
+    "unreachable_errors",
 ]
 
 

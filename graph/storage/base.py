@@ -232,8 +232,9 @@ class ChangeWaiter(Protocol):
     """A wake-up for a follower: returns soon after another process commits (a hint only:
     the follower reads the log itself, and may be woken when nothing is new)."""
 
-    def wait(self, timeout: float) -> bool:
-        """Block until a commit is announced or ``timeout`` seconds pass; True if woken."""
+    def wait(self, timeout: float) -> int | None:
+        """Block until a commit is announced or ``timeout`` seconds pass: the position the
+        announcements name (the highest, if several came), or None if none came."""
         ...
 
     def close(self) -> None:

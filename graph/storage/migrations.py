@@ -29,7 +29,16 @@ from typing import Any
 from graph.errors import SchemaVersionError, StoreError
 from graph.storage._shared import _with
 
-__all__ = ["Migrated", "Migration", "Schema", "SchemaStatus", "migrate", "prepare", "status"]
+__all__ = [
+    "Migrated",
+    "Migration",
+    "Schema",
+    "SchemaStatus",
+    "migrate",
+    "prepare",
+    "schema_version",
+    "status",
+]
 
 
 @dataclass(frozen=True)
@@ -210,3 +219,21 @@ def migrate(schema: Schema) -> Migrated:
 def status(schema: Schema) -> SchemaStatus:
     """The store's schema version, read without a write lock and without writing."""
     return SchemaStatus(schema.location, schema.version(schema.conn), schema.latest)
+
+
+def schema_version(conn: Any, location: str) -> int:
+    """The version a store's ``meta`` table records; :class:`StoreError` when the table is not
+    geokg's (another application's ``meta``, or a version that is not a number)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except Exception as exc:  # the driver's error: a table of this name, but not ours
+        raise StoreError(
+            f"{location}: not a geokg store (its meta table is another application's: "
+            f"{' '.join(str(exc).split())[:200]})"
+        ) from None
+    if row is None:
+        raise StoreError(f"{location}: not a geokg store (no schema version)")
+    text = str(row[0])
+    if not text.isascii() or not text.isdigit():
+        raise StoreError(f"{location}: not a geokg store (schema version {text[:40]!r})")
+    return int(text)

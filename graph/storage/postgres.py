@@ -67,7 +67,7 @@ from graph.errors import NotSupportedError, StoreError, StoreUnreachableError
 from graph.storage._shared import SharedReads, SharedSnapshotReads, _with
 from graph.storage._writes import SharedWrites
 from graph.storage.base import Renderer
-from graph.storage.migrations import Migration, Schema, prepare
+from graph.storage.migrations import Migration, Schema, prepare, schema_version
 
 if TYPE_CHECKING:
     import psycopg
@@ -83,6 +83,7 @@ __all__ = [
     "is_postgres_location",
     "is_unreachable",
     "open_schema",
+    "unreachable_errors",
 ]
 
 log = logging.getLogger(__name__)
@@ -250,13 +251,25 @@ def is_postgres_location(location: str) -> bool:
 
 
 def _redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """The URL without its password (in the user part or a ``password=`` parameter), for
+    messages and logs.
+
+    Examples
+    --------
+    >>> _redacted("postgresql://geokg:s3cret@db:5432/geokg?sslmode=require&password=s3cret")
+    'postgresql://geokg:***@db:5432/geokg?sslmode=require&password=***'
+    >>> _redacted("postgresql://[bad")
+    'postgresql://***'
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username or ''}:***@{netloc.rsplit('@', 1)[1]}"
+    except ValueError:  # not a URL urllib can read: show none of it
+        return url.split("//", 1)[0] + "//***"
+    query = re.sub(r"(?i)((?:^|&)password=)[^&]*", r"\1***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _current(conn: psycopg.Connection[Any]) -> int:
@@ -309,10 +322,7 @@ class PostgresSchema(Schema):
             if {"nodes", "changes"} & tables:
                 raise StoreError(f"{self.location}: a PostgreSQL database, but not a geokg store")
             return 0  # a new database, or one holding other applications' tables only
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            raise StoreError(f"{self.location}: not a geokg store (no schema version)")
-        return int(row[0])
+        return schema_version(conn, self.location)
 
 
 @contextmanager
@@ -333,8 +343,32 @@ def _connect(url: str, location: str) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC")
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = _scrubbed(_reason(exc), url, location)
         raise StoreUnreachableError(f"cannot connect to {location}: {reason}") from None
+
+
+def _scrubbed(text: str, url: str, shown: str) -> str:
+    """``text`` (a driver's message) with the URL and any password in it hidden."""
+    text = text.replace(url, shown)
+    secrets = re.findall(r"://[^/@:]*:([^@/]+)@", url) + re.findall(r"(?i)password=([^&]+)", url)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _reason(exc: BaseException) -> str:
+    """A driver error in one line (psycopg's span several, with tabs)."""
+    lines = [" ".join(line.split()) for line in str(exc).splitlines()]
+    return "; ".join(line for line in lines if line) or type(exc).__name__
+
+
+def unreachable_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that say the database server went away: the driver's, once it is
+    loaded (a SQLite user never loads it), and :class:`StoreUnreachableError`."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return (StoreUnreachableError,)
+    return (StoreUnreachableError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -360,7 +394,7 @@ class PostgresRecordStore(SharedWrites, SharedReads):
     >>> store = PostgresRecordStore("postgresql://nobody@127.0.0.1:1/none")
     Traceback (most recent call last):
     ...
-    graph.errors.StoreError: cannot connect to postgresql://nobody@127.0.0.1:1/none: ...
+    graph.errors.StoreUnreachableError: cannot connect to postgresql://nobody@127.0.0.1:1/none: ...
     """
 
     PARAM = "%s"
@@ -400,11 +434,31 @@ class PostgresRecordStore(SharedWrites, SharedReads):
             raise StoreError("the store is closed")
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
         if conn is None or not _usable(conn):
+            if conn is not None:  # lost with a server restart: let its socket go
+                self._forget_reader(conn)
             conn = self._connect()
             self._local.conn = conn
             with self._pool_lock:
                 self._readers.append(conn)
         return conn
+
+    def _forget_reader(self, conn: psycopg.Connection[Any]) -> None:
+        conn.close()
+        with self._pool_lock:
+            if conn in self._readers:
+                self._readers.remove(conn)
+
+    def _run(self, sql: str, args: tuple[Any, ...]) -> Any:
+        """A statement on this thread's connection; once more on a new connection if the
+        kept one turns out to have been lost (a server restart since it was last used)."""
+        conn = self._reader()
+        try:
+            return conn.execute(_with(self.PARAM, sql), args)
+        except Exception as exc:
+            if _usable(conn) or not is_unreachable(exc):
+                raise
+            self._forget_reader(conn)
+            return self._reader().execute(_with(self.PARAM, sql), args)
 
     # -- views ----------------------------------------------------------------------------
 
@@ -424,7 +478,8 @@ class PostgresRecordStore(SharedWrites, SharedReads):
     # -- reads ----------------------------------------------------------------------------
 
     def position(self) -> int:
-        return _current(self._reader())
+        row = self._run("SELECT coalesce(max(position), 0) FROM changes", ()).fetchone()
+        return int(row[0])
 
     def store_id(self) -> str:
         return str(self._meta_in(self._reader(), "store_id"))
@@ -517,7 +572,7 @@ class PostgresRecordStore(SharedWrites, SharedReads):
     def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
         if position >= _MAX_BIGINT:
             return []
-        cursor = self._reader().execute(_CHANGES_SINCE, (position, limit))
+        cursor = self._run(_CHANGES_SINCE, (position, limit))
         return [_logged(row) for row in cursor]
 
     # -- writes (the statements are graph.storage._writes') ---------------------------------
@@ -531,10 +586,14 @@ class PostgresRecordStore(SharedWrites, SharedReads):
         with self._write_lock:
             if self._closed:
                 raise StoreError("the store is closed")
-            if not _usable(self._writer):  # the server restarted: a new connection
-                self._writer.close()
-                self._writer = self._connect()
             conn = self._writer
+            try:  # a kept connection may be gone (a server restart): find out before writing
+                conn.execute("SELECT 1")
+            except Exception as exc:
+                if not is_unreachable(exc):
+                    raise
+                conn.close()
+                conn = self._writer = self._connect()
             with conn.transaction():
                 if log_lock:
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
@@ -612,33 +671,39 @@ class PostgresWaiter:
         conn.execute(f"LISTEN {CHANNEL}")
         return conn
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float) -> int | None:
         import psycopg
 
         if self._closed:
-            return False
+            return None
         try:
             conn = self._conn if self._conn is not None and not self._conn.closed else None
             conn = conn or self._listen()
-            woken = False
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                woken = True
-            if woken:  # take the announcements already queued with it: one look covers them
-                for _ in conn.notifies(timeout=0):
-                    pass
-            return woken
+            heard: int | None = None
+            for note in conn.notifies(timeout=timeout, stop_after=1):
+                heard = _announced(note.payload)
+            if heard is not None:  # take those already queued with it: one look covers them
+                for note in conn.notifies(timeout=0):
+                    heard = max(heard, _announced(note.payload))
+            return heard
         except (psycopg.Error, StoreError) as exc:
-            log.warning("lost the wake-up connection to the store (%s); retrying", exc)
+            reason = " ".join(str(exc).split())
+            log.warning("lost the wake-up connection to the store (%s); retrying", reason)
             if self._conn is not None:
                 self._conn.close()
             self._conn = None
             time.sleep(timeout)
-            return False
+            return None
 
     def close(self) -> None:
         self._closed = True
         if self._conn is not None:
             self._conn.close()
+
+
+def _announced(payload: str) -> int:
+    """The position a ``NOTIFY`` names (0 for one that names none: still a wake-up)."""
+    return int(payload) if payload.isascii() and payload.isdigit() else 0
 
 
 _CHANGES_SINCE = (

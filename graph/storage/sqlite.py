@@ -42,7 +42,7 @@ from graph.errors import SchemaVersionError, StoreError
 from graph.storage._shared import SharedReads, SharedSnapshotReads
 from graph.storage._writes import SharedWrites
 from graph.storage.base import Renderer
-from graph.storage.migrations import Migration, Schema, prepare
+from graph.storage.migrations import Migration, Schema, prepare, schema_version
 
 __all__ = [
     "MIGRATIONS",
@@ -269,10 +269,7 @@ class SQLiteSchema(Schema):
             return 0
         if "meta" not in names:
             raise StoreError(f"{self.location}: an SQLite file, but not a geokg store")
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            raise StoreError(f"{self.location}: not a geokg store (no schema version)")
-        return int(row[0])
+        return schema_version(conn, self.location)
 
     def complete(self, conn: sqlite3.Connection, version: int) -> None:
         if version == 1:

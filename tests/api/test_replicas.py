@@ -4,19 +4,28 @@ names a position). The real-process tests are in tests/e2e/test_replicas.py."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
 from graph import DEFAULT_SEEDS
+from graph.changes import RenderedChange, record_json
+from graph.imports import import_stream
+from graph.model import Entity
 from graph.service import KnowledgeGraph
+from graph.storage import Commit, open_record_store
 from tests.api.conftest import TOKENS, WRITE
 
 PERSON = {"label": "Replica Test Person", "kind": "person", "analyst_assertion": True}
@@ -123,6 +132,7 @@ def test_a_paused_replica_leaves_rotation_and_comes_back(
     assert refused.status_code == 503 and refused.json()["type"].endswith("/replica-paused")
     resumed = b.post("/admin/replica/resume", headers=WRITE)
     assert resumed.status_code == 200 and resumed.json()["paused"] is False
+    assert resumed.json()["position"] >= position and resumed.json()["ready"] is True
     _until(lambda: b.get("/ready").status_code == 200)
     assert b.get(f"/entities/{node}", params={"after": position}).status_code == 200
     assert "replica ready again" in caplog.text
@@ -188,3 +198,69 @@ def test_an_online_backup_is_a_sqlite_file_or_a_501_pointing_to_pg_dump(
         assert "pg_dump" in response.json()["detail"]
     else:
         assert response.status_code == 200 and response.content.startswith(b"SQLite format 3")
+
+
+def test_a_long_import_counts_as_lag_from_its_commit_not_its_start(
+    replicas: Replicas, store_location: str
+) -> None:
+    if not store_location.startswith("postgresql://"):
+        pytest.skip("the announcement of a commit is PostgreSQL's")
+    (b,) = replicas(1, max_lag=1.5)
+    assert b.post("/admin/replica/pause", headers=WRITE).status_code == 200
+    records = open_record_store(store_location)
+    try:
+        position = records.position()
+        entity = Entity(id="slow-import-probe", kind="person", label="Slow Probe")
+        body = json.dumps(record_json(entity))
+        change = RenderedChange("create", "entity", entity.id, body)
+
+        def batches() -> Iterator[list[RenderedChange]]:
+            time.sleep(2.5)  # a long import: its log entries carry the time it began
+            yield [change]
+
+        records.commit_bulk(batches(), 1, Commit(actor="test"), expect=position)
+    finally:
+        records.close()
+    time.sleep(0.3)  # the announcement reaches the (paused) replica
+    status = b.get("/replica").json()
+    assert status["lag_changes"] == 1 and status["lag_seconds"] < 1.5, status
+    assert b.get("/ready").status_code == 200
+    time.sleep(1.5)  # now it is behind for longer than the bound
+    assert b.get("/ready").status_code == 503
+    assert b.post("/admin/replica/resume", headers=WRITE).status_code == 200
+    _until(lambda: b.get("/replica").json()["position"] == position + 1)
+    assert b.get("/entities/slow-import-probe").json()["label"] == "Slow Probe"
+
+
+def test_a_replica_renders_the_views_another_process_imported_without(
+    replicas: Replicas, store_location: str
+) -> None:
+    (b,) = replicas(1)
+    one = b.get("/export", params={"format": "ntriples", "nodes": "olaf-scholz"}).text
+    copies = (one.replace("olaf-scholz", f"imported-{n}") for n in range(1200))
+    lines = list(dict.fromkeys(line for copy in copies for line in copy.splitlines()))
+    other = KnowledgeGraph.open(store_location, saving=False)
+    try:
+        import_stream(other, io.BytesIO("\n".join(lines).encode()), "ntriples", actor="bulk")
+        position = other.position
+    finally:
+        other.close()
+    assert b.get("/entities/imported-7", params={"after": position}).status_code == 200
+
+    view = b.app.state.graph.records._renderer.views[0]  # type: ignore[attr-defined]
+    unrendered = (
+        f"SELECT (SELECT count(*) FROM nodes n LEFT JOIN render_view_{view} v ON v.ord = n.ord"
+        " WHERE v.ord IS NULL) + (SELECT count(*) FROM render_dirty)"
+    )
+    _until(lambda: _scalar(store_location, unrendered) == 0, timeout=60)
+
+
+def _scalar(location: str, sql: str) -> int:
+    if location.startswith("postgresql://"):
+        with psycopg.connect(location) as conn:
+            row = conn.execute(sql).fetchone()
+    else:
+        with contextlib.closing(sqlite3.connect(location)) as conn:
+            row = conn.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])

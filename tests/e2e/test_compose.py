@@ -58,3 +58,6 @@ def test_the_proxy_sends_requests_only_to_ready_replicas() -> None:
     servers = re.findall(r"^\s*server (\S+) (\S+):8000 check$", config, re.M)
     replicas = sorted(name for name in services if name.startswith("replica-"))
     assert sorted(servers) == [(name, name) for name in replicas]
+    # ...and, when none is ready, any that is up (backups, used only then).
+    backups = re.findall(r"^\s*server (\S+)-any (\S+):8000 backup$", config, re.M)
+    assert sorted(backups) == [(name, name) for name in replicas]

@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from graph.service import KnowledgeGraph
+from graph.writes import plan_create
 from tests.e2e.serving import ROOT, WRITE, ServerProcess, free_port
 
 pytestmark = pytest.mark.e2e
@@ -33,9 +35,9 @@ def local_config(ports: list[int], listen: int, stats: int) -> str:
     text = text.replace("bind :8404", f"bind 127.0.0.1:{stats}")
     for i, port in enumerate(ports, 1):
         text, n = re.subn(
-            rf"server replica-{i} replica-{i}:8000", f"server replica-{i} 127.0.0.1:{port}", text
+            rf"(server replica-{i}(-any)?) replica-{i}:8000", rf"\1 127.0.0.1:{port}", text
         )
-        assert n == 1, f"docker/haproxy.cfg has no line for replica-{i}"
+        assert n == 2, f"docker/haproxy.cfg has not two lines (ready, any) for replica-{i}"
     return text
 
 
@@ -62,6 +64,11 @@ def _servers(stats: str) -> dict[str, dict[str, str]]:
     return {r["svname"]: r for r in rows if r["pxname"] == "replicas" and r["svname"] != "BACKEND"}
 
 
+def _statuses(stats: str, names: list[str]) -> list[str]:
+    servers = _servers(stats)
+    return [servers[n]["status"] if n in servers else "?" for n in names]
+
+
 def _until(check: object, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
@@ -79,10 +86,13 @@ def test_the_proxy_takes_a_lagging_replica_out_and_back(
     check = [HAPROXY, "-c", "-f", str(config)]
     checked = subprocess.run(check, check=False, capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    proxy = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stderr=subprocess.DEVNULL)
+    proxy = subprocess.Popen(
+        [HAPROXY, "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base, stats = f"http://127.0.0.1:{listen}", f"http://127.0.0.1:{stats_port}"
     try:
-        _until(lambda: {s["status"] for s in _servers(stats).values()} == {"UP"}, "three UP")
+        primaries = [f"replica-{i}" for i in (1, 2, 3)]
+        _until(lambda: _statuses(stats, primaries) == ["UP"] * 3, "three UP")
         paused = replicas[1]
         assert httpx.post(f"{paused.url}/admin/replica/pause", headers=WRITE).status_code == 200
         # A write through the proxy (any replica but the paused one takes it).
@@ -114,6 +124,20 @@ def test_the_proxy_takes_a_lagging_replica_out_and_back(
         for _ in range(60):
             assert httpx.get(f"{base}/entities", params={"limit": 1}).status_code == 200
         assert int(_servers(stats)["replica-2"]["stot"]) > before  # in rotation again
+
+        # No replica ready (all three behind): any replica that is up answers, not a 503.
+        for replica in replicas:
+            httpx.post(f"{replica.url}/admin/replica/pause", headers=WRITE).raise_for_status()
+        other = KnowledgeGraph.open(replicas[0].db, saving=False)
+        try:
+            body = {"label": "Behind everywhere", "kind": "person", "analyst_assertion": True}
+            other.write(lambda view: plan_create(view, "entity", body), actor="test")
+        finally:
+            other.close()
+        _until(lambda: _statuses(stats, primaries) == ["DOWN"] * 3, "all DOWN")
+        answers = [httpx.get(f"{base}/entities", params={"limit": 1}) for _ in range(9)]
+        assert {a.status_code for a in answers} == {200}
+        assert sum(int(_servers(stats)[f"{n}-any"]["stot"]) for n in primaries) >= 9
     finally:
         proxy.terminate()
         proxy.wait(timeout=10)

@@ -227,6 +227,37 @@ def test_a_store_of_something_else_is_refused(store_location: str) -> None:
         schema_status(store_location)
 
 
+@pytest.mark.parametrize(
+    "tables",
+    [
+        ["CREATE TABLE meta (k text)"],  # another application's meta table
+        [
+            "CREATE TABLE meta (key text, value text)",
+            "INSERT INTO meta VALUES ('schema_version', 'abc')",
+        ],
+    ],
+)
+def test_a_meta_table_that_is_not_geokgs_is_refused_in_one_line(
+    store_location: str, tables: list[str]
+) -> None:
+    for statement in tables:
+        _sql(store_location, statement)
+    for action in (open_record_store, migrate_store, schema_status):
+        with pytest.raises(StoreError, match="not a geokg store") as caught:
+            action(store_location)
+        assert "\n" not in str(caught.value)
+
+
+def test_a_url_with_a_password_parameter_is_never_shown_whole(postgres_url: str) -> None:
+    hidden = postgres_url.rsplit("/", 1)[0] + "/no_such_database?password=QuerySecret"
+    with pytest.raises(StoreError) as caught:
+        migrate_store(hidden)
+    assert "QuerySecret" not in str(caught.value) and "password=***" in str(caught.value)
+    with pytest.raises(StoreError, match=r"cannot connect") as bad:
+        migrate_store("postgresql://[bad")
+    assert "[bad" not in str(bad.value)
+
+
 def test_a_database_that_does_not_exist_is_refused(postgres_url: str) -> None:
     missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
     for action in (migrate_store, schema_status, open_record_store):
