@@ -457,6 +457,9 @@ async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
     """The database server went away mid-request: a 503 with ``Retry-After``, one log line
     (no traceback), and nothing about where the database is."""
     reason = " ".join(str(exc).split())
+    replica = getattr(request.app.state, "replica", None)
+    if replica is not None:  # look at the store again now: a new snapshot, new connections
+        replica.wake()
     log.warning("%s %s: the store of record cannot be reached: %s", request.method,
                 clip(request.url.path), clip(reason, 400))  # fmt: skip
     return await _library_error(request, StoreUnreachableError(UNREACHABLE))

@@ -185,6 +185,9 @@ class Replica:
         reason: str | None = None
         if self._failing is not None:  # the store answers again, but the last catch-up failed
             reason = "its last catch-up with the change log failed (the log says why)"
+        elif not self.graph.reads_work():  # the server restarted since the last catch-up
+            self.wake()  # (which reads from a new snapshot)
+            reason = "its read model's connection to the store was lost; catching up"
         elif seconds > self.max_lag:
             reason = (
                 f"{lag} changes behind the store, the oldest {seconds:.1f} s old "

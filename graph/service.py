@@ -278,6 +278,13 @@ class KnowledgeGraph:
             return False
         return self.records.position() != self.position
 
+    def reads_work(self) -> bool:
+        """Whether the read model can still read its records (a database server restart ends
+        the read transaction it reads them in, until the next :meth:`sync` opens another)."""
+        snapshot = self._view.reads_from()
+        alive = getattr(snapshot, "alive", None)
+        return alive is None or bool(alive())
+
     @property
     def paused(self) -> bool:
         """Whether following the log is paused (:meth:`pause`)."""

@@ -672,6 +672,13 @@ class GraphStore:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def reads_from(self) -> RecordSnapshot | None:
+        """The snapshot of the store of record this model reads its records from (None for
+        records held in memory)."""
+        if isinstance(self._records, StoredRecords):
+            return self._records.snapshot
+        return None
+
     @property
     def position(self) -> int | None:
         """The store of record's position the records are read at (None for memory records)."""

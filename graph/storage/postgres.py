@@ -774,6 +774,15 @@ class PostgresSnapshot(SharedSnapshotReads):
         if self._closed:
             raise StoreError("the snapshot is closed")
 
+    def alive(self) -> bool:
+        """Whether the snapshot's connection still answers (a server restart ends it)."""
+        try:
+            return self._one("SELECT 1", ()) is not None
+        except Exception as exc:
+            if is_unreachable(exc) or isinstance(exc, StoreError):
+                return False
+            raise
+
     def _stream(self, sql: str, args: tuple[Any, ...] = (), size: int = 2048) -> Iterator[Any]:
         """Rows of a query through a server-side cursor, fetched in batches (the lock is held
         per batch, not throughout)."""
