@@ -79,7 +79,8 @@ def _resolve(future: asyncio.Future[None]) -> None:
 def _position(value: str, name: str) -> int:
     text = value.strip()
     if not text.isascii() or not text.isdigit() or len(text) > 18:
-        raise InvalidQueryError(name, "a change-log position: a whole number, 0 or more")
+        where = "query" if name == "after" else "header"
+        raise InvalidQueryError(name, "a change-log position: a whole number, 0 or more", where)
     return int(text)
 
 
@@ -103,6 +104,8 @@ async def after_position(
     ] = None,
 ) -> None:
     """Wait until this replica has applied the position the request names, if it names one."""
+    if len(request.headers.getlist(POSITION_HEADER)) > 1:
+        raise InvalidQueryError(POSITION_HEADER, "given more than once; give it once", "header")
     named = [(n, _position(v, n)) for n, v in (("after", after), (POSITION_HEADER, position)) if v]
     if not named:
         return
@@ -123,6 +126,7 @@ async def after_position(
             source,
             f"position {wanted} is past the end of this store's change log ({head}): a "
             "position from another store, or a mistake",
+            "query" if source == "after" else "header",
         )
     replica.wake()
     timeout = request.app.state.settings.position_wait

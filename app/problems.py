@@ -123,7 +123,7 @@ def _replica(exc: ReplicaNotReadyError) -> dict[str, Any]:
 
 
 def _field_errors(exc: InvalidQueryError) -> dict[str, Any]:
-    return {"errors": [FieldError(field=exc.field, location="query", message=exc.reason)]}
+    return {"errors": [FieldError(field=exc.field, location=exc.location, message=exc.reason)]}
 
 
 def _supported(exc: UnsupportedFormatError) -> dict[str, Any]:

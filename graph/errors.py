@@ -93,10 +93,12 @@ class InvalidQueryError(GeokgError, ValueError):
     ``reason`` is written by the caller: values it repeats go through :func:`clip`.
     """
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, location: str = "query") -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.location = location
+        """Where the parameter was: ``query`` or ``header``."""
 
 
 class InvalidCursorError(InvalidQueryError):

@@ -160,7 +160,17 @@ def test_a_bad_or_unknown_position_is_a_422_naming_it(
     (a,) = replicas(1)
     response = a.get("/entities", params=params, headers=headers)
     assert response.status_code == 422, response.text
-    assert response.json()["errors"][0]["field"] == field
+    error = response.json()["errors"][0]
+    assert error["field"] == field
+    assert error["location"] == ("query" if field == "after" else "header")
+
+
+def test_a_position_header_given_twice_is_a_422(replicas: Replicas) -> None:
+    (a,) = replicas(1)
+    twice = [("X-Geokg-Position", "3"), ("X-Geokg-Position", "99999")]
+    response = a.get("/entities", headers=twice)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["location"] == "header"
 
 
 def test_a_position_already_applied_answers_at_once(replicas: Replicas) -> None:
