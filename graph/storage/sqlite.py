@@ -359,6 +359,8 @@ class SQLiteRecordStore(SharedWrites, SharedReads):
             # (one per reading thread) sees the same data with the same locking as a real store.
             self._scratch = tempfile.mkdtemp(prefix="geokg-")
             self._path = Path(self._scratch) / "geokg.sqlite3"
+            # Removed by close(); also when the store is dropped unclosed, or at exit.
+            self._remove_scratch = weakref.finalize(self, shutil.rmtree, self._scratch, True)
         else:
             self._path = Path(self.location)
             if self._path.is_dir():
@@ -540,7 +542,7 @@ class SQLiteRecordStore(SharedWrites, SharedReads):
             conn.close()
         self._release()
         if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._remove_scratch()
 
 
 _CHANGES_SINCE = (

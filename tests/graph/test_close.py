@@ -55,3 +55,16 @@ def test_close_waits_for_catch_ups_and_later_ones_do_nothing(tmp_path: Path) -> 
         graph.close()  # twice is fine
         other.close()
     assert errors == []
+
+
+def test_a_throwaway_store_dropped_unclosed_leaves_no_folder() -> None:
+    import gc
+
+    from graph.storage import SQLiteRecordStore
+
+    store = SQLiteRecordStore(":memory:")
+    scratch = Path(store._scratch or "")
+    assert scratch.is_dir()
+    del store
+    gc.collect()
+    assert not scratch.exists()
