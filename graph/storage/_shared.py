@@ -10,14 +10,48 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any, Protocol
 
+from graph.changes import Change, LoggedChange
 from graph.storage.base import LogHead, StoredIngest, StoredResponse
 
-__all__ = ["SharedReads", "SharedSnapshotReads", "TransactionReader"]
+__all__ = ["MAX_POSITION", "SharedReads", "SharedSnapshotReads", "TransactionReader"]
 
 
 @cache
 def _with(param: str, sql: str) -> str:
     return sql if param == "?" else sql.replace("?", param)
+
+
+MAX_POSITION = 2**63 - 1
+"""Past any position either store can hold (or bind as a parameter)."""
+
+_CHANGES_SINCE = (
+    "SELECT position, commit_position, at, op, object_type, object_id, before, after,"
+    " actor, source FROM changes WHERE position > ? ORDER BY position LIMIT ?"
+)
+
+
+def _timestamp(at: Any) -> dt.datetime:
+    """A log entry's time as the driver gives it: an ISO 8601 text (SQLite) or a datetime."""
+    when: dt.datetime = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    return when.astimezone(dt.UTC)
+
+
+def _logged(row: tuple[Any, ...]) -> LoggedChange:
+    p, c, at, op, otype, oid, before, after, actor, source = row
+    return LoggedChange(
+        position=int(p),
+        commit=int(c),
+        at=_timestamp(at),
+        actor=actor,
+        source=source,
+        change=Change(
+            op,
+            otype,
+            oid,
+            json.loads(before) if before is not None else None,
+            json.loads(after) if after is not None else None,
+        ),
+    )
 
 
 class _Executes(Protocol):
@@ -45,10 +79,13 @@ class SharedReads:
         if position <= after:
             return LogHead(position, None)
         row = self._run("SELECT at FROM changes WHERE position = ?", (after + 1,)).fetchone()
-        at = None if row is None else row[0]
-        if isinstance(at, str):  # SQLite keeps an ISO 8601 text
-            at = dt.datetime.fromisoformat(at)
-        return LogHead(position, at)
+        return LogHead(position, None if row is None else _timestamp(row[0]))
+
+    def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
+        """At most ``limit`` entries of the log after ``position``, oldest first."""
+        if position >= MAX_POSITION:
+            return []
+        return [_logged(row) for row in self._run(_CHANGES_SINCE, (position, limit))]
 
     def is_empty(self) -> bool:
         """Whether nothing was ever written (no change in the log)."""
@@ -97,6 +134,9 @@ class SharedSnapshotReads:
 
     PARAM = "?"
 
+    position: int
+    """The store's position the snapshot reads at."""
+
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         raise NotImplementedError
 
@@ -133,6 +173,48 @@ class SharedSnapshotReads:
         """JSON bodies of the edges leaving a node, in load order."""
         sql = _with(self.PARAM, "SELECT body FROM edges WHERE source = ? ORDER BY ord")
         return [row[0] for row in self._all(sql, (node_id,))]
+
+    def quoting(self, source_id: str) -> tuple[list[str], list[str]]:
+        """Ids of the nodes (in load order) and of the edges (grouped by the node they leave,
+        as :meth:`edges` lists them) whose evidence quotes a source: from the quotes index."""
+        nodes = self._all(
+            _with(
+                self.PARAM,
+                "SELECT n.id FROM quotes q JOIN nodes n ON n.ord = q.ord"
+                " WHERE q.source_id = ? AND q.is_edge = 0 ORDER BY n.ord",
+            ),
+            (source_id,),
+        )
+        edges = self._all(
+            _with(
+                self.PARAM,
+                "SELECT e.id FROM quotes q JOIN edges e ON e.ord = q.ord"
+                " JOIN nodes n ON n.id = e.source"
+                " WHERE q.source_id = ? AND q.is_edge = 1 ORDER BY n.ord, e.ord",
+            ),
+            (source_id,),
+        )
+        return [row[0] for row in nodes], [row[0] for row in edges]
+
+    def _keeps(self, view: str, version: str) -> bool:
+        """Whether the store keeps ``view`` as rendered by this renderer ``version``."""
+        row = self._one("SELECT value FROM meta WHERE key = 'render_views'", ())
+        kept = json.loads(row[0]) if row is not None else {}
+        return bool(kept.get("version") == version and view in kept.get("views", []))
+
+    def changes_since(self, position: int, limit: int | None = None) -> Iterator[LoggedChange]:
+        """The log after ``position`` up to this snapshot's position (at most ``limit``
+        entries), oldest first."""
+        last = position
+        stop = self.position if limit is None else min(self.position, position + limit)
+        sql = _with(self.PARAM, _CHANGES_SINCE)
+        while last < stop:
+            rows = self._all(sql, (last, min(10_000, stop - last)))
+            if not rows:
+                return
+            for row in rows:
+                yield _logged(row)
+            last = rows[-1][0]
 
 
 class TransactionReader:

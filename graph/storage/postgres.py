@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from graph.changes import Change, LoggedChange
+from graph.changes import Change
 from graph.errors import NotSupportedError, StoreError, StoreUnreachableError
 from graph.storage._shared import SharedReads, SharedSnapshotReads, _with
 from graph.storage._writes import SharedWrites
@@ -94,7 +94,6 @@ WRITE_LOCK = 0x6765_6F6B_6700_0001
 CHANNEL = "geokg_changes"
 """The ``NOTIFY`` channel a commit wakes followers on (the payload is the new position)."""
 
-_MAX_BIGINT = 2**63 - 1
 _IDLE_SNAPSHOT_CONNECTIONS = 4
 _VIEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -569,14 +568,6 @@ class PostgresRecordStore(SharedWrites, SharedReads):
                 return
         conn.close()
 
-    def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
-        if position >= _MAX_BIGINT:
-            return []
-        cursor = self._run(_CHANGES_SINCE, (position, limit))
-        return [_logged(row) for row in cursor]
-
-    # -- writes (the statements are graph.storage._writes') ---------------------------------
-
     @contextmanager
     def _transaction(
         self, *, bulk: bool = False, log_lock: bool = True
@@ -706,30 +697,6 @@ def _announced(payload: str) -> int:
     return int(payload) if payload.isascii() and payload.isdigit() else 0
 
 
-_CHANGES_SINCE = (
-    "SELECT position, commit_position, at, op, object_type, object_id, before, after,"
-    " actor, source FROM changes WHERE position > %s ORDER BY position LIMIT %s"
-)
-
-
-def _logged(row: tuple[Any, ...]) -> LoggedChange:
-    p, c, at, op, otype, oid, before, after, actor, source = row
-    return LoggedChange(
-        position=int(p),
-        commit=int(c),
-        at=at.astimezone(dt.UTC),
-        actor=actor,
-        source=source,
-        change=Change(
-            op,
-            otype,
-            oid,
-            json.loads(before) if before is not None else None,
-            json.loads(after) if after is not None else None,
-        ),
-    )
-
-
 class PostgresSnapshot(SharedSnapshotReads):
     """Every record as it stood at one position: a ``REPEATABLE READ, READ ONLY`` transaction
     held open on a connection of its own. Safe to share between threads (each statement runs
@@ -828,21 +795,6 @@ class PostgresSnapshot(SharedSnapshotReads):
             )
         )
 
-    def quoting(self, source_id: str) -> tuple[list[str], list[str]]:
-        """Ids of the nodes and edges whose evidence quotes a source, from the quotes index."""
-        nodes = self._all(
-            "SELECT n.id FROM quotes q JOIN nodes n ON n.ord = q.ord"
-            " WHERE q.source_id = %s AND q.is_edge = 0 ORDER BY n.ord",
-            (source_id,),
-        )
-        edges = self._all(
-            "SELECT e.id FROM quotes q JOIN edges e ON e.ord = q.ord"
-            " JOIN nodes n ON n.id = e.source"
-            " WHERE q.source_id = %s AND q.is_edge = 1 ORDER BY n.ord, e.ord",
-            (source_id,),
-        )
-        return [row[0] for row in nodes], [row[0] for row in edges]
-
     def node_skeletons(self) -> Iterator[tuple[Any, ...]]:
         """(ord, id, node type, kind, date start, date end, CAMEO code, label, aliases JSON).
 
@@ -866,11 +818,6 @@ class PostgresSnapshot(SharedSnapshotReads):
             " json_to_record(body::json) AS f(type text, category text) ORDER BY ord",
             size=8192,
         )
-
-    def _keeps(self, view: str, version: str) -> bool:
-        row = self._one("SELECT value FROM meta WHERE key = 'render_views'", ())
-        kept = json.loads(row[0]) if row is not None else {}
-        return bool(kept.get("version") == version and view in kept.get("views", []))
 
     def rendered(self, view: str, version: str) -> Iterator[tuple[str, bytes | None]]:
         """(id, the stored view, or None where it is missing or stale) of every node."""
@@ -923,18 +870,6 @@ class PostgresSnapshot(SharedSnapshotReads):
             )
             found.update(row[0] for row in rows)
         return found
-
-    def changes_since(self, position: int, limit: int | None = None) -> Iterator[LoggedChange]:
-        """The log after ``position`` up to this snapshot's position, oldest first."""
-        last = position
-        stop = self.position if limit is None else min(self.position, position + limit)
-        while last < stop:
-            rows = self._all(_CHANGES_SINCE, (last, min(10_000, stop - last)))
-            if not rows:
-                return
-            for row in rows:
-                yield _logged(row)
-            last = rows[-1][0]
 
     def close(self) -> None:
         """End the read transaction; the connection goes back to the store's idle pool."""

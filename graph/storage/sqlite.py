@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from graph.changes import Change, LoggedChange
+from graph.changes import Change
 from graph.errors import SchemaVersionError, StoreError
 from graph.storage._shared import SharedReads, SharedSnapshotReads
 from graph.storage._writes import SharedWrites
@@ -328,9 +328,6 @@ def open_schema(location: str, *, writing: bool = True) -> Iterator[SQLiteSchema
 _BULK_CACHE_KIB = 64 * 1024
 """The page cache of the writer's connection during a bulk commit."""
 
-_MAX_INTEGER = 2**63 - 1
-"""SQLite's largest integer: no position is larger."""
-
 
 class SQLiteRecordStore(SharedWrites, SharedReads):
     """A store of record in one SQLite file (or ``:memory:``, for tests and throwaway runs).
@@ -462,14 +459,6 @@ class SQLiteRecordStore(SharedWrites, SharedReads):
         """A consistent, read-only view of every record at the current position."""
         return SQLiteSnapshot(self._connect())
 
-    def changes_since(self, position: int, limit: int) -> list[LoggedChange]:
-        if position >= _MAX_INTEGER:  # past any position SQLite can hold (and cannot bind)
-            return []
-        cursor = self._reader().execute(_CHANGES_SINCE, (position, limit))
-        return [_logged(row) for row in cursor]
-
-    # -- writes (the statements are graph.storage._writes') ---------------------------------
-
     @contextmanager
     def _transaction(
         self, *, bulk: bool = False, log_lock: bool = True
@@ -545,30 +534,6 @@ class SQLiteRecordStore(SharedWrites, SharedReads):
             self._remove_scratch()
 
 
-_CHANGES_SINCE = (
-    "SELECT position, commit_position, at, op, object_type, object_id, before, after,"
-    " actor, source FROM changes WHERE position > ? ORDER BY position LIMIT ?"
-)
-
-
-def _logged(row: tuple[Any, ...]) -> LoggedChange:
-    p, c, at, op, otype, oid, before, after, actor, source = row
-    return LoggedChange(
-        position=p,
-        commit=c,
-        at=dt.datetime.fromisoformat(at),
-        actor=actor,
-        source=source,
-        change=Change(
-            op,
-            otype,
-            oid,
-            json.loads(before) if before is not None else None,
-            json.loads(after) if after is not None else None,
-        ),
-    )
-
-
 class SQLiteSnapshot(SharedSnapshotReads):
     """Every record as it stood at one position: a read transaction held open.
 
@@ -637,22 +602,6 @@ class SQLiteSnapshot(SharedSnapshotReads):
             )
         )
 
-    def quoting(self, source_id: str) -> tuple[list[str], list[str]]:
-        """Ids of the nodes (in load order) and of the edges (grouped by the node they leave,
-        as :meth:`edges` lists them) whose evidence quotes a source: from the quotes index."""
-        nodes = self._all(
-            "SELECT n.id FROM quotes q JOIN nodes n ON n.ord = q.ord"
-            " WHERE q.source_id = ? AND q.is_edge = 0 ORDER BY n.ord",
-            (source_id,),
-        )
-        edges = self._all(
-            "SELECT e.id FROM quotes q JOIN edges e ON e.ord = q.ord"
-            " JOIN nodes n ON n.id = e.source"
-            " WHERE q.source_id = ? AND q.is_edge = 1 ORDER BY n.ord, e.ord",
-            (source_id,),
-        )
-        return [row[0] for row in nodes], [row[0] for row in edges]
-
     def node_skeletons(self) -> Iterator[tuple[Any, ...]]:
         """What the topology needs of each node, in load order, without parsing bodies:
         (ord, id, node type, kind, date start, date end, CAMEO code, label, aliases JSON)."""
@@ -675,9 +624,7 @@ class SQLiteSnapshot(SharedSnapshotReads):
     def rendered(self, view: str, version: str) -> Iterator[tuple[str, bytes | None]]:
         """(id, the stored view, or None where it is missing or stale) of every node, in load
         order; all None unless the store keeps ``view`` of that renderer version."""
-        row = self._one("SELECT value FROM meta WHERE key = 'render_views'", ())
-        kept = json.loads(row[0]) if row is not None else {}
-        if kept.get("version") != version or view not in kept.get("views", []):
+        if not self._keeps(view, version):
             return (
                 (node_id, None) for (node_id,) in self._stream("SELECT id FROM nodes ORDER BY ord")
             )
@@ -693,9 +640,7 @@ class SQLiteSnapshot(SharedSnapshotReads):
     ) -> dict[str, bytes | None]:
         """The stored view of each of ``node_ids`` that is a node (None where it is missing or
         stale, as :meth:`rendered` gives it); ids of no node are left out."""
-        row = self._one("SELECT value FROM meta WHERE key = 'render_views'", ())
-        kept = json.loads(row[0]) if row is not None else {}
-        stored = kept.get("version") == version and view in kept.get("views", [])
+        stored = self._keeps(view, version)
         found: dict[str, bytes | None] = {}
         for at in range(0, len(node_ids), self.BATCH):
             chunk = tuple(node_ids[at : at + self.BATCH])
@@ -725,19 +670,6 @@ class SQLiteSnapshot(SharedSnapshotReads):
             )
             found.update(row[0] for row in rows)
         return found
-
-    def changes_since(self, position: int, limit: int | None = None) -> Iterator[LoggedChange]:
-        """The log after ``position`` up to this snapshot's position (at most ``limit``
-        entries), oldest first."""
-        last = position
-        stop = self.position if limit is None else min(self.position, position + limit)
-        while last < stop:
-            rows = self._all(_CHANGES_SINCE, (last, min(10_000, stop - last)))
-            if not rows:
-                return
-            for row in rows:
-                yield _logged(row)
-            last = rows[-1][0]
 
     def close(self) -> None:
         """End the read transaction (also done when the snapshot is dropped)."""
