@@ -18,7 +18,7 @@ from fastapi import Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.writing import POSITION_HEADER
-from graph.errors import GeokgError, InvalidQueryError, ReplicaBehindError, StoreError
+from graph.errors import InvalidQueryError, ReplicaBehindError
 from graph.replica import Replica
 from graph.service import KnowledgeGraph
 
@@ -115,12 +115,8 @@ async def after_position(
         return
     replica: Replica = request.app.state.replica
     waits: PositionWaits = request.app.state.position_waits
-    try:
-        head = await run_in_threadpool(graph.records.position)
-    except GeokgError:
-        raise
-    except Exception as exc:  # the database is down or unreachable
-        raise StoreError(f"the store of record cannot be reached: {exc}") from None
+    # (A database that cannot be reached is a 503 store-unreachable: app/problems.py.)
+    head = await run_in_threadpool(graph.records.position)
     if wanted > head:
         raise InvalidQueryError(
             source,

@@ -151,6 +151,28 @@ async def _write(
     return answer.status, int(position) if position and position.isdigit() else None
 
 
+async def _logged_write(
+    log: WriteLog,
+    conn: Connection,
+    token: str,
+    run: str,
+    index: int,
+    *,
+    timeout: float,
+    due_at: float | None,
+) -> None:
+    """One write, recorded in ``log`` (due at ``due_at``, or when sent); a failed one is
+    counted, and its connection closed for the next write to open again."""
+    sent = time.perf_counter()
+    try:
+        status, position = await _write(conn, token, run, index, timeout)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError):
+        log.errors += 1
+        await conn.close()
+        return
+    log.record(sent if due_at is None else due_at, sent, time.perf_counter(), status, position)
+
+
 async def paced_writes(
     port: int,
     token: str,
@@ -182,14 +204,7 @@ async def paced_writes(
                     log.unsent += 1
                     continue
                 await asyncio.sleep(max(0.0, due_at - time.perf_counter()))
-                sent = time.perf_counter()
-                try:
-                    status, position = await _write(conn, token, run, index, timeout)
-                except (TimeoutError, OSError, asyncio.IncompleteReadError):
-                    log.errors += 1
-                    await conn.close()
-                    continue
-                log.record(due_at, sent, time.perf_counter(), status, position)
+                await _logged_write(log, conn, token, run, index, timeout=timeout, due_at=due_at)
         finally:
             await conn.close()
 
@@ -217,15 +232,9 @@ async def sustained_writes(
         conn = Connection(HOST, port)
         try:
             while time.perf_counter() < end:
-                index = next(counter)
-                sent = time.perf_counter()
-                try:
-                    status, position = await _write(conn, token, run, index, timeout)
-                except (TimeoutError, OSError, asyncio.IncompleteReadError):
-                    log.errors += 1
-                    await conn.close()
-                    continue
-                log.record(sent, sent, time.perf_counter(), status, position)
+                await _logged_write(
+                    log, conn, token, run, next(counter), timeout=timeout, due_at=None
+                )
         finally:
             await conn.close()
 

@@ -226,21 +226,3 @@ class Replica:
             paused=self.graph.paused,
             following=self.following,
         )
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Block until this replica has applied ``position`` or ``timeout`` seconds pass; say
-        whether it has (for library users: the HTTP layer waits without a thread)."""
-        reached = threading.Event()
-
-        def applied(now: int) -> None:
-            if now >= position:
-                reached.set()
-
-        self.graph.add_listener(applied)
-        try:
-            if self.graph.position >= position:
-                return True
-            self.wake()
-            return reached.wait(timeout)
-        finally:
-            self.graph.remove_listener(applied)
