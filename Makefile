@@ -12,6 +12,7 @@ VENDORED := app/static/vendor/.installed
 .PHONY: run test lint typecheck pytest browser postgres proxy bench eval clean
 
 run: $(VENV)/.installed $(VENDORED)
+	$(BIN)/geokg migrate
 	$(BIN)/geokg serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev $(VENDORED) browser postgres proxy lint typecheck pytest

@@ -229,8 +229,35 @@ def _v1(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
 
 
+_MODEL_COLUMNS = {
+    "nodes": {
+        "kind": "$.kind",
+        "date_start": "$.date.start",
+        "date_end": "$.date.end",
+        "cameo": "$.cameo.code",
+        "label": "$.label",
+        "aliases": "$.aliases",
+    },
+    "edges": {"edge_type": "$.type", "category": "$.category"},
+}
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    """The fields the read model's index needs (a node's kind, dates, CAMEO code, label and
+    aliases; an edge's type and category) as generated columns, as in PostgreSQL's schema.
+    SQLite adds them as virtual columns only (it cannot add a stored one to a table), so they
+    are computed when read, as the skeleton queries did before; nothing is rewritten."""
+    for table, columns in _MODEL_COLUMNS.items():
+        for column, path in columns.items():
+            conn.execute(
+                f"ALTER TABLE {table} ADD COLUMN {column} TEXT"
+                f" GENERATED ALWAYS AS (json_extract(body, '{path}')) VIRTUAL"
+            )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the first schema (records, log, ingests, quotes index, views' bookkeeping)", _v1),
+    Migration(2, "the read model's fields of nodes and edges as columns", _v2),
 )
 """The SQLite store's schema, version by version: version ``n`` upgrades a store from ``n - 1``
 (:mod:`graph.storage.migrations`). A new version is one function and one entry here."""
@@ -272,7 +299,7 @@ class SQLiteSchema(Schema):
         return schema_version(conn, self.location)
 
     def complete(self, conn: sqlite3.Connection, version: int) -> None:
-        if version == 1:
+        if version >= 1:  # a store of version 1 made before these were part of it
             names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
             if not names >= _V1_NAMES:
                 _v1(conn)
@@ -606,18 +633,15 @@ class SQLiteSnapshot(SharedSnapshotReads):
         """What the topology needs of each node, in load order, without parsing bodies:
         (ord, id, node type, kind, date start, date end, CAMEO code, label, aliases JSON)."""
         return self._stream(
-            "SELECT ord, id, node_type, json_extract(body, '$.kind'),"
-            " json_extract(body, '$.date.start'), json_extract(body, '$.date.end'),"
-            " json_extract(body, '$.cameo.code'), json_extract(body, '$.label'),"
-            " json_extract(body, '$.aliases') FROM nodes ORDER BY ord",
+            "SELECT ord, id, node_type, kind, date_start, date_end, cameo, label, aliases"
+            " FROM nodes ORDER BY ord",
             size=8192,
         )
 
     def edge_skeletons(self) -> Iterator[tuple[Any, ...]]:
         """(ord, id, source, target, type, category) of each edge, in load order."""
         return self._stream(
-            "SELECT ord, id, source, target, json_extract(body, '$.type'),"
-            " json_extract(body, '$.category') FROM edges ORDER BY ord",
+            "SELECT ord, id, source, target, edge_type, category FROM edges ORDER BY ord",
             size=8192,
         )
 

@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -16,7 +15,6 @@ from app.cli import main
 from app.config import load_settings
 from app.main import create_app
 from graph.storage import is_postgres_location, open_record_store, postgres, sqlite
-from graph.storage.migrations import Migration
 from tests.conftest import MINI
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,13 +38,12 @@ def _set_version(location: str, version: int) -> None:
         conn.close()
 
 
-def _knows_version_2(monkeypatch: pytest.MonkeyPatch, location: str) -> None:
+def _version_1_store(location: str) -> None:
+    """A store made by a geokg that knew only schema version 1 (this one knows 2)."""
     engine = postgres if is_postgres_location(location) else sqlite
-
-    def v2(conn: Any) -> None:
-        conn.execute("CREATE TABLE test_v2 (n integer)")
-
-    monkeypatch.setattr(engine, "MIGRATIONS", (engine.MIGRATIONS[0], Migration(2, "test", v2)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "MIGRATIONS", engine.MIGRATIONS[:1])
+        open_record_store(location).close()
 
 
 def test_migrate_creates_then_says_it_is_current(
@@ -56,11 +53,11 @@ def test_migrate_creates_then_says_it_is_current(
     assert main(["migrate", "--status", "--db", store_location]) == 1
     assert capsys.readouterr().out.startswith(f"store {shown}: no ")
     assert main(["migrate", "--db", store_location]) == 0
-    assert capsys.readouterr().out == f"store {shown}: created at schema version 1 (1 migration)\n"
+    assert capsys.readouterr().out == f"store {shown}: created at schema version 2 (2 migrations)\n"
     assert main(["migrate", "--db", store_location]) == 0
-    assert capsys.readouterr().out == f"store {shown}: already at schema version 1\n"
+    assert capsys.readouterr().out == f"store {shown}: already at schema version 2\n"
     assert main(["migrate", "--status", "--db", store_location]) == 0
-    assert capsys.readouterr().out == f"store {shown}: schema version 1, this geokg's\n"
+    assert capsys.readouterr().out == f"store {shown}: schema version 2, this geokg's\n"
 
 
 def test_migrate_upgrades_the_store_geokg_db_names(
@@ -68,9 +65,8 @@ def test_migrate_upgrades_the_store_geokg_db_names(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    open_record_store(store_location).close()
+    _version_1_store(store_location)
     monkeypatch.setenv("GEOKG_DB", store_location)
-    _knows_version_2(monkeypatch, store_location)
     shown = _shown(store_location)
     assert main(["migrate", "--status"]) == 1
     assert capsys.readouterr().out == (
@@ -85,8 +81,7 @@ def test_commands_on_an_older_store_say_to_migrate_in_one_line(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    open_record_store(store_location).close()
-    _knows_version_2(monkeypatch, store_location)
+    _version_1_store(store_location)
     assert main(["path", "a", "b", "--db", store_location]) == 1
     err = capsys.readouterr().err
     assert err == (
@@ -113,7 +108,7 @@ def test_serve_refuses_a_store_written_by_a_newer_geokg(store_location: str) -> 
     assert done.returncode == 1
     assert done.stderr == (
         f"geokg: error: store {_shown(store_location)}: schema version 5 was written by a newer "
-        "geokg (this one knows versions up to 1)\n"
+        "geokg (this one knows versions up to 2)\n"
     )
     assert main(["migrate", "--status", "--db", store_location]) == 1
 

@@ -2,11 +2,13 @@
 until ``geokg migrate`` upgrades it one migration at a time, a newer one is refused, a failing
 migration leaves nothing behind, and two migrations at once agree.
 
-A store "at an older version" is a real store of today's schema (version 1) opened by a geokg
-whose migration list has test-only versions 2 and 3 added."""
+A store "at an older version" is a real store of the first schema (version 1) opened by a geokg
+whose migration list has test-only versions 2 and 3 in place of its own; the real upgrade from
+version 1 to 2 (the read model's fields as columns) is tested on its own."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -17,9 +19,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from graph import DEFAULT_SEEDS as SEEDS
 from graph.changes import Change
 from graph.errors import SchemaVersionError, StoreError
 from graph.model import Entity
+from graph.seed import seed_changes, seed_files
 from graph.storage import (
     Commit,
     is_postgres_location,
@@ -92,10 +96,18 @@ def _shown(location: str) -> str:
     return postgres._redacted(location) if is_postgres_location(location) else location
 
 
+def _at_version_1(location: str) -> Any:
+    """A store opened while this geokg knows only version 1: one made at version 1."""
+    with pytest.MonkeyPatch.context() as patch:
+        engine = _engine(location)
+        patch.setattr(engine, "MIGRATIONS", engine.MIGRATIONS[:1])
+        return open_record_store(location)
+
+
 @pytest.fixture
 def old_store(store_location: str) -> Iterator[str]:
-    """A store of today's schema (version 1) holding one change."""
-    records = open_record_store(store_location)
+    """A store of the first schema (version 1) holding one change."""
+    records = _at_version_1(store_location)
     kyiv = Entity(id="kyiv", kind="place", label="Kyiv")
     records.commit([Change.put(kyiv, None)], Commit(actor="t"), expect=0)
     records.close()
@@ -104,8 +116,10 @@ def old_store(store_location: str) -> Iterator[str]:
 
 def test_a_new_store_is_created_whole_at_the_latest_version(store_location: str) -> None:
     done = migrate_store(store_location)
-    assert str(done) == f"store {_shown(store_location)}: created at schema version 1 (1 migration)"
-    assert (done.before, done.after) == (0, 1)
+    assert (
+        str(done) == f"store {_shown(store_location)}: created at schema version 2 (2 migrations)"
+    )
+    assert (done.before, done.after) == (0, 2)
     assert schema_status(store_location).current
     records = open_record_store(store_location)
     try:
@@ -117,8 +131,8 @@ def test_a_new_store_is_created_whole_at_the_latest_version(store_location: str)
 def test_opening_a_new_store_still_creates_it(store_location: str) -> None:
     open_record_store(store_location).close()
     found = schema_status(store_location)
-    assert (found.version, found.latest, found.current) == (1, 1, True)
-    assert str(found) == f"store {_shown(store_location)}: schema version 1, this geokg's"
+    assert (found.version, found.latest, found.current) == (2, 2, True)
+    assert str(found) == f"store {_shown(store_location)}: schema version 2, this geokg's"
 
 
 def test_an_older_store_is_refused_until_migrated_step_by_step(
@@ -147,6 +161,92 @@ def test_an_older_store_is_refused_until_migrated_step_by_step(
         records.close()
 
 
+def _skeletons(location: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    records = open_record_store(location)
+    try:
+        snapshot = records.pin()
+        try:
+            return list(snapshot.node_skeletons()), list(snapshot.edge_skeletons())
+        finally:
+            snapshot.close()
+    finally:
+        records.close()
+
+
+def _expected_skeletons(changes: list[Change]) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """What the skeleton rows must hold, read from the records' bodies here (ord left out)."""
+    nodes, edges = set(), set()
+    for change in changes:
+        body = change.after
+        assert body is not None
+        if change.object_type == "edge":
+            edges.add((change.id, body["source"], body["target"], body["type"], body["category"]))
+            continue
+        date, cameo = body.get("date") or {}, body.get("cameo") or {}
+        aliases = body.get("aliases")
+        nodes.add(
+            (
+                change.id,
+                change.object_type,
+                body["kind"],
+                date.get("start"),
+                date.get("end"),
+                cameo.get("code"),
+                body.get("label"),
+                None if aliases is None else tuple(aliases),
+            )
+        )
+    return nodes, edges
+
+
+def _comparable(
+    nodes: list[tuple[Any, ...]], edges: list[tuple[Any, ...]]
+) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    return (
+        {(*row[1:8], None if row[8] is None else tuple(json.loads(row[8]))) for row in nodes},
+        {tuple(row[1:]) for row in edges},
+    )
+
+
+def test_version_2_keeps_the_model_fields_as_columns_for_old_and_new_rows(
+    store_location: str,
+) -> None:
+    """The real upgrade: a version 1 store holding the seed graph is refused, migrated, and
+    then gives the read model's fields from columns, equal to its records' bodies; rows
+    written after the upgrade have them too."""
+    changes = seed_changes(seed_files(SEEDS))
+    records = _at_version_1(store_location)
+    records.commit(changes, Commit(actor="seed"), expect=0)
+    records.close()
+    with pytest.raises(SchemaVersionError, match="schema version 1 is older than this geokg's 2"):
+        open_record_store(store_location)
+    assert str(migrate_store(store_location)).endswith("schema version 1 → 2 (1 migration)")
+
+    nodes, edges = _skeletons(store_location)
+    assert [row[0] for row in nodes] == sorted(row[0] for row in nodes)  # load order
+    assert _comparable(nodes, edges) == _expected_skeletons(changes)
+    events = [row for row in nodes if row[2] == "event" and row[4] and row[6]]
+    assert events, "the seed graph has dated events with CAMEO codes"
+
+    later = Entity(id="kharkiv", kind="place", label="Kharkiv", aliases=["Kharkov"])
+    records = open_record_store(store_location)
+    try:
+        records.commit([Change.put(later, None)], Commit(actor="t"), expect=len(changes))
+    finally:
+        records.close()
+    nodes, _ = _skeletons(store_location)
+    assert nodes[-1][1:] == (
+        "kharkiv",
+        "entity",
+        "place",
+        None,
+        None,
+        None,
+        "Kharkiv",
+        '["Kharkov"]',
+    )
+
+
 def test_migrate_is_idempotent(old_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _with_versions(monkeypatch, old_store, ("test table", _v2))
     assert migrate_store(old_store).after == 2
@@ -159,7 +259,7 @@ def test_a_newer_store_is_refused_by_open_and_by_migrate(old_store: str) -> None
     _sql(old_store, "UPDATE meta SET value = '9' WHERE key = 'schema_version'")
     message = (
         f"store {_shown(old_store)}: schema version 9 was written by a newer geokg "
-        "(this one knows versions up to 1)"
+        "(this one knows versions up to 2)"
     )
     with pytest.raises(SchemaVersionError) as opening:
         open_record_store(old_store)
@@ -290,7 +390,7 @@ def test_restore_takes_an_older_backup_for_migrate_and_refuses_a_newer_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backup = str(tmp_path / "backup.sqlite3")
-    open_record_store(backup).close()
+    _at_version_1(backup).close()
     target = tmp_path / "live.sqlite3"
     _with_versions(monkeypatch, backup, ("test table", _v2))
     assert sqlite.restore_backup(Path(backup), target) == 0
