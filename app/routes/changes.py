@@ -132,12 +132,17 @@ async def _events(graph: Any, request: Request, since: int, follow: bool) -> Asy
             return
         while not await request.is_disconnected():
             wake.clear()
-            batch = await run_in_threadpool(graph.records.changes_since, last, STREAM_BATCH)
+            # Only what this replica has applied: a client that saw an entry here can read
+            # its effect here (another process's commit is sent once the follower applied it).
+            limit = min(STREAM_BATCH, graph.position - last)
+            batch = []
+            if limit > 0:
+                batch = await run_in_threadpool(graph.records.changes_since, last, limit)
             for entry in batch:
                 data = json.dumps(entry.as_json(), ensure_ascii=False)
                 yield f"id: {entry.position}\nevent: change\ndata: {data}\n\n"
                 last = entry.position
-            if len(batch) == STREAM_BATCH:
+            if batch and len(batch) == limit:
                 continue
             if not follow:
                 return

@@ -274,3 +274,24 @@ def _scalar(location: str, sql: str) -> int:
             row = conn.execute(sql).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def _streamed_positions(client: TestClient, since: int) -> list[int]:
+    """The positions ``/changes/stream?follow=false`` sends from ``since`` (it ends once it has
+    sent what this replica applied)."""
+    response = client.get("/changes/stream", params={"since": since, "follow": "false"})
+    assert response.status_code == 200, response.text
+    return [int(line[4:]) for line in response.text.splitlines() if line.startswith("id: ")]
+
+
+def test_the_change_stream_sends_only_what_this_replica_applied(replicas: Replicas) -> None:
+    """A client that saw an entry on a replica's stream can read its effect there: a paused
+    replica sends another replica's commit only once it has applied it."""
+    a, b = replicas(2, follow_interval=600)
+    since = b.get("/replica").json()["position"]
+    assert b.post("/admin/replica/pause", headers=WRITE).status_code == 200
+    _, position = _write(a)
+    assert _streamed_positions(a, since) == [position]
+    assert _streamed_positions(b, since) == []  # in the store's log, not applied here
+    assert b.post("/admin/replica/resume", headers=WRITE).json()["position"] == position
+    assert _streamed_positions(b, since) == [position]
