@@ -148,59 +148,60 @@ class SharedWrites:
             yield conn, current
 
     def commit(self, changes: Sequence[Change], commit: Commit, expect: int) -> int:
+        return self.commit_many([(changes, commit)], expect)[0]
+
+    def commit_many(
+        self, commits: Sequence[tuple[Sequence[Change], Commit]], expect: int
+    ) -> list[int]:
+        keys = [(c.actor, c.idempotency_key) for _, c in commits if c.idempotency_key is not None]
+        if len(set(keys)) != len(keys):
+            raise ValueError("two writes of one group commit carry the same idempotency key")
         with self._log_write(expect) as (conn, current):
-            if commit.idempotency_key is not None:
+            for actor, key in keys:
                 taken = self._sql(
-                    conn,
-                    "SELECT 1 FROM idempotency WHERE actor = ? AND key = ?",
-                    (commit.actor, commit.idempotency_key),
+                    conn, "SELECT 1 FROM idempotency WHERE actor = ? AND key = ?", (actor, key)
                 ).fetchone()
                 if taken:
                     raise StaleError("idempotency key committed meanwhile")
             at = self._timestamp(dt.datetime.now(dt.UTC))
-            last = current + len(changes)
             removed: list[int] = []
-            log_rows = []
-            for i, change in enumerate(changes, start=current + 1):
-                gone = self._write_row(conn, change, i)
-                if gone is not None:
-                    removed.append(gone)
-                log_rows.append(
-                    (
-                        i,
-                        last,
-                        at,
-                        change.op,
-                        change.object_type,
-                        change.id,
-                        dumps(change.before) if change.before is not None else None,
-                        dumps(change.after) if change.after is not None else None,
-                        commit.actor,
-                        commit.source,
-                    )
-                )
+            log_rows: list[tuple[Any, ...]] = []
+            lasts: list[int] = []
+            every: list[Change] = []
+            position = current
+            for changes, commit in commits:
+                first, last = position + 1, position + len(changes)
+                for i, change in enumerate(changes, start=first):
+                    gone = self._write_row(conn, change, i)
+                    if gone is not None:
+                        removed.append(gone)
+                    log_rows.append(_log_row(i, last, at, change, commit))
+                every.extend(changes)
+                lasts.append(last)
+                position = last
             self._many(conn, "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
             if self._renderer is not None and self._owns_views(conn):
-                self._render_touched(conn, self._renderer, changes, removed)
-            if commit.proposals is not None:
-                self._update_ingest(conn, commit.proposals)
-            if commit.idempotency_key is not None and commit.response is not None:
-                r = commit.response
-                self._sql(
-                    conn,
-                    "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        commit.actor,
-                        commit.idempotency_key,
-                        r.fingerprint,
-                        r.status,
-                        dumps(r.headers),
-                        r.body,
-                        at,
-                    ),
-                )
-            self._committed(conn, current, last)
-        return last
+                self._render_touched(conn, self._renderer, every, removed)
+            for _, commit in commits:
+                if commit.proposals is not None:
+                    self._update_ingest(conn, commit.proposals)
+                if commit.idempotency_key is not None and commit.response is not None:
+                    r = commit.response
+                    self._sql(
+                        conn,
+                        "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            commit.actor,
+                            commit.idempotency_key,
+                            r.fingerprint,
+                            r.status,
+                            dumps(r.headers),
+                            r.body,
+                            at,
+                        ),
+                    )
+            self._committed(conn, current, position)
+        return lasts
 
     def _write_row(self, conn: Any, change: Change, position: int) -> int | None:
         """Write one change's row; return the ``ord`` of a node it deletes. A new row's ``ord``
@@ -490,6 +491,22 @@ class SharedWrites:
 
 
 _VIEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _log_row(position: int, last: int, at: Any, change: Change, commit: Commit) -> tuple[Any, ...]:
+    """A change's log entry: its position, its commit's last position, when, what, who."""
+    return (
+        position,
+        last,
+        at,
+        change.op,
+        change.object_type,
+        change.id,
+        dumps(change.before) if change.before is not None else None,
+        dumps(change.after) if change.after is not None else None,
+        commit.actor,
+        commit.source,
+    )
 
 
 def _chunks(ids: list[str]) -> Iterator[tuple[str, ...]]:

@@ -277,6 +277,17 @@ class RecordStore(Protocol):
         position. Raises :class:`StaleError` if the log is no longer at ``expect``."""
         ...
 
+    def commit_many(
+        self, commits: Sequence[tuple[Sequence[Change], Commit]], expect: int
+    ) -> list[int]:
+        """Group commit: several writes in one durable transaction, each a commit of its own in
+        the log (its positions, actor, source, idempotency key and kept answer), in the order
+        given; all are kept or none. Returns each one's last position. Raises
+        :class:`StaleError` if the log is no longer at ``expect``, or if an idempotency key
+        of one of them was committed meanwhile; ``ValueError`` if two of them carry the same
+        key (nothing is written then)."""
+        ...
+
     def commit_bulk(
         self,
         batches: Iterable[Sequence[RenderedChange]],

@@ -13,9 +13,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
+
 from graph.changes import Change
 from graph.model import Entity
-from graph.storage import Commit, RecordStore, StaleError, open_record_store
+from graph.storage import Commit, RecordStore, StaleError, StoredResponse, open_record_store
 
 
 class _Stalling(dict[str, Any]):
@@ -85,5 +87,69 @@ def test_no_change_comes_after_a_position_beyond_any_the_store_can_hold(
         store.commit([kyiv], Commit(actor="doc"), expect=0)
         assert store.changes_since(2**63 - 2, 10) == []
         assert store.changes_since(2**63, 10) == [] and store.changes_since(10**30, 10) == []
+    finally:
+        store.close()
+
+
+def _place(node_id: str) -> Change:
+    return Change.put(Entity(id=node_id, kind="place", label=node_id.title()), None)
+
+
+def test_a_group_commit_logs_each_write_as_a_commit_of_its_own(store_location: str) -> None:
+    """``commit_many``: one transaction, each write its own commit (positions, actor, source,
+    idempotency answer); a follower sees all of them at once or none."""
+    store = open_record_store(store_location, prerendered=False)
+    try:
+        answer = StoredResponse("fp", 201, {"X-Geokg-Position": "3"}, b"{}")
+        lasts = store.commit_many(
+            [
+                ([_place("kyiv"), _place("lviv")], Commit(actor="ann", source="a.txt")),
+                ([_place("odesa")], Commit(actor="bo", idempotency_key="k1", response=answer)),
+                ([], Commit(actor="cy", idempotency_key="k2", response=answer)),
+                ([_place("kharkiv")], Commit(actor="ann")),
+            ],
+            expect=0,
+        )
+        assert lasts == [2, 3, 3, 4]
+        assert store.position() == 4
+        logged = [(e.position, e.commit, e.actor, e.source, e.change.id)
+                  for e in store.changes_since(0, 10)]  # fmt: skip
+        assert logged == [
+            (1, 2, "ann", "a.txt", "kyiv"),
+            (2, 2, "ann", "a.txt", "lviv"),
+            (3, 3, "bo", None, "odesa"),
+            (4, 4, "ann", None, "kharkiv"),
+        ]
+        assert store.stored_response("bo", "k1") == answer
+        assert store.stored_response("cy", "k2") == answer
+        with pytest.raises(StaleError):  # the log moved on
+            store.commit_many([([_place("dnipro")], Commit(actor="ann"))], expect=3)
+        with pytest.raises(StaleError, match="idempotency"):  # k1 is taken
+            store.commit_many(
+                [
+                    ([_place("dnipro")], Commit(actor="ann")),
+                    (
+                        [_place("poltava")],
+                        Commit(actor="bo", idempotency_key="k1", response=answer),
+                    ),
+                ],
+                expect=4,
+            )
+        with pytest.raises(ValueError, match="same idempotency key"):
+            store.commit_many(
+                [
+                    (
+                        [_place("dnipro")],
+                        Commit(actor="ann", idempotency_key="k3", response=answer),
+                    ),
+                    (
+                        [_place("poltava")],
+                        Commit(actor="ann", idempotency_key="k3", response=answer),
+                    ),
+                ],
+                expect=4,
+            )
+        assert store.position() == 4  # none of the refused groups left anything
+        assert store.pin().node_bodies(["dnipro", "poltava"]) == {}
     finally:
         store.close()
