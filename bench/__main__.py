@@ -61,7 +61,7 @@ from bench.postgres import (
     database_bytes,
     drop_database,
 )
-from bench.replicas import apply_lag, sustained_writes
+from bench.replicas import apply_lag, store_apply_lag, sustained_writes
 from bench.server import HOST, PeakWatch, Server, cpu_ms_per_request, cpu_seconds, tree_memory
 from graph.formats import FORMATS
 from graph.storage import open_record_store
@@ -161,6 +161,7 @@ class Options:
     keep_postgres: bool = False
     replicas: int = 3
     lag_rates: tuple[float, ...] = (1000.0,)
+    store_lag_rates: tuple[float, ...] = (1000.0,)
     lag_duration: float = 20.0
     lag_connections: int = 8
     write_duration: float = 20.0
@@ -447,7 +448,9 @@ class Run:
 
     def replicas(self) -> dict[str, Any]:
         """``--replicas`` servers on the database: sustained writes to one and spread over
-        all, then the apply lag at each ``--lag-rates`` rate, writing to the first."""
+        all, then the apply lag at each ``--lag-rates`` rate, writing to the first through the
+        API, and at each ``--store-lag-rates`` rate, committing straight to the store (every
+        replica follows then)."""
         o, ds = self.o, self.ds
         assert ds is not None
         token = secrets.token_hex(16)
@@ -515,6 +518,25 @@ class Run:
                     )
                 )
             figures["apply_lag"] = lag
+            store_lag: dict[str, Any] = {}
+            for rate in o.store_lag_rates:
+                self.say(f"apply lag at {rate:g} writes/s committed straight to the store")
+                since = open_record_store(self.db)
+                try:
+                    position = since.position()
+                finally:
+                    since.close()
+                store_lag[f"{rate:g}"] = asyncio.run(
+                    store_apply_lag(self.db, ports, position, rate=rate, duration=o.lag_duration)
+                )
+            figures["store_apply_lag"] = store_lag
+            figures["store_apply_lag_method"] = (
+                "python -m bench.logwriter: one new entity per write, due at start + i/rate; the "
+                "writes due each time round are committed in one transaction (commit_many, group "
+                "commit), each a commit of its own with its own position; no pre-rendered views; "
+                "lag = a replica's /changes/stream carrying the position (it sends only what the "
+                "replica applied) minus the commit returning, on the machine's monotonic clock"
+            )
             figures["replica_status_after"] = {
                 str(port): _json_answer(port, "/replica") for port in ports
             }
@@ -1159,6 +1181,7 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
 def _postgres_targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     """Issue 9's targets: apply lag at 1,000 writes/s and the cold start of a replica."""
     lag = _get(r, "replicas", "apply_lag", "1000") or {}
+    store_lag = _get(r, "replicas", "store_apply_lag", "1000") or {}
     return [
         _target(
             "paced writes through the API, asked 1,000/s: rate reached",
@@ -1168,10 +1191,25 @@ def _postgres_targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             "writes/s",
         ),
         _target(
-            "replica apply lag, p99 over every follower (writes asked at 1,000/s)",
+            "replica apply lag, p99 over every follower (writes through the API, asked at 1,000/s)",
             "<=",
             50,
             _get(lag, "all_followers", "p99_ms"),
+            "ms",
+        ),
+        _target(
+            "writes committed straight to the store, asked 1,000/s: rate reached",
+            ">=",
+            1000,
+            store_lag.get("rate_reached"),
+            "writes/s",
+        ),
+        _target(
+            "replica apply lag, p99 over every replica (1,000 writes/s committed straight to "
+            "the store)",
+            "<=",
+            50,
+            _get(store_lag, "all_followers", "p99_ms"),
             "ms",
         ),
         _target(
@@ -1226,6 +1264,15 @@ def _postgres_table(r: dict[str, Any]) -> list[str]:
             f"apply lag, writes asked at {rate}/s (reached {_num(figures.get('rate_reached'))}/s): "
             f"p50 {_num(every.get('p50_ms'), 3)} ms, p99 {_num(every.get('p99_ms'), 3)} ms over "
             f"{_num(every.get('n'))} applied writes; load {figures.get('loadavg_after')}"
+        )
+    for rate, figures in (rep.get("store_apply_lag") or {}).items():
+        every = figures.get("all_followers") or {}
+        add(
+            f"apply lag, {rate} writes/s asked straight to the store (reached "
+            f"{_num(figures.get('rate_reached'))}/s in {_num(figures.get('transactions'))} "
+            f"transactions): p50 {_num(every.get('p50_ms'), 3)} ms, p99 "
+            f"{_num(every.get('p99_ms'), 3)} ms over {_num(every.get('n'))} applied writes; load "
+            f"{figures.get('loadavg_after')}"
         )
     if rep:
         add(f"  [{rep.get('status')}]")
@@ -1542,6 +1589,12 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated write rates (writes/s) at which to measure apply lag (1000)",
     )
     parser.add_argument(
+        "--store-lag-rates",
+        default="1000",
+        help="comma-separated rates (writes/s) of writes committed straight to the store (by "
+        "python -m bench.logwriter) at which to measure every replica's apply lag (1000)",
+    )
+    parser.add_argument(
         "--lag-duration", type=float, default=20.0, help="seconds of paced writes (20)"
     )
     parser.add_argument(
@@ -1633,6 +1686,9 @@ def main(argv: list[str] | None = None) -> int:
         keep_postgres=args.keep_postgres,
         replicas=args.replicas,
         lag_rates=tuple(float(rate) for rate in args.lag_rates.split(",") if rate.strip()),
+        store_lag_rates=tuple(
+            float(rate) for rate in args.store_lag_rates.split(",") if rate.strip()
+        ),
         lag_duration=args.lag_duration,
         lag_connections=args.lag_connections,
         write_duration=args.write_duration,

@@ -26,6 +26,7 @@ import contextlib
 import itertools
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ __all__ = [
     "due",
     "lag_figures",
     "paced_writes",
+    "store_apply_lag",
     "sustained_writes",
 ]
 
@@ -347,3 +349,66 @@ async def apply_lag(
         else None
     )
     return figures
+
+
+async def store_apply_lag(
+    location: str,
+    follower_ports: Sequence[int],
+    since: int,
+    *,
+    rate: float,
+    duration: float,
+    settle: float = 10.0,
+) -> dict[str, Any]:
+    """Writes committed straight to the store at ``rate`` a second by a process of their own
+    (:mod:`bench.logwriter`, group commit) while every replica's feed is read: each replica's
+    apply lag, from a write's commit returning to the replica's feed carrying it (the feed sends
+    only what the replica has applied)."""
+    feeds = [Feed(port, since) for port in follower_ports]
+    for feed in feeds:
+        feed.start()
+    await asyncio.sleep(1.0)  # the feeds are open and caught up before the first write
+    load_before = os.getloadavg()
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.logwriter", location,
+        "--rate", str(rate), "--duration", str(duration),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await writer.communicate()
+    load_after = os.getloadavg()
+    if writer.returncode != 0:
+        for feed in feeds:
+            await feed.stop()
+        raise RuntimeError(f"bench.logwriter failed: {err.decode(errors='replace')[-2000:]}")
+    written = json.loads(out)
+    positions = {int(p): t for p, t in written.pop("positions").items()}
+    latency = written.pop("due_to_committed_s")
+    deadline = time.perf_counter() + settle
+    wanted = set(positions)
+    while time.perf_counter() < deadline and not all(wanted <= set(f.seen) for f in feeds):
+        await asyncio.sleep(0.05)
+    for feed in feeds:
+        await feed.stop()
+    first, last = (min(wanted), max(wanted)) if wanted else (0, -1)
+    every = [
+        max(0.0, feed.seen[p] - at)
+        for feed in feeds
+        for p, at in positions.items()
+        if p in feed.seen
+    ]
+    return {
+        **written,
+        "rate_asked": rate,
+        "rate_reached": written["writes_per_s"],
+        "due_to_committed": summarise(latency),
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "followers": {
+            str(feed.port): {
+                **lag_figures(positions, feed.seen, first=first, last=last),
+                "feed_error": feed.error,
+            }
+            for feed in feeds
+        },
+        "all_followers": summarise(every),
+    }

@@ -1,0 +1,114 @@
+"""A writer that commits straight to the store of record at a paced rate, for measuring how
+soon replicas apply the log when it grows faster than the API writes (about 60 writes/s at the
+medium scale on this machine, against 1,000/s asked).
+
+Run as a process of its own (so that its timing shares no interpreter with the clients that
+read the replicas' feeds)::
+
+    python -m bench.logwriter postgresql://... --rate 1000 --duration 20
+
+Write ``i`` (one new entity, one change) falls due at ``start + i / rate``. Each time round,
+the writer takes every write that has fallen due and commits them together with
+:meth:`~graph.storage.base.RecordStore.commit_many` (group commit: one transaction, each write
+a commit of its own in the log, with its own position), then records for each write when it
+fell due, when its commit returned and its position. The store keeps no pre-rendered views
+for these writes (a writer without a renderer, as ``prerendered=False``: the views are marked
+stale, and exports render them as they stream). It prints one JSON object.
+
+Timestamps are ``time.perf_counter()``, the machine's monotonic clock, which other processes
+on the same machine read alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from typing import Any
+
+from graph.changes import Change
+from graph.model import Entity
+from graph.storage import Commit, StaleError, open_record_store
+
+__all__ = ["paced_commits"]
+
+MAX_GROUP = 200
+"""At most this many writes go in one transaction (a writer far behind catches up in steps)."""
+
+
+def _write(run: str, index: int) -> tuple[list[Change], Commit]:
+    entity = Entity(
+        id=f"bench-log-{run}-{index}", kind="organisation", label=f"Bench Log Writer {run} {index}"
+    )
+    return [Change.put(entity, None)], Commit(actor="bench-logwriter")
+
+
+def paced_commits(location: str, *, rate: float, duration: float) -> dict[str, Any]:
+    """Commit writes due at ``rate`` a second for ``duration`` seconds; what happened."""
+    store = open_record_store(location, prerendered=False)
+    run = uuid.uuid4().hex[:8]
+    due: list[float] = []
+    committed: list[float] = []
+    positions: dict[int, float] = {}
+    groups: list[int] = []
+    stale = 0
+    try:
+        position = store.position()
+        total = int(rate * duration)
+        start = time.perf_counter() + 0.05
+        sent = 0
+        while sent < total:
+            now = time.perf_counter()
+            ready = min(total, int((now - start) * rate) + 1, sent + MAX_GROUP)
+            if ready <= sent:
+                time.sleep(max(0.0, start + sent / rate - now))
+                continue
+            writes = [_write(run, i) for i in range(sent, ready)]
+            try:
+                lasts = store.commit_many(writes, expect=position)
+            except StaleError:  # another writer committed: take its position and go again
+                stale += 1
+                position = store.position()
+                continue
+            done = time.perf_counter()
+            for i, last in zip(range(sent, ready), lasts, strict=True):
+                due.append(start + i / rate)
+                committed.append(done)
+                positions[last] = done
+            groups.append(len(writes))
+            position = lasts[-1]
+            sent = ready
+        seconds = time.perf_counter() - start
+    finally:
+        store.close()
+    return {
+        "writes": len(committed),
+        "seconds": round(seconds, 3),
+        "writes_per_s": round(len(committed) / seconds, 1) if seconds else None,
+        "transactions": len(groups),
+        "writes_per_transaction": {
+            "mean": round(sum(groups) / len(groups), 2) if groups else None,
+            "max": max(groups, default=None),
+        },
+        "stale_retries": stale,
+        "due_to_committed_s": [round(c - d, 6) for c, d in zip(committed, due, strict=True)],
+        "positions": {str(p): t for p, t in positions.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.logwriter", description=__doc__)
+    parser.add_argument("location", help="the store: a postgresql:// URL or a SQLite file")
+    parser.add_argument("--rate", type=float, default=1000.0, help="writes a second")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds")
+    args = parser.parse_args(argv)
+    if args.rate <= 0 or args.duration <= 0:
+        parser.error("--rate and --duration must be positive")
+    json.dump(paced_commits(args.location, rate=args.rate, duration=args.duration), sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
