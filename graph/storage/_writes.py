@@ -63,6 +63,9 @@ class SharedWrites:
 
     _VIEW_TABLE = ""
     """``CREATE TABLE`` of one view's table, with ``{view}`` for its name."""
+    _UPSERTS = False
+    """Whether new and changed rows of a commit go as upserts, many to a statement (PostgreSQL;
+    SQLite writes each row on its own: its upsert overrides the triggers' ``OR IGNORE``)."""
     _PUT_TEXT = ""
     """Writes a source's text, (source id, text), whether or not it has one. Not an upsert
     in SQLite: an upsert's ``DO UPDATE`` runs the update triggers with their ``OR IGNORE``
@@ -169,16 +172,22 @@ class SharedWrites:
             lasts: list[int] = []
             every: list[Change] = []
             position = current
+            upserts = _Upserts() if self._UPSERTS else None
             for changes, commit in commits:
                 first, last = position + 1, position + len(changes)
                 for i, change in enumerate(changes, start=first):
-                    gone = self._write_row(conn, change, i)
-                    if gone is not None:
-                        removed.append(gone)
+                    if upserts is None or not upserts.take(change, i):
+                        if upserts is not None:
+                            upserts.send(self, conn)  # what came before it, in order
+                        gone = self._write_row(conn, change, i)
+                        if gone is not None:
+                            removed.append(gone)
                     log_rows.append(_log_row(i, last, at, change, commit))
                 every.extend(changes)
                 lasts.append(last)
                 position = last
+            if upserts is not None:
+                upserts.send(self, conn)
             self._many(conn, "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", log_rows)
             if self._renderer is not None and self._owns_views(conn):
                 self._render_touched(conn, self._renderer, every, removed)
@@ -491,6 +500,55 @@ class SharedWrites:
 
 
 _VIEW_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+_UPSERT_NODES = (
+    "INSERT INTO nodes (ord, id, node_type, body) VALUES (?, ?, ?, ?) ON CONFLICT (id)"
+    " DO UPDATE SET node_type = excluded.node_type, body = excluded.body"
+)
+_UPSERT_EDGES = (
+    "INSERT INTO edges (ord, id, source, target, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id)"
+    " DO UPDATE SET source = excluded.source, target = excluded.target, body = excluded.body"
+)
+
+
+class _Upserts:
+    """A commit's new and changed rows, gathered to go as a few many-row statements (which
+    PostgreSQL's driver sends in one round trip) instead of two statements a row. A row keeps
+    its ``ord`` when updated, as :meth:`SharedWrites._write_row` does; a new row's ``ord`` is
+    its change's position. Deletes are written on their own, after what came before them."""
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[Any, ...]] = []
+        self.texts: list[tuple[Any, ...]] = []
+        self.edges: list[tuple[Any, ...]] = []
+
+    def take(self, change: Change, position: int) -> bool:
+        """Gather a change that creates or replaces a row; False for a delete."""
+        after = change.after
+        if after is None:
+            return False
+        if change.object_type == "edge":
+            row = (position, change.id, after["source"], after["target"], dumps(after))
+            self.edges.append(row)
+            return True
+        body = dumps({k: v for k, v in after.items() if k != "text"})
+        self.nodes.append((position, change.id, change.object_type, body))
+        if "text" in after:
+            self.texts.append((change.id, after["text"]))
+        return True
+
+    def send(self, store: SharedWrites, conn: Any) -> None:
+        """Write what was gathered: nodes, their texts, then edges (whose triggers find their
+        source node written)."""
+        for sql, rows in (
+            (_UPSERT_NODES, self.nodes),
+            (store._PUT_TEXT, self.texts),
+            (_UPSERT_EDGES, self.edges),
+        ):
+            if rows:
+                store._many(conn, sql, rows)
+                rows.clear()
 
 
 def _log_row(position: int, last: int, at: Any, change: Change, commit: Commit) -> tuple[Any, ...]:

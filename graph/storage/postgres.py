@@ -420,6 +420,7 @@ class PostgresRecordStore(SharedWrites, SharedReads):
     """
 
     PARAM = "%s"
+    _UPSERTS = True
 
     def __init__(self, location: str, renderer: Renderer | None = None) -> None:
         if not is_postgres_location(location):
