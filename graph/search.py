@@ -35,14 +35,14 @@ import heapq
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SEARCH_LIMIT", "Match", "NameIndex", "normalise"]
+__all__ = ["SEARCH_LIMIT", "Match", "NameIndex", "NameMerge", "normalise"]
 
 Ints = npt.NDArray[np.signedinteger[Any]]
 Codes = npt.NDArray[np.unsignedinteger[Any]]
@@ -52,7 +52,12 @@ _STATE_VERSION = 2
 """The layout of :meth:`NameIndex.state`. 2: names normalised by decomposing before case
 folding; a state of version 1 may hold names that :func:`normalise` no longer makes (capitals
 from mathematical letters), so it is refused and the index is built again."""
-_OVERLAY_LIMIT = 2048  # names in the overlay before a flush rebuilds the arrays
+_OVERLAY_LIMIT = 2048  # names in the overlay before a flush rebuilds the arrays...
+_OVERLAY_SHARE = 32
+"""... or one name for every this many nodes, if more: a rebuild costs about as much as the
+whole index (0.8 s at 280,000 nodes), and each replica rebuilds its own, so at a thousand
+writes a second a fixed 2,048 kept every replica rebuilding a third of the time; searches scan
+the overlay, so it cannot grow without bound either (at 280,000 nodes, 8,800 names)."""
 
 # The block of combining diacritical marks: removed before the character table is applied, so
 # that accented Latin text becomes ASCII and takes str.translate's fast path. The table would
@@ -690,6 +695,58 @@ class Match(NamedTuple):
     id: str
 
 
+def _merge(
+    arrays: _Arrays,
+    dead: Iterable[int],
+    new_ids: Sequence[str | None],
+    written: Sequence[tuple[str, Iterable[int]]],
+) -> tuple[_Arrays, Ints]:
+    """Arrays holding the live nodes of ``arrays`` and ``new_ids`` (slots after the arrays'),
+    with the names of both and the ``written`` (name, slots) pairs; and where each slot went
+    (-1: a removed node). Slots keep their order."""
+    n_slots = arrays.n_slots
+    live = np.ones(n_slots + len(new_ids), dtype=bool)
+    live[list(dead)] = False
+    live[n_slots:] = [node_id is not None for node_id in new_ids]
+    new_slot = np.cumsum(live) - 1
+    new_slot[~live] = -1
+    starts = arrays.id_starts.tolist()
+    ids = [arrays.ids[starts[s] : starts[s + 1]] for s in np.flatnonzero(live[:n_slots]).tolist()]
+    ids += [node_id for node_id in new_ids if node_id is not None]
+    slot_lists = [list(slots) for _, slots in written]
+    counts = [len(slots) for slots in slot_lists]
+    entry_name = np.concatenate(
+        [
+            np.repeat(np.arange(arrays.n_names), np.diff(arrays.owner_starts)),
+            np.repeat(np.arange(arrays.n_names, arrays.n_names + len(written)), counts),
+        ]
+    )
+    written_slots = itertools.chain.from_iterable(slot_lists)
+    entry_slot = np.concatenate(
+        [arrays.owners, np.fromiter(written_slots, dtype=np.int64, count=sum(counts))]
+    )
+    extra = _SEP.join([name for name, _ in written]) + _SEP if written else ""
+    names = _Strings.of(np.concatenate([_codes(arrays.text), _codes(extra)]))
+    slots = new_slot[entry_slot]
+    keep = slots >= 0
+    return _build(ids, names, entry_name[keep], slots[keep]), new_slot
+
+
+@dataclass
+class NameMerge:
+    """A rebuild of a :class:`NameIndex`'s arrays from a copy of what it held when the merge
+    began (see :meth:`NameIndex.start_merge`): :meth:`run` needs no lock."""
+
+    arrays: _Arrays
+    dead: frozenset[int]
+    new_ids: tuple[str | None, ...]
+    written: tuple[tuple[str, tuple[int, ...]], ...]
+    result: tuple[_Arrays, Ints] | None = None
+
+    def run(self) -> None:
+        self.result = _merge(self.arrays, self.dead, self.new_ids, self.written)
+
+
 class NameIndex:
     """Index of the names (label and aliases) of nodes, for exact look-up and ranked search.
 
@@ -854,18 +911,17 @@ class NameIndex:
             self._new_ids[slot - n_slots] = None
             del self._new_slots[node_id]
 
-    def flush(self) -> None:
+    def flush(self, *, merge: bool = True) -> None:
         """Make names added since the last flush searchable (writers call it; searches see only
         flushed names).
 
         The names go to the overlay; once it holds more than 2,048 names, or a quarter of the
         nodes were removed, the arrays are rebuilt with it: that flush costs about as much as
         :meth:`build` of the whole index (under a second for 250,000 nodes), shared by the
-        thousands of writes since the last rebuild.
+        thousands of writes since the last rebuild. With ``merge=False`` it never rebuilds:
+        the owner does it in the background (:meth:`needs_merge`, :meth:`start_merge`).
         """
-        if self._overlay_size + self._pending_size > _OVERLAY_LIMIT or len(self._dead) > max(
-            _OVERLAY_LIMIT, self._arrays.n_slots // 4
-        ):
+        if merge and self.needs_merge():
             self._install(self._merged(include_pending=True))
             return
         for name, slots in self._pending.items():
@@ -876,38 +932,81 @@ class NameIndex:
         self._pending = {}
         self._pending_size = 0
 
+    def needs_merge(self) -> bool:
+        """Whether the overlay (or the removed nodes) grew enough to rebuild the arrays."""
+        n_slots = self._arrays.n_slots
+        limit = max(_OVERLAY_LIMIT, n_slots // _OVERLAY_SHARE)
+        return self._overlay_size + self._pending_size > limit or len(self._dead) > max(
+            _OVERLAY_LIMIT, n_slots // 4
+        )
+
+    def start_merge(self) -> NameMerge:
+        """Begin a rebuild of the arrays with the overlay (call it with writes excluded): the
+        merge's :meth:`~NameMerge.run` needs no lock, as it reads only what this copies or
+        never changes; :meth:`finish_merge` (writes and reads excluded) puts it in place with
+        what was written meanwhile. Searches and writes go on against this index meanwhile.
+
+        Examples
+        --------
+        >>> index = NameIndex.build([("kyiv", ["Kyiv"]), ("lviv", ["Lviv"])])
+        >>> index.add("odesa", ["Odesa"]); index.flush(merge=False)
+        >>> merge = index.start_merge()
+        >>> index.add("kharkiv", ["Kharkiv"]); index.remove("lviv"); index.flush(merge=False)
+        >>> merge.run()
+        >>> index.finish_merge(merge)
+        >>> index.search("lviv"), index.search("odesa"), index.search("kharkiv")
+        ([], ['odesa'], ['kharkiv'])
+        """
+        return NameMerge(
+            arrays=self._arrays,
+            dead=frozenset(self._dead),
+            new_ids=tuple(self._new_ids),
+            written=tuple((name, tuple(slots)) for name, slots in self._overlay.items()),
+        )
+
+    def finish_merge(self, merge: NameMerge) -> None:
+        """Put a merge's arrays in place, with the names added and the nodes removed since it
+        started; a merge of arrays this index no longer holds is dropped."""
+        if merge.arrays is not self._arrays or merge.result is None:
+            return
+        arrays, new_slot = merge.result
+        old = self._arrays.n_slots + len(merge.new_ids)  # slots the merge knew
+        added = self._new_ids[len(merge.new_ids) :]
+
+        def moved(slot: int) -> int:
+            return int(new_slot[slot]) if slot < old else arrays.n_slots + slot - old
+
+        dead = {moved(slot) for slot in self._dead - merge.dead}
+        dead.update(
+            moved(self._arrays.n_slots + i)
+            for i, node_id in enumerate(merge.new_ids)
+            if node_id is not None and self._new_ids[i] is None
+        )
+        merged = {name: set(slots) for name, slots in merge.written}
+        overlay: dict[str, dict[int, None]] = {}
+        for name, slots in self._overlay.items():
+            for slot in slots:
+                if slot not in merged.get(name, ()) and moved(slot) >= 0:
+                    overlay.setdefault(name, {})[moved(slot)] = None
+        pending: dict[str, dict[int, None]] = {}
+        for name, slots in self._pending.items():
+            for slot in slots:
+                if moved(slot) >= 0:
+                    pending.setdefault(name, {})[moved(slot)] = None
+        self._install(arrays)
+        self._dead = {slot for slot in dead if slot >= 0}
+        self._new_ids = list(added)
+        self._new_slots = {
+            node_id: arrays.n_slots + i for i, node_id in enumerate(added) if node_id is not None
+        }
+        self._overlay, self._overlay_size = overlay, sum(map(len, overlay.values()))
+        self._pending, self._pending_size = pending, sum(map(len, pending.values()))
+
     def _merged(self, *, include_pending: bool) -> _Arrays:
         """Arrays holding the live nodes and names of the arrays, the overlay and, if asked,
         the pending names; slots keep their order."""
-        arrays = self._arrays
-        n_slots = arrays.n_slots
-        live = np.ones(n_slots + len(self._new_ids), dtype=bool)
-        live[list(self._dead)] = False
-        live[n_slots:] = [node_id is not None for node_id in self._new_ids]
-        new_slot = np.cumsum(live) - 1
-        new_slot[~live] = -1
-        starts = arrays.id_starts.tolist()
-        ids = [
-            arrays.ids[starts[s] : starts[s + 1]] for s in np.flatnonzero(live[:n_slots]).tolist()
-        ]
-        ids += [node_id for node_id in self._new_ids if node_id is not None]
         written = [*self._overlay.items(), *(self._pending.items() if include_pending else ())]
-        counts = [len(slots) for _, slots in written]
-        entry_name = np.concatenate(
-            [
-                np.repeat(np.arange(arrays.n_names), np.diff(arrays.owner_starts)),
-                np.repeat(np.arange(arrays.n_names, arrays.n_names + len(written)), counts),
-            ]
-        )
-        written_slots = itertools.chain.from_iterable(slots for _, slots in written)
-        entry_slot = np.concatenate(
-            [arrays.owners, np.fromiter(written_slots, dtype=np.int64, count=sum(counts))]
-        )
-        extra = _SEP.join([name for name, _ in written]) + _SEP if written else ""
-        names = _Strings.of(np.concatenate([_codes(arrays.text), _codes(extra)]))
-        slots = new_slot[entry_slot]
-        keep = slots >= 0
-        return _build(ids, names, entry_name[keep], slots[keep])
+        return _merge(self._arrays, self._dead, self._new_ids, written)[0]
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from graph.errors import NodeNotFoundError
 from graph.ids import IdTable
 from graph.index import NO_DATE, NODE_TYPES, CsrBuild, Topology, TraversalFilter
 from graph.model import AnyNode, Edge, Entity, Event, Node, Source
-from graph.search import SEARCH_LIMIT, Match, NameIndex
+from graph.search import SEARCH_LIMIT, Match, NameIndex, NameMerge
 from graph.storage.base import RecordSnapshot
 
 __all__ = [
@@ -381,8 +381,9 @@ class GraphStore:
         self._event_span = dt.timedelta(0)
         self._names = NameIndex()
         self.defer_compaction = False
-        """True when the owner rebuilds the adjacency index in the background (see
-        :meth:`start_compaction`); :meth:`settle` then leaves it to the owner."""
+        """True when the owner rebuilds the adjacency index and the name index in the
+        background (see :meth:`start_compaction`, :meth:`start_name_merge`); :meth:`settle`
+        then leaves both to the owner."""
 
     @classmethod
     def from_snapshot(cls, snapshot: RecordSnapshot) -> GraphStore:
@@ -491,7 +492,8 @@ class GraphStore:
             first, last = _day(start or end), _day(end or start)
         topo.add_node(node_id, node_type, kind, first=first, last=last, cameo=cameo, rank=rank)
         if names is not None:
-            self._names.remove(node_id)
+            if slot is not None:  # names it had before (a new node has none to forget)
+                self._names.remove(node_id)
             self._names.add(node_id, list(names))
         if node_type == "event":
             if NO_DATE not in (first, last):
@@ -647,9 +649,23 @@ class GraphStore:
 
     def settle(self) -> None:
         """Finish index work left pending by writes, so that reads never modify the store."""
-        self._names.flush()
+        self._names.flush(merge=not self.defer_compaction)
         if not self.defer_compaction and self.needs_compaction():
             self._topo.compact()
+
+    def needs_name_merge(self) -> bool:
+        """Whether enough names sit in the name index's overlay to rebuild its arrays (an
+        owner that defers compaction does it with :meth:`start_name_merge`)."""
+        return self._names.needs_merge()
+
+    def start_name_merge(self) -> NameMerge:
+        """Begin a rebuild of the name index's arrays (call it with writes excluded); the
+        merge's ``run()`` needs no lock; :meth:`finish_name_merge` (writes and reads
+        excluded) puts it in place with the names written meanwhile."""
+        return self._names.start_merge()
+
+    def finish_name_merge(self, merge: NameMerge) -> None:
+        self._names.finish_merge(merge)
 
     def needs_compaction(self) -> bool:
         """Whether enough edges sit in the write overlay to rebuild the adjacency index (and no

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from graph import queries
+from graph import queries, search
 from graph.errors import NoPathError
 from graph.index import CsrBuild, Topology
+from graph.search import NameMerge
 from graph.service import KnowledgeGraph
 from graph.store import GraphStore, TraversalFilter
-from graph.writes import plan_create, plan_delete
+from graph.writes import plan_create, plan_delete, plan_update
 
 
 def _answers(store: GraphStore, places: list[str]) -> dict[str, object]:
@@ -105,6 +106,67 @@ def test_a_background_rebuild_during_writes_answers_as_a_fresh_build(
         with graph.reading() as store:
             live = _answers(store, places)
         assert live == _answers(GraphStore.from_snapshot(graph.records.pin()), places)
+    finally:
+        release.set()
+        graph.close()
+
+
+def test_the_name_index_is_merged_in_the_background_while_writes_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the overlay's limit, the service rebuilds the name index's arrays in a thread of
+    its own (a merge under the lock held every read and the follower for half a second at the
+    medium scale); names written, renamed and deleted while it runs are all there after the
+    swap, and the model answers searches as one built afresh."""
+    monkeypatch.setattr(search, "_OVERLAY_LIMIT", 8)
+    merges: list[NameMerge] = []
+    release = threading.Event()
+    real_run = NameMerge.run
+
+    def held_run(merge: NameMerge) -> None:
+        assert threading.current_thread().name == "geokg-names"
+        merges.append(merge)
+        release.wait(10)
+        real_run(merge)
+
+    monkeypatch.setattr(NameMerge, "run", held_run)
+    graph = KnowledgeGraph.open(tmp_path / "a.sqlite3", None)
+
+    def create(i: int) -> None:
+        body = {"kind": "place", "label": f"Town {i} Oblast", "analyst_assertion": True}
+        graph.write(lambda s: plan_create(s, "entity", body), actor="test")
+
+    def searched(store: GraphStore) -> dict[str, list[str]]:
+        return {q: store.search_entities(q) for q in ("town", "oblast", "renamed", "town 1")}
+
+    try:
+        for i in range(12):
+            create(i)
+        assert len(merges) == 1, "no merge started in the background"
+        for i in range(12, 40):  # while it runs: more names, a rename, deletions
+            create(i)
+        graph.write(
+            lambda s: plan_update(s, "entity", "town-3-oblast", {"label": "Renamed Place"}),
+            actor="test",
+        )
+        for gone in ("town-5-oblast", "town-20-oblast"):
+            graph.write(lambda s, g=gone: plan_delete(s, "entity", g), actor="test")
+        with graph.reading() as store:
+            during = searched(store)
+        assert "town-30-oblast" in during["town"] and "town-5-oblast" not in during["town"]
+        release.set()
+        graph.wait_for_compaction(30)
+        with graph.reading() as store:
+            after = searched(store)
+        fresh = GraphStore.from_snapshot(graph.records.pin())
+        assert after == during == searched(fresh)
+        assert after["renamed"] == ["town-3-oblast"] and len(after["town"]) == 37
+        for i in range(40, 80):  # the next merges start from the swapped-in arrays
+            create(i)
+        graph.wait_for_compaction(30)
+        assert len(merges) >= 2
+        with graph.reading() as store:
+            assert searched(store) == searched(GraphStore.from_snapshot(graph.records.pin()))
     finally:
         release.set()
         graph.close()

@@ -333,6 +333,60 @@ def test_writes_removals_and_flushes_answer_as_the_reference(
     check_same_answers(index, model.flushed, list(queries_for(rng, model.flushed, 200)))
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_merges_in_the_background_answer_as_the_reference(seed: int) -> None:
+    """The arrays rebuilt from a copy while writes, removals, renames and flushes go on (as the
+    service does off its lock): the index answers as the reference before, during and after
+    each merge is put in place; a merge of arrays replaced meanwhile is dropped."""
+    rng = random.Random(seed)
+    pairs = random_pairs(rng, 200)
+    index = NameIndex.build(pairs[:100])
+    model = Model()
+    for node_id, names in pairs[:100]:
+        model.add(node_id, names)
+    model.flush()
+    ids = [node_id for node_id, _ in pairs]
+    merge: search.NameMerge | None = None
+    finished = 0
+    for step in range(300):
+        action = rng.random()
+        node_id = rng.choice(ids)
+        if action < 0.35:
+            names = [random_name(rng) for _ in range(rng.randrange(3))]
+            index.add(node_id, names)
+            model.add(node_id, names)
+        elif action < 0.5:
+            names = [random_name(rng)]
+            index.remove(node_id)
+            index.add(node_id, names)
+            model.remove(node_id)
+            model.add(node_id, names)
+        elif action < 0.65:
+            index.remove(node_id)
+            model.remove(node_id)
+        elif action < 0.8:
+            index.flush(merge=False)
+            model.flush()
+        elif merge is None:
+            merge = index.start_merge()
+        else:
+            merge.run()
+            if rng.random() < 0.1:  # the arrays were replaced meanwhile: this merge is stale
+                index._install(index._merged(include_pending=True))  # flushes too
+                model.flush()
+            index.finish_merge(merge)
+            merge, finished = None, finished + 1
+        queries = list(queries_for(rng, {**model.flushed, **model.written}, 6))
+        check_same_answers(index, model.flushed, queries, limits=step % 10 == 0)
+        for query in queries[:3]:
+            assert index.exact(query) == model.exact(query), query
+        assert len(index) == len(model.flushed.keys() | model.written.keys())
+    assert finished > 10
+    index.flush(merge=False)
+    model.flush()
+    check_same_answers(index, model.flushed, list(queries_for(rng, model.flushed, 200)))
+
+
 def test_a_search_changes_nothing_and_sees_no_unflushed_name() -> None:
     index = NameIndex.build([("kyiv", ["Kyiv"])])
     index.add("kyivstar", ["Kyivstar"])
