@@ -115,16 +115,17 @@ async def after_position(
         return
     replica: Replica = request.app.state.replica
     waits: PositionWaits = request.app.state.position_waits
-    # (A database that cannot be reached is a 503 store-unreachable: app/problems.py.)
-    head = await run_in_threadpool(graph.records.position)
-    if wanted > head:
-        raise InvalidQueryError(
-            source,
-            f"position {wanted} is past the end of this store's change log ({head}): a "
-            "position from another store, or a mistake",
-            "query" if source == "after" else "header",
-        )
-    replica.wake()
+    if wanted > replica.announced:  # else the store announced it, and the follower woke for it
+        # (A database that cannot be reached is a 503 store-unreachable: app/problems.py.)
+        head = await run_in_threadpool(graph.records.position)
+        if wanted > head:
+            raise InvalidQueryError(
+                source,
+                f"position {wanted} is past the end of this store's change log ({head}): a "
+                "position from another store, or a mistake",
+                "query" if source == "after" else "header",
+            )
+        replica.wake()
     timeout = request.app.state.settings.position_wait
     if not await waits.wait(wanted, timeout):
         raise ReplicaBehindError(graph.position, wanted, timeout)

@@ -86,6 +86,9 @@ class Replica:
         self._heard: collections.deque[tuple[int, float]] = collections.deque(maxlen=10_000)
         self._failing: str | None = None  # why the last catch-up failed
         self.following = "polling"
+        self.announced = 0
+        """The last position the store announced (with notifications; 0 when polling): the log
+        reaches at least this far, and the follower has been woken for it."""
 
     def start(self) -> None:
         """Start following (and the monitor); :meth:`stop` ends both."""
@@ -131,6 +134,7 @@ class Replica:
                 continue
             heard = self._waiter.wait(min(left, WAIT_SLICE))
             if heard is not None:
+                self.announced = max(self.announced, heard)
                 with self._reporting:
                     if heard > (self._heard[-1][0] if self._heard else 0):
                         self._heard.append((heard, time.monotonic()))
