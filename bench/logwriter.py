@@ -10,10 +10,12 @@ read the replicas' feeds)::
 Write ``i`` (one new entity, one change) falls due at ``start + i / rate``. Each time round,
 the writer takes every write that has fallen due and commits them together with
 :meth:`~graph.storage.base.RecordStore.commit_many` (group commit: one transaction, each write
-a commit of its own in the log, with its own position), then records for each write when it
-fell due, when its commit returned and its position. The store keeps no pre-rendered views
-for these writes (a writer without a renderer, as ``prerendered=False``: the views are marked
-stale, and exports render them as they stream). It prints one JSON object.
+a commit of its own in the log, with its own position), then prints a line for the group as
+soon as it is committed (``{"group": [last position, commit time, id of its last entity,
+writes]}``), so that a reader can go and look for it on the replicas, and at the end one JSON
+object with what it did. The store keeps no pre-rendered views for these writes (a writer
+without a renderer, as ``prerendered=False``: the views are marked stale, and exports render
+them as they stream).
 
 Timestamps are ``time.perf_counter()``, the machine's monotonic clock, which other processes
 on the same machine read alike.
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import uuid
 from typing import Any
@@ -45,18 +46,25 @@ def _write(run: str, index: int) -> tuple[list[Change], Commit]:
     return [Change.put(entity, None)], Commit(actor="bench-logwriter")
 
 
-def paced_commits(location: str, *, rate: float, duration: float) -> dict[str, Any]:
-    """Commit writes due at ``rate`` a second for ``duration`` seconds; what happened."""
+def paced_commits(
+    location: str, *, rate: float, duration: float, warmup: float = 0.0, report: Any = None
+) -> dict[str, Any]:
+    """Commit writes due at ``rate`` a second for ``warmup`` then ``duration`` seconds; what
+    happened in the ``duration`` (the writes of the warm-up, while this process's connection
+    and the replicas' settle, are written the same way but not counted: their groups'
+    lines say ``"warmup": true``). ``report(line)`` is given each group's line as it is
+    committed."""
     store = open_record_store(location, prerendered=False)
     run = uuid.uuid4().hex[:8]
     due: list[float] = []
     committed: list[float] = []
-    positions: dict[int, float] = {}
     groups: list[int] = []
     stale = 0
+    measured_from = 0.0
     try:
         position = store.position()
-        total = int(rate * duration)
+        first = int(rate * warmup)  # writes before this one are the warm-up's
+        total = first + int(rate * duration)
         start = time.perf_counter() + 0.05
         sent = 0
         while sent < total:
@@ -73,14 +81,24 @@ def paced_commits(location: str, *, rate: float, duration: float) -> dict[str, A
                 position = store.position()
                 continue
             done = time.perf_counter()
-            for i, last in zip(range(sent, ready), lasts, strict=True):
+            counted = [i for i in range(sent, ready) if i >= first]
+            if report is not None:
+                line: dict[str, Any] = {
+                    "group": [lasts[-1], done, f"bench-log-{run}-{ready - 1}", len(counted)]
+                }
+                if not counted:
+                    line["warmup"] = True
+                report(json.dumps(line))
+            for i in counted:
                 due.append(start + i / rate)
                 committed.append(done)
-                positions[last] = done
-            groups.append(len(writes))
+            if counted:
+                groups.append(len(counted))
+                if len(groups) == 1:
+                    measured_from = start + first / rate
             position = lasts[-1]
             sent = ready
-        seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - measured_from
     finally:
         store.close()
     return {
@@ -93,8 +111,9 @@ def paced_commits(location: str, *, rate: float, duration: float) -> dict[str, A
             "max": max(groups, default=None),
         },
         "stale_retries": stale,
+        "warmup_s": warmup,
+        "warmup_writes": first,
         "due_to_committed_s": [round(c - d, 6) for c, d in zip(committed, due, strict=True)],
-        "positions": {str(p): t for p, t in positions.items()},
     }
 
 
@@ -102,11 +121,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.logwriter", description=__doc__)
     parser.add_argument("location", help="the store: a postgresql:// URL or a SQLite file")
     parser.add_argument("--rate", type=float, default=1000.0, help="writes a second")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
+    parser.add_argument(
+        "--warmup", type=float, default=0.0, help="seconds written first, not measured"
+    )
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.duration <= 0:
-        parser.error("--rate and --duration must be positive")
-    json.dump(paced_commits(args.location, rate=args.rate, duration=args.duration), sys.stdout)
+    if args.rate <= 0 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--rate and --duration must be positive, --warmup not negative")
+
+    def report(line: str) -> None:
+        print(line, flush=True)
+
+    found = paced_commits(
+        args.location, rate=args.rate, duration=args.duration, warmup=args.warmup, report=report
+    )
+    print(json.dumps(found), flush=True)
     return 0
 
 

@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 HOST = "127.0.0.1"
+POSITION = "X-Geokg-Position"
 
 
 def due(start: float, rate: float, index: int) -> float:
@@ -353,62 +354,95 @@ async def apply_lag(
 
 async def store_apply_lag(
     location: str,
-    follower_ports: Sequence[int],
-    since: int,
+    ports: Sequence[int],
     *,
     rate: float,
     duration: float,
-    settle: float = 10.0,
+    warmup: float = 2.0,
+    connections: int = 4,
+    timeout: float = 30.0,
 ) -> dict[str, Any]:
     """Writes committed straight to the store at ``rate`` a second by a process of their own
-    (:mod:`bench.logwriter`, group commit) while every replica's feed is read: each replica's
-    apply lag, from a write's commit returning to the replica's feed carrying it (the feed sends
-    only what the replica has applied)."""
-    feeds = [Feed(port, since) for port in follower_ports]
-    for feed in feeds:
-        feed.start()
-    await asyncio.sleep(1.0)  # the feeds are open and caught up before the first write
+    (:mod:`bench.logwriter`, group commit), each group read back on every replica as soon as
+    it is committed: ``GET /entities/<its last entity>`` with ``X-Geokg-Position`` (the read
+    waits until the replica has applied it, read-your-writes). A replica's apply lag for each
+    write of a group is the time that read answered minus the time the group's commit
+    returned (the same machine's monotonic clock): an upper bound, as it includes the read's
+    own round trip. The first ``warmup`` seconds of writes are written and not measured."""
     load_before = os.getloadavg()
     writer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.logwriter", location,
-        "--rate", str(rate), "--duration", str(duration),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await writer.communicate()
+        sys.executable,
+        "-m",
+        "bench.logwriter",
+        location,
+        "--rate",
+        str(rate),
+        "--duration",
+        str(duration),
+        "--warmup",
+        str(warmup),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        limit=1 << 26,
+    )  # fmt: skip (the last line holds every write's figures)
+    assert writer.stdout is not None and writer.stderr is not None
+    pools: dict[int, asyncio.Queue[Connection]] = {}
+    for port in ports:
+        pool: asyncio.Queue[Connection] = asyncio.Queue()
+        for _ in range(connections):
+            pool.put_nowait(Connection(HOST, port))
+        pools[port] = pool
+    lags: dict[int, list[float]] = {port: [] for port in ports}
+    statuses: dict[str, int] = {}
+    failures: list[str] = []
+
+    async def probe(port: int, last: int, committed: float, entity: str, writes: int) -> None:
+        conn = await pools[port].get()
+        try:
+            request = conn.encode(f"/entities/{entity}", headers={POSITION: str(last)})
+            async with asyncio.timeout(timeout):
+                answer = await conn.send(request)
+            statuses[str(answer.status)] = statuses.get(str(answer.status), 0) + 1
+            if answer.status == 200:
+                lags[port].extend([time.perf_counter() - committed] * writes)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
+            failures.append(f"{port}: {type(exc).__name__}: {exc}")
+            await conn.close()
+        finally:
+            pools[port].put_nowait(conn)
+
+    probes: list[asyncio.Task[None]] = []
+    summary: dict[str, Any] | None = None
+    while line := await writer.stdout.readline():
+        found = json.loads(line)
+        if "group" not in found:
+            summary = found
+            continue
+        last, committed, entity, writes = found["group"]
+        if found.get("warmup"):
+            continue
+        probes.extend(
+            asyncio.ensure_future(probe(port, last, committed, entity, writes)) for port in ports
+        )
+    err = await writer.stderr.read()
+    await writer.wait()
+    await asyncio.gather(*probes)
     load_after = os.getloadavg()
-    if writer.returncode != 0:
-        for feed in feeds:
-            await feed.stop()
+    for pool in pools.values():
+        while not pool.empty():
+            await pool.get_nowait().close()
+    if writer.returncode != 0 or summary is None:
         raise RuntimeError(f"bench.logwriter failed: {err.decode(errors='replace')[-2000:]}")
-    written = json.loads(out)
-    positions = {int(p): t for p, t in written.pop("positions").items()}
-    latency = written.pop("due_to_committed_s")
-    deadline = time.perf_counter() + settle
-    wanted = set(positions)
-    while time.perf_counter() < deadline and not all(wanted <= set(f.seen) for f in feeds):
-        await asyncio.sleep(0.05)
-    for feed in feeds:
-        await feed.stop()
-    first, last = (min(wanted), max(wanted)) if wanted else (0, -1)
-    every = [
-        max(0.0, feed.seen[p] - at)
-        for feed in feeds
-        for p, at in positions.items()
-        if p in feed.seen
-    ]
+    latency = summary.pop("due_to_committed_s")
+    every = [lag for port in ports for lag in lags[port]]
     return {
-        **written,
+        **summary,
         "rate_asked": rate,
-        "rate_reached": written["writes_per_s"],
+        "rate_reached": summary["writes_per_s"],
         "due_to_committed": summarise(latency),
         "loadavg_before": load_before,
         "loadavg_after": load_after,
-        "followers": {
-            str(feed.port): {
-                **lag_figures(positions, feed.seen, first=first, last=last),
-                "feed_error": feed.error,
-            }
-            for feed in feeds
-        },
-        "all_followers": summarise(every),
+        "reads": {"statuses": statuses, "failures": len(failures), "examples": failures[:5]},
+        "replicas": {str(port): summarise(lags[port]) for port in ports},
+        "all_replicas": summarise(every),
     }
