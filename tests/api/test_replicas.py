@@ -295,3 +295,25 @@ def test_the_change_stream_sends_only_what_this_replica_applied(replicas: Replic
     assert _streamed_positions(b, since) == []  # in the store's log, not applied here
     assert b.post("/admin/replica/resume", headers=WRITE).json()["position"] == position
     assert _streamed_positions(b, since) == [position]
+
+
+def test_a_read_of_a_position_the_store_announced_asks_the_store_nothing(
+    replicas: Replicas, store_location: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With notifications, a read naming a position already announced waits for the follower
+    (woken by the announcement) without asking the store where its log ends."""
+    if not store_location.startswith("postgresql://"):
+        pytest.skip("the announcement of a commit is PostgreSQL's")
+    a, b = replicas(2, follow_interval=600)
+    assert b.post("/admin/replica/pause", headers=WRITE).status_code == 200
+    node, position = _write(a)
+    replica = b.app.state.replica  # type: ignore[attr-defined]
+    _until(lambda: replica.announced >= position)
+
+    def asked() -> int:
+        raise AssertionError("the store was asked for its position")
+
+    monkeypatch.setattr(b.app.state.graph.records, "position", asked)  # type: ignore[attr-defined]
+    assert b.post("/admin/replica/resume", headers=WRITE).status_code == 200
+    response = b.get(f"/entities/{node}", headers={"X-Geokg-Position": str(position)})
+    assert response.status_code == 200, response.text

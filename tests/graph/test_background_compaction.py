@@ -7,13 +7,14 @@ must then answer as one built afresh from the store.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from pathlib import Path
 
 import pytest
 
-from graph import queries, search
+from graph import queries, search, service
 from graph.errors import NoPathError
 from graph.index import CsrBuild, Topology
 from graph.search import NameMerge
@@ -170,3 +171,20 @@ def test_the_name_index_is_merged_in_the_background_while_writes_go_on(
     finally:
         release.set()
         graph.close()
+
+
+def test_background_rebuilds_run_at_the_lowest_priority_of_their_own_thread() -> None:
+    """A rebuild lowers its own thread's CPU priority (Linux: per thread), not the process's:
+    the follower and the requests keep theirs."""
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[int] = []
+
+    def rebuild() -> None:
+        service._lower_priority()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    thread.join()
+    assert seen == [19]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine

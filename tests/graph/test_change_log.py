@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from graph.changes import Change
-from graph.model import Entity
+from graph.model import Edge, Entity
 from graph.storage import Commit, RecordStore, StaleError, StoredResponse, open_record_store
 
 
@@ -151,5 +151,48 @@ def test_a_group_commit_logs_each_write_as_a_commit_of_its_own(store_location: s
             )
         assert store.position() == 4  # none of the refused groups left anything
         assert store.pin().node_bodies(["dnipro", "poltava"]) == {}
+    finally:
+        store.close()
+
+
+def test_a_group_commit_writes_each_row_as_the_changes_say_in_order(store_location: str) -> None:
+    """Rows created, changed, deleted and created again within one group commit (PostgreSQL
+    sends new and changed rows many to a statement): the store ends as the changes, in their
+    order, say; a changed row keeps its place in load order, a row made again gets a new one."""
+    store = open_record_store(store_location, prerendered=False)
+    try:
+        kyiv = Entity(id="kyiv", kind="place", label="Kyiv")
+        lviv = Entity(id="lviv", kind="place", label="Lviv")
+        road = Edge(id="road", category="relation", type="part_of", source="kyiv", target="lviv")
+        kyiv2 = Entity(id="kyiv", kind="place", label="Kyiv", aliases=("Kiev",))
+        lviv2 = Entity(id="lviv", kind="place", label="Lemberg")
+        rail = Edge(id="rail", category="relation", type="part_of", source="lviv", target="kyiv")
+        lasts = store.commit_many(
+            [
+                ([Change.put(kyiv, None), Change.put(lviv, None)], Commit(actor="a")),  # 1, 2
+                ([Change.put(road, None)], Commit(actor="a")),  # 3
+                ([Change.put(kyiv2, kyiv.model_dump(mode="json"))], Commit(actor="b")),  # 4
+                (
+                    [
+                        Change.delete("edge", "road", road.model_dump(mode="json")),  # 5
+                        Change.delete("entity", "lviv", lviv.model_dump(mode="json")),  # 6
+                        Change.put(lviv2, None),  # 7
+                        Change.put(rail, None),  # 8
+                    ],
+                    Commit(actor="c"),
+                ),
+            ],
+            expect=0,
+        )
+        assert lasts == [2, 3, 4, 8]
+        snapshot = store.pin()
+        try:
+            nodes = {row[1]: (row[0], row[7], row[8]) for row in snapshot.node_skeletons()}
+            edges = {row[1]: (row[0], row[2], row[3]) for row in snapshot.edge_skeletons()}
+        finally:
+            snapshot.close()
+        assert nodes == {"kyiv": (1, "Kyiv", '["Kiev"]'), "lviv": (7, "Lemberg", "[]")}
+        assert edges == {"rail": (8, "lviv", "kyiv")}
+        assert [e.commit for e in store.changes_since(0, 10)] == [2, 2, 3, 4, 8, 8, 8, 8]
     finally:
         store.close()
