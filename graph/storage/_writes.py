@@ -182,7 +182,11 @@ class SharedWrites:
                         gone = self._write_row(conn, change, i)
                         if gone is not None:
                             removed.append(gone)
-                    log_rows.append(_log_row(i, last, at, change, commit))
+                    before = dumps(change.before) if change.before is not None else None
+                    after = dumps(change.after) if change.after is not None else None
+                    log_rows.append(
+                        _log_row(i, last, at, change, before=before, after=after, commit=commit)
+                    )
                 every.extend(changes)
                 lasts.append(last)
                 position = last
@@ -551,8 +555,18 @@ class _Upserts:
                 rows.clear()
 
 
-def _log_row(position: int, last: int, at: Any, change: Change, commit: Commit) -> tuple[Any, ...]:
-    """A change's log entry: its position, its commit's last position, when, what, who."""
+def _log_row(
+    position: int,
+    last: int,
+    at: Any,
+    change: Change | RenderedChange,
+    *,
+    before: str | None,
+    after: str | None,
+    commit: Commit,
+) -> tuple[Any, ...]:
+    """A change's log entry: its position, its commit's last position, when, what (the object
+    before and after, as JSON), who."""
     return (
         position,
         last,
@@ -560,8 +574,8 @@ def _log_row(position: int, last: int, at: Any, change: Change, commit: Commit) 
         change.op,
         change.object_type,
         change.id,
-        dumps(change.before) if change.before is not None else None,
-        dumps(change.after) if change.after is not None else None,
+        before,
+        after,
         commit.actor,
         commit.source,
     )
@@ -595,18 +609,8 @@ def _sorted_rows(
                 rows.node_updates.append((change.object_type, change.record, change.id))
             if change.text is not None:
                 rows.texts.append((change.id, change.text))
+        after = change.after()
         rows.log.append(
-            (
-                position,
-                last,
-                at,
-                change.op,
-                change.object_type,
-                change.id,
-                change.before,
-                change.after(),
-                commit.actor,
-                commit.source,
-            )
+            _log_row(position, last, at, change, before=change.before, after=after, commit=commit)
         )
     return rows
