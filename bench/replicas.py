@@ -73,8 +73,8 @@ def lag_figures(
     Examples
     --------
     >>> f = lag_figures({5: 1.0, 6: 2.0, 7: 3.0}, {5: 1.010, 6: 1.995}, first=5, last=7)
-    >>> f["n"], f["p50_ms"], f["missing"], f["before_answer"]
-    (2, 2.5, 1, 1)
+    >>> f["n"], f["p50_ms"], f["missing"], f["before_answer"]  # 10 ms, and -5 ms counted as 0
+    (2, 5.0, 1, 1)
     """
     lags = [
         seen[position] - at

@@ -90,9 +90,9 @@ def migrate_store(location: str) -> Migrated:
     >>> import pathlib, tempfile
     >>> folder = tempfile.mkdtemp()
     >>> print(migrate_store(f"{folder}/geokg.sqlite3"))  # doctest: +ELLIPSIS
-    store .../geokg.sqlite3: created at schema version 1 (1 migration)
+    store .../geokg.sqlite3: created at schema version 2 (2 migrations)
     >>> print(migrate_store(f"{folder}/geokg.sqlite3"))  # doctest: +ELLIPSIS
-    store .../geokg.sqlite3: already at schema version 1
+    store .../geokg.sqlite3: already at schema version 2
     >>> import shutil; shutil.rmtree(folder)
     """
     _not_throwaway(location)
