@@ -38,6 +38,29 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+"""U+0000 in JSON text (an escape not itself escaped)."""
+
+
+def checked(record: str | None, object_id: str) -> str | None:
+    r"""A record's JSON, refused if it holds U+0000: PostgreSQL cannot store it in a ``jsonb``
+    (the columns of schema version 2 are cast from it), and SQLite's ``json_extract`` would
+    cut a name there; both stores refuse it alike.
+
+    Examples
+    --------
+    >>> checked('{"label":"a\\\\u0000"}', "x")  # a backslash, then the text u0000: kept
+    '{"label":"a\\\\u0000"}'
+    >>> checked('{"label":"a\\u0000"}', "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: x: a record cannot hold the character U+0000
+    """
+    if record is not None and "\\u0000" in record and _NUL.search(record):
+        raise ValueError(f"{object_id}: a record cannot hold the character U+0000")
+    return record
+
+
 class BulkRows(NamedTuple):
     """One batch of a bulk commit, sorted into the rows of each statement."""
 
@@ -184,6 +207,7 @@ class SharedWrites:
                             removed.append(gone)
                     before = dumps(change.before) if change.before is not None else None
                     after = dumps(change.after) if change.after is not None else None
+                    checked(after, change.id)
                     log_rows.append(
                         _log_row(i, last, at, change, before=before, after=after, commit=commit)
                     )
@@ -609,7 +633,7 @@ def _sorted_rows(
                 rows.node_updates.append((change.object_type, change.record, change.id))
             if change.text is not None:
                 rows.texts.append((change.id, change.text))
-        after = change.after()
+        after = checked(change.after(), change.id)
         rows.log.append(
             _log_row(position, last, at, change, before=change.before, after=after, commit=commit)
         )
