@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from graph.changes import Change
+from graph.errors import StoreError
 from graph.model import Entity
-from graph.storage import Commit, StaleError, open_record_store
+from graph.storage import Commit, StaleError, is_postgres_location, open_record_store
 
 __all__ = ["paced_commits"]
 
@@ -69,7 +73,7 @@ def paced_commits(
         sent = 0
         while sent < total:
             now = time.perf_counter()
-            ready = min(total, int((now - start) * rate) + 1, sent + MAX_GROUP)
+            ready = min(total, math.floor((now - start) * rate) + 1, sent + MAX_GROUP)
             if ready <= sent:
                 time.sleep(max(0.0, start + sent / rate - now))
                 continue
@@ -98,7 +102,9 @@ def paced_commits(
                     measured_from = start + first / rate
             position = lasts[-1]
             sent = ready
-        seconds = time.perf_counter() - measured_from
+        # From the first measured write's due time to the end of the window, or to the last
+        # commit if that came later (a writer that fell behind took longer than asked).
+        seconds = max(time.perf_counter(), measured_from + duration) - measured_from
     finally:
         store.close()
     return {
@@ -126,15 +132,24 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup", type=float, default=0.0, help="seconds written first, not measured"
     )
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--rate and --duration must be positive, --warmup not negative")
+    numbers = (args.rate, args.duration, args.warmup)
+    if not all(map(math.isfinite, numbers)) or args.rate <= 0 or args.duration <= 0:
+        parser.error("--rate and --duration must be positive numbers, --warmup 0 or more")
+    if args.warmup < 0 or args.rate * args.duration < 1:
+        parser.error("--warmup must be 0 or more, and --rate times --duration at least 1 write")
+    if not is_postgres_location(args.location) and not Path(args.location).is_file():
+        parser.error(f"{args.location}: no such store file (a SQLite store must exist)")
 
     def report(line: str) -> None:
         print(line, flush=True)
 
-    found = paced_commits(
-        args.location, rate=args.rate, duration=args.duration, warmup=args.warmup, report=report
-    )
+    try:
+        found = paced_commits(
+            args.location, rate=args.rate, duration=args.duration, warmup=args.warmup, report=report
+        )
+    except StoreError as exc:
+        print(f"bench.logwriter: error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(found), flush=True)
     return 0
 

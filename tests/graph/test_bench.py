@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.generate import dataset
+from bench.logwriter import main, paced_commits
+from graph.storage import open_record_store
 from graph.storage.sqlite import SQLiteRecordStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,3 +219,25 @@ def test_apply_lag_counts_each_answered_write_once_per_follower() -> None:
     assert figures["p50_ms"] == 20.0
     assert figures["max_ms"] == 50.0
     assert lag_figures({}, seen, first=0, last=-1)["n"] == 0
+
+
+def test_the_log_writer_commits_at_its_pace_and_reports_each_group(tmp_path: Path) -> None:
+    location = str(tmp_path / "store.sqlite3")
+    open_record_store(location).close()
+    lines: list[str] = []
+    found = paced_commits(location, rate=50, duration=0.4, warmup=0.1, report=lines.append)
+    groups = [json.loads(line) for line in lines]
+    assert found["writes"] == 20 and found["warmup_writes"] == 5
+    assert sum(g["group"][3] for g in groups) == 20  # the warm-up's groups count no write
+    assert all(g.get("warmup") for g in groups if g["group"][3] == 0)
+    assert [g["group"][0] for g in groups] == sorted(g["group"][0] for g in groups)
+    assert groups[-1]["group"][0] == 25  # every write, warm-up too, is one change in the log
+    assert min(found["due_to_committed_s"]) >= 0  # none committed before it was due
+    assert 40 <= found["writes_per_s"] <= 50
+    for bad in (["--rate", "nan"], ["--rate", "0.5", "--duration", "1"], ["--warmup", "-1"]):
+        with pytest.raises(SystemExit) as refused:
+            main([location, *bad])
+        assert refused.value.code == 2
+    with pytest.raises(SystemExit) as refused:
+        main([str(tmp_path / "missing" / "x.sqlite3")])
+    assert refused.value.code == 2 and not (tmp_path / "missing").exists()
