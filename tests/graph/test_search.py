@@ -290,6 +290,32 @@ def test_names_added_one_by_one_answer_as_a_bulk_build() -> None:
         assert np.array_equal(one_by_one.state()[key], value), key
 
 
+def _half_built(rng: random.Random) -> tuple[NameIndex, Model, list[str]]:
+    """An index built from 100 of 200 random nodes, the reference holding the same, and the
+    ids of all 200 (writes pick among them)."""
+    pairs = random_pairs(rng, 200)
+    index = NameIndex.build(pairs[:100])
+    model = Model()
+    for node_id, names in pairs[:100]:
+        model.add(node_id, names)
+    model.flush()
+    return index, model, [node_id for node_id, _ in pairs]
+
+
+def _write(rng: random.Random, index: NameIndex, model: Model, node_id: str, kind: str) -> None:
+    """One write to both: names added, a rename (as the read model writes one), a removal."""
+    if kind == "add":
+        names = [random_name(rng) for _ in range(rng.randrange(3))]
+    elif kind == "rename":
+        names = [random_name(rng)]
+    if kind != "add":
+        index.remove(node_id)
+        model.remove(node_id)
+    if kind != "remove":
+        index.add(node_id, names)
+        model.add(node_id, names)
+
+
 @pytest.mark.parametrize("overlay_limit", [3, 40, 10_000])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_writes_removals_and_flushes_answer_as_the_reference(
@@ -298,29 +324,13 @@ def test_writes_removals_and_flushes_answer_as_the_reference(
     # A small overlay limit rebuilds the arrays often; a large one keeps every write in it.
     monkeypatch.setattr(search, "_OVERLAY_LIMIT", overlay_limit)
     rng = random.Random(seed)
-    pairs = random_pairs(rng, 200)
-    index = NameIndex.build(pairs[:100])
-    model = Model()
-    for node_id, names in pairs[:100]:
-        model.add(node_id, names)
-    model.flush()
-    ids = [node_id for node_id, _ in pairs]
+    index, model, ids = _half_built(rng)
     for step in range(150):
         action = rng.random()
         node_id = rng.choice(ids)
-        if action < 0.4:
-            names = [random_name(rng) for _ in range(rng.randrange(3))]
-            index.add(node_id, names)
-            model.add(node_id, names)
-        elif action < 0.55:  # a rename, as the read model writes one
-            names = [random_name(rng)]
-            index.remove(node_id)
-            index.add(node_id, names)
-            model.remove(node_id)
-            model.add(node_id, names)
-        elif action < 0.75:
-            index.remove(node_id)
-            model.remove(node_id)
+        if action < 0.75:
+            _write(rng, index, model, node_id, "add" if action < 0.4 else
+                   "rename" if action < 0.55 else "remove")  # fmt: skip
         else:
             index.flush()
             model.flush()
@@ -339,31 +349,15 @@ def test_merges_in_the_background_answer_as_the_reference(seed: int) -> None:
     service does off its lock): the index answers as the reference before, during and after
     each merge is put in place; a merge of arrays replaced meanwhile is dropped."""
     rng = random.Random(seed)
-    pairs = random_pairs(rng, 200)
-    index = NameIndex.build(pairs[:100])
-    model = Model()
-    for node_id, names in pairs[:100]:
-        model.add(node_id, names)
-    model.flush()
-    ids = [node_id for node_id, _ in pairs]
+    index, model, ids = _half_built(rng)
     merge: search.NameMerge | None = None
     finished = 0
     for step in range(300):
         action = rng.random()
         node_id = rng.choice(ids)
-        if action < 0.35:
-            names = [random_name(rng) for _ in range(rng.randrange(3))]
-            index.add(node_id, names)
-            model.add(node_id, names)
-        elif action < 0.5:
-            names = [random_name(rng)]
-            index.remove(node_id)
-            index.add(node_id, names)
-            model.remove(node_id)
-            model.add(node_id, names)
-        elif action < 0.65:
-            index.remove(node_id)
-            model.remove(node_id)
+        if action < 0.65:
+            _write(rng, index, model, node_id, "add" if action < 0.35 else
+                   "rename" if action < 0.5 else "remove")  # fmt: skip
         elif action < 0.8:
             index.flush(merge=False)
             model.flush()
