@@ -702,7 +702,7 @@ class Run:
             while not (filled := records.fill_views(2000)).done:
                 rendered += filled.rendered
             rendered += filled.rendered
-            records.checkpoint()
+            records.checkpoint(records.position())  # the views are written; the log is not
         finally:
             records.close()
         after = size()

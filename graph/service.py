@@ -316,12 +316,10 @@ class KnowledgeGraph:
     def _catch_up(self, snapshot: RecordSnapshot | None = None) -> int:
         """Apply the log up to ``snapshot`` (a fresh one if not given) and read records from it."""
         if snapshot is None:
-            # (A database server checkpoints on its own: no round trip to ask where it is.)
-            if self.reads_catch_up and self.records.position() == self.position:
-                # Nothing new: let the store fold its journal into the file (nothing of ours
-                # reads past this position); the fresh snapshot below ends the old read
-                # transaction, so that the journal can start over at the next write.
-                self.records.checkpoint()
+            # If nothing is new, let the store fold its journal into the file (nothing of ours
+            # reads past this position); the fresh snapshot below ends the old read
+            # transaction, so that the journal can start over at the next write.
+            self.records.checkpoint(self.position)
             snapshot = self.records.pin()
         self._behind = False
         if snapshot.position == self.position:

@@ -310,8 +310,10 @@ class RecordStore(Protocol):
         """A consistent view of every record at the current position."""
         ...
 
-    def checkpoint(self) -> None:
-        """Fold the store's journal into its file when that costs no waiting (may do nothing)."""
+    def checkpoint(self, idle_at: int) -> None:
+        """Fold the store's journal into its file when that costs no waiting and the log is
+        still at ``idle_at`` (nothing was written since the caller's position: no reader of
+        the caller's needs the journal); may do nothing."""
         ...
 
     def fill_views(self, budget: int) -> Filled:

@@ -531,8 +531,8 @@ class PostgresRecordStore(SharedWrites, SharedReads):
 
         return snapshot.position, rows()
 
-    def checkpoint(self) -> None:
-        """Nothing to do: PostgreSQL checkpoints on its own."""
+    def checkpoint(self, idle_at: int) -> None:
+        """Nothing to do (and nothing asked of the server): PostgreSQL checkpoints on its own."""
 
     def pin(self) -> PostgresSnapshot:
         """A consistent, read-only view of every record at the current position."""

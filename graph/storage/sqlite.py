@@ -475,9 +475,12 @@ class SQLiteRecordStore(SharedWrites, SharedReads):
 
         return position, rows()
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, idle_at: int) -> None:
         """Copy what the journal (WAL) holds into the database file, without waiting for
-        readers; the journal then starts over at the next write once no reader needs it."""
+        readers, if the log is still at ``idle_at``; the journal then starts over at the next
+        write once no reader needs it."""
+        if self.position() != idle_at:
+            return
         with self._write_lock:
             if not self._closed:
                 self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
