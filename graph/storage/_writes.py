@@ -199,15 +199,15 @@ class SharedWrites:
             for changes, commit in commits:
                 first, last = position + 1, position + len(changes)
                 for i, change in enumerate(changes, start=first):
-                    if upserts is None or not upserts.take(change, i):
-                        if upserts is not None:
-                            upserts.send(self, conn)  # what came before it, in order
-                        gone = self._write_row(conn, change, i)
-                        if gone is not None:
-                            removed.append(gone)
                     before = dumps(change.before) if change.before is not None else None
                     after = dumps(change.after) if change.after is not None else None
                     checked(after, change.id)
+                    if upserts is None or not upserts.take(change, i, after):
+                        if upserts is not None:
+                            upserts.send(self, conn)  # what came before it, in order
+                        gone = self._write_row(conn, change, i, after)
+                        if gone is not None:
+                            removed.append(gone)
                     log_rows.append(
                         _log_row(i, last, at, change, before=before, after=after, commit=commit)
                     )
@@ -240,8 +240,11 @@ class SharedWrites:
             self._committed(conn, current, position)
         return lasts
 
-    def _write_row(self, conn: Any, change: Change, position: int) -> int | None:
-        """Write one change's row; return the ``ord`` of a node it deletes. A new row's ``ord``
+    def _write_row(
+        self, conn: Any, change: Change, position: int, after_json: str | None
+    ) -> int | None:
+        """Write one change's row (``after_json``: the record after it, as the log keeps it);
+        return the ``ord`` of a node it deletes. A new row's ``ord``
         (its place in load order) is the position of the change that created it: never reused
         (SQLite would give a new row the ord of a deleted last one) and known to every process
         that follows the log, so a read model that followed the writes ranks it as one rebuilt
@@ -251,7 +254,7 @@ class SharedWrites:
             if after is None:
                 self._sql(conn, "DELETE FROM edges WHERE id = ?", (change.id,))
                 return None
-            body = dumps(after)
+            body = after_json
             updated = self._sql(
                 conn,
                 "UPDATE edges SET source = ?, target = ?, body = ? WHERE id = ?",
@@ -551,13 +554,14 @@ class _Upserts:
         self.texts: list[tuple[Any, ...]] = []
         self.edges: list[tuple[Any, ...]] = []
 
-    def take(self, change: Change, position: int) -> bool:
-        """Gather a change that creates or replaces a row; False for a delete."""
+    def take(self, change: Change, position: int, after_json: str | None) -> bool:
+        """Gather a change that creates or replaces a row (``after_json``: the record after
+        it, as the log keeps it, an edge's row too); False for a delete."""
         after = change.after
         if after is None:
             return False
         if change.object_type == "edge":
-            row = (position, change.id, after["source"], after["target"], dumps(after))
+            row = (position, change.id, after["source"], after["target"], after_json)
             self.edges.append(row)
             return True
         body = dumps({k: v for k, v in after.items() if k != "text"})
