@@ -982,17 +982,22 @@ class NameIndex:
             for i, node_id in enumerate(merge.new_ids)
             if node_id is not None and self._new_ids[i] is None
         )
-        merged = {name: set(slots) for name, slots in merge.written}
-        overlay: dict[str, dict[int, None]] = {}
-        for name, slots in self._overlay.items():
-            for slot in slots:
-                if slot not in merged.get(name, ()) and moved(slot) >= 0:
-                    overlay.setdefault(name, {})[moved(slot)] = None
-        pending: dict[str, dict[int, None]] = {}
-        for name, slots in self._pending.items():
-            for slot in slots:
-                if moved(slot) >= 0:
-                    pending.setdefault(name, {})[moved(slot)] = None
+
+        def carried(
+            entries: dict[str, dict[int, None]], merged: Mapping[str, set[int]]
+        ) -> dict[str, dict[int, None]]:
+            """The (name, slot) entries the merge did not take, in the new slots."""
+            kept: dict[str, dict[int, None]] = {}
+            for name, slots in entries.items():
+                taken = merged.get(name, set())
+                for slot in slots:
+                    to = moved(slot)
+                    if to >= 0 and slot not in taken:
+                        kept.setdefault(name, {})[to] = None
+            return kept
+
+        overlay = carried(self._overlay, {name: set(slots) for name, slots in merge.written})
+        pending = carried(self._pending, {})
         self._install(arrays)
         self._dead = {slot for slot in dead if slot >= 0}
         self._new_ids = list(added)
