@@ -316,6 +316,17 @@ def _write(rng: random.Random, index: NameIndex, model: Model, node_id: str, kin
         model.add(node_id, names)
 
 
+def _check_step(
+    rng: random.Random, index: NameIndex, model: Model, n: int, *, limits: bool
+) -> None:
+    """After a step: ``n`` searches answer as the reference does, and the first three as
+    exact look-ups too."""
+    queries = list(queries_for(rng, {**model.flushed, **model.written}, n))
+    check_same_answers(index, model.flushed, queries, limits=limits)
+    for query in queries[:3]:
+        assert index.exact(query) == model.exact(query), query
+
+
 @pytest.mark.parametrize("overlay_limit", [3, 40, 10_000])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_writes_removals_and_flushes_answer_as_the_reference(
@@ -334,10 +345,7 @@ def test_writes_removals_and_flushes_answer_as_the_reference(
         else:
             index.flush()
             model.flush()
-        queries = list(queries_for(rng, {**model.flushed, **model.written}, 8))
-        check_same_answers(index, model.flushed, queries, limits=step % 10 == 0)
-        for query in queries[:3]:
-            assert index.exact(query) == model.exact(query), query
+        _check_step(rng, index, model, 8, limits=step % 10 == 0)
     index.flush()
     model.flush()
     check_same_answers(index, model.flushed, list(queries_for(rng, model.flushed, 200)))
@@ -370,10 +378,7 @@ def test_merges_in_the_background_answer_as_the_reference(seed: int) -> None:
                 model.flush()
             index.finish_merge(merge)
             merge, finished = None, finished + 1
-        queries = list(queries_for(rng, {**model.flushed, **model.written}, 6))
-        check_same_answers(index, model.flushed, queries, limits=step % 10 == 0)
-        for query in queries[:3]:
-            assert index.exact(query) == model.exact(query), query
+        _check_step(rng, index, model, 6, limits=step % 10 == 0)
         assert len(index) == len(model.flushed.keys() | model.written.keys())
     assert finished > 10
     index.flush(merge=False)
