@@ -518,24 +518,22 @@ class Run:
                     )
                 )
             figures["apply_lag"] = lag
-            store_lag: dict[str, Any] = {}
-            for rate in o.store_lag_rates:
-                self.say(f"apply lag at {rate:g} writes/s committed straight to the store")
-                store_lag[f"{rate:g}"] = asyncio.run(
-                    store_apply_lag(self.db, ports, rate=rate, duration=o.lag_duration)
-                )
-            figures["store_apply_lag"] = store_lag
+
+            def store_lag(targets: list[int], which: str) -> dict[str, Any]:
+                found: dict[str, Any] = {}
+                for rate in o.store_lag_rates:
+                    self.say(f"apply lag at {rate:g} writes/s straight to the store, {which}")
+                    found[f"{rate:g}"] = asyncio.run(
+                        store_apply_lag(self.db, targets, rate=rate, duration=o.lag_duration)
+                    )
+                return found
+
+            figures["store_apply_lag"] = store_lag(ports, "every replica")
             # Every replica shares this machine's cores with the others, the writer and the
             # database: the same again with one replica left, to tell its own lag from that.
             for server in servers[1:]:
                 server.stop()
-            alone: dict[str, Any] = {}
-            for rate in o.store_lag_rates:
-                self.say(f"apply lag at {rate:g} writes/s committed to the store, one replica")
-                alone[f"{rate:g}"] = asyncio.run(
-                    store_apply_lag(self.db, ports[:1], rate=rate, duration=o.lag_duration)
-                )
-            figures["store_apply_lag_one_replica"] = alone
+            figures["store_apply_lag_one_replica"] = store_lag(ports[:1], "one replica")
             figures["store_apply_lag_method"] = (
                 "python -m bench.logwriter: one new entity per write, due at start + i/rate; the "
                 "writes due each time round are committed in one transaction (commit_many, group "
