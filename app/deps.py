@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from app.auth import Token, match_token
 from graph.service import KnowledgeGraph
+from graph.storage import is_unreachable
 from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -110,23 +111,45 @@ _CONFIGURE = (
 )
 
 
-async def fill_views(graph: KnowledgeGraph) -> None:
+FILL_RETRY_S = 5.0
+"""How long the view filler rests before it tries again when the store cannot be reached;
+the rest doubles at each failure, up to :data:`FILL_RETRY_MAX_S`."""
+FILL_RETRY_MAX_S = 60.0
+
+
+async def fill_views(graph: KnowledgeGraph, retry_s: float = FILL_RETRY_S) -> None:
     """Render the export views the store lacks (written before they existed, by a writer
     without a renderer, or by an import's bulk commit), a batch at a time, resting as long as
-    each batch took: at most half of one core, and no write waits long for the store."""
+    each batch took: at most half of one core, and no write waits long for the store.
+
+    When the store cannot be reached, it says so in one line and tries again later (the
+    batches already committed stay rendered); any other failure ends it with the traceback.
+    """
     started = time.monotonic()
     rendered = 0
-    try:
-        while True:
+    pause = retry_s
+    while True:
+        try:
             batch = time.monotonic()
             filled = await run_in_threadpool(graph.fill_views)
-            rendered += filled.rendered
-            if filled.done:
-                break
-            await asyncio.sleep(time.monotonic() - batch)
-    except Exception:
-        log.exception("could not render the missing export views; exports render them instead")
-        return
+        except Exception as exc:
+            if not is_unreachable(exc):
+                log.exception("could not render the missing export views; exports render them")
+                return
+            log.warning(
+                "could not render the missing export views: the store of record cannot be "
+                "reached (%s); trying again in %.0f s",
+                " ".join(str(exc).split()),
+                pause,
+            )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, FILL_RETRY_MAX_S)
+            continue
+        pause = retry_s
+        rendered += filled.rendered
+        if filled.done:
+            break
+        await asyncio.sleep(time.monotonic() - batch)
     if rendered:
         took = time.monotonic() - started
         log.info("rendered the export views of %d nodes in %.0f s", rendered, took)

@@ -48,6 +48,7 @@ from graph.export.rdf import PREFIXES
 from graph.sparql.formats import ResultFormat
 from graph.sparql.query import PreparedQuery
 from graph.storage.base import RecordSnapshot, RecordStore
+from graph.storage.postgres import is_unreachable
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_MEMORY", "DEFAULT_TIMEOUT_S", "SparqlEngine"]
 
@@ -129,9 +130,18 @@ class SparqlEngine:
     def _warm_logged(self) -> None:
         try:
             self.warm()
-        except Exception:
-            if not self._closed:  # else the shutdown cut the load short: nothing to say
-                log.exception("could not load the SPARQL replica; the next query tries again")
+        except Exception as exc:
+            if self._closed:  # the shutdown cut the load short: nothing to say
+                return
+            if is_unreachable(exc):  # one line: the database's outage is not a bug of ours
+                reason = " ".join(str(exc).split())
+                log.warning(
+                    "could not load the SPARQL replica: the store of record cannot be reached "
+                    "(%s); the next query tries again",
+                    reason,
+                )
+                return
+            log.exception("could not load the SPARQL replica; the next query tries again")
 
     def close(self) -> None:
         """End the replica's process."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import re
 import signal
@@ -19,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graph import DEFAULT_SEEDS
-from graph.errors import SparqlServiceError
+from graph.errors import SparqlServiceError, StoreUnreachableError
 from graph.service import KnowledgeGraph
 from graph.sparql import EXAMPLES, PreparedQuery, SparqlEngine, prepare, result_format
 from tests.api.conftest import TOKENS, WRITE, client_for
@@ -687,3 +688,24 @@ def test_a_served_store_loads_the_replica_at_start_unless_told_not_to(
         assert (engine._process is not None) is warm
         answer = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
         assert answer.status_code == 200 and answer.json()["boolean"] is True
+
+
+def test_a_store_out_of_reach_while_warming_is_one_warning_line(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = KnowledgeGraph.open(":memory:", DEFAULT_SEEDS)
+    engine = SparqlEngine(graph.records)
+
+    def unreachable() -> None:
+        raise StoreUnreachableError("server closed the connection\n\tunexpectedly")
+
+    monkeypatch.setattr(engine, "_ready", unreachable)
+    try:
+        with caplog.at_level(logging.WARNING, logger="graph.sparql.engine"):
+            engine.warm_in_background().join(60)
+        (line,) = caplog.records
+        assert line.exc_info is None and "Traceback" not in caplog.text
+        assert "cannot be reached (server closed the connection unexpectedly)" in line.message
+    finally:
+        engine.close()
+        graph.close()
