@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 
 _IN_BATCH = 500
 """Ids bound to one ``IN (...)`` list (SQLite allows 32,766 variables, PostgreSQL 65,535)."""
+
+FILL_SECONDS = 0.05
+"""How long one :meth:`SharedWrites.fill_views` call renders, holding the store's write lock
+(other processes' writes wait meanwhile), before it commits and returns."""
 
 
 def dumps(value: object) -> str:
@@ -480,8 +485,11 @@ class SharedWrites:
         self._sql(conn, "DELETE FROM render_dirty WHERE ord = ?", (ord_,))
         return True
 
-    def fill_views(self, budget: int = 1000) -> Filled:
-        """Render the views of up to ``budget`` nodes that lack them or hold stale ones.
+    def fill_views(self, budget: int = 1000, seconds: float = FILL_SECONDS) -> Filled:
+        """Render the views of up to ``budget`` nodes that lack them or hold stale ones, for
+        about ``seconds`` at most: the store's write lock is held meanwhile, so the writes of
+        other processes wait that long at most (at a few milliseconds a node over
+        PostgreSQL, 500 nodes held them for over a second).
 
         Stale views (marked by a write without a renderer) come first; then the nodes are
         checked in load order for missing ones, in a read (the write lock is held only to
@@ -503,25 +511,36 @@ class SharedWrites:
         with self._transaction() as conn:
             if not self._owns_views(conn):  # another geokg took the views over meanwhile
                 return Filled(0, True)
+            until = time.monotonic() + seconds
             stale = self._sql(
                 conn,
                 "SELECT d.ord, n.id FROM render_dirty d LEFT JOIN nodes n ON n.ord = d.ord"
                 " ORDER BY d.ord LIMIT ?",
                 (budget,),
             ).fetchall()
+            cut = False  # the time ran out before the batch did
+            handled = 0  # each call handles one node at least, however slow
             for ord_, node_id in stale:
+                if handled and time.monotonic() > until:
+                    cut = True
+                    break
+                handled += 1
                 if node_id is None:
                     self._drop_views(conn, renderer, ord_)
                 else:
                     rendered += self._render_node(conn, renderer, ord_, node_id)
-            for ord_, node_id in missing[: max(0, budget - len(stale))]:
+            for ord_, node_id in [] if cut else missing[: max(0, budget - len(stale))]:
+                if handled and time.monotonic() > until:
+                    cut = True
+                    break
+                handled += 1
                 self._fill_after = ord_
                 if self._sql(conn, f"SELECT 1 FROM {first} WHERE ord = ?", (ord_,)).fetchone():
                     continue
                 same = self._sql(conn, "SELECT id FROM nodes WHERE ord = ?", (ord_,)).fetchone()
                 if same is not None and same[0] == node_id:
                     rendered += self._render_node(conn, renderer, ord_, node_id)
-            done = len(stale) < budget and len(missing) < budget - len(stale)
+            done = not cut and len(stale) < budget and len(missing) < budget - len(stale)
             if done:
                 done = self._sql(conn, "SELECT 1 FROM render_dirty LIMIT 1").fetchone() is None
             if done and self._meta_in(conn, "render_complete") != "1":

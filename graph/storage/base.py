@@ -316,10 +316,10 @@ class RecordStore(Protocol):
         the caller's needs the journal); may do nothing."""
         ...
 
-    def fill_views(self, budget: int) -> Filled:
+    def fill_views(self, budget: int, seconds: float = ...) -> Filled:
         """Render the views of up to ``budget`` nodes that lack them (or hold stale ones), in
-        one short write transaction; call again until ``done``. Nothing to do without a
-        renderer."""
+        one write transaction of about ``seconds`` at most; call again until ``done``.
+        Nothing to do without a renderer."""
         ...
 
     def stored_response(self, actor: str, key: str) -> StoredResponse | None:

@@ -302,6 +302,25 @@ def test_a_store_written_before_views_exports_the_same_and_fills_them(tmp_path: 
     records.close()
 
 
+def test_a_fill_stops_when_its_time_is_up_and_goes_on_at_the_next_call(
+    tmp_path: Path,
+) -> None:
+    """The write lock is held for about ``seconds``: with none, each call renders one node
+    (never none, or the fill would never end), stale and missing ones alike."""
+    path = tmp_path / "old.sqlite3"
+    records = open_store(path)
+    write(records, STORES["seed"]())
+    records.close()
+    _strip_views(path)
+    records = open_store(path, ExportRenderer())
+    nodes = len(stored(records))
+    filled = [records.fill_views(budget=1000, seconds=0) for _ in range(nodes + 1)]
+    assert [f.rendered for f in filled] == [1] * nodes + [0]
+    assert [f.done for f in filled] == [False] * (nodes - 1) + [True, True]
+    assert all(stored(records).values())
+    records.close()
+
+
 class _OtherVersion(ExportRenderer):
     version = "other"
 
