@@ -873,12 +873,14 @@ class NameIndex:
         place = int(np.searchsorted(owners, slot))
         return place < owners.size and int(owners[place]) == slot
 
-    def add(self, node_id: str, names: Iterable[str]) -> None:
+    def add(self, node_id: str, names: Iterable[str], *, new: bool = False) -> None:
         """Index ``names`` for ``node_id`` (adding a name twice is harmless).
 
-        :meth:`exact` sees them at once, :meth:`search` after the next :meth:`flush`.
+        :meth:`exact` sees them at once, :meth:`search` after the next :meth:`flush`. With
+        ``new``, the caller knows that ``node_id`` holds no names here (a node just created,
+        or removed since): its slot is not looked up (a binary search over every id).
         """
-        slot = self._slot(node_id)
+        slot = None if new else self._slot(node_id)
         if slot is None:
             slot = self._arrays.n_slots + len(self._new_ids)
             self._new_ids.append(node_id)

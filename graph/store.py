@@ -494,7 +494,7 @@ class GraphStore:
         if names is not None:
             if slot is not None:  # names it had before (a new node has none to forget)
                 self._names.remove(node_id)
-            self._names.add(node_id, list(names))
+            self._names.add(node_id, list(names), new=True)
         if node_type == "event":
             if NO_DATE not in (first, last):
                 # Only ever widened: a bound on how far before a window an event may start.

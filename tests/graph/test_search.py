@@ -312,7 +312,8 @@ def _write(rng: random.Random, index: NameIndex, model: Model, node_id: str, kin
         index.remove(node_id)
         model.remove(node_id)
     if kind != "remove":
-        index.add(node_id, names)
+        # As the read model does: an id it does not hold is not looked up (``new``).
+        index.add(node_id, names, new=node_id not in model.order)
         model.add(node_id, names)
 
 
