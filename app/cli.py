@@ -27,7 +27,7 @@ from graph.formats import FORMATS, export
 from graph.imports import READERS, format_for_path, import_stream
 from graph.model import Event
 from graph.seed import validate_seed_paths
-from graph.service import KnowledgeGraph, return_free_memory
+from graph.service import KnowledgeGraph, freeze_heap, return_free_memory
 from graph.storage import is_postgres_location, migrate_store, open_record_store, schema_status
 from graph.storage.sqlite import restore_backup
 from graph.store import GraphStore
@@ -71,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     serving_process()
     if settings.workers == 1:
         app = create_app(settings)  # checks the tokens before it opens (and maybe seeds) the store
+        freeze_heap()
         _announce(settings, app.state.graph, app.state.tokens)
         uvicorn.run(app, host=settings.host, port=settings.port, access_log=settings.access_log)
         return 0

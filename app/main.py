@@ -55,7 +55,7 @@ from app.routes import replica as replica_routes
 from app.sparql_page import PAGES, PAGES_URL
 from graph.errors import GeokgError
 from graph.replica import Replica
-from graph.service import KnowledgeGraph
+from graph.service import KnowledgeGraph, freeze_heap
 from graph.sparql import SparqlEngine
 
 __all__ = ["SWITCH_INTERVAL", "create_app", "create_worker_app", "serving_process"]
@@ -208,7 +208,9 @@ def create_worker_app() -> FastAPI:
     the port."""
     _end_with_parent()
     serving_process()
-    return create_app()
+    app = create_app()
+    freeze_heap()
+    return app
 
 
 def _end_with_parent() -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import os
 import threading
@@ -51,7 +52,7 @@ from graph.storage import (
 from graph.store import GraphStore, replay_limit
 from graph.writes import BulkPlan, Plan
 
-__all__ = ["KnowledgeGraph", "ReadWriteLock", "WriteOutcome", "return_free_memory"]
+__all__ = ["KnowledgeGraph", "ReadWriteLock", "WriteOutcome", "freeze_heap", "return_free_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,22 @@ def return_free_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def freeze_heap() -> None:
+    """Collect garbage once, then leave every object alive now out of the cyclic collector's
+    later passes (:func:`gc.freeze`), for a serving process once its read model is built.
+
+    A full collection walks every tracked object with the interpreter's lock held: in a
+    replica at a million edges (the model, the modules of the service), 90-130 ms, a few
+    times a minute under a thousand writes a second, and the follower stood still that long.
+    Frozen objects are still freed when their last reference goes; only garbage in cycles
+    among them would stay, so :meth:`KnowledgeGraph._build` (a model replaced whole) thaws
+    the heap and freezes it again.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class ReadWriteLock:
@@ -357,6 +374,8 @@ class KnowledgeGraph:
         with self._lock.write():
             self._view = view
             self.position = snapshot.position
+        if gc.get_freeze_count():  # a serving process: the old model may be frozen
+            freeze_heap()
         return_free_memory()
         self._notify(snapshot.position)
 
