@@ -12,6 +12,7 @@ import pytest
 
 from bench.generate import dataset
 from bench.logwriter import main, paced_commits
+from graph.export.prerendered import RENDER_VERSION
 from graph.storage import open_record_store
 from graph.storage.sqlite import SQLiteRecordStore
 
@@ -241,3 +242,26 @@ def test_the_log_writer_commits_at_its_pace_and_reports_each_group(tmp_path: Pat
     with pytest.raises(SystemExit) as refused:
         main([str(tmp_path / "missing" / "x.sqlite3")])
     assert refused.value.code == 2 and not (tmp_path / "missing").exists()
+
+
+def test_the_views_the_log_writer_leaves_stale_are_rendered_between_runs(
+    tmp_path: Path,
+) -> None:
+    from bench.replicas import fill_views
+
+    location = str(tmp_path / "store.sqlite3")
+    open_record_store(location).close()
+    paced_commits(location, rate=100, duration=0.2)
+    store = open_record_store(location)
+    try:
+        stale = store.pin()
+        try:
+            views = dict(stale.rendered("ntriples", RENDER_VERSION))
+        finally:
+            stale.close()
+    finally:
+        store.close()
+    assert len(views) == 20 and all(blob is None for blob in views.values())
+    filled = fill_views(location, seconds=0)
+    assert filled["rendered"] == 20 and filled["calls"] >= 20  # a node a call at most, as asked
+    assert fill_views(location)["rendered"] == 0
