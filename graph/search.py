@@ -21,10 +21,12 @@ of the ids plus about 25 bytes per name and 8 per node (32-bit integers), and
 sorted in numpy (a radix sort on 64-bit slices of the strings), never by comparing Python
 strings.
 
-Writes go to a small overlay (names of nodes added or renamed since the last rebuild, and the
+Writes go to an overlay (names of nodes added or renamed since the last rebuild, and the
 slots of removed nodes); :meth:`NameIndex.flush` folds the overlay into fresh arrays once it
-has grown, so a single write stays cheap and the cost of a rebuild is shared by the many writes
-before it.
+has grown to a quarter of the index, so a single write stays cheap and the cost of a rebuild is
+shared by the many writes before it. Meanwhile the overlay is searched through arrays of its
+own, of the same layout, built again (at a cost in proportion to the overlay) once a quarter of
+it is newer than they are; only those newest names are scanned one by one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import heapq
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -53,11 +55,16 @@ _STATE_VERSION = 2
 folding; a state of version 1 may hold names that :func:`normalise` no longer makes (capitals
 from mathematical letters), so it is refused and the index is built again."""
 _OVERLAY_LIMIT = 2048  # names in the overlay before a flush rebuilds the arrays...
-_OVERLAY_SHARE = 32
+_OVERLAY_SHARE = 4
 """... or one name for every this many nodes, if more: a rebuild costs about as much as the
-whole index (0.8 s at 280,000 nodes), and each replica rebuilds its own, so at a thousand
-writes a second a fixed 2,048 kept every replica rebuilding a third of the time; searches scan
-the overlay, so it cannot grow without bound either (at 280,000 nodes, 8,800 names)."""
+whole index (0.8 s at 280,000 nodes), and each replica rebuilds its own. At one name per 32
+nodes, a replica applying a thousand writes a second rebuilt all the time and its apply lag's
+p99 doubled; the overlay is kept sorted in arrays of its own (below), so searches do not scan
+it, and it can hold a quarter of the nodes' names."""
+_TAIL_LIMIT = 2048
+"""Names in the overlay past its own sorted arrays (which searches scan one by one) before
+those arrays are built again: a quarter of the overlay, at least this many and at most four
+times as many. Building them costs in proportion to the overlay, not to the whole index."""
 
 # The block of combining diacritical marks: removed before the character table is applied, so
 # that accented Latin text becomes ASCII and takes str.translate's fast path. The table would
@@ -683,6 +690,7 @@ _NONE = np.zeros(0, dtype=np.int64)
 _EMPTY = _build([], _Strings.of(np.zeros(0, dtype=np.uint8)), _NONE, _NONE)
 
 _Match = tuple[int, int, str, str]  # (rank, length of the name, name, id): how matches sort
+_Emit = Callable[[int, Ints], Iterator[_Match]]  # (rank, name indexes) -> their matches
 
 
 class Match(NamedTuple):
@@ -732,19 +740,40 @@ def _merge(
     return _build(ids, names, entry_name[keep], slots[keep]), new_slot
 
 
+def _overlay_arrays(written: Sequence[tuple[str, Sequence[int]]]) -> tuple[_Arrays, Ints]:
+    """Arrays of the overlay's (name, slots) pairs alone, for searching it as the main arrays
+    are searched; their "ids" are the slots' numbers in decimal, and the slot of each of their
+    own slots is returned beside them."""
+    counts = [len(slots) for _, slots in written]
+    slots = np.fromiter(
+        itertools.chain.from_iterable(s for _, s in written), dtype=np.int64, count=sum(counts)
+    )
+    distinct = _distinct(slots)
+    entry_name = np.repeat(np.arange(len(written), dtype=np.int64), counts)
+    text = _SEP.join([name for name, _ in written]) + _SEP if written else ""
+    names = _Strings.of(_codes(text))
+    ids = [str(slot) for slot in distinct.tolist()]
+    return _build(ids, names, entry_name, np.searchsorted(distinct, slots)), distinct
+
+
 @dataclass
 class NameMerge:
     """A rebuild of a :class:`NameIndex`'s arrays from a copy of what it held when the merge
-    began (see :meth:`NameIndex.start_merge`): :meth:`run` needs no lock."""
+    began (see :meth:`NameIndex.start_merge`): :meth:`run` needs no lock. A ``full`` merge
+    folds the overlay into the arrays; otherwise only the overlay's own arrays are built."""
 
     arrays: _Arrays
     dead: frozenset[int]
     new_ids: tuple[str | None, ...]
     written: tuple[tuple[str, tuple[int, ...]], ...]
+    full: bool = True
     result: tuple[_Arrays, Ints] | None = None
 
     def run(self) -> None:
-        self.result = _merge(self.arrays, self.dead, self.new_ids, self.written)
+        if self.full:
+            self.result = _merge(self.arrays, self.dead, self.new_ids, self.written)
+        else:
+            self.result = _overlay_arrays(self.written)
 
 
 class NameIndex:
@@ -784,6 +813,15 @@ class NameIndex:
         self._overlay_size = 0
         self._pending: dict[str, dict[int, None]] = {}
         self._pending_size = 0
+        # The overlay kept sorted: arrays of the (name, slot) pairs it held when they were
+        # built (their own slots map to the index's through _sorted_slots), and the pairs
+        # flushed since (the tail, which searches scan); _next_tail: the pairs flushed since
+        # a build of those arrays began, the tail once it is put in place.
+        self._sorted: _Arrays | None = None
+        self._sorted_slots: Ints = _NONE
+        self._tail: dict[str, dict[int, None]] = {}
+        self._tail_size = 0
+        self._next_tail: dict[str, dict[int, None]] | None = None
 
     @classmethod
     def build(cls, pairs: Iterable[tuple[str, Iterable[str]]]) -> NameIndex:
@@ -917,13 +955,15 @@ class NameIndex:
         """Make names added since the last flush searchable (writers call it; searches see only
         flushed names).
 
-        The names go to the overlay; once it holds more than 2,048 names, or a quarter of the
-        nodes were removed, the arrays are rebuilt with it: that flush costs about as much as
-        :meth:`build` of the whole index (under a second for 250,000 nodes), shared by the
-        thousands of writes since the last rebuild. With ``merge=False`` it never rebuilds:
-        the owner does it in the background (:meth:`needs_merge`, :meth:`start_merge`).
+        The names go to the overlay; once it holds more names than a quarter of the nodes (at
+        least 2,048), or a quarter of the nodes were removed, the arrays are rebuilt with it:
+        that flush costs about as much as :meth:`build` of the whole index (under a second
+        for 250,000 nodes), shared by the many writes since the last rebuild. Before that, once
+        a quarter of the overlay is newer than its own sorted arrays, those are built again.
+        With ``merge=False`` it never rebuilds: the owner does it in the background
+        (:meth:`needs_merge`, :meth:`start_merge`).
         """
-        if merge and self.needs_merge():
+        if merge and self._full_merge_due():
             self._install(self._merged(include_pending=True))
             return
         for name, slots in self._pending.items():
@@ -931,22 +971,40 @@ class NameIndex:
             if alive:
                 self._overlay.setdefault(name, {}).update(alive)
                 self._overlay_size += len(alive)
+                self._tail.setdefault(name, {}).update(alive)
+                self._tail_size += len(alive)
+                if self._next_tail is not None:
+                    self._next_tail.setdefault(name, {}).update(alive)
         self._pending = {}
         self._pending_size = 0
+        if merge and self.needs_merge():  # the overlay's own arrays, built now
+            sort = self.start_merge(full=False)
+            sort.run()
+            self.finish_merge(sort)
 
     def needs_merge(self) -> bool:
-        """Whether the overlay (or the removed nodes) grew enough to rebuild the arrays."""
+        """Whether the overlay (or the removed nodes) grew enough to rebuild the arrays, or
+        the names flushed since the overlay's own arrays were built grew enough to build
+        those again."""
+        return self._full_merge_due() or self._tail_size > min(
+            4 * _TAIL_LIMIT, max(_TAIL_LIMIT, self._overlay_size // 4)
+        )
+
+    def _full_merge_due(self) -> bool:
         n_slots = self._arrays.n_slots
         limit = max(_OVERLAY_LIMIT, n_slots // _OVERLAY_SHARE)
         return self._overlay_size + self._pending_size > limit or len(self._dead) > max(
             _OVERLAY_LIMIT, n_slots // 4
         )
 
-    def start_merge(self) -> NameMerge:
+    def start_merge(self, full: bool | None = None) -> NameMerge:
         """Begin a rebuild of the arrays with the overlay (call it with writes excluded): the
         merge's :meth:`~NameMerge.run` needs no lock, as it reads only what this copies or
         never changes; :meth:`finish_merge` (writes and reads excluded) puts it in place with
         what was written meanwhile. Searches and writes go on against this index meanwhile.
+
+        ``full=False`` builds the overlay's own sorted arrays instead (which cost in proportion
+        to the overlay); by default, a full rebuild when one is due (:meth:`needs_merge`).
 
         Examples
         --------
@@ -959,16 +1017,24 @@ class NameIndex:
         >>> index.search("lviv"), index.search("odesa"), index.search("kharkiv")
         ([], ['odesa'], ['kharkiv'])
         """
+        if full is None:
+            full = self._full_merge_due()
+        if not full:
+            self._next_tail = {}
         return NameMerge(
             arrays=self._arrays,
             dead=frozenset(self._dead),
             new_ids=tuple(self._new_ids),
             written=tuple((name, tuple(slots)) for name, slots in self._overlay.items()),
+            full=full,
         )
 
     def finish_merge(self, merge: NameMerge) -> None:
         """Put a merge's arrays in place, with the names added and the nodes removed since it
         started; a merge of arrays this index no longer holds is dropped."""
+        if not merge.full:
+            self._finish_sorting(merge)
+            return
         if merge.arrays is not self._arrays or merge.result is None:
             return
         arrays, new_slot = merge.result
@@ -1007,7 +1073,19 @@ class NameIndex:
             node_id: arrays.n_slots + i for i, node_id in enumerate(added) if node_id is not None
         }
         self._overlay, self._overlay_size = overlay, sum(map(len, overlay.values()))
+        self._tail = {name: dict(slots) for name, slots in overlay.items()}
+        self._tail_size = self._overlay_size
         self._pending, self._pending_size = pending, sum(map(len, pending.values()))
+
+    def _finish_sorting(self, merge: NameMerge) -> None:
+        """Put the overlay's own arrays in place: the names flushed since they began to be
+        built are the tail now. Dropped if the arrays were rebuilt meanwhile (the overlay's
+        slots were numbered anew)."""
+        next_tail, self._next_tail = self._next_tail, None
+        if merge.arrays is not self._arrays or merge.result is None or next_tail is None:
+            return
+        self._sorted, self._sorted_slots = merge.result
+        self._tail, self._tail_size = next_tail, sum(map(len, next_tail.values()))
 
     def _merged(self, *, include_pending: bool) -> _Arrays:
         """Arrays holding the live nodes and names of the arrays, the overlay and, if asked,
@@ -1054,11 +1132,11 @@ class NameIndex:
         shortest names first, so the search stops at the ``limit``-th new id. Bounds: the
         Python work is for about ``limit`` times the most names one node has, plus the names
         of removed nodes the arrays still hold (fewer than a quarter of them) and the names
-        written since the last rebuild (a couple of thousand, checked one by one). The worst
-        case is a query that fewer than ``limit`` ids match: it reads the whole string once,
-        at C speed (about 1 ns a character; 5 million characters for 250,000 nodes with 1.6
-        names each). Without a limit, every match is ranked, in Python: about a microsecond
-        per matching node.
+        written since the overlay's own arrays were built (at most 8,192, checked one by
+        one). The worst case is a query that fewer than ``limit`` ids match: it reads the
+        whole string once, at C speed (about 1 ns a character; 5 million characters for
+        250,000 nodes with 1.6 names each). Without a limit, every match is ranked, in
+        Python: about a microsecond per matching node.
 
         Examples
         --------
@@ -1084,7 +1162,10 @@ class NameIndex:
         q = normalise(query)
         if not q or (limit is not None and limit <= 0):
             return []
-        matches: Iterator[_Match] = self._array_matches(q, limit)
+        matches: Iterator[_Match] = self._array_matches(self._arrays, self._emit, q, limit)
+        if self._sorted is not None:
+            sorted_overlay = self._array_matches(self._sorted, self._emit_sorted, q, limit)
+            matches = heapq.merge(matches, sorted_overlay)
         written = self._overlay_matches(q)
         if written:
             matches = heapq.merge(matches, written)
@@ -1099,9 +1180,11 @@ class NameIndex:
         return found
 
     def _overlay_matches(self, q: str) -> list[_Match]:
+        """The matches among the names flushed since the overlay's arrays were built (all of
+        the overlay's if there are none), one by one."""
         found: list[_Match] = []
         spaced = " " + q
-        for name, slots in self._overlay.items():
+        for name, slots in self._tail.items():
             at = name.find(q)
             if at < 0:
                 continue
@@ -1115,26 +1198,28 @@ class NameIndex:
         found.sort()
         return found
 
-    def _array_matches(self, q: str, limit: int | None) -> Iterator[_Match]:
-        """The matches in the arrays, in order, computed a chunk at a time."""
-        arrays = self._arrays
+    def _array_matches(
+        self, arrays: _Arrays, emit: _Emit, q: str, limit: int | None
+    ) -> Iterator[_Match]:
+        """The matches in ``arrays`` (their live owners as ``emit`` tells them), in order,
+        computed a chunk at a time."""
         size = arrays.n_names if limit is None else max(limit, 8)
         lo, hi = arrays.prefix_range(q)
         first = lo
         if lo < hi:
             index = int(arrays.lex_order[lo])
             if arrays.starts[index + 1] - arrays.starts[index] - 1 == len(q):
-                yield from self._emit(0, arrays.lex_order[lo : lo + 1])
+                yield from emit(0, arrays.lex_order[lo : lo + 1])
                 first += 1
         for chunk in _ascending(arrays.lex_order[first:hi], size):
-            yield from self._emit(1, chunk)
+            yield from emit(1, chunk)
         word_lo, word_hi = arrays.word_range(q)
         if word_lo < word_hi:
             words = arrays.word_starts[word_lo:word_hi]
             names = np.searchsorted(arrays.starts, words, side="right") - 1
             place = arrays.lex_rank[names]
             for chunk in _ascending(names[(place < lo) | (place >= hi)], size):
-                yield from self._emit(2, chunk)
+                yield from emit(2, chunk)
         # Substrings: the names are in the text shortest first, so the first names found are
         # the best; they are emitted in batches, each four times larger than the one before.
         text = arrays.text
@@ -1149,11 +1234,11 @@ class NameIndex:
             if at > start and text[at - 1] != " " and text.find(spaced, at, end) < 0:
                 found.append(start)
                 if len(found) == size:
-                    yield from self._emit(3, np.searchsorted(arrays.starts, found))
+                    yield from emit(3, np.searchsorted(arrays.starts, found))
                     found, size = [], size * 4
             at = text.find(q, end + 1)
         if found:
-            yield from self._emit(3, np.searchsorted(arrays.starts, found))
+            yield from emit(3, np.searchsorted(arrays.starts, found))
 
     def _emit(self, rank: int, indexes: Ints) -> Iterator[_Match]:
         """The live owners of names ``indexes`` (ascending), as matches of ``rank``."""
@@ -1172,6 +1257,25 @@ class NameIndex:
             live = [
                 ids[id_from[j] : id_to[j]] for j in range(k, k + count) if slot_list[j] not in dead
             ]
+            k += count
+            for node_id in sorted(live) if count > 1 else live:
+                yield rank, end - start, name, node_id
+
+    def _emit_sorted(self, rank: int, indexes: Ints) -> Iterator[_Match]:
+        """The live owners of names ``indexes`` (ascending) of the overlay's own arrays, as
+        matches of ``rank``."""
+        arrays = self._sorted
+        assert arrays is not None
+        counts = arrays.owner_starts[indexes + 1] - arrays.owner_starts[indexes]
+        slots = self._sorted_slots[arrays.owners[_ranges(arrays.owner_starts[indexes], counts)]]
+        slot_list = slots.tolist()
+        text = arrays.text
+        name_from = arrays.starts[indexes].tolist()
+        name_to = (arrays.starts[indexes + 1] - 1).tolist()
+        k = 0
+        for start, end, count in zip(name_from, name_to, counts.tolist(), strict=True):
+            name = text[start:end]
+            live = [self._id(slot) for slot in slot_list[k : k + count] if self._alive(slot)]
             k += count
             for node_id in sorted(live) if count > 1 else live:
                 yield rank, end - start, name, node_id

@@ -328,15 +328,18 @@ def _check_step(
         assert index.exact(query) == model.exact(query), query
 
 
-@pytest.mark.parametrize("overlay_limit", [3, 40, 10_000])
+@pytest.mark.parametrize(("overlay_limit", "tail_limit"), [(3, 3), (40, 2), (10_000, 10_000)])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_writes_removals_and_flushes_answer_as_the_reference(
-    seed: int, overlay_limit: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, overlay_limit: int, tail_limit: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A small overlay limit rebuilds the arrays often; a large one keeps every write in it.
+    # A small tail limit sorts the overlay into arrays of its own often.
     monkeypatch.setattr(search, "_OVERLAY_LIMIT", overlay_limit)
+    monkeypatch.setattr(search, "_TAIL_LIMIT", tail_limit)
     rng = random.Random(seed)
     index, model, ids = _half_built(rng)
+    sorted_overlays = set()
     for step in range(150):
         action = rng.random()
         node_id = rng.choice(ids)
@@ -347,6 +350,11 @@ def test_writes_removals_and_flushes_answer_as_the_reference(
             index.flush()
             model.flush()
         _check_step(rng, index, model, 8, limits=step % 10 == 0)
+        sorted_overlays.add(id(index._sorted) if index._sorted is not None else None)
+    if tail_limit < 10:  # the overlay's own arrays were built, and searched, several times
+        assert len(sorted_overlays - {None}) > 3
+    else:
+        assert sorted_overlays == {None}
     index.flush()
     model.flush()
     check_same_answers(index, model.flushed, list(queries_for(rng, model.flushed, 200)))
@@ -360,7 +368,7 @@ def test_merges_in_the_background_answer_as_the_reference(seed: int) -> None:
     rng = random.Random(seed)
     index, model, ids = _half_built(rng)
     merge: search.NameMerge | None = None
-    finished = 0
+    finished = sorted_overlays = 0
     for step in range(300):
         action = rng.random()
         node_id = rng.choice(ids)
@@ -370,18 +378,22 @@ def test_merges_in_the_background_answer_as_the_reference(seed: int) -> None:
         elif action < 0.8:
             index.flush(merge=False)
             model.flush()
-        elif merge is None:
-            merge = index.start_merge()
+        elif merge is None:  # a full rebuild, or the overlay's own arrays
+            merge = index.start_merge(full=rng.random() < 0.5)
         else:
             merge.run()
             if rng.random() < 0.1:  # the arrays were replaced meanwhile: this merge is stale
                 index._install(index._merged(include_pending=True))  # flushes too
                 model.flush()
+            elif not merge.full:
+                sorted_overlays += 1
             index.finish_merge(merge)
+            if not merge.full:
+                assert index._next_tail is None
             merge, finished = None, finished + 1
         _check_step(rng, index, model, 6, limits=step % 10 == 0)
         assert len(index) == len(model.flushed.keys() | model.written.keys())
-    assert finished > 10
+    assert finished > 10 and sorted_overlays > 3
     index.flush(merge=False)
     model.flush()
     check_same_answers(index, model.flushed, list(queries_for(rng, model.flushed, 200)))
