@@ -508,6 +508,7 @@ class SharedWrites:
                 (self._fill_after, budget),
             ).fetchall()
         rendered = 0
+        after = self._fill_after  # moved on once the transaction has committed, not before
         with self._transaction() as conn:
             if not self._owns_views(conn):  # another geokg took the views over meanwhile
                 return Filled(0, True)
@@ -534,7 +535,7 @@ class SharedWrites:
                     cut = True
                     break
                 handled += 1
-                self._fill_after = ord_
+                after = ord_
                 if self._sql(conn, f"SELECT 1 FROM {first} WHERE ord = ?", (ord_,)).fetchone():
                     continue
                 same = self._sql(conn, "SELECT id FROM nodes WHERE ord = ?", (ord_,)).fetchone()
@@ -545,7 +546,8 @@ class SharedWrites:
                 done = self._sql(conn, "SELECT 1 FROM render_dirty LIMIT 1").fetchone() is None
             if done and self._meta_in(conn, "render_complete") != "1":
                 self._set_meta(conn, "render_complete", "1")
-                self._fill_after = 0
+                after = 0
+        self._fill_after = after
         return Filled(rendered, done)
 
 

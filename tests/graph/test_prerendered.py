@@ -17,6 +17,7 @@ import pytest
 
 from graph import DEFAULT_SEEDS
 from graph.changes import Change, edge_record, node_record
+from graph.errors import StoreUnreachableError
 from graph.export import prerendered, rdf
 from graph.export.graphml import export_graphml
 from graph.export.prerendered import RENDER_VERSION, VIEWS, ExportRenderer
@@ -317,6 +318,35 @@ def test_a_fill_stops_when_its_time_is_up_and_goes_on_at_the_next_call(
     filled = [records.fill_views(budget=1000, seconds=0) for _ in range(nodes + 1)]
     assert [f.rendered for f in filled] == [1] * nodes + [0]
     assert [f.done for f in filled] == [False] * (nodes - 1) + [True, True]
+    assert all(stored(records).values())
+    records.close()
+
+
+def test_a_fill_cut_short_by_a_lost_store_renders_the_same_nodes_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is rolled back: where the next call looks must not have moved past it (the
+    server's filler tries again after an outage), or those nodes would never get views."""
+    path = tmp_path / "old.sqlite3"
+    records = open_store(path)
+    write(records, STORES["mini"]())
+    records.close()
+    _strip_views(path)
+    records = open_store(path, ExportRenderer())
+    real = records._render_node  # type: ignore[attr-defined]
+    calls = [0]
+
+    def flaky(*args: Any, **kwargs: Any) -> bool:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise StoreUnreachableError("server closed the connection unexpectedly")
+        return bool(real(*args, **kwargs))
+
+    monkeypatch.setattr(records, "_render_node", flaky)
+    with pytest.raises(StoreUnreachableError):
+        records.fill_views(budget=1000)
+    while not records.fill_views(budget=1000).done:
+        pass
     assert all(stored(records).values())
     records.close()
 
