@@ -767,6 +767,7 @@ class NameMerge:
     new_ids: tuple[str | None, ...]
     written: tuple[tuple[str, tuple[int, ...]], ...]
     full: bool = True
+    next_tail: dict[str, dict[int, None]] | None = None  # a sort's: the pairs flushed since
     result: tuple[_Arrays, Ints] | None = None
 
     def run(self) -> None:
@@ -1004,7 +1005,7 @@ class NameIndex:
         what was written meanwhile. Searches and writes go on against this index meanwhile.
 
         ``full=False`` builds the overlay's own sorted arrays instead (which cost in proportion
-        to the overlay); by default, a full rebuild when one is due (:meth:`needs_merge`).
+        to the overlay); by default, a full rebuild when one is due, else those.
 
         Examples
         --------
@@ -1027,6 +1028,7 @@ class NameIndex:
             new_ids=tuple(self._new_ids),
             written=tuple((name, tuple(slots)) for name, slots in self._overlay.items()),
             full=full,
+            next_tail=None if full else self._next_tail,
         )
 
     def finish_merge(self, merge: NameMerge) -> None:
@@ -1080,9 +1082,12 @@ class NameIndex:
     def _finish_sorting(self, merge: NameMerge) -> None:
         """Put the overlay's own arrays in place: the names flushed since they began to be
         built are the tail now. Dropped if the arrays were rebuilt meanwhile (the overlay's
-        slots were numbered anew)."""
-        next_tail, self._next_tail = self._next_tail, None
-        if merge.arrays is not self._arrays or merge.result is None or next_tail is None:
+        slots were numbered anew) or a later sort began (its own tail is kept)."""
+        next_tail = merge.next_tail
+        if next_tail is None or next_tail is not self._next_tail:
+            return
+        self._next_tail = None
+        if merge.arrays is not self._arrays or merge.result is None:
             return
         self._sorted, self._sorted_slots = merge.result
         self._tail, self._tail_size = next_tail, sum(map(len, next_tail.values()))

@@ -567,3 +567,25 @@ def test_an_inconsistent_state_is_refused(corruption: str) -> None:
     CORRUPTIONS[corruption](state)
     with pytest.raises(ValueError, match="name index state"):
         NameIndex.from_state(state)
+
+
+def test_of_two_sorts_of_the_overlay_begun_in_turn_the_older_one_is_dropped() -> None:
+    """Each sort's arrays lack the names flushed after it began: the older one finishing
+    first must not take the newer one's tail (those names would drop out of searches)."""
+    index = NameIndex.build([("kyiv", ["Kyiv"])])
+    index.add("lviv", ["Lviv"])
+    index.flush(merge=False)
+    first = index.start_merge(full=False)
+    index.add("odesa", ["Odesa"])
+    index.flush(merge=False)
+    second = index.start_merge(full=False)
+    index.add("kharkiv", ["Kharkiv"])
+    index.flush(merge=False)
+    second.run()
+    first.run()
+    index.finish_merge(first)
+    assert index._sorted is None  # dropped
+    index.finish_merge(second)
+    assert index._sorted is not None
+    for name in ("lviv", "odesa", "kharkiv", "kyiv"):
+        assert index.search(name) == [name] == index.exact(name), name
