@@ -413,7 +413,8 @@ async def store_apply_lag(
             if answer.status == 200:
                 lags[port].extend([time.perf_counter() - committed] * writes)
         except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
-            failures.append(f"{port}: {type(exc).__name__}: {exc}")
+            if not warmup:
+                failures.append(f"{port}: {type(exc).__name__}: {exc}")
             await conn.close()
         finally:
             pools[port].put_nowait(conn)

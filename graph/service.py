@@ -86,6 +86,14 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
+def _refreeze() -> None:
+    """After the read model was replaced whole: in a serving process (whose heap is frozen),
+    collect the old model's cycles and freeze the new one (a pause of a full collection, once
+    per rebuild, which itself took seconds)."""
+    if gc.get_freeze_count():
+        freeze_heap()
+
+
 class ReadWriteLock:
     """Many readers or one writer; a waiting writer goes before readers that come later.
 
@@ -374,8 +382,7 @@ class KnowledgeGraph:
         with self._lock.write():
             self._view = view
             self.position = snapshot.position
-        if gc.get_freeze_count():  # a serving process: the old model may be frozen
-            freeze_heap()
+        _refreeze()
         return_free_memory()
         self._notify(snapshot.position)
 
@@ -384,6 +391,7 @@ class KnowledgeGraph:
         one bad entry cannot leave the model half-applied)."""
         log.exception("could not apply the change log; building the read model from the store")
         self._view = _adopt(GraphStore.from_snapshot(snapshot))
+        _refreeze()
 
     def _applied(self, changes: list[Change], position: int) -> None:
         """Move the read model on after this process committed ``changes`` at ``position``."""
