@@ -88,6 +88,9 @@ class SharedWrites:
     _renderer: Renderer | None
     _views_key: str
     _fill_after: int
+    _fill_failed = False
+    """The renderer failed on a node in this process: :meth:`fill_views` never marks the
+    store's views complete, so that the next process's pass tries that node again."""
 
     _VIEW_TABLE = ""
     """``CREATE TABLE`` of one view's table, with ``{view}`` for its name."""
@@ -528,8 +531,10 @@ class SharedWrites:
                 handled += 1
                 if node_id is None:
                     self._drop_views(conn, renderer, ord_)
+                elif self._render_node(conn, renderer, ord_, node_id):
+                    rendered += 1
                 else:
-                    rendered += self._render_node(conn, renderer, ord_, node_id)
+                    self._fill_failed = True
             for ord_, node_id in [] if cut else missing[: max(0, budget - len(stale))]:
                 if handled and time.monotonic() > until:
                     cut = True
@@ -540,11 +545,16 @@ class SharedWrites:
                     continue
                 same = self._sql(conn, "SELECT id FROM nodes WHERE ord = ?", (ord_,)).fetchone()
                 if same is not None and same[0] == node_id:
-                    rendered += self._render_node(conn, renderer, ord_, node_id)
+                    if self._render_node(conn, renderer, ord_, node_id):
+                        rendered += 1
+                    else:
+                        self._fill_failed = True
             done = not cut and len(stale) < budget and len(missing) < budget - len(stale)
             if done:
                 done = self._sql(conn, "SELECT 1 FROM render_dirty LIMIT 1").fetchone() is None
-            if done and self._meta_in(conn, "render_complete") != "1":
+            # A node the renderer failed on keeps the store incomplete: the next start's pass
+            # tries it again (exports render it as they stream meanwhile).
+            if done and not self._fill_failed and self._meta_in(conn, "render_complete") != "1":
                 self._set_meta(conn, "render_complete", "1")
                 after = 0
         self._fill_after = after

@@ -351,6 +351,39 @@ def test_a_fill_cut_short_by_a_lost_store_renders_the_same_nodes_again(
     records.close()
 
 
+class _FailsOn(ExportRenderer):
+    """A renderer with a bug that shows on one node."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__()
+        self.node_id = node_id
+
+    def render(self, reader: Any, node_id: str, views: Any = VIEWS) -> dict[str, bytes] | None:
+        if node_id == self.node_id:
+            raise RuntimeError("a bug in the renderer")
+        return super().render(reader, node_id, views)
+
+
+def test_a_node_the_renderer_failed_on_is_tried_again_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    records = open_store(path)
+    write(records, STORES["mini"]())
+    records.close()
+    _strip_views(path)
+    records = open_store(path, _FailsOn("beta-land"))
+    while not records.fill_views(budget=1).done:  # the failure is in an early batch
+        pass
+    assert [node for node, ok in stored(records).items() if not ok] == ["beta-land"]
+    records.close()
+    records = open_store(path, ExportRenderer())  # the next start, the bug mended
+    while not records.fill_views(budget=1000).done:
+        pass
+    assert all(stored(records).values())
+    records.close()
+
+
 class _OtherVersion(ExportRenderer):
     version = "other"
 
