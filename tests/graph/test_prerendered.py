@@ -285,13 +285,21 @@ def _strip_views(path: Path) -> None:
         conn.execute("DELETE FROM meta WHERE key LIKE 'render%'")
 
 
-def test_a_store_written_before_views_exports_the_same_and_fills_them(tmp_path: Path) -> None:
+def _written_before_views(
+    tmp_path: Path, name: str, renderer: ExportRenderer | None = None
+) -> RecordStore:
+    """The store ``name`` of STORES as geokg wrote it before it kept views, opened again with
+    ``renderer`` (the current one if not given)."""
     path = tmp_path / "old.sqlite3"
     records = open_store(path)
-    write(records, STORES["seed"]())
+    write(records, STORES[name]())
     records.close()
     _strip_views(path)
-    records = open_store(path, ExportRenderer())
+    return open_store(path, renderer or ExportRenderer())
+
+
+def test_a_store_written_before_views_exports_the_same_and_fills_them(tmp_path: Path) -> None:
+    records = _written_before_views(tmp_path, "seed")
     assert not any(stored(records).values())
     assert_exports_the_records(records)  # rendered as the export streams
     calls = 0
@@ -308,12 +316,7 @@ def test_a_fill_stops_when_its_time_is_up_and_goes_on_at_the_next_call(
 ) -> None:
     """The write lock is held for about ``seconds``: with none, each call renders one node
     (never none, or the fill would never end), stale and missing ones alike."""
-    path = tmp_path / "old.sqlite3"
-    records = open_store(path)
-    write(records, STORES["seed"]())
-    records.close()
-    _strip_views(path)
-    records = open_store(path, ExportRenderer())
+    records = _written_before_views(tmp_path, "seed")
     nodes = len(stored(records))
     filled = [records.fill_views(budget=1000, seconds=0) for _ in range(nodes + 1)]
     assert [f.rendered for f in filled] == [1] * nodes + [0]
@@ -327,12 +330,7 @@ def test_a_fill_cut_short_by_a_lost_store_renders_the_same_nodes_again(
 ) -> None:
     """The batch is rolled back: where the next call looks must not have moved past it (the
     server's filler tries again after an outage), or those nodes would never get views."""
-    path = tmp_path / "old.sqlite3"
-    records = open_store(path)
-    write(records, STORES["mini"]())
-    records.close()
-    _strip_views(path)
-    records = open_store(path, ExportRenderer())
+    records = _written_before_views(tmp_path, "mini")
     real = records._render_node  # type: ignore[attr-defined]
     calls = [0]
 
@@ -367,17 +365,12 @@ class _FailsOn(ExportRenderer):
 def test_a_node_the_renderer_failed_on_is_tried_again_at_the_next_start(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "old.sqlite3"
-    records = open_store(path)
-    write(records, STORES["mini"]())
-    records.close()
-    _strip_views(path)
-    records = open_store(path, _FailsOn("beta-land"))
+    records = _written_before_views(tmp_path, "mini", _FailsOn("beta-land"))
     while not records.fill_views(budget=1).done:  # the failure is in an early batch
         pass
     assert [node for node, ok in stored(records).items() if not ok] == ["beta-land"]
     records.close()
-    records = open_store(path, ExportRenderer())  # the next start, the bug mended
+    records = open_store(tmp_path / "old.sqlite3", ExportRenderer())  # the next start, mended
     while not records.fill_views(budget=1000).done:
         pass
     assert all(stored(records).values())
