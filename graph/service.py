@@ -47,6 +47,7 @@ from graph.storage import (
     StaleError,
     StoredResponse,
     is_postgres_location,
+    is_unreachable,
     open_record_store,
 )
 from graph.store import GraphStore, replay_limit
@@ -247,8 +248,11 @@ class KnowledgeGraph:
         try:
             with self.reading() as view:
                 view.save(self._saved_model, self.records.store_id())
-        except OSError as exc:
-            log.warning("could not save the read model to %s: %s", self._saved_model, exc)
+        except Exception as exc:
+            if not isinstance(exc, OSError) and not is_unreachable(exc):  # a disk; the store
+                raise
+            reason = " ".join(str(exc).split())
+            log.warning("could not save the read model to %s: %s", self._saved_model, reason)
 
     def fill_views(self, budget: int = 500) -> Filled:
         """Render the pre-rendered export views of up to ``budget`` nodes that lack them or

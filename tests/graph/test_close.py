@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from graph import DEFAULT_SEEDS
-from graph.errors import StoreError
+from graph.errors import StoreError, StoreUnreachableError
 from graph.service import KnowledgeGraph
 from graph.writes import plan_create
 
@@ -68,3 +68,28 @@ def test_a_throwaway_store_dropped_unclosed_leaves_no_folder() -> None:
     del store
     gc.collect()
     assert not scratch.exists()
+
+
+def test_a_store_gone_away_at_close_is_one_warning_and_the_store_is_still_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database restarted under a replica breaks its reading connection; saving the model
+    at shutdown then fails to reach the store: one line, and the store is closed anyway."""
+    graph = KnowledgeGraph.open(tmp_path / "store.sqlite3", DEFAULT_SEEDS)
+    closed: list[bool] = []
+    real_close = graph.records.close
+
+    def gone() -> str:
+        raise StoreUnreachableError("terminating connection\n\tdue to administrator command")
+
+    def close() -> None:
+        closed.append(True)
+        real_close()
+
+    monkeypatch.setattr(graph.records, "store_id", gone)
+    monkeypatch.setattr(graph.records, "close", close)
+    graph.close()
+    assert closed == [True]
+    (line,) = [r for r in caplog.records if "could not save the read model" in r.message]
+    assert line.exc_info is None
+    assert "terminating connection due to administrator command" in line.message
